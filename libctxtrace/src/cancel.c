@@ -1,0 +1,181 @@
+/*
+ * cancel.c — the cancellation tree: attaching children, propagating cancellation,
+ * detaching.
+ *
+ * Go's cancelCtx keeps a set of children and cancels them recursively while holding
+ * the parent's lock. Here each cancellable context keeps an intrusive doubly linked
+ * list of the cancellable contexts below it (its "children": the nearest cancellable
+ * descendants, seen through value contexts), and cancellation is iterative: the
+ * canceller unhooks a node's whole children list under that node's lock, and those
+ * nodes become its work stack. No recursion, no second lock held, any depth or width.
+ *
+ * A linked child holds a reference (the list's): this is what keeps an uncancelled
+ * child alive after its owners unref it — Go's lost-cancel leak, made visible.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "futex.h"
+#include "internal.h"
+
+/* The cancellable context whose list `c` (cancellable) belongs in, or NULL when nothing
+ * above can ever cancel it (derived from a root or a without_cancel). Immutable. */
+static inline ctx_t *attach_target(ctx_t *c)
+{
+    return ctx_done_src(c->parent);
+}
+
+static void notify_canceled(ctx_t *c, enum ctx_cancel_why why, int err, int cause,
+                            const char *reason)
+{
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->canceled)
+        t->canceled(c, why, err, cause, reason);
+}
+
+void ctx__attach(ctx_t *c)
+{
+    ctx_t *p = attach_target(c);
+    if (p == NULL)
+        return;
+    ctx_lock(&p->u.c.lock);
+    uint32_t pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
+    if (ctx_state_err(pstate) == 0) {
+        c->u.c.prev = NULL;
+        c->u.c.next = p->u.c.children;
+        if (p->u.c.children != NULL)
+            p->u.c.children->u.c.prev = c;
+        p->u.c.children = c;
+        c->linked = 1;
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        ctx_unlock(&p->u.c.lock);
+        return;
+    }
+    /* Born under a done parent: done at once, with the parent's error and cause. The
+     * parent's reason outlives us (we hold a reference on our ancestors). */
+    int cause = p->u.c.cause;
+    const char *reason = p->u.c.reason;
+    ctx_unlock(&p->u.c.lock);
+    ctx__cancel(c, ctx_state_err(pstate), cause, reason, false, CTX_WHY_PARENT);
+}
+
+/* Make one node done. Returns false if it already was. On success *kids receives the
+ * node's former children list, now owned by the caller: their `linked` flags are
+ * cleared (under our lock), so nobody else will touch their sibling links, and the
+ * list's reference on each passes to the caller. */
+static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
+                       bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
+{
+    ctx_lock(&n->u.c.lock);
+    if (ctx_state_err(atomic_load_explicit(&n->state, memory_order_relaxed)) != 0) {
+        ctx_unlock(&n->u.c.lock);
+        return false;
+    }
+    ctx_t *list = n->u.c.children;
+    for (ctx_t *k = list; k != NULL; k = k->u.c.next)
+        k->linked = 0;
+    n->u.c.reason = reason; /* the children slot turns into the reason slot */
+    n->u.c.cause = cause;
+    n->reason_owned = reason_owned;
+    bool had_timer = (n->flags & CTX_F_TIMER) && ctx__timer_disarm(n);
+    int fd = n->u.c.fd;
+    ctx_after_t *afters = n->u.c.afters;
+    /* Publish: release pairs with the acquire in every reader of the state word, so
+     * cause and reason are visible to anyone who sees the error. */
+    uint32_t old = atomic_exchange_explicit(&n->state, (uint32_t)err, memory_order_acq_rel);
+    ctx_unlock(&n->u.c.lock);
+
+    if (old & STATE_WAITERS)
+        ctx_futex_wake(&n->state, INT32_MAX);
+    if (fd >= 0) {
+        uint64_t one = 1;
+        /* An eventfd write of 1 cannot block or fail short here: the counter is 0 or 1. */
+        if (write(fd, &one, sizeof one) != sizeof one)
+            abort();
+    }
+    notify_canceled(n, why, err, cause, reason);
+    if (had_timer) {
+        const struct ctx_tracer *t = ctx_tracer();
+        if (__builtin_expect(t != NULL, 0) && t->timer)
+            t->timer(n, CTX_TIMER_STOPPED, n->u.c.deadline);
+        /* The heap's reference; the caller still holds one of its own. */
+        atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+    }
+    if (afters != NULL)
+        ctx__after_fire(afters);
+    *kids = list;
+    return true;
+}
+
+/* Remove `c` from its attach target's list, if it is still there, and drop the list's
+ * reference. Whoever clears `linked` (under the target's lock) owns that reference. */
+static void detach(ctx_t *c)
+{
+    ctx_t *p = attach_target(c);
+    if (p == NULL)
+        return;
+    ctx_lock(&p->u.c.lock);
+    bool was_linked = c->linked;
+    if (was_linked) {
+        if (c->u.c.prev != NULL)
+            c->u.c.prev->u.c.next = c->u.c.next;
+        else
+            p->u.c.children = c->u.c.next;
+        if (c->u.c.next != NULL)
+            c->u.c.next->u.c.prev = c->u.c.prev;
+        c->linked = 0;
+    }
+    ctx_unlock(&p->u.c.lock);
+    if (was_linked)
+        ctx__ref_drop(c);
+}
+
+void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
+                 enum ctx_cancel_why why)
+{
+    ctx_t *stack;
+    /* Only the first cancellation wins; a loser's copied reason is ours to free. It
+     * still detaches: the winner may have been a parent that unhooked us already. */
+    if (!cancel_one(c, err, cause, reason, reason_owned, why, &stack)) {
+        if (reason_owned)
+            free((char *)reason);
+        detach(c);
+        return;
+    }
+
+    /* Descendants: each popped node is ours through the list reference it carried. */
+    while (stack != NULL) {
+        ctx_t *n = stack;
+        stack = n->u.c.next;
+        ctx_t *kids;
+        if (cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids)) {
+            while (kids != NULL) {
+                ctx_t *k = kids;
+                kids = k->u.c.next;
+                k->u.c.next = stack;
+                stack = k;
+            }
+        }
+        ctx__ref_drop(n);
+    }
+    detach(c);
+}
+
+CTX_API void ctx_cancel(ctx_t *c)
+{
+    if (c != NULL && ctx_is_cancellable(c))
+        ctx__cancel(c, CTX_CANCELED, CTX_CANCELED, NULL, false, CTX_WHY_EXPLICIT);
+}
+
+CTX_API void ctx_cancel_cause(ctx_t *c, int cause, const char *reason)
+{
+    if (c == NULL || !ctx_is_cancellable(c))
+        return;
+    char *copy = NULL;
+    if (reason != NULL && (copy = strdup(reason)) == NULL)
+        reason = NULL; /* out of memory: keep the cause, lose only the text */
+    ctx__cancel(c, CTX_CANCELED, cause != 0 ? cause : CTX_CANCELED, copy, copy != NULL,
+                CTX_WHY_EXPLICIT);
+}

@@ -1,0 +1,313 @@
+/*
+ * context.c — creating, observing and freeing contexts; the reference counts.
+ *
+ * Derivation allocates once, fills the header, tells the tracer, then hands the
+ * cancellation wiring to cancel.c (attach) and timer.c (arm). Observation (err, cause,
+ * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
+ * with acquire ordering.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+_Static_assert(sizeof(struct ctx) <= 88, "a cancellable context must fit a 96-byte chunk");
+
+/* The roots are static and have no refcount: every reference operation on them is a
+ * no-op, recognized by a NULL parent. */
+static ctx_t background_ctx = {.id = 1, .kind = CTX_KIND_BACKGROUND};
+static ctx_t todo_ctx = {.id = 2, .kind = CTX_KIND_TODO};
+
+CTX_API ctx_t *ctx_background(void)
+{
+    return &background_ctx;
+}
+
+CTX_API ctx_t *ctx_todo(void)
+{
+    return &todo_ctx;
+}
+
+static inline bool is_root(const ctx_t *c)
+{
+    return c->parent == NULL;
+}
+
+/* Allocate a context of `kind` under `parent`, holding a ref on the parent. Only the
+ * bytes the kind uses are allocated. */
+static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
+{
+    if (parent == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t size = kind >= CTX_KIND_CANCEL  ? offsetof(ctx_t, u) + sizeof(((ctx_t *)0)->u.c)
+                  : kind == CTX_KIND_VALUE ? offsetof(ctx_t, u) + sizeof(((ctx_t *)0)->u.v)
+                                           : offsetof(ctx_t, u);
+    ctx_t *c = malloc(size);
+    if (c == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    c->parent = parent;
+    c->id = ctx__next_id();
+    atomic_init(&c->owners, 1);
+    atomic_init(&c->refs, 1);
+    c->kind = (uint8_t)kind;
+    c->linked = 0;
+    c->flags = 0;
+    c->reason_owned = 0;
+    atomic_init(&c->state, 0);
+    if (!is_root(parent))
+        atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requested)
+{
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->created)
+        t->created(c, parent, kind, requested);
+}
+
+/* The effective deadline of `c`: the nearest cancellable context's (which stores the
+ * effective value), or none above a without_cancel or a root. */
+static int64_t effective_deadline(const ctx_t *c)
+{
+    for (;;) {
+        if (ctx_is_cancellable(c))
+            return c->u.c.deadline;
+        if (c->kind != CTX_KIND_VALUE)
+            return INT64_MAX;
+        c = c->parent;
+    }
+}
+
+static ctx_t *new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
+                              int64_t requested)
+{
+    ctx_t *c = ctx_alloc(parent, kind);
+    if (c == NULL)
+        return NULL;
+    atomic_init(&c->u.c.lock, 0);
+    c->u.c.heap_idx = -1;
+    c->u.c.fd = -1;
+    c->u.c.cause = 0;
+    c->u.c.deadline = deadline;
+    c->u.c.children = NULL;
+    c->u.c.prev = c->u.c.next = NULL;
+    c->u.c.afters = NULL;
+    notify_created(c, parent, kind, requested);
+    ctx__attach(c);
+    return c;
+}
+
+CTX_API ctx_t *ctx_with_cancel(ctx_t *parent)
+{
+    if (parent == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return new_cancellable(parent, CTX_KIND_CANCEL, effective_deadline(parent), 0);
+}
+
+CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
+{
+    if (parent == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* As in Go: a parent deadline that comes first makes ours moot — no timer, and the
+     * child reports the parent's deadline. */
+    int64_t inherited = effective_deadline(parent);
+    bool own = deadline < inherited;
+    ctx_t *c = new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
+                               deadline);
+    if (c == NULL || !own)
+        return c;
+    if (deadline <= ctx_now()) {
+        ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
+                    CTX_WHY_DEADLINE);
+        return c;
+    }
+    /* Arm under our lock so a parent cancelling us concurrently either sees the timer
+     * (and stops it) or has already made us done (and we arm nothing). */
+    ctx_lock(&c->u.c.lock);
+    if (ctx_state_err(atomic_load_explicit(&c->state, memory_order_relaxed)) == 0)
+        ctx__timer_arm(c);
+    ctx_unlock(&c->u.c.lock);
+    return c;
+}
+
+CTX_API ctx_t *ctx_with_timeout(ctx_t *parent, int64_t timeout)
+{
+    if (parent == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    int64_t now = ctx_now();
+    /* Saturate rather than overflow for "practically forever" timeouts. */
+    int64_t deadline = timeout > INT64_MAX - now ? INT64_MAX - 1 : now + timeout;
+    return ctx_with_deadline(parent, deadline);
+}
+
+CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
+                              void (*destroy)(void *))
+{
+    if (parent == NULL || key == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    ctx_t *c = ctx_alloc(parent, CTX_KIND_VALUE);
+    if (c == NULL)
+        return NULL;
+    c->u.v.done_src = ctx_done_src(parent);
+    c->u.v.key = key;
+    c->u.v.value = value;
+    c->u.v.destroy = destroy;
+    notify_created(c, parent, CTX_KIND_VALUE, 0);
+    return c;
+}
+
+CTX_API ctx_t *ctx_without_cancel(ctx_t *parent)
+{
+    ctx_t *c = ctx_alloc(parent, CTX_KIND_WITHOUT_CANCEL);
+    if (c != NULL)
+        notify_created(c, parent, CTX_KIND_WITHOUT_CANCEL, 0);
+    return c;
+}
+
+/* ---- observing ---------------------------------------------------------------------- */
+
+CTX_API bool ctx_is_done(ctx_t *c)
+{
+    ctx_t *src = ctx_done_src(c);
+    return src != NULL &&
+           ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) != 0;
+}
+
+CTX_API int ctx_err(ctx_t *c)
+{
+    ctx_t *src = ctx_done_src(c);
+    return src == NULL ? 0
+                       : ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire));
+}
+
+CTX_API int ctx_cause(ctx_t *c, const char **reason)
+{
+    ctx_t *src = ctx_done_src(c);
+    int err = src == NULL
+                  ? 0
+                  : ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire));
+    if (reason != NULL)
+        *reason = err != 0 ? src->u.c.reason : NULL;
+    if (err == 0)
+        return 0;
+    return src->u.c.cause != 0 ? src->u.c.cause : err;
+}
+
+CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
+{
+    int64_t d = effective_deadline(c);
+    if (d == INT64_MAX)
+        return false;
+    if (deadline != NULL)
+        *deadline = d;
+    return true;
+}
+
+CTX_API void *ctx_value(ctx_t *c, const void *key)
+{
+    /* Walk up; cancellable and without_cancel contexts pass lookups to their parent. */
+    for (; c != NULL; c = c->parent)
+        if (c->kind == CTX_KIND_VALUE && c->u.v.key == key)
+            return c->u.v.value;
+    return NULL;
+}
+
+/* ---- references --------------------------------------------------------------------- */
+
+CTX_API ctx_t *ctx_ref(ctx_t *c)
+{
+    if (c != NULL && !is_root(c))
+        atomic_fetch_add_explicit(&c->owners, 1, memory_order_relaxed);
+    return c;
+}
+
+CTX_API void ctx_unref(ctx_t *c)
+{
+    if (c == NULL || is_root(c))
+        return;
+    if (atomic_fetch_sub_explicit(&c->owners, 1, memory_order_acq_rel) != 1)
+        return;
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->unowned) {
+        ctx_t *src = ctx_done_src(c);
+        /* Only a cancellable context can be "lost": value and without_cancel contexts
+         * are reported live only if something above could still cancel them. */
+        bool live = src != NULL &&
+                    ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) == 0;
+        t->unowned(c, live);
+    }
+    ctx__ref_drop(c);
+}
+
+CTX_API void ctx_release(ctx_t *c)
+{
+    if (c == NULL || is_root(c))
+        return;
+    ctx_cancel(c);
+    ctx_unref(c);
+}
+
+CTX_API void ctx_releasep(ctx_t **c)
+{
+    if (c != NULL) {
+        ctx_release(*c);
+        *c = NULL;
+    }
+}
+
+/* Release what `c` owns (the caller guarantees refs reached zero). */
+static void ctx_destroy(ctx_t *c)
+{
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->freed)
+        t->freed(c);
+    if (ctx_is_cancellable(c)) {
+        if (c->u.c.fd >= 0)
+            close(c->u.c.fd);
+        if (c->reason_owned)
+            free((char *)c->u.c.reason);
+        ctx__after_free_all(c->u.c.afters);
+    } else if (c->kind == CTX_KIND_VALUE && c->u.v.destroy != NULL) {
+        c->u.v.destroy(c->u.v.value);
+    }
+    free(c);
+}
+
+void ctx__ref_drop(ctx_t *c)
+{
+    /* Iterative: freeing a context drops its parent's reference, which may free the
+     * parent, and so on up a chain of any depth. */
+    while (c != NULL && !is_root(c)) {
+        if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+            return;
+        ctx_t *parent = c->parent;
+        ctx_destroy(c);
+        c = parent;
+    }
+}
+
+/* ---- tracer accessors --------------------------------------------------------------- */
+
+CTX_API uint64_t ctx_trace_id(const ctx_t *c)
+{
+    return c->id;
+}
+
+CTX_API enum ctx_kind ctx_trace_kind(const ctx_t *c)
+{
+    return (enum ctx_kind)c->kind;
+}

@@ -1,0 +1,146 @@
+/*
+ * internal.h — the context object and the runtime's internal seams.
+ *
+ * One allocation per context. Every context starts with a 32-byte common header;
+ * cancellable contexts (cancel, deadline) add 56 bytes (88 in all, a 96-byte malloc
+ * chunk), value contexts 32 (64 in all), without_cancel contexts nothing.
+ *
+ * References. Two counts:
+ *   owners — the application's references (ctx_with_* returns one, ctx_ref adds,
+ *            ctx_unref drops). Reaching zero is reported to the tracer (the
+ *            lost-cancel signal) and drops the one internal reference the owners hold.
+ *   refs   — internal references, each keeping the memory alive:
+ *            1 for the owners collectively (while owners > 0),
+ *            1 per child (the child's `parent` pointer),
+ *            1 while linked in the nearest cancellable ancestor's children list,
+ *            1 while a deadline timer is armed,
+ *            1 per after_func callback queued to run.
+ *   The memory is freed when refs reaches zero; freeing drops the parent's reference,
+ *   iteratively, so a million-deep chain unwinds without recursion.
+ *
+ * Locking. A cancellable context's `lock` guards its children list, its after-func
+ * list, its cause and reason, its fd, and the `linked` flag *of its children* (a child
+ * is unlinked only by whoever holds the ancestor's lock). Lock order: a context, then
+ * the timer heap lock; never two context locks at once.
+ *
+ * The done state is the futex word `state`: the low 16 bits hold the error (0 while
+ * live) and STATE_WAITERS is set by threads about to sleep in ctx_wait. Setting the
+ * error is a release store that publishes cause and reason; readers acquire it.
+ */
+#ifndef CTX_INTERNAL_H
+#define CTX_INTERNAL_H
+
+#include <ctxtrace/ctx.h>
+#include <ctxtrace/tracer.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "lock.h"
+
+#define STATE_ERR_MASK 0xffffu
+#define STATE_WAITERS 0x80000000u
+
+/* ctx.flags: written under the context lock while it is being created */
+enum {
+    CTX_F_TIMER = 1, /* a deadline timer was armed */
+};
+
+struct ctx {
+    /* ---- common header (32 bytes) ---- */
+    ctx_t *parent;               /* immutable; holds a ref; NULL only for roots */
+    uint64_t id;                 /* process-unique, never reused */
+    _Atomic uint32_t owners;     /* application references */
+    _Atomic uint32_t refs;       /* internal references (see above) */
+    uint8_t kind;                /* enum ctx_kind */
+    uint8_t linked;              /* in the attach target's children list */
+    uint8_t flags;               /* CTX_F_* */
+    uint8_t reason_owned;        /* u.c.reason was copied here; set by the canceller */
+    _Atomic uint32_t state;      /* cancellable only: error | STATE_WAITERS */
+
+    union {
+        struct {                 /* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (56 bytes) */
+            ctx_lock_t lock;
+            int32_t heap_idx;    /* index in the timer heap, -1 if not armed */
+            int32_t fd;          /* eventfd, -1 until ctx_fd asks */
+            int32_t cause;       /* valid once done */
+            int64_t deadline;    /* effective deadline, INT64_MAX for none */
+            union {
+                ctx_t *children; /* while live: first child in the list */
+                const char *reason; /* once done: the cancellation reason or NULL */
+            };
+            ctx_t *prev, *next;  /* siblings in the attach target's children list */
+            ctx_after_t *afters; /* every after_func record registered here */
+        } c;
+        struct {                 /* CTX_KIND_VALUE (32 bytes) */
+            ctx_t *done_src;     /* nearest cancellable ancestor, or NULL */
+            const void *key;
+            void *value;
+            void (*destroy)(void *);
+        } v;
+    } u;
+};
+
+static inline bool ctx_is_cancellable(const ctx_t *c)
+{
+    return c->kind >= CTX_KIND_CANCEL;
+}
+
+/* The cancellable context whose state `c` shares (itself if cancellable), or NULL if
+ * `c` can never be done. */
+static inline ctx_t *ctx_done_src(ctx_t *c)
+{
+    if (c->kind >= CTX_KIND_CANCEL)
+        return c;
+    if (c->kind == CTX_KIND_VALUE)
+        return c->u.v.done_src;
+    return NULL;
+}
+
+static inline int ctx_state_err(uint32_t state)
+{
+    return (int)(state & STATE_ERR_MASK);
+}
+
+/* ---- references (context.c) ---- */
+void ctx__ref_drop(ctx_t *c);
+
+/* ---- cancellation (cancel.c) ---- */
+/* Link a new cancellable `c` under its attach target, or, if that is already done, make
+ * `c` done with the target's error and cause (CTX_WHY_PARENT). */
+void ctx__attach(ctx_t *c);
+/* Make `c` (cancellable) and its subtree done and detach it from its parent. `reason`
+ * is borrowed unless `reason_owned` (then freed here if `c` was already done). */
+void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
+                 enum ctx_cancel_why why);
+
+/* ---- timers (timer.c) ---- */
+/* Arm `c`'s deadline timer; called with c's lock held and c live. Takes a ref. */
+void ctx__timer_arm(ctx_t *c);
+/* Disarm; called with c's lock held. True if it was armed (the caller must then drop
+ * the timer's ref, after unlocking). */
+bool ctx__timer_disarm(ctx_t *c);
+/* Make sure the timer thread runs (after fork() it must be restarted). */
+void ctx__timer_ensure(void);
+
+/* ---- after_func callbacks (after.c, executor.c) ---- */
+/* Schedule every pending callback in the list (the context just became done). */
+void ctx__after_fire(ctx_after_t *list);
+void ctx__after_free_all(ctx_after_t *list);
+/* A unit of work for the callback threads: run(job) is called once, on one of them. */
+struct ctx_job {
+    struct ctx_job *next;
+    void (*run)(struct ctx_job *job);
+};
+void ctx__executor_submit(struct ctx_job *job);
+
+/* ---- tracer (tracer.c) ---- */
+extern const struct ctx_tracer *_Atomic ctx__tracer;
+uint64_t ctx__next_id(void);
+
+/* The tracer, or NULL: the one predictable branch at every event site. */
+static inline const struct ctx_tracer *ctx_tracer(void)
+{
+    return atomic_load_explicit(&ctx__tracer, memory_order_acquire);
+}
+
+#endif /* CTX_INTERNAL_H */

@@ -1,0 +1,218 @@
+/*
+ * timer.c — every deadline in the process, on one thread.
+ *
+ * A binary min-heap of deadline contexts ordered by deadline, guarded by one mutex,
+ * served by one lazily started thread that sleeps until the earliest deadline. Each
+ * context remembers its heap index, so cancelling removes its timer at once in
+ * O(log n) — a cancelled context never lingers until its deadline.
+ *
+ * The thread is woken only when a new deadline is earlier than the one it is sleeping
+ * towards. In the common pattern (many requests with the same timeout, each cancelled
+ * well before it fires) arming and disarming never make a system call; the thread
+ * wakes at most once per "earliest deadline" it had planned for.
+ *
+ * An armed timer holds a reference on its context: Go's `ctx, _ := WithTimeout(...)`
+ * keeps the context alive until the timer fires, and so does this.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static pthread_mutex_t heap_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t heap_cv; /* on CLOCK_MONOTONIC; initialized with the thread */
+static ctx_t **heap;
+static size_t heap_len, heap_cap;
+static int64_t sleep_until = INT64_MAX; /* what the thread is waiting for */
+static bool thread_running;             /* guarded by heap_mu */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static inline int64_t deadline_of(size_t i)
+{
+    return heap[i]->u.c.deadline;
+}
+
+static inline void heap_set(size_t i, ctx_t *c)
+{
+    heap[i] = c;
+    c->u.c.heap_idx = (int32_t)i;
+}
+
+static void sift_up(size_t i)
+{
+    ctx_t *c = heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (deadline_of(parent) <= c->u.c.deadline)
+            break;
+        heap_set(i, heap[parent]);
+        i = parent;
+    }
+    heap_set(i, c);
+}
+
+static void sift_down(size_t i)
+{
+    ctx_t *c = heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= heap_len)
+            break;
+        if (child + 1 < heap_len && deadline_of(child + 1) < deadline_of(child))
+            child++;
+        if (c->u.c.deadline <= deadline_of(child))
+            break;
+        heap_set(i, heap[child]);
+        i = child;
+    }
+    heap_set(i, c);
+}
+
+/* Remove the entry at index i (heap_mu held). */
+static void heap_remove_at(size_t i)
+{
+    ctx_t *c = heap[i];
+    c->u.c.heap_idx = -1;
+    ctx_t *last = heap[--heap_len];
+    if (i == heap_len)
+        return;
+    heap_set(i, last);
+    if (i > 0 && deadline_of((i - 1) / 2) > last->u.c.deadline)
+        sift_up(i);
+    else
+        sift_down(i);
+}
+
+static void notify_timer(ctx_t *c, enum ctx_timer_event ev)
+{
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->timer)
+        t->timer(c, ev, c->u.c.deadline);
+}
+
+static void *timer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&heap_mu);
+    for (;;) {
+        int64_t now = ctx_now();
+        if (heap_len == 0 || deadline_of(0) > now) {
+            sleep_until = heap_len == 0 ? INT64_MAX : deadline_of(0);
+            if (sleep_until == INT64_MAX) {
+                pthread_cond_wait(&heap_cv, &heap_mu);
+            } else {
+                struct timespec ts = {.tv_sec = sleep_until / CTX_SECOND,
+                                      .tv_nsec = sleep_until % CTX_SECOND};
+                pthread_cond_timedwait(&heap_cv, &heap_mu, &ts);
+            }
+            continue;
+        }
+        /* Fire the earliest. The heap's reference passes to us. */
+        ctx_t *c = heap[0];
+        heap_remove_at(0);
+        pthread_mutex_unlock(&heap_mu);
+        notify_timer(c, CTX_TIMER_FIRED);
+        ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
+                    CTX_WHY_DEADLINE);
+        ctx__ref_drop(c);
+        pthread_mutex_lock(&heap_mu);
+    }
+    return NULL;
+}
+
+/* fork(): hold the heap lock across fork so the child inherits a consistent heap; the
+ * child has no timer thread, so it restarts one on next use. */
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&heap_mu);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&heap_mu);
+}
+
+static void atfork_child(void)
+{
+    pthread_mutex_unlock(&heap_mu);
+    thread_running = false;
+    sleep_until = INT64_MAX;
+}
+
+static void install_atfork(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* Start the thread if it is not running (heap_mu held). */
+static void start_thread_locked(void)
+{
+    if (thread_running)
+        return;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&heap_cv, &attr);
+    pthread_condattr_destroy(&attr);
+
+    pthread_attr_t tattr;
+    pthread_attr_init(&tattr);
+    pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
+    /* Block every signal in the timer thread: the application's handlers belong on the
+     * application's threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t th;
+    int rc = pthread_create(&th, &tattr, timer_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&tattr);
+    if (rc != 0)
+        abort(); /* no timer thread means deadlines silently never fire: refuse */
+    thread_running = true;
+}
+
+void ctx__timer_ensure(void)
+{
+    pthread_once(&atfork_once, install_atfork);
+    pthread_mutex_lock(&heap_mu);
+    if (heap_len > 0)
+        start_thread_locked();
+    pthread_mutex_unlock(&heap_mu);
+}
+
+void ctx__timer_arm(ctx_t *c)
+{
+    pthread_once(&atfork_once, install_atfork);
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    c->flags |= CTX_F_TIMER;
+    pthread_mutex_lock(&heap_mu);
+    if (heap_len == heap_cap) {
+        size_t cap = heap_cap ? heap_cap * 2 : 64;
+        ctx_t **grown = realloc(heap, cap * sizeof *grown);
+        if (grown == NULL)
+            abort(); /* cannot keep the deadline promise */
+        heap = grown;
+        heap_cap = cap;
+    }
+    heap[heap_len] = c;
+    sift_up(heap_len++);
+    start_thread_locked();
+    if (c->u.c.deadline < sleep_until) {
+        sleep_until = c->u.c.deadline;
+        pthread_cond_signal(&heap_cv);
+    }
+    pthread_mutex_unlock(&heap_mu);
+    notify_timer(c, CTX_TIMER_ARMED);
+}
+
+bool ctx__timer_disarm(ctx_t *c)
+{
+    pthread_mutex_lock(&heap_mu);
+    int32_t i = c->u.c.heap_idx;
+    if (i >= 0)
+        heap_remove_at((size_t)i);
+    pthread_mutex_unlock(&heap_mu);
+    return i >= 0;
+}
