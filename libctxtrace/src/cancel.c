@@ -41,6 +41,8 @@ void ctx__attach(ctx_t *c)
     if (p == NULL)
         return;
     ctx_lock(&p->u.c.lock);
+    if (p == c->parent) /* see ctx_alloc: the child's reference on its parent */
+        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
     uint32_t pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
     if (ctx_state_err(pstate) == 0) {
         c->u.c.prev = NULL;

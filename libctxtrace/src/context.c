@@ -59,7 +59,10 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
     c->flags = 0;
     c->reason_owned = 0;
     atomic_init(&c->state, 0);
-    if (!is_root(parent))
+    /* The child's reference on its parent. A cancellable child whose parent is its
+     * attach target takes it inside the parent's critical section instead (attach), where
+     * the parent's cache line is already ours. */
+    if (!is_root(parent) && !(kind >= CTX_KIND_CANCEL && ctx_done_src(parent) == parent))
         atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
     return c;
 }

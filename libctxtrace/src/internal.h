@@ -58,16 +58,20 @@ struct ctx {
     _Atomic uint32_t state;      /* cancellable only: error | STATE_WAITERS */
 
     union {
-        struct {                 /* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (56 bytes) */
+        /* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (56 bytes). The fields a *parent* touches
+         * when children come and go (refs and state above, lock and children here) are
+         * kept within 28 bytes so they usually share one cache line: threads deriving
+         * from one shared parent then move one line per critical section. */
+        struct {
             ctx_lock_t lock;
-            int32_t heap_idx;    /* index in the timer heap, -1 if not armed */
-            int32_t fd;          /* eventfd, -1 until ctx_fd asks */
             int32_t cause;       /* valid once done */
-            int64_t deadline;    /* effective deadline, INT64_MAX for none */
             union {
                 ctx_t *children; /* while live: first child in the list */
                 const char *reason; /* once done: the cancellation reason or NULL */
             };
+            int32_t heap_idx;    /* index in the timer heap, -1 if not armed */
+            int32_t fd;          /* eventfd, -1 until ctx_fd asks */
+            int64_t deadline;    /* effective deadline, INT64_MAX for none */
             ctx_t *prev, *next;  /* siblings in the attach target's children list */
             ctx_after_t *afters; /* every after_func record registered here */
         } c;
