@@ -115,7 +115,9 @@ CTX_API ctx_t *ctx_with_cancel(ctx_t *parent)
     return new_cancellable(parent, CTX_KIND_CANCEL, effective_deadline(parent), 0);
 }
 
-CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
+/* with_deadline, given the current time when the caller already read it (each clock
+ * read is ~20 ns: a third of a timeout context's cost). */
+static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now)
 {
     if (parent == NULL) {
         errno = EINVAL;
@@ -129,7 +131,7 @@ CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
                                deadline);
     if (c == NULL || !own)
         return c;
-    if (deadline <= ctx_now()) {
+    if (deadline <= now) {
         ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
                     CTX_WHY_DEADLINE);
         return c;
@@ -143,16 +145,17 @@ CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
     return c;
 }
 
+CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
+{
+    return with_deadline_at(parent, deadline, ctx_now());
+}
+
 CTX_API ctx_t *ctx_with_timeout(ctx_t *parent, int64_t timeout)
 {
-    if (parent == NULL) {
-        errno = EINVAL;
-        return NULL;
-    }
     int64_t now = ctx_now();
     /* Saturate rather than overflow for "practically forever" timeouts. */
-    int64_t deadline = timeout > INT64_MAX - now ? INT64_MAX - 1 : now + timeout;
-    return ctx_with_deadline(parent, deadline);
+    int64_t deadline = timeout > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + timeout;
+    return with_deadline_at(parent, deadline, now);
 }
 
 CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
