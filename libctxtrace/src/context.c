@@ -67,13 +67,6 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
     return c;
 }
 
-static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requested)
-{
-    const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL, 0) && t->created)
-        t->created(c, parent, kind, requested);
-}
-
 /* The effective deadline of `c`: the nearest cancellable context's (which stores the
  * effective value), or none above a without_cancel or a root. */
 static int64_t effective_deadline(const ctx_t *c)
@@ -84,6 +77,15 @@ static int64_t effective_deadline(const ctx_t *c)
         if (c->kind != CTX_KIND_VALUE)
             return INT64_MAX;
         c = c->parent;
+    }
+}
+
+static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requested)
+{
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->created) {
+        int64_t d = effective_deadline(c);
+        t->created(c, parent, kind, requested, d == INT64_MAX ? 0 : d);
     }
 }
 

@@ -62,10 +62,11 @@ enum ctx_wait_event {
 
 struct ctx_tracer {
     /* A context was created. `requested_deadline` is what the caller asked for
-     * (deadline kind only, else 0); the effective one is ctx_deadline(c). Called before
-     * the context is attached to its parent or armed. */
+     * (deadline kind only, else 0); `deadline` the effective one (the earliest up the
+     * chain; 0 for none). Called before the context is attached to its parent or armed,
+     * so before any other thread can see it. */
     void (*created)(ctx_t *c, ctx_t *parent, enum ctx_kind kind,
-                    int64_t requested_deadline);
+                    int64_t requested_deadline, int64_t deadline);
     /* A cancellable context became done (exactly once per context). `err` is its
      * ctx_err, `cause`/`reason` what ctx_cause reports. */
     void (*canceled)(ctx_t *c, enum ctx_cancel_why why, int err, int cause,

@@ -1,0 +1,112 @@
+/*
+ * ctxtrace/core/store.h — the SQLite trace file: creating it and writing rows.
+ *
+ * The schema is libctxtrace/core/schema.sql (documented there and in
+ * docs/trace-file.md). Writers build rows in memory and hand them over in batches,
+ * inside ct_store_begin / ct_store_commit. Every row type is written with an UPSERT
+ * that sets only the columns the row marks present, so rows describing one context
+ * may arrive in any order and merge into one.
+ *
+ * Errors: functions return 0 or -1; ct_store_error() tells why.
+ */
+#ifndef CTXTRACE_CORE_STORE_H
+#define CTXTRACE_CORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTXTRACE_SCHEMA_VERSION 1
+
+typedef struct ct_store ct_store;
+
+/* Columns of `contexts` besides id, in schema order. */
+enum ct_ctx_col {
+    CT_PARENT_ID,
+    CT_KIND,                 /* enum ctx_kind (stored as its name) */
+    CT_CREATED_NS,
+    CT_CREATE_THREAD,
+    CT_CREATE_STACK,
+    CT_REQUESTED_DEADLINE_NS,
+    CT_DEADLINE_NS,
+    CT_TIMER_ARMED_NS,
+    CT_TIMER_STOPPED_NS,
+    CT_TIMER_FIRED_NS,
+    CT_CANCELED_NS,
+    CT_CANCEL_WHY,           /* enum ctx_cancel_why (stored as its name) */
+    CT_CANCEL_ERR,
+    CT_CANCEL_CAUSE,
+    CT_CANCEL_REASON,        /* text: ct_ctx_row.reason */
+    CT_CANCEL_THREAD,
+    CT_CANCEL_STACK,
+    CT_RELEASED_NS,
+    CT_RELEASED_LIVE,
+    CT_RELEASE_THREAD,
+    CT_RELEASE_STACK,
+    CT_FREED_NS,
+    CT_CTX_NCOLS
+};
+
+/* A partial `contexts` row: column c is written iff (present >> c) & 1. */
+struct ct_ctx_row {
+    int64_t id;
+    uint32_t present;
+    int64_t v[CT_CTX_NCOLS];
+    char *reason; /* CT_CANCEL_REASON; owned by the caller */
+};
+
+static inline void ct_ctx_set(struct ct_ctx_row *r, enum ct_ctx_col c, int64_t v)
+{
+    r->v[c] = v;
+    r->present |= 1u << c;
+}
+
+struct ct_thread_row {
+    int64_t id, tid, parent_thread, create_stack, start_ns, exit_ns; /* 0: unknown */
+};
+
+struct ct_wait_row {
+    int64_t id, context_id, thread, stack;
+    bool is_fd;
+    int64_t blocked_ns;
+    int64_t woken_ns; /* 0: still blocked */
+    int result;
+};
+
+struct ct_frame_row {
+    int64_t id, ip;
+    const char *module; /* may be NULL */
+    int64_t offset;
+    const char *build_id, *function, *file; /* may be NULL */
+    int line;           /* 0: unknown */
+};
+
+struct ct_sample_row {
+    int64_t ts_ns, live_contexts, armed_timers, blocked_waiters, threads, rss_bytes;
+};
+
+/* Create a new trace file at `path` (which must not exist), with the schema and the
+ * roots. Returns NULL and fills err on failure. */
+ct_store *ct_store_create(const char *path, char *err, size_t errlen);
+void ct_store_close(ct_store *s);
+const char *ct_store_error(ct_store *s);
+
+int ct_store_begin(ct_store *s);
+int ct_store_commit(ct_store *s);
+
+int ct_store_meta_text(ct_store *s, const char *key, const char *value);
+int ct_store_meta_int(ct_store *s, const char *key, int64_t value);
+
+int ct_store_context(ct_store *s, const struct ct_ctx_row *row);
+int ct_store_thread(ct_store *s, const struct ct_thread_row *row);
+int ct_store_wait(ct_store *s, const struct ct_wait_row *row);
+int ct_store_frame(ct_store *s, const struct ct_frame_row *row);
+/* A stack and its frames (frame ids innermost first). Ignored if already stored. */
+int ct_store_stack(ct_store *s, int64_t id, int depth, const int64_t *frame_ids);
+int ct_store_sample(ct_store *s, const struct ct_sample_row *row);
+
+/* Names used in the file for enum ctx_kind / enum ctx_cancel_why values. */
+const char *ct_kind_name(int kind);
+const char *ct_why_name(int why);
+
+#endif /* CTXTRACE_CORE_STORE_H */

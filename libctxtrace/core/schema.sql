@@ -1,0 +1,134 @@
+-- ctxtrace trace file, schema version 1.
+--
+-- One SQLite file per traced process, written by the LD_PRELOAD shim's writer thread in
+-- batched transactions, in WAL mode: readable with the sqlite3 shell while the process
+-- runs. Times are nanoseconds on CLOCK_MONOTONIC (the same clock as ctx_now()); thread
+-- columns name rows of `threads`; stack columns name rows of `stacks`.
+--
+-- Rows are written with UPSERTs that fill only the columns an event knows, so events
+-- recorded on different threads may land in any order: a column is NULL until the
+-- event that sets it has been written. (That is also why contexts, threads and waits
+-- declare no NOT NULL columns: a partial row must be insertable.) Once the traced
+-- process has exited cleanly, meta.complete = 1.
+--
+-- This file is embedded into the trace core at build time and executed verbatim to
+-- create a trace file. Bump `meta.schema_version` (store.h, CTXTRACE_SCHEMA_VERSION)
+-- with any change a reader could notice.
+
+PRAGMA journal_mode = WAL;
+
+-- Key/value facts about the run: schema_version, program, argv (JSON array), pid,
+-- ppid, start_ns (CLOCK_MONOTONIC), start_realtime (Unix seconds, for humans),
+-- end_ns, complete (0 while running or if killed, 1 after a clean exit),
+-- events (events written), events_dropped (always 0 unless a memory cap forced drops;
+-- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value
+) WITHOUT ROWID;
+
+-- Every context the program created, one row each; the roots appear as id 1
+-- (background) and id 2 (todo).
+CREATE TABLE contexts (
+    id                    INTEGER PRIMARY KEY, -- process-unique, never reused
+    parent_id             INTEGER,             -- NULL for the roots
+    kind                  TEXT,                -- background todo cancel deadline value without_cancel
+    created_ns            INTEGER,
+    create_thread         INTEGER,
+    create_stack          INTEGER,
+    requested_deadline_ns INTEGER,             -- deadline kind: what the caller asked for
+    deadline_ns           INTEGER,             -- effective deadline (the earliest up the chain)
+    timer_armed_ns        INTEGER,             -- its own timer was armed (NULL: no timer)
+    timer_stopped_ns      INTEGER,             -- disarmed by cancellation before firing
+    timer_fired_ns        INTEGER,             -- the timer fired
+    canceled_ns           INTEGER,             -- became done
+    cancel_why            TEXT,                -- explicit parent deadline
+    cancel_err            INTEGER,             -- ctx_err(): ECANCELED or ETIMEDOUT
+    cancel_cause          INTEGER,             -- ctx_cause()
+    cancel_reason         TEXT,
+    cancel_thread         INTEGER,
+    cancel_stack          INTEGER,             -- explicit cancels only: who cancelled
+    released_ns           INTEGER,             -- the last owner reference was dropped
+    released_live         INTEGER,             -- 1 if it was still not done then (lost cancel)
+    release_thread        INTEGER,
+    release_stack         INTEGER,
+    freed_ns              INTEGER              -- its memory was released
+);
+CREATE INDEX contexts_parent ON contexts(parent_id);
+CREATE INDEX contexts_create_stack ON contexts(create_stack);
+
+-- Threads seen by the shim: the main thread, and every thread created with
+-- pthread_create while tracing (the goroutine equivalent).
+CREATE TABLE threads (
+    id            INTEGER PRIMARY KEY,   -- shim-assigned, 1 = main thread
+    tid           INTEGER,               -- kernel thread id
+    parent_thread INTEGER,
+    create_stack  INTEGER,               -- where pthread_create was called
+    start_ns      INTEGER,
+    exit_ns       INTEGER                -- NULL while running (or at exit)
+);
+
+-- Each blocking ctx_wait, and each ctx_fd handed out (a poller).
+CREATE TABLE waits (
+    id          INTEGER PRIMARY KEY,
+    context_id  INTEGER,
+    thread      INTEGER,
+    stack       INTEGER,                 -- the wait (or ctx_fd) call site
+    how         TEXT,                    -- wait | fd
+    blocked_ns  INTEGER,                 -- wait: started blocking; fd: handed out
+    woken_ns    INTEGER,                 -- wait: returned; NULL while blocked
+    result      INTEGER                  -- wait: 0 (done) or ETIMEDOUT
+);
+CREATE INDEX waits_context ON waits(context_id);
+
+-- Interned stacks: each distinct call stack once. id is the 64-bit hash of the
+-- instruction pointers, as captured on the application thread.
+CREATE TABLE stacks (
+    id     INTEGER PRIMARY KEY,
+    depth  INTEGER NOT NULL
+);
+
+-- The frames of each stack, innermost first (idx 0 = the capturing hook).
+CREATE TABLE stack_frames (
+    stack_id INTEGER NOT NULL,
+    idx      INTEGER NOT NULL,
+    frame_id INTEGER NOT NULL,
+    PRIMARY KEY (stack_id, idx)
+) WITHOUT ROWID;
+
+-- Symbolized frames, one per distinct instruction pointer. `offset` is relative to
+-- the module's load address (stable across runs of a PIE under ASLR); `ip` is the
+-- address in this process. For return addresses the line is that of the call.
+CREATE TABLE frames (
+    id        INTEGER PRIMARY KEY,
+    ip        INTEGER NOT NULL,
+    module    TEXT,                      -- path of the ELF object
+    offset    INTEGER,
+    build_id  TEXT,                      -- hex GNU build-id of the module, if any
+    function  TEXT,
+    file      TEXT,
+    line      INTEGER
+);
+
+-- Periodic samples (every 100 ms by default, and one at exit).
+CREATE TABLE samples (
+    ts_ns           INTEGER PRIMARY KEY,
+    live_contexts   INTEGER NOT NULL,    -- created and not yet freed (roots excluded)
+    armed_timers    INTEGER NOT NULL,
+    blocked_waiters INTEGER NOT NULL,
+    threads         INTEGER NOT NULL,    -- running threads the shim knows of
+    rss_bytes       INTEGER NOT NULL
+);
+
+-- Findings written by the analysis (ctxtrace report / the exit report). Empty until
+-- an analysis runs.
+CREATE TABLE findings (
+    id            INTEGER PRIMARY KEY,
+    rule          TEXT NOT NULL,
+    count         INTEGER NOT NULL,
+    site_function TEXT,
+    site_file     TEXT,
+    site_line     INTEGER,
+    stack_id      INTEGER,
+    example_ids   TEXT                   -- JSON array of context ids
+);

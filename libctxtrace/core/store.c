@@ -1,0 +1,317 @@
+/*
+ * store.c — writing the SQLite trace file (see store.h and schema.sql).
+ *
+ * One connection, prepared statements made once, every write inside the caller's
+ * batch transaction. Durability: synchronous=NORMAL in WAL mode — a committed batch
+ * survives the process being killed (SIGKILL), which is the promise; surviving power
+ * loss is not.
+ */
+#include <ctxtrace/core/store.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char ct_schema_sql[]; /* generated from schema.sql */
+
+static const char *const ctx_col_names[CT_CTX_NCOLS] = {
+    "parent_id",      "kind",           "created_ns",       "create_thread",
+    "create_stack",   "requested_deadline_ns", "deadline_ns", "timer_armed_ns",
+    "timer_stopped_ns", "timer_fired_ns", "canceled_ns",    "cancel_why",
+    "cancel_err",     "cancel_cause",   "cancel_reason",    "cancel_thread",
+    "cancel_stack",   "released_ns",    "released_live",    "release_thread",
+    "release_stack",  "freed_ns",
+};
+
+struct ct_store {
+    sqlite3 *db;
+    sqlite3_stmt *ctx_upsert, *thread_upsert, *wait_upsert, *frame_insert, *stack_insert,
+        *stack_frame_insert, *sample_insert, *meta_upsert;
+    char err[256];
+};
+
+const char *ct_kind_name(int kind)
+{
+    static const char *const names[] = {"background", "todo",  "without_cancel",
+                                        "value",      "cancel", "deadline"};
+    return kind >= 0 && kind < (int)(sizeof names / sizeof *names) ? names[kind] : "unknown";
+}
+
+const char *ct_why_name(int why)
+{
+    static const char *const names[] = {"explicit", "parent", "deadline"};
+    return why >= 0 && why < 3 ? names[why] : "unknown";
+}
+
+const char *ct_store_error(ct_store *s)
+{
+    return s->err;
+}
+
+static int fail(ct_store *s, const char *what)
+{
+    snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+static int prepare(ct_store *s, sqlite3_stmt **st, const char *sql)
+{
+    return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
+               ? 0
+               : fail(s, "prepare");
+}
+
+/* INSERT ... ON CONFLICT(id) DO UPDATE SET c = coalesce(excluded.c, c) for each column:
+ * a NULL (absent) value never overwrites what an earlier row wrote. */
+static char *upsert_sql(const char *table, const char *const *cols, int ncols)
+{
+    size_t cap = 256 + (size_t)ncols * 96;
+    char *sql = malloc(cap);
+    if (sql == NULL)
+        return NULL;
+    size_t n = (size_t)snprintf(sql, cap, "INSERT INTO %s(id", table);
+    for (int i = 0; i < ncols; i++)
+        n += (size_t)snprintf(sql + n, cap - n, ",%s", cols[i]);
+    n += (size_t)snprintf(sql + n, cap - n, ") VALUES(?");
+    for (int i = 0; i < ncols; i++)
+        n += (size_t)snprintf(sql + n, cap - n, ",?");
+    n += (size_t)snprintf(sql + n, cap - n, ") ON CONFLICT(id) DO UPDATE SET ");
+    for (int i = 0; i < ncols; i++)
+        n += (size_t)snprintf(sql + n, cap - n, "%s%s=coalesce(excluded.%s,%s)",
+                              i ? "," : "", cols[i], cols[i], cols[i]);
+    return sql;
+}
+
+static int prepare_upsert(ct_store *s, sqlite3_stmt **st, const char *table,
+                          const char *const *cols, int ncols)
+{
+    char *sql = upsert_sql(table, cols, ncols);
+    if (sql == NULL) {
+        snprintf(s->err, sizeof s->err, "out of memory");
+        return -1;
+    }
+    int rc = prepare(s, st, sql);
+    free(sql);
+    return rc;
+}
+
+static int prepare_all(ct_store *s)
+{
+    static const char *const thread_cols[] = {"tid", "parent_thread", "create_stack",
+                                              "start_ns", "exit_ns"};
+    static const char *const wait_cols[] = {"context_id", "thread", "stack", "how",
+                                            "blocked_ns", "woken_ns", "result"};
+    if (prepare_upsert(s, &s->ctx_upsert, "contexts", ctx_col_names, CT_CTX_NCOLS) ||
+        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, 5) ||
+        prepare_upsert(s, &s->wait_upsert, "waits", wait_cols, 7))
+        return -1;
+    return prepare(s, &s->frame_insert,
+                   "INSERT OR IGNORE INTO frames(id,ip,module,offset,build_id,function,file,"
+                   "line) VALUES(?,?,?,?,?,?,?,?)") ||
+                   prepare(s, &s->stack_insert,
+                           "INSERT OR IGNORE INTO stacks(id,depth) VALUES(?,?)") ||
+                   prepare(s, &s->stack_frame_insert,
+                           "INSERT OR IGNORE INTO stack_frames(stack_id,idx,frame_id) "
+                           "VALUES(?,?,?)") ||
+                   prepare(s, &s->sample_insert,
+                           "INSERT OR REPLACE INTO samples(ts_ns,live_contexts,armed_timers,"
+                           "blocked_waiters,threads,rss_bytes) VALUES(?,?,?,?,?,?)") ||
+                   prepare(s, &s->meta_upsert,
+                           "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)")
+               ? -1
+               : 0;
+}
+
+ct_store *ct_store_create(const char *path, char *err, size_t errlen)
+{
+    ct_store *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* SQLITE_OPEN_EXCLUSIVE is not for this; refuse an existing file ourselves so two
+     * processes never share one trace. */
+    FILE *probe = fopen(path, "r");
+    if (probe != NULL) {
+        fclose(probe);
+        snprintf(err, errlen, "%s: already exists", path);
+        free(s);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        sqlite3_close(s->db);
+        free(s);
+        return NULL;
+    }
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, ct_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(s->db,
+                     "PRAGMA synchronous=NORMAL;"
+                     "INSERT INTO contexts(id,kind) VALUES(1,'background'),(2,'todo');",
+                     NULL, NULL, &msg) != SQLITE_OK ||
+        prepare_all(s) != 0) {
+        snprintf(err, errlen, "%s: creating the schema: %s", path,
+                 msg ? msg : s->err);
+        sqlite3_free(msg);
+        ct_store_close(s);
+        return NULL;
+    }
+    ct_store_meta_int(s, "schema_version", CTXTRACE_SCHEMA_VERSION);
+    ct_store_meta_int(s, "complete", 0);
+    return s;
+}
+
+void ct_store_close(ct_store *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_stmt *all[] = {s->ctx_upsert,         s->thread_upsert, s->wait_upsert,
+                           s->frame_insert,       s->stack_insert,  s->stack_frame_insert,
+                           s->sample_insert,      s->meta_upsert};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sqlite3_finalize(all[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int ct_store_begin(ct_store *s)
+{
+    return sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "begin");
+}
+
+int ct_store_commit(ct_store *s)
+{
+    return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "commit");
+}
+
+static int step(ct_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+/* Bind an integer where 0 means "unknown" (NULL). */
+static void bind_known(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v != 0)
+        sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v != NULL)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int ct_store_meta_text(ct_store *s, const char *key, const char *value)
+{
+    sqlite3_bind_text(s->meta_upsert, 1, key, -1, SQLITE_STATIC);
+    bind_text(s->meta_upsert, 2, value);
+    return step(s, s->meta_upsert, "meta");
+}
+
+int ct_store_meta_int(ct_store *s, const char *key, int64_t value)
+{
+    sqlite3_bind_text(s->meta_upsert, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->meta_upsert, 2, value);
+    return step(s, s->meta_upsert, "meta");
+}
+
+int ct_store_context(ct_store *s, const struct ct_ctx_row *r)
+{
+    sqlite3_stmt *st = s->ctx_upsert;
+    sqlite3_bind_int64(st, 1, r->id);
+    for (int c = 0; c < CT_CTX_NCOLS; c++) {
+        if (!((r->present >> c) & 1))
+            continue;
+        if (c == CT_KIND)
+            sqlite3_bind_text(st, c + 2, ct_kind_name((int)r->v[c]), -1, SQLITE_STATIC);
+        else if (c == CT_CANCEL_WHY)
+            sqlite3_bind_text(st, c + 2, ct_why_name((int)r->v[c]), -1, SQLITE_STATIC);
+        else if (c == CT_CANCEL_REASON)
+            bind_text(st, c + 2, r->reason);
+        else
+            sqlite3_bind_int64(st, c + 2, r->v[c]);
+    }
+    return step(s, st, "contexts");
+}
+
+int ct_store_thread(ct_store *s, const struct ct_thread_row *r)
+{
+    sqlite3_stmt *st = s->thread_upsert;
+    sqlite3_bind_int64(st, 1, r->id);
+    bind_known(st, 2, r->tid);
+    bind_known(st, 3, r->parent_thread);
+    bind_known(st, 4, r->create_stack);
+    bind_known(st, 5, r->start_ns);
+    bind_known(st, 6, r->exit_ns);
+    return step(s, st, "threads");
+}
+
+int ct_store_wait(ct_store *s, const struct ct_wait_row *r)
+{
+    sqlite3_stmt *st = s->wait_upsert;
+    sqlite3_bind_int64(st, 1, r->id);
+    if (r->blocked_ns != 0) {
+        sqlite3_bind_int64(st, 2, r->context_id);
+        bind_known(st, 3, r->thread);
+        bind_known(st, 4, r->stack);
+        sqlite3_bind_text(st, 5, r->is_fd ? "fd" : "wait", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, r->blocked_ns);
+    }
+    if (r->woken_ns != 0) {
+        sqlite3_bind_int64(st, 7, r->woken_ns);
+        sqlite3_bind_int(st, 8, r->result);
+    }
+    return step(s, st, "waits");
+}
+
+int ct_store_frame(ct_store *s, const struct ct_frame_row *r)
+{
+    sqlite3_stmt *st = s->frame_insert;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->ip);
+    bind_text(st, 3, r->module);
+    if (r->module != NULL)
+        sqlite3_bind_int64(st, 4, r->offset);
+    bind_text(st, 5, r->build_id);
+    bind_text(st, 6, r->function);
+    bind_text(st, 7, r->file);
+    bind_known(st, 8, r->line);
+    return step(s, st, "frames");
+}
+
+int ct_store_stack(ct_store *s, int64_t id, int depth, const int64_t *frame_ids)
+{
+    sqlite3_bind_int64(s->stack_insert, 1, id);
+    sqlite3_bind_int(s->stack_insert, 2, depth);
+    if (step(s, s->stack_insert, "stacks") != 0)
+        return -1;
+    if (sqlite3_changes(s->db) == 0)
+        return 0; /* already stored */
+    for (int i = 0; i < depth; i++) {
+        sqlite3_bind_int64(s->stack_frame_insert, 1, id);
+        sqlite3_bind_int(s->stack_frame_insert, 2, i);
+        sqlite3_bind_int64(s->stack_frame_insert, 3, frame_ids[i]);
+        if (step(s, s->stack_frame_insert, "stack_frames") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ct_store_sample(ct_store *s, const struct ct_sample_row *r)
+{
+    sqlite3_stmt *st = s->sample_insert;
+    sqlite3_bind_int64(st, 1, r->ts_ns);
+    sqlite3_bind_int64(st, 2, r->live_contexts);
+    sqlite3_bind_int64(st, 3, r->armed_timers);
+    sqlite3_bind_int64(st, 4, r->blocked_waiters);
+    sqlite3_bind_int64(st, 5, r->threads);
+    sqlite3_bind_int64(st, 6, r->rss_bytes);
+    return step(s, st, "samples");
+}
