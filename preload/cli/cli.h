@@ -1,0 +1,17 @@
+/*
+ * cli.h — the ctxtrace command: one file per subcommand, sharing these helpers.
+ */
+#ifndef CT_CLI_H
+#define CT_CLI_H
+
+#include <stdio.h>
+
+/* Exit status for usage and environment errors (a trace's findings use others). */
+enum { CLI_EXIT_ERROR = 2 };
+
+int cmd_run(int argc, char **argv);
+
+/* Print "ctxtrace: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* CT_CLI_H */

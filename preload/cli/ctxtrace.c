@@ -1,0 +1,53 @@
+/*
+ * ctxtrace.c — the command's entry point: dispatch to a subcommand.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef CTXTRACE_VERSION
+#error "CTXTRACE_VERSION must be defined by the build"
+#endif
+
+static const char usage[] =
+    "usage: ctxtrace <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run [-o FILE.db] -- PROGRAM [ARGS...]\n"
+    "        run PROGRAM (unmodified, dynamically linked, using libctxtrace) under the\n"
+    "        tracer; record every context into a SQLite trace file\n"
+    "\n"
+    "  ctxtrace --version | --help\n";
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ctxtrace: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_EXIT_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("ctxtrace %s\n", CTXTRACE_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    cli_error("unknown command '%s'", cmd);
+    fputs(usage, stderr);
+    return CLI_EXIT_ERROR;
+}

@@ -1,0 +1,272 @@
+/*
+ * batch.c — see batch.h.
+ */
+#include "batch.h"
+
+#include <ctxtrace/tracer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "u64map.h"
+
+enum { MAX_FRAMES = 64 };
+
+struct pending_stack {
+    uint64_t hash;
+    int depth;
+    uint64_t ips[MAX_FRAMES];
+};
+
+/* A growable array of T. */
+#define VEC(T)                                                                           \
+    struct {                                                                             \
+        T *items;                                                                        \
+        size_t len, cap;                                                                 \
+    }
+
+struct batch {
+    VEC(struct ct_ctx_row) ctx;
+    VEC(struct ct_thread_row) threads;
+    VEC(struct ct_wait_row) waits;
+    VEC(struct pending_stack) stacks;
+    struct u64map ctx_index, thread_index, wait_index;
+    struct u64map known_stacks; /* across batches: stacks already in the file */
+    struct live_counts counts;
+};
+
+/* Make room for one more item; returns its index or -1 when out of memory. */
+#define VEC_PUSH(v)                                                                      \
+    ((v).len < (v).cap || vec_grow((void **)&(v).items, &(v).cap, sizeof *(v).items)     \
+         ? (long)(v).len++                                                               \
+         : -1L)
+
+static bool vec_grow(void **items, size_t *cap, size_t size)
+{
+    size_t n = *cap ? *cap * 2 : 256;
+    void *p = realloc(*items, n * size);
+    if (p == NULL)
+        return false;
+    *items = p;
+    *cap = n;
+    return true;
+}
+
+struct batch *batch_new(void)
+{
+    return calloc(1, sizeof(struct batch));
+}
+
+void batch_free(struct batch *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->ctx.len; i++)
+        free(b->ctx.items[i].reason);
+    free(b->ctx.items);
+    free(b->threads.items);
+    free(b->waits.items);
+    free(b->stacks.items);
+    u64map_free(&b->ctx_index);
+    u64map_free(&b->thread_index);
+    u64map_free(&b->wait_index);
+    u64map_free(&b->known_stacks);
+    free(b);
+}
+
+const struct live_counts *batch_counts(const struct batch *b)
+{
+    return &b->counts;
+}
+
+/* The batch row for context `id`, created empty on first use. */
+static struct ct_ctx_row *ctx_row(struct batch *b, uint64_t id)
+{
+    uint64_t i;
+    if (u64map_get(&b->ctx_index, id, &i))
+        return &b->ctx.items[i];
+    long n = VEC_PUSH(b->ctx);
+    if (n < 0 || !u64map_put(&b->ctx_index, id, (uint64_t)n))
+        abort(); /* the writer cannot keep its lossless promise without memory */
+    struct ct_ctx_row *r = &b->ctx.items[n];
+    memset(r, 0, sizeof *r);
+    r->id = (int64_t)id;
+    return r;
+}
+
+static struct ct_thread_row *thread_row(struct batch *b, uint64_t id)
+{
+    uint64_t i;
+    if (u64map_get(&b->thread_index, id, &i))
+        return &b->threads.items[i];
+    long n = VEC_PUSH(b->threads);
+    if (n < 0 || !u64map_put(&b->thread_index, id, (uint64_t)n))
+        abort();
+    struct ct_thread_row *r = &b->threads.items[n];
+    memset(r, 0, sizeof *r);
+    r->id = (int64_t)id;
+    return r;
+}
+
+static struct ct_wait_row *wait_row(struct batch *b, uint64_t id)
+{
+    uint64_t i;
+    if (u64map_get(&b->wait_index, id, &i))
+        return &b->waits.items[i];
+    long n = VEC_PUSH(b->waits);
+    if (n < 0 || !u64map_put(&b->wait_index, id, (uint64_t)n))
+        abort();
+    struct ct_wait_row *r = &b->waits.items[n];
+    memset(r, 0, sizeof *r);
+    r->id = (int64_t)id;
+    return r;
+}
+
+static void apply_cancel(struct batch *b, const struct ev *e)
+{
+    struct ct_ctx_row *r = ctx_row(b, e->id);
+    ct_ctx_set(r, CT_CANCELED_NS, e->ts);
+    ct_ctx_set(r, CT_CANCEL_WHY, e->a);
+    ct_ctx_set(r, CT_CANCEL_ERR, e->b);
+    ct_ctx_set(r, CT_CANCEL_CAUSE, e->c);
+    ct_ctx_set(r, CT_CANCEL_THREAD, e->thread);
+    if (e->stack != 0)
+        ct_ctx_set(r, CT_CANCEL_STACK, (int64_t)e->stack);
+    if (e->d > 0) {
+        free(r->reason);
+        r->reason = strdup((const char *)(e + 1));
+        r->present |= 1u << CT_CANCEL_REASON;
+    }
+}
+
+static void apply_timer(struct batch *b, const struct ev *e)
+{
+    struct ct_ctx_row *r = ctx_row(b, e->id);
+    switch (e->a) {
+    case CTX_TIMER_ARMED:
+        ct_ctx_set(r, CT_TIMER_ARMED_NS, e->ts);
+        b->counts.timers++;
+        break;
+    case CTX_TIMER_STOPPED:
+        ct_ctx_set(r, CT_TIMER_STOPPED_NS, e->ts);
+        b->counts.timers--;
+        break;
+    default:
+        ct_ctx_set(r, CT_TIMER_FIRED_NS, e->ts);
+        b->counts.timers--;
+        break;
+    }
+}
+
+void batch_apply(const struct ev *e, void *arg)
+{
+    struct batch *b = arg;
+    struct ct_ctx_row *r;
+    struct ct_wait_row *w;
+    b->counts.events++;
+    switch ((enum ev_type)e->type) {
+    case EV_CREATE:
+        r = ctx_row(b, e->id);
+        if (e->a != 0)
+            ct_ctx_set(r, CT_PARENT_ID, e->a);
+        ct_ctx_set(r, CT_KIND, e->b);
+        ct_ctx_set(r, CT_CREATED_NS, e->ts);
+        ct_ctx_set(r, CT_CREATE_THREAD, e->thread);
+        if (e->stack != 0)
+            ct_ctx_set(r, CT_CREATE_STACK, (int64_t)e->stack);
+        if (e->b == CTX_KIND_DEADLINE)
+            ct_ctx_set(r, CT_REQUESTED_DEADLINE_NS, e->c);
+        if (e->d != 0)
+            ct_ctx_set(r, CT_DEADLINE_NS, e->d);
+        b->counts.contexts++;
+        break;
+    case EV_CANCEL:
+        apply_cancel(b, e);
+        break;
+    case EV_TIMER:
+        apply_timer(b, e);
+        break;
+    case EV_UNOWNED:
+        r = ctx_row(b, e->id);
+        ct_ctx_set(r, CT_RELEASED_NS, e->ts);
+        ct_ctx_set(r, CT_RELEASED_LIVE, e->a);
+        ct_ctx_set(r, CT_RELEASE_THREAD, e->thread);
+        if (e->stack != 0)
+            ct_ctx_set(r, CT_RELEASE_STACK, (int64_t)e->stack);
+        break;
+    case EV_FREE:
+        ct_ctx_set(ctx_row(b, e->id), CT_FREED_NS, e->ts);
+        b->counts.contexts--;
+        break;
+    case EV_WAIT_BLOCKED:
+    case EV_FD:
+        w = wait_row(b, (uint64_t)e->a);
+        w->context_id = (int64_t)e->id;
+        w->thread = e->thread;
+        w->stack = (int64_t)e->stack;
+        w->is_fd = e->type == EV_FD;
+        w->blocked_ns = e->ts;
+        if (e->type == EV_WAIT_BLOCKED)
+            b->counts.waiters++;
+        break;
+    case EV_WAIT_WOKEN:
+        w = wait_row(b, (uint64_t)e->a);
+        w->woken_ns = e->ts;
+        w->result = (int)e->b;
+        b->counts.waiters--;
+        break;
+    case EV_THREAD_START: {
+        struct ct_thread_row *t = thread_row(b, e->thread);
+        t->tid = e->a;
+        t->parent_thread = e->b;
+        t->create_stack = (int64_t)e->stack;
+        t->start_ns = e->ts;
+        b->counts.threads++;
+        break;
+    }
+    case EV_THREAD_EXIT:
+        thread_row(b, e->thread)->exit_ns = e->ts;
+        b->counts.threads--;
+        break;
+    case EV_STACK: {
+        uint64_t seen;
+        if (u64map_get(&b->known_stacks, e->id, &seen))
+            break;
+        long n = VEC_PUSH(b->stacks);
+        if (n < 0 || !u64map_put(&b->known_stacks, e->id, 1))
+            abort();
+        struct pending_stack *s = &b->stacks.items[n];
+        s->hash = e->id;
+        s->depth = e->a > MAX_FRAMES ? MAX_FRAMES : (int)e->a;
+        memcpy(s->ips, e + 1, (size_t)s->depth * sizeof(uint64_t));
+        break;
+    }
+    case EV_PAD:
+        break;
+    }
+}
+
+int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->stacks.len && rc == 0; i++) {
+        struct pending_stack *s = &b->stacks.items[i];
+        int64_t frames[MAX_FRAMES];
+        for (int f = 0; f < s->depth; f++)
+            frames[f] = symbolizer_frame(sym, store, s->ips[f]);
+        rc = ct_store_stack(store, (int64_t)s->hash, s->depth, frames);
+    }
+    for (size_t i = 0; i < b->ctx.len && rc == 0; i++)
+        rc = ct_store_context(store, &b->ctx.items[i]);
+    for (size_t i = 0; i < b->threads.len && rc == 0; i++)
+        rc = ct_store_thread(store, &b->threads.items[i]);
+    for (size_t i = 0; i < b->waits.len && rc == 0; i++)
+        rc = ct_store_wait(store, &b->waits.items[i]);
+
+    for (size_t i = 0; i < b->ctx.len; i++)
+        free(b->ctx.items[i].reason);
+    b->ctx.len = b->threads.len = b->waits.len = b->stacks.len = 0;
+    u64map_clear(&b->ctx_index);
+    u64map_clear(&b->thread_index);
+    u64map_clear(&b->wait_index);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * batch.h — turning drained events into trace-file rows, on the writer thread.
+ *
+ * Events for one context (or thread, or wait) within a batch merge into one row, so
+ * a short-lived context costs one INSERT however many events it had. Rows are
+ * partial UPSERTs (see store.h): events recorded on different threads may be drained
+ * in any order and still merge correctly in the file.
+ */
+#ifndef CT_BATCH_H
+#define CT_BATCH_H
+
+#include <ctxtrace/core/store.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "symbolize.h"
+
+struct batch;
+
+/* Running totals across batches, for samples and meta. */
+struct live_counts {
+    int64_t contexts, timers, waiters, threads;
+    uint64_t events;
+};
+
+struct batch *batch_new(void);
+void batch_free(struct batch *b);
+/* ring_drain_all callback: `arg` is the batch. */
+void batch_apply(const struct ev *e, void *arg);
+/* Write every pending row (inside the caller's transaction) and empty the batch. */
+int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym);
+const struct live_counts *batch_counts(const struct batch *b);
+
+#endif /* CT_BATCH_H */

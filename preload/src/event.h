@@ -1,0 +1,39 @@
+/*
+ * event.h — what the shim records on application threads: compact fixed-layout
+ * events, written into the recording thread's ring (ring.h) and turned into rows by
+ * the writer thread (batch.c).
+ *
+ * Every event is an `struct ev` header, possibly followed by a payload (a cancel
+ * reason, or a stack's instruction pointers), padded to 8 bytes.
+ */
+#ifndef CT_EVENT_H
+#define CT_EVENT_H
+
+#include <stdint.h>
+
+enum ev_type {
+    EV_PAD = 0,          /* filler up to the end of the ring: skip */
+    EV_CREATE,           /* id; a=parent id, b=kind, c=requested deadline, d=deadline */
+    EV_CANCEL,           /* id; a=why, b=err, c=cause; stack if explicit; payload=reason */
+    EV_TIMER,            /* id; a=enum ctx_timer_event */
+    EV_UNOWNED,          /* id; a=live; stack */
+    EV_FREE,             /* id */
+    EV_WAIT_BLOCKED,     /* id=context; a=wait id; stack */
+    EV_WAIT_WOKEN,       /* id=context; a=wait id, b=result */
+    EV_FD,               /* id=context; a=wait id; stack */
+    EV_THREAD_START,     /* a=tid, b=parent thread; stack=where it was created */
+    EV_THREAD_EXIT,      /* (thread in header) */
+    EV_STACK,            /* id=stack hash; a=depth; payload=depth instruction pointers */
+};
+
+struct ev {
+    uint16_t type;
+    uint16_t size;       /* whole event in bytes, payload and padding included */
+    uint32_t thread;     /* recording thread (threads.id) */
+    int64_t ts;          /* ctx_now() */
+    uint64_t id;
+    uint64_t stack;      /* 0: none */
+    int64_t a, b, c, d;
+};
+
+#endif /* CT_EVENT_H */

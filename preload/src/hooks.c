@@ -1,0 +1,232 @@
+/*
+ * hooks.c — recording on application threads: the runtime's tracer seam, and the one
+ * API call the seam does not report (ctx_fd, interposed).
+ *
+ * The shim does not link libctxtrace: a program that never loads it must run as if
+ * the shim were absent. The seam is found with dlsym when the shim starts (or when the
+ * program dlopens the runtime later).
+ *
+ * Each hook: capture a stack where the application is the actor (creation, explicit
+ * cancel, release, wait), then write one fixed-size event. No locks, no system calls.
+ */
+#include <ctxtrace/tracer.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "shim.h"
+
+_Thread_local struct shim_thread shim_self;
+_Atomic bool shim_recording;
+_Atomic uint64_t shim_events_dropped;
+
+static uint64_t (*trace_id)(const ctx_t *);
+static _Atomic bool attached;
+static _Thread_local uint64_t current_wait; /* ctx_wait does not nest on one thread */
+static _Thread_local uint32_t wait_seq;
+
+static inline int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct ev *shim_emit_begin(enum ev_type type, size_t payload)
+{
+    if (!atomic_load_explicit(&shim_recording, memory_order_acquire) || shim_self.no_trace)
+        return NULL;
+    if (shim_self.ring == NULL) {
+        uint32_t id = shim_thread_id();
+        if (id == 0 || (shim_self.ring = ring_new(id)) == NULL) {
+            /* No memory for a ring: the one way an event can be lost. Counted and
+             * reported (meta.events_dropped), never silent. */
+            atomic_fetch_add_explicit(&shim_events_dropped, 1, memory_order_relaxed);
+            return NULL;
+        }
+    }
+    size_t size = (sizeof(struct ev) + payload + 7) & ~(size_t)7;
+    struct ev *e = ring_reserve(shim_self.ring, size);
+    memset(e, 0, sizeof *e);
+    e->type = (uint16_t)type;
+    e->size = (uint16_t)size;
+    e->thread = shim_self.id;
+    e->ts = now_ns();
+    return e;
+}
+
+void shim_emit_commit(struct ev *e)
+{
+    ring_commit(shim_self.ring, e->size);
+}
+
+/* Enter/leave the shim on this thread; false if we are already inside (a callback from
+ * libunwind or libc while recording): then record nothing. */
+static inline bool enter(void)
+{
+    return shim_self.guard++ == 0;
+}
+
+static inline void leave(void)
+{
+    shim_self.guard--;
+}
+
+static void on_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requested,
+                       int64_t deadline)
+{
+    if (enter()) {
+        uint64_t stack = stackcap_capture();
+        struct ev *e = shim_emit_begin(EV_CREATE, 0);
+        if (e != NULL) {
+            e->id = trace_id(c);
+            e->a = parent != NULL ? (int64_t)trace_id(parent) : 0;
+            e->b = kind;
+            e->c = requested;
+            e->d = deadline;
+            e->stack = stack;
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
+static void on_canceled(ctx_t *c, enum ctx_cancel_why why, int err, int cause,
+                        const char *reason)
+{
+    if (enter()) {
+        uint64_t stack = why == CTX_WHY_EXPLICIT ? stackcap_capture() : 0;
+        size_t len = reason != NULL ? strnlen(reason, 1023) + 1 : 0;
+        struct ev *e = shim_emit_begin(EV_CANCEL, len);
+        if (e != NULL) {
+            e->id = trace_id(c);
+            e->a = why;
+            e->b = err;
+            e->c = cause;
+            e->d = (int64_t)len;
+            e->stack = stack;
+            if (len > 0) {
+                memcpy(e + 1, reason, len - 1);
+                ((char *)(e + 1))[len - 1] = '\0';
+            }
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
+static void on_timer(ctx_t *c, enum ctx_timer_event ev, int64_t when)
+{
+    (void)when;
+    if (enter()) {
+        struct ev *e = shim_emit_begin(EV_TIMER, 0);
+        if (e != NULL) {
+            e->id = trace_id(c);
+            e->a = ev;
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
+static void on_unowned(ctx_t *c, bool live)
+{
+    if (enter()) {
+        uint64_t stack = stackcap_capture();
+        struct ev *e = shim_emit_begin(EV_UNOWNED, 0);
+        if (e != NULL) {
+            e->id = trace_id(c);
+            e->a = live;
+            e->stack = stack;
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
+static void on_freed(ctx_t *c)
+{
+    if (enter()) {
+        struct ev *e = shim_emit_begin(EV_FREE, 0);
+        if (e != NULL) {
+            e->id = trace_id(c);
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
+static uint64_t new_wait_id(void)
+{
+    return ((uint64_t)shim_thread_id() << 32) | ++wait_seq;
+}
+
+static void on_wait(ctx_t *c, enum ctx_wait_event ev, int result)
+{
+    if (enter()) {
+        uint64_t stack = ev == CTX_WAIT_BLOCKED ? stackcap_capture() : 0;
+        struct ev *e = shim_emit_begin(ev == CTX_WAIT_BLOCKED ? EV_WAIT_BLOCKED : EV_WAIT_WOKEN, 0);
+        if (e != NULL) {
+            if (ev == CTX_WAIT_BLOCKED)
+                current_wait = new_wait_id();
+            e->id = trace_id(c);
+            e->a = (int64_t)current_wait;
+            e->b = result;
+            e->stack = stack;
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
+static const struct ctx_tracer tracer = {
+    .created = on_created,
+    .canceled = on_canceled,
+    .timer = on_timer,
+    .unowned = on_unowned,
+    .freed = on_freed,
+    .wait = on_wait,
+};
+
+void shim_hooks_attach(void)
+{
+    if (atomic_load(&attached))
+        return;
+    int (*attach)(const struct ctx_tracer *) =
+        (int (*)(const struct ctx_tracer *))dlsym(RTLD_DEFAULT, "ctx_tracer_attach");
+    uint64_t (*id)(const ctx_t *) = (uint64_t (*)(const ctx_t *))dlsym(RTLD_DEFAULT, "ctx_trace_id");
+    if (attach == NULL || id == NULL)
+        return; /* this program does not use libctxtrace (yet) */
+    trace_id = id;
+    if (attach(&tracer) == 0)
+        atomic_store(&attached, true);
+}
+
+bool shim_hooks_attached(void)
+{
+    return atomic_load(&attached);
+}
+
+/* ctx_fd is how pollers wait; the seam does not see it, so it is interposed here. */
+CTX_API int ctx_fd(ctx_t *c)
+{
+    static int (*real)(ctx_t *);
+    if (real == NULL)
+        real = (int (*)(ctx_t *))dlsym(RTLD_NEXT, "ctx_fd");
+    int fd = real(c);
+    if (fd >= 0 && c != NULL && atomic_load_explicit(&attached, memory_order_relaxed)) {
+        if (enter()) {
+            uint64_t stack = stackcap_capture();
+            struct ev *e = shim_emit_begin(EV_FD, 0);
+            if (e != NULL) {
+                e->id = trace_id(c);
+                e->a = (int64_t)new_wait_id();
+                e->stack = stack;
+                shim_emit_commit(e);
+            }
+        }
+        leave();
+    }
+    return fd;
+}

@@ -1,0 +1,139 @@
+/*
+ * ring.c — per-thread event rings and their registry (see ring.h).
+ */
+#include "ring.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shim.h"
+
+_Atomic uint64_t ring_stalls;
+
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ring *registry;
+
+struct ring *ring_new(uint32_t thread)
+{
+    struct ring *r = malloc(sizeof *r);
+    if (r == NULL)
+        return NULL;
+    atomic_init(&r->head, 0);
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->dead, false);
+    r->thread = thread;
+    pthread_mutex_lock(&registry_mu);
+    r->next = registry;
+    registry = r;
+    pthread_mutex_unlock(&registry_mu);
+    return r;
+}
+
+/* Wait until `need` bytes are free. The writer drains every few milliseconds; poking
+ * it makes that now. */
+static void wait_for_room(struct ring *r, uint64_t head, size_t need)
+{
+    atomic_fetch_add_explicit(&ring_stalls, 1, memory_order_relaxed);
+    while (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < need) {
+        shim_writer_poke();
+        struct timespec ts = {0, 50 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+struct ev *ring_reserve(struct ring *r, size_t size)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    size_t offset = head % RING_BYTES;
+    size_t to_end = RING_BYTES - offset;
+    if (to_end < size) {
+        /* Not enough contiguous room before the end: pad to the end and wrap. Every
+         * event is at least 8 bytes and sizes are multiples of 8, so a pad header fits
+         * whenever to_end >= 8; to_end is never 0 here. */
+        wait_for_room(r, head, to_end + size);
+        struct ev *pad = (struct ev *)(r->buf + offset);
+        pad->type = EV_PAD;
+        pad->size = (uint16_t)(to_end > 0xffff ? 0 : to_end); /* 0: "to the end" */
+        head += to_end;
+        atomic_store_explicit(&r->head, head, memory_order_release);
+        offset = 0;
+    } else if (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) <
+               size) {
+        wait_for_room(r, head, size);
+    }
+    return (struct ev *)(r->buf + offset);
+}
+
+void ring_commit(struct ring *r, size_t size)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    atomic_store_explicit(&r->head, head + size, memory_order_release);
+}
+
+static size_t drain_one(struct ring *r, void (*fn)(const struct ev *, void *), void *arg)
+{
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    size_t n = 0;
+    while (tail < head) {
+        size_t offset = tail % RING_BYTES;
+        const struct ev *e = (const struct ev *)(r->buf + offset);
+        if (e->type == EV_PAD) {
+            tail += e->size ? e->size : RING_BYTES - offset;
+            continue;
+        }
+        fn(e, arg);
+        n++;
+        tail += e->size;
+    }
+    atomic_store_explicit(&r->tail, tail, memory_order_release);
+    return n;
+}
+
+size_t ring_drain_all(void (*fn)(const struct ev *e, void *arg), void *arg)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&registry_mu);
+    struct ring **link = &registry;
+    while (*link != NULL) {
+        struct ring *r = *link;
+        /* Read `dead` before draining: a ring seen dead has no more events coming, so
+         * once drained it can go. */
+        bool dead = atomic_load_explicit(&r->dead, memory_order_acquire);
+        n += drain_one(r, fn, arg);
+        if (dead) {
+            *link = r->next;
+            free(r);
+        } else {
+            link = &r->next;
+        }
+    }
+    pthread_mutex_unlock(&registry_mu);
+    return n;
+}
+
+void ring_forget_all_in_child(void)
+{
+    /* The registry lock was taken in the fork prepare handler (shim.c) and is released
+     * here: no other thread exists in the child. The rings' memory is the parent's
+     * copy of data the parent records; drop it. */
+    struct ring *r = registry;
+    registry = NULL;
+    while (r != NULL) {
+        struct ring *next = r->next;
+        free(r);
+        r = next;
+    }
+}
+
+void ring_registry_lock(void)
+{
+    pthread_mutex_lock(&registry_mu);
+}
+
+void ring_registry_unlock(void)
+{
+    pthread_mutex_unlock(&registry_mu);
+}

@@ -1,0 +1,55 @@
+/*
+ * ring.h — one single-producer/single-consumer byte ring per recording thread.
+ *
+ * The application thread appends events without locks or system calls; the writer
+ * thread drains every ring. Lossless: a producer that finds its ring full wakes the
+ * writer and waits for room rather than dropping anything (backpressure, counted in
+ * ring_stalls).
+ *
+ * head and tail are byte counts that only grow (positions are taken modulo the size).
+ * The producer publishes with a release store of head; the consumer frees space with
+ * a release store of tail.
+ */
+#ifndef CT_RING_H
+#define CT_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define RING_BYTES (256u * 1024u)
+
+struct ring {
+    _Atomic uint64_t head;   /* written by the producer */
+    char pad0[56];
+    _Atomic uint64_t tail;   /* written by the consumer */
+    char pad1[56];
+    _Atomic bool dead;       /* its thread exited: free once drained */
+    struct ring *next;       /* registry (ring.c), guarded by its lock */
+    uint32_t thread;
+    _Alignas(8) uint8_t buf[RING_BYTES];
+};
+
+/* A new ring for `thread`, registered for draining; NULL if out of memory. */
+struct ring *ring_new(uint32_t thread);
+
+/* Reserve `size` contiguous bytes (a multiple of 8, at most 4 KiB), waiting for room
+ * if needed. Write the event there, then ring_commit. */
+struct ev *ring_reserve(struct ring *r, size_t size);
+void ring_commit(struct ring *r, size_t size);
+
+/* Consumer: call fn on every committed event of every ring, then free dead drained
+ * rings. Returns the number of events. */
+size_t ring_drain_all(void (*fn)(const struct ev *e, void *arg), void *arg);
+
+/* fork(): the child keeps only the calling thread; forget every ring (their events
+ * belong to the parent, whose writer records them). */
+void ring_forget_all_in_child(void);
+
+/* Producers stalled on a full ring since start (backpressure, not loss). */
+extern _Atomic uint64_t ring_stalls;
+
+#endif /* CT_RING_H */

@@ -1,0 +1,85 @@
+/*
+ * shim.h — the pieces of libctxtrace_preload.so and how they meet.
+ *
+ * Data flows one way: application threads record (hooks.c, threads.c) into their own
+ * ring (ring.c), with stacks from stackcap.c; the writer thread (writer.c) drains the
+ * rings, turns events into rows (batch.c), symbolizes new stacks (symbolize.c) and
+ * writes the trace file through the trace core's store. lifecycle.c keeps that true
+ * across exit, signals, fork and exec; output.c names the file.
+ */
+#ifndef CT_SHIM_H
+#define CT_SHIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "ring.h"
+
+/* Per-thread recording state. */
+struct shim_thread {
+    struct ring *ring;   /* created on the thread's first event */
+    uint32_t id;         /* threads.id; 0 until registered */
+    int guard;           /* >0 while inside the shim: no recursive recording */
+    bool no_trace;       /* the writer thread itself */
+};
+extern _Thread_local struct shim_thread shim_self;
+
+/* Is recording on? Off until the shim attached to a libctxtrace in this process, and
+ * again after the final flush at exit. */
+extern _Atomic bool shim_recording;
+
+/* Events that could not be recorded (no memory for a ring): reported in meta. */
+extern _Atomic uint64_t shim_events_dropped;
+
+/* Configuration, read from the environment once. */
+extern int shim_stack_depth;        /* CTXTRACE_STACK_DEPTH, default 32, 1..64 */
+extern int64_t shim_sample_ns;      /* CTXTRACE_SAMPLE_MS, default 100 */
+
+/* ---- threads.c ---- */
+/* The calling thread's id, registering it (and recording EV_THREAD_START without a
+ * creation stack) if it was not created through our pthread_create. */
+uint32_t shim_thread_id(void);
+void shim_threads_reset_in_child(void);
+/* Start one of the shim's own threads, bypassing the pthread_create interposer. */
+#include <pthread.h>
+int shim_spawn_untraced(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* ---- recording (hooks.c) ---- */
+/* Reserve an event of `payload` extra bytes in the calling thread's ring (NULL if the
+ * thread cannot record). Fill it, then shim_emit_commit. */
+struct ev *shim_emit_begin(enum ev_type type, size_t payload);
+void shim_emit_commit(struct ev *e);
+void shim_hooks_attach(void);   /* attach the runtime seam (dlsym) */
+bool shim_hooks_attached(void);
+
+/* ---- stackcap.c ---- */
+/* Capture the caller's stack, intern it; returns its hash (never 0). */
+uint64_t stackcap_capture(void);
+void stackcap_init(void);
+void stackcap_reset_in_child(void);
+
+/* ---- writer.c ---- */
+int shim_writer_start(const char *path);
+void shim_writer_poke(void);
+/* Drain every ring and commit; with `final`, also write the exit sample and meta and
+ * stop recording. Waits at most `timeout_ns` (signal handlers must not hang). */
+void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns);
+void shim_writer_forget_in_child(void);
+void shim_writer_lock(void);
+void shim_writer_unlock(void);
+
+/* ---- output.c ---- */
+/* Choose the trace file path for this process into buf. */
+int shim_output_path(char *buf, size_t len);
+
+/* ---- lifecycle.c ---- */
+void shim_lifecycle_init(void);
+
+/* ---- ring.c (registry lock, held across fork) ---- */
+void ring_registry_lock(void);
+void ring_registry_unlock(void);
+
+#endif /* CT_SHIM_H */

@@ -1,0 +1,126 @@
+/*
+ * threads.c — threads, the goroutine equivalent: every thread created with
+ * pthread_create while recording gets an id, its creation stack and its parent
+ * thread, and its start and exit are recorded.
+ *
+ * pthread_create is interposed; the new thread starts in a trampoline that registers
+ * it and arms a thread-specific-data destructor, which runs at thread exit (return or
+ * pthread_exit) to record the exit and retire the thread's ring. Threads the shim did
+ * not see being created (started before recording, or by raw clone) are registered on
+ * their first event, without a creation stack.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static _Atomic uint32_t next_thread_id = 1; /* 1: the first thread registered (main) */
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                 void *);
+
+static pthread_create_fn real_create(void)
+{
+    static _Atomic(pthread_create_fn) real;
+    pthread_create_fn fn = atomic_load_explicit(&real, memory_order_acquire);
+    if (fn == NULL) {
+        fn = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        atomic_store_explicit(&real, fn, memory_order_release);
+    }
+    return fn;
+}
+
+static void on_thread_exit(void *arg)
+{
+    (void)arg;
+    struct ev *e = shim_emit_begin(EV_THREAD_EXIT, 0);
+    if (e != NULL)
+        shim_emit_commit(e);
+    if (shim_self.ring != NULL)
+        atomic_store_explicit(&shim_self.ring->dead, true, memory_order_release);
+    shim_self.ring = NULL;
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, on_thread_exit);
+}
+
+static void record_start(uint32_t parent, uint64_t stack)
+{
+    pthread_once(&key_once, make_key);
+    pthread_setspecific(exit_key, &shim_self); /* any non-NULL value arms the destructor */
+    struct ev *e = shim_emit_begin(EV_THREAD_START, 0);
+    if (e != NULL) {
+        e->a = (int64_t)syscall(SYS_gettid);
+        e->b = parent;
+        e->stack = stack;
+        shim_emit_commit(e);
+    }
+}
+
+uint32_t shim_thread_id(void)
+{
+    if (shim_self.id == 0) {
+        shim_self.id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
+        record_start(0, 0);
+    }
+    return shim_self.id;
+}
+
+void shim_threads_reset_in_child(void)
+{
+    /* The forking thread is the child's only thread: it becomes thread 1 of the new
+     * trace file. */
+    atomic_store(&next_thread_id, 2);
+    shim_self.id = 1;
+    shim_self.ring = NULL;
+}
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+    uint32_t id, parent;
+    uint64_t stack;
+};
+
+static void *trampoline(void *p)
+{
+    struct start s = *(struct start *)p;
+    free(p);
+    shim_self.id = s.id;
+    record_start(s.parent, s.stack);
+    return s.fn(s.arg);
+}
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+                   void *arg)
+{
+    if (!atomic_load_explicit(&shim_recording, memory_order_acquire) || shim_self.no_trace ||
+        shim_self.guard > 0)
+        return real_create()(thread, attr, fn, arg);
+    struct start *s = malloc(sizeof *s);
+    if (s == NULL)
+        return real_create()(thread, attr, fn, arg);
+    shim_self.guard++;
+    s->fn = fn;
+    s->arg = arg;
+    s->parent = shim_thread_id();
+    s->stack = stackcap_capture();
+    s->id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
+    shim_self.guard--;
+    int rc = real_create()(thread, attr, trampoline, s);
+    if (rc != 0)
+        free(s);
+    return rc;
+}
+
+int shim_spawn_untraced(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+    return real_create()(thread, NULL, fn, arg);
+}

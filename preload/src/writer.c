@@ -1,0 +1,279 @@
+/*
+ * writer.c — the shim's own thread: drains the rings, writes the trace file.
+ *
+ * Every few milliseconds (or when poked by a producer whose ring filled up) it drains
+ * every ring into a batch and commits it in one transaction; every sample period it
+ * also writes a sample row. All heavy work — SQLite, symbolization — happens here,
+ * never on application threads.
+ *
+ * Flushes (exit, signals, exec) are requests: the requester bumps flush_req and
+ * sleeps on flush_done (a futex), which only needs atomics and system calls — safe
+ * from a signal handler — and gives up after a timeout rather than hang the process.
+ */
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "shim.h"
+#include "symbolize.h"
+
+enum { DRAIN_PERIOD_NS = 5 * 1000 * 1000 };
+
+static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER; /* one batch at a time */
+static ct_store *store;
+static struct batch *batch;
+static struct symbolizer *sym;
+static bool running;
+
+static _Atomic uint32_t poke_word;
+static _Atomic uint32_t flush_req, flush_done;
+static _Atomic bool flush_final;
+static const char *_Atomic flush_reason;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void futex_wait_ns(_Atomic uint32_t *word, uint32_t expected, int64_t ns)
+{
+    struct timespec ts = {ns / 1000000000, ns % 1000000000};
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
+}
+
+static void futex_wake_all(_Atomic uint32_t *word)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+void shim_writer_poke(void)
+{
+    atomic_fetch_add_explicit(&poke_word, 1, memory_order_release);
+    futex_wake_all(&poke_word);
+}
+
+static int64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+static void write_sample(int64_t ts)
+{
+    const struct live_counts *c = batch_counts(batch);
+    struct ct_sample_row row = {ts, c->contexts, c->timers, c->waiters, c->threads,
+                                rss_bytes()};
+    ct_store_sample(store, &row);
+}
+
+static void write_end_meta(const char *reason)
+{
+    const struct live_counts *c = batch_counts(batch);
+    ct_store_meta_int(store, "end_ns", now_ns());
+    ct_store_meta_int(store, "complete", 1);
+    ct_store_meta_text(store, "exit_reason", reason);
+    ct_store_meta_int(store, "events", (int64_t)c->events);
+    ct_store_meta_int(store, "events_dropped", (int64_t)atomic_load(&shim_events_dropped));
+    ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
+}
+
+/* Drain and commit one batch; returns the number of events. `end` (not NULL) also
+ * writes the closing sample and meta. */
+static size_t write_batch(bool sample, const char *end)
+{
+    pthread_mutex_lock(&writer_mu);
+    size_t n = ring_drain_all(batch_apply, batch);
+    if (n > 0 || sample || end != NULL) {
+        ct_store_begin(store);
+        if (batch_write(batch, store, sym) != 0)
+            fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
+        if (sample || end != NULL)
+            write_sample(now_ns());
+        if (end != NULL)
+            write_end_meta(end);
+        if (ct_store_commit(store) != 0)
+            fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
+    }
+    pthread_mutex_unlock(&writer_mu);
+    return n;
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    shim_self.no_trace = true;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the application */
+
+    int64_t next_sample = now_ns() + shim_sample_ns;
+    for (;;) {
+        uint32_t seen = atomic_load_explicit(&poke_word, memory_order_acquire);
+        uint32_t req = atomic_load_explicit(&flush_req, memory_order_acquire);
+        if (req == atomic_load_explicit(&flush_done, memory_order_relaxed))
+            futex_wait_ns(&poke_word, seen, DRAIN_PERIOD_NS);
+        req = atomic_load_explicit(&flush_req, memory_order_acquire);
+        bool flushing = req != atomic_load_explicit(&flush_done, memory_order_relaxed);
+
+        int64_t now = now_ns();
+        bool sample = now >= next_sample;
+        if (sample)
+            next_sample = now + shim_sample_ns;
+        const char *reason = flushing ? atomic_load(&flush_reason) : NULL;
+        bool final = flushing && atomic_load(&flush_final);
+        write_batch(sample, reason);
+        if (final) {
+            /* Drain once more: events committed while we wrote. Recording is already
+             * off, so this one is the last. */
+            write_batch(false, reason);
+            ct_store_close(store);
+            store = NULL;
+        }
+        if (flushing) {
+            atomic_store_explicit(&flush_done, req, memory_order_release);
+            futex_wake_all(&flush_done);
+        }
+        if (final)
+            return NULL;
+    }
+}
+
+static void write_start_meta(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    ct_store_meta_text(store, "program", buf);
+
+    /* argv as a JSON array, from /proc/self/cmdline (NUL-separated). */
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    char *json = malloc(65536);
+    if (f != NULL && json != NULL) {
+        size_t len = 0;
+        json[len++] = '[';
+        bool first = true, open = false;
+        int c;
+        while ((c = fgetc(f)) != EOF && len < 65500) {
+            if (!open) {
+                len += (size_t)snprintf(json + len, 65536 - len, "%s\"", first ? "" : ",");
+                open = true;
+                first = false;
+            }
+            if (c == 0) {
+                json[len++] = '"';
+                open = false;
+            } else if (c == '"' || c == '\\') {
+                json[len++] = '\\';
+                json[len++] = (char)c;
+            } else if ((unsigned char)c < 0x20) {
+                len += (size_t)snprintf(json + len, 65536 - len, "\\u%04x", c);
+            } else {
+                json[len++] = (char)c;
+            }
+        }
+        if (open)
+            json[len++] = '"';
+        json[len++] = ']';
+        json[len] = '\0';
+        ct_store_meta_text(store, "argv", json);
+    }
+    if (f != NULL)
+        fclose(f);
+    free(json);
+    ct_store_meta_int(store, "pid", getpid());
+    ct_store_meta_int(store, "ppid", getppid());
+    ct_store_meta_int(store, "start_ns", now_ns());
+    ct_store_meta_int(store, "start_realtime", (int64_t)time(NULL));
+    ct_store_meta_int(store, "stack_depth", shim_stack_depth);
+    ct_store_meta_int(store, "events_dropped", 0);
+}
+
+int shim_writer_start(const char *path)
+{
+    char err[512];
+    store = ct_store_create(path, err, sizeof err);
+    if (store == NULL) {
+        fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
+        return -1;
+    }
+    batch = batch_new();
+    sym = symbolizer_new();
+    if (batch == NULL || sym == NULL) {
+        fprintf(stderr, "ctxtrace: out of memory starting the writer\n");
+        return -1;
+    }
+    ct_store_begin(store);
+    write_start_meta();
+    ct_store_commit(store);
+    pthread_t th;
+    if (shim_spawn_untraced(&th, writer_main, NULL) != 0) {
+        fprintf(stderr, "ctxtrace: cannot start the writer thread\n");
+        return -1;
+    }
+    pthread_detach(th);
+    running = true;
+    return 0;
+}
+
+void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
+{
+    if (!running)
+        return;
+    if (final) {
+        atomic_store(&shim_recording, false);
+        running = false;
+    }
+    atomic_store(&flush_final, final);
+    atomic_store(&flush_reason, exit_reason);
+    uint32_t req = atomic_fetch_add(&flush_req, 1) + 1;
+    shim_writer_poke();
+    int64_t deadline = now_ns() + timeout_ns;
+    for (;;) {
+        uint32_t done = atomic_load_explicit(&flush_done, memory_order_acquire);
+        if ((int32_t)(done - req) >= 0)
+            return;
+        int64_t left = deadline - now_ns();
+        if (left <= 0)
+            return; /* the writer is stuck (e.g. on a lock a signalled thread holds) */
+        futex_wait_ns(&flush_done, done, left < 10000000 ? left : 10000000);
+    }
+}
+
+/* fork(): hold the writer between batches so the child inherits no half-done state. */
+void shim_writer_lock(void)
+{
+    pthread_mutex_lock(&writer_mu);
+}
+
+void shim_writer_unlock(void)
+{
+    pthread_mutex_unlock(&writer_mu);
+}
+
+void shim_writer_forget_in_child(void)
+{
+    /* The parent's connection, batch and symbolizer belong to the parent (SQLite must
+     * not be used across fork): abandon them, without closing anything the parent
+     * still uses. The child starts its own writer on its own file. */
+    store = NULL;
+    batch = NULL;
+    sym = NULL;
+    running = false;
+    atomic_store(&flush_req, 0);
+    atomic_store(&flush_done, 0);
+    pthread_mutex_unlock(&writer_mu);
+}

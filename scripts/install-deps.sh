@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what building and testing ctxtrace needs on Debian 12, and nothing when it is
+# all there already (so a developer's repeated runs stay fast). Needs root or sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config   # toolchain and the install test's pkg-config
+  libsqlite3-dev sqlite3             # the trace file (and the shell to inspect it)
+  libunwind-dev libdw-dev            # the tracer: stack capture and symbolization
+  libcmocka-dev                      # unit tests
+  golang-go                          # the side-by-side benchmark against Go's context
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
