@@ -1,4 +1,5 @@
-# Write IN (a text file) to OUT as `const char ct_schema_sql[]`, NUL-terminated.
+# Write IN (a text file) to OUT as `const char NAME[]`, NUL-terminated: bytes, so no
+# escaping questions.
 file(READ ${IN} hex HEX)
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-file(WRITE ${OUT} "/* Generated from schema.sql by embed.cmake. */\nconst char ct_schema_sql[] = {${bytes}0};\n")
+file(WRITE ${OUT} "/* Generated from ${IN} by embed.cmake. */\nconst char ${NAME}[] = {${bytes}0};\n")

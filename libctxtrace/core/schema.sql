@@ -54,8 +54,6 @@ CREATE TABLE contexts (
     release_stack         INTEGER,
     freed_ns              INTEGER              -- its memory was released
 );
-CREATE INDEX contexts_parent ON contexts(parent_id);
-CREATE INDEX contexts_create_stack ON contexts(create_stack);
 
 -- Threads seen by the shim: the main thread, and every thread created with
 -- pthread_create while tracing (the goroutine equivalent).
@@ -79,7 +77,6 @@ CREATE TABLE waits (
     woken_ns    INTEGER,                 -- wait: returned; NULL while blocked
     result      INTEGER                  -- wait: 0 (done) or ETIMEDOUT
 );
-CREATE INDEX waits_context ON waits(context_id);
 
 -- Interned stacks: each distinct call stack once. id is the 64-bit hash of the
 -- instruction pointers, as captured on the application thread.

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char ct_schema_sql[]; /* generated from schema.sql */
+extern const char ct_schema_sql[];  /* generated from schema.sql */
+extern const char ct_indexes_sql[]; /* generated from indexes.sql */
 
 static const char *const ctx_col_names[CT_CTX_NCOLS] = {
     "parent_id",      "kind",           "created_ns",       "create_thread",
@@ -149,7 +150,7 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
     char *msg = NULL;
     if (sqlite3_exec(s->db, ct_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db,
-                     "PRAGMA synchronous=NORMAL;"
+                     "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
                      "INSERT INTO contexts(id,kind) VALUES(1,'background'),(2,'todo');",
                      NULL, NULL, &msg) != SQLITE_OK ||
         prepare_all(s) != 0) {
@@ -162,6 +163,13 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
     ct_store_meta_int(s, "schema_version", CTXTRACE_SCHEMA_VERSION);
     ct_store_meta_int(s, "complete", 0);
     return s;
+}
+
+int ct_store_finish(ct_store *s)
+{
+    return sqlite3_exec(s->db, ct_indexes_sql, NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : fail(s, "creating indexes");
 }
 
 void ct_store_close(ct_store *s)
@@ -222,9 +230,8 @@ int ct_store_meta_int(ct_store *s, const char *key, int64_t value)
     return step(s, s->meta_upsert, "meta");
 }
 
-int ct_store_context(ct_store *s, const struct ct_ctx_row *r)
+static void bind_context(sqlite3_stmt *st, const struct ct_ctx_row *r)
 {
-    sqlite3_stmt *st = s->ctx_upsert;
     sqlite3_bind_int64(st, 1, r->id);
     for (int c = 0; c < CT_CTX_NCOLS; c++) {
         if (!((r->present >> c) & 1))
@@ -238,7 +245,12 @@ int ct_store_context(ct_store *s, const struct ct_ctx_row *r)
         else
             sqlite3_bind_int64(st, c + 2, r->v[c]);
     }
-    return step(s, st, "contexts");
+}
+
+int ct_store_context(ct_store *s, const struct ct_ctx_row *r)
+{
+    bind_context(s->ctx_upsert, r);
+    return step(s, s->ctx_upsert, "contexts");
 }
 
 int ct_store_thread(ct_store *s, const struct ct_thread_row *r)

@@ -140,6 +140,7 @@ static void *writer_main(void *arg)
             /* Drain once more: events committed while we wrote. Recording is already
              * off, so this one is the last. */
             write_batch(false, reason);
+            ct_store_finish(store);
             ct_store_close(store);
             store = NULL;
         }

@@ -88,6 +88,10 @@ struct ct_sample_row {
 /* Create a new trace file at `path` (which must not exist), with the schema and the
  * roots. Returns NULL and fills err on failure. */
 ct_store *ct_store_create(const char *path, char *err, size_t errlen);
+/* Build the secondary indexes (indexes.sql): done once, at a clean end of the trace,
+ * because maintaining them per row would make every insert a random B-tree walk. A
+ * trace cut short by SIGKILL has none; readers create them when they can. */
+int ct_store_finish(ct_store *s);
 void ct_store_close(ct_store *s);
 const char *ct_store_error(ct_store *s);
 
