@@ -8,6 +8,9 @@
  *
  * Each hook: capture a stack where the application is the actor (creation, explicit
  * cancel, release, wait), then write one fixed-size event. No locks, no system calls.
+ *
+ * Interposed API calls: ctx_fd (the seam does not report it) and ctx_release /
+ * ctx_releasep (to record the release's events with one stack walk).
  */
 #include <ctxtrace/tracer.h>
 #include <dlfcn.h>
@@ -26,11 +29,25 @@ static _Atomic bool attached;
 static _Thread_local uint64_t current_wait; /* ctx_wait does not nest on one thread */
 static _Thread_local uint32_t wait_seq;
 
+/* Inside an interposed ctx_release: the stack and time captured once at its entry,
+ * for the cancel, release and free events it causes (same call site, same instant
+ * within ~100 ns). Saves a stack walk and two clock reads per released context. */
+static _Thread_local uint64_t release_stack;
+static _Thread_local int64_t release_ts;
+
 static inline int64_t now_ns(void)
 {
+    if (release_ts != 0)
+        return release_ts;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The stack for an event the application caused on this thread. */
+static inline uint64_t app_stack(void)
+{
+    return release_stack != 0 ? release_stack : stackcap_capture();
 }
 
 struct ev *shim_emit_begin(enum ev_type type, size_t payload)
@@ -96,7 +113,7 @@ static void on_canceled(ctx_t *c, enum ctx_cancel_why why, int err, int cause,
                         const char *reason)
 {
     if (enter()) {
-        uint64_t stack = why == CTX_WHY_EXPLICIT ? stackcap_capture() : 0;
+        uint64_t stack = why == CTX_WHY_EXPLICIT ? app_stack() : 0;
         size_t len = reason != NULL ? strnlen(reason, 1023) + 1 : 0;
         struct ev *e = shim_emit_begin(EV_CANCEL, len);
         if (e != NULL) {
@@ -133,7 +150,7 @@ static void on_timer(ctx_t *c, enum ctx_timer_event ev, int64_t when)
 static void on_unowned(ctx_t *c, bool live)
 {
     if (enter()) {
-        uint64_t stack = stackcap_capture();
+        uint64_t stack = app_stack();
         struct ev *e = shim_emit_begin(EV_UNOWNED, 0);
         if (e != NULL) {
             e->id = trace_id(c);
@@ -211,10 +228,13 @@ bool shim_hooks_attached(void)
 /* ctx_fd is how pollers wait; the seam does not see it, so it is interposed here. */
 CTX_API int ctx_fd(ctx_t *c)
 {
-    static int (*real)(ctx_t *);
-    if (real == NULL)
-        real = (int (*)(ctx_t *))dlsym(RTLD_NEXT, "ctx_fd");
-    int fd = real(c);
+    static int (*_Atomic real)(ctx_t *);
+    int (*fn)(ctx_t *) = atomic_load_explicit(&real, memory_order_acquire);
+    if (fn == NULL) {
+        fn = (int (*)(ctx_t *))dlsym(RTLD_NEXT, "ctx_fd");
+        atomic_store_explicit(&real, fn, memory_order_release);
+    }
+    int fd = fn(c);
     if (fd >= 0 && c != NULL && atomic_load_explicit(&attached, memory_order_relaxed)) {
         if (enter()) {
             uint64_t stack = stackcap_capture();
@@ -229,4 +249,45 @@ CTX_API int ctx_fd(ctx_t *c)
         leave();
     }
     return fd;
+}
+
+/* ctx_release and ctx_releasep (CTX_AUTO) are interposed so the cancel, release and
+ * free they cause share one stack and one timestamp (see release_stack). The runtime
+ * calls its own functions directly, so these are exactly the application's calls. */
+static void traced_release(void (*real)(ctx_t *), ctx_t *c)
+{
+    if (c == NULL || !atomic_load_explicit(&shim_recording, memory_order_relaxed) ||
+        shim_self.no_trace || release_stack != 0) {
+        real(c);
+        return;
+    }
+    if (enter()) {
+        release_stack = stackcap_capture();
+        release_ts = now_ns();
+    }
+    leave();
+    real(c);
+    release_stack = 0;
+    release_ts = 0;
+}
+
+CTX_API void ctx_release(ctx_t *c)
+{
+    static void (*_Atomic real)(ctx_t *);
+    void (*fn)(ctx_t *) = atomic_load_explicit(&real, memory_order_acquire);
+    if (fn == NULL) {
+        fn = (void (*)(ctx_t *))dlsym(RTLD_NEXT, "ctx_release");
+        atomic_store_explicit(&real, fn, memory_order_release);
+    }
+    traced_release(fn, c);
+}
+
+/* ctx_releasep(&c) is ctx_release(c); c = NULL, done here so ctx_release's stack is
+ * the caller's. */
+CTX_API void ctx_releasep(ctx_t **c)
+{
+    if (c != NULL) {
+        ctx_release(*c);
+        *c = NULL;
+    }
 }
