@@ -66,7 +66,8 @@ void ctx__attach(ctx_t *c)
 /* Make one node done. Returns false if it already was. On success *kids receives the
  * node's former children list, now owned by the caller: their `linked` flags are
  * cleared (under our lock), so nobody else will touch their sibling links, and the
- * list's reference on each passes to the caller. */
+ * list's reference on each passes to the caller. The node is left with STATE_SUBTREE
+ * set: the caller clears it (subtree_done) once the descendants are done. */
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
                        bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
 {
@@ -84,9 +85,13 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     bool had_timer = (n->flags & CTX_F_TIMER) && ctx__timer_disarm(n);
     int fd = n->u.c.fd;
     ctx_after_t *afters = n->u.c.afters;
+    /* The tracer hears of it before anything can observe it (waiters, pollers,
+     * callbacks), so a trace never shows an effect before its cause. */
+    notify_canceled(n, why, err, cause, reason);
     /* Publish: release pairs with the acquire in every reader of the state word, so
      * cause and reason are visible to anyone who sees the error. */
-    uint32_t old = atomic_exchange_explicit(&n->state, (uint32_t)err, memory_order_acq_rel);
+    uint32_t old = atomic_exchange_explicit(&n->state, (uint32_t)err | STATE_SUBTREE,
+                                            memory_order_acq_rel);
     ctx_unlock(&n->u.c.lock);
 
     if (old & STATE_WAITERS)
@@ -97,7 +102,6 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
         if (write(fd, &one, sizeof one) != sizeof one)
             abort();
     }
-    notify_canceled(n, why, err, cause, reason);
     if (had_timer) {
         const struct ctx_tracer *t = ctx_tracer();
         if (__builtin_expect(t != NULL, 0) && t->timer)
@@ -109,6 +113,33 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
         ctx__after_fire(afters);
     *kids = list;
     return true;
+}
+
+/* Every descendant of `n` is done: let anyone waiting for that go. */
+static void subtree_done(ctx_t *n)
+{
+    uint32_t old = atomic_fetch_and_explicit(&n->state, ~(STATE_SUBTREE | STATE_WAITERS),
+                                             memory_order_acq_rel);
+    if (old & STATE_WAITERS)
+        ctx_futex_wake(&n->state, INT32_MAX);
+}
+
+/* `n` was made done by another canceller: wait until its descendants are done too.
+ * Waits only ever point down the tree (at a node inside the subtree being cancelled),
+ * so two cancellers can never wait for each other. */
+static void wait_subtree(ctx_t *n)
+{
+    for (;;) {
+        uint32_t s = atomic_load_explicit(&n->state, memory_order_acquire);
+        if (!(s & STATE_SUBTREE))
+            return;
+        if (!(s & STATE_WAITERS) &&
+            !atomic_compare_exchange_weak_explicit(&n->state, &s, s | STATE_WAITERS,
+                                                   memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        ctx_futex_wait(&n->state, s | STATE_WAITERS, NULL);
+    }
 }
 
 /* Remove `c` from its attach target's list, if it is still there, and drop the list's
@@ -134,34 +165,64 @@ static void detach(ctx_t *c)
         ctx__ref_drop(c);
 }
 
+/* The work stack of ctx__cancel is threaded through the nodes' sibling links, which
+ * the canceller owns once it has taken them from a children list. Bit 0 of a link
+ * marks a post-visit entry: the node's descendants have all been processed. */
+enum { POST_VISIT = 1 };
+
+static inline void push(uintptr_t *stack, ctx_t *n, uintptr_t tag)
+{
+    n->u.c.next = (ctx_t *)*stack;
+    *stack = (uintptr_t)n | tag;
+}
+
+static inline void push_list(uintptr_t *stack, ctx_t *list)
+{
+    while (list != NULL) {
+        ctx_t *next = list->u.c.next;
+        push(stack, list, 0);
+        list = next;
+    }
+}
+
 void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
                  enum ctx_cancel_why why)
 {
-    ctx_t *stack;
+    ctx_t *kids;
     /* Only the first cancellation wins; a loser's copied reason is ours to free. It
-     * still detaches: the winner may have been a parent that unhooked us already. */
-    if (!cancel_one(c, err, cause, reason, reason_owned, why, &stack)) {
+     * still waits for the winner to finish the subtree (so that when ctx_cancel
+     * returns every descendant is done), and detaches: the winner may have been a
+     * parent that unhooked us already. */
+    if (!cancel_one(c, err, cause, reason, reason_owned, why, &kids)) {
         if (reason_owned)
             free((char *)reason);
+        wait_subtree(c);
         detach(c);
         return;
     }
 
-    /* Descendants: each popped node is ours through the list reference it carried. */
-    while (stack != NULL) {
-        ctx_t *n = stack;
-        stack = n->u.c.next;
-        ctx_t *kids;
-        if (cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids)) {
-            while (kids != NULL) {
-                ctx_t *k = kids;
-                kids = k->u.c.next;
-                k->u.c.next = stack;
-                stack = k;
-            }
+    /* Depth-first, post-order: a node's post-visit entry goes under its children. Each
+     * popped descendant is ours through the list reference it carried. (`c` itself is
+     * not on the stack: its sibling links still belong to its parent's list. Its
+     * post-visit is the stack running empty.) */
+    uintptr_t stack = 0;
+    push_list(&stack, kids);
+    while (stack != 0) {
+        ctx_t *n = (ctx_t *)(stack & ~(uintptr_t)POST_VISIT);
+        bool post = stack & POST_VISIT;
+        stack = (uintptr_t)n->u.c.next;
+        if (post) {
+            subtree_done(n);
+            ctx__ref_drop(n);
+        } else if (cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids)) {
+            push(&stack, n, POST_VISIT);
+            push_list(&stack, kids);
+        } else {
+            wait_subtree(n);
+            ctx__ref_drop(n);
         }
-        ctx__ref_drop(n);
     }
+    subtree_done(c);
     detach(c);
 }
 

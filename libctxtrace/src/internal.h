@@ -24,8 +24,11 @@
  * the timer heap lock; never two context locks at once.
  *
  * The done state is the futex word `state`: the low 16 bits hold the error (0 while
- * live) and STATE_WAITERS is set by threads about to sleep in ctx_wait. Setting the
- * error is a release store that publishes cause and reason; readers acquire it.
+ * live); STATE_WAITERS is set by threads about to sleep on the word; STATE_SUBTREE is
+ * set with the error and cleared once every descendant is done too (so a second
+ * canceller can wait for the first: ctx_cancel returns only when the subtree is done,
+ * as in Go). Setting the error is a release store that publishes cause and reason;
+ * readers acquire it.
  */
 #ifndef CTX_INTERNAL_H
 #define CTX_INTERNAL_H
@@ -38,7 +41,8 @@
 #include "lock.h"
 
 #define STATE_ERR_MASK 0xffffu
-#define STATE_WAITERS 0x80000000u
+#define STATE_WAITERS 0x80000000u /* someone may sleep on the word */
+#define STATE_SUBTREE 0x40000000u /* done, but its canceller is still on the descendants */
 
 /* ctx.flags: written under the context lock while it is being created */
 enum {

@@ -121,6 +121,8 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
+static void start_thread_locked(void);
+
 /* fork(): hold the heap lock across fork so the child inherits a consistent heap; the
  * child has no timer thread, so it restarts one on next use. */
 static void atfork_prepare(void)
@@ -135,9 +137,13 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-    pthread_mutex_unlock(&heap_mu);
     thread_running = false;
     sleep_until = INT64_MAX;
+    /* Inherited deadlines keep firing in the child, whatever it does with them (even
+     * just polling ctx_is_done): restart the thread now if any are armed. */
+    if (heap_len > 0)
+        start_thread_locked();
+    pthread_mutex_unlock(&heap_mu);
 }
 
 static void install_atfork(void)
