@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "u64map.h"
+#include <ctxtrace/core/u64map.h>
 
 enum { MAX_FRAMES = 64 };
 

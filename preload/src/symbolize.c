@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "u64map.h"
+#include <ctxtrace/core/u64map.h>
 
 struct symbolizer {
     Dwfl *dwfl;

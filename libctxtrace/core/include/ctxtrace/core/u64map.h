@@ -1,7 +1,8 @@
 /*
- * u64map.h — an open-addressing hash map from nonzero 64-bit keys to 64-bit values,
- * for the writer thread's bookkeeping (context id -> batch row, instruction pointer ->
- * frame id, known stack hashes). Linear probing, power-of-two capacity, load <= 1/2.
+ * ctxtrace/core/u64map.h — an open-addressing hash map from nonzero 64-bit keys to
+ * 64-bit values, for the shim's writer (context id -> batch row, instruction pointer ->
+ * frame id) and the analysis (context id -> row). Linear probing, power-of-two
+ * capacity, load <= 1/2.
  */
 #ifndef CT_U64MAP_H
 #define CT_U64MAP_H

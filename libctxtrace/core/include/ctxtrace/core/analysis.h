@@ -1,0 +1,99 @@
+/*
+ * ctxtrace/core/analysis.h — reading a trace file and judging it: the five rules.
+ *
+ * The rules are defined precisely in docs/rules.md; this is their one implementation,
+ * shared by `ctxtrace report`, the exit report of `ctxtrace run`, soak and the
+ * inspector, so they all agree.
+ *
+ * Findings are aggregated by rule and site: the innermost frame of the relevant stack
+ * that is not inside libctxtrace or the shim.
+ */
+#ifndef CTXTRACE_CORE_ANALYSIS_H
+#define CTXTRACE_CORE_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sqlite3 sqlite3;
+
+/* ---- opening a trace ---------------------------------------------------------------- */
+
+/* Open `path` read-only as a trace file, checking that it is SQLite, that it is a
+ * ctxtrace trace and that its schema version is one this build reads. Works on the
+ * file of a process still running (WAL: a consistent snapshot per read transaction).
+ * Returns NULL with a one-line reason in err. */
+sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen);
+
+/* ---- frames and stacks -------------------------------------------------------------- */
+
+struct ct_frame {
+    char *function; /* NULL if unknown */
+    char *file;     /* NULL if unknown */
+    int line;       /* 0 if unknown */
+    char *module;
+};
+
+struct ct_stack {
+    struct ct_frame *frames; /* innermost first, runtime and shim frames removed */
+    int depth;
+};
+
+/* ---- findings ----------------------------------------------------------------------- */
+
+enum ct_rule {
+    CT_RULE_LEAKED_WAITER,
+    CT_RULE_ORPHANED_TIMER,
+    CT_RULE_LOST_CANCEL,
+    CT_RULE_DETACHED_ROOT,
+    CT_RULE_INEFFECTIVE_DEADLINE,
+    CT_RULE_COUNT
+};
+
+/* The rule's name in every output ("lost-cancel", ...), and a one-line explanation. */
+const char *ct_rule_name(enum ct_rule r);
+const char *ct_rule_summary(enum ct_rule r);
+
+enum { CT_MAX_EXAMPLES = 5 };
+
+struct ct_finding {
+    enum ct_rule rule;
+    long count;                 /* contexts (or blocked waits) at this site */
+    struct ct_frame site;
+    struct ct_stack stack;      /* the relevant stack (creation, or the wait) */
+    /* A second stack where the rule has one: the release stack (lost-cancel,
+     * orphaned-timer), the waiting thread's creation stack (leaked-waiter). */
+    const char *stack2_label;   /* "released at", "thread created at", or NULL */
+    struct ct_stack stack2;
+    /* lost-cancel of a blocked waiter's context: its creation stack. */
+    const char *stack3_label;
+    struct ct_stack stack3;
+    int64_t examples[CT_MAX_EXAMPLES]; /* context ids */
+    int nexamples;
+    /* Durations (ns) over the contexts counted; meaning per rule (docs/rules.md). */
+    int64_t dur_p50, dur_max;
+    long fired;                 /* orphaned-timer: timers that fired after release */
+    char detail[256];           /* one line of rule-specific facts */
+};
+
+struct ct_findings {
+    struct ct_finding *items;   /* most severe rule first, then by count */
+    size_t len;
+    long contexts;              /* contexts in the trace (roots excluded) */
+    bool complete;              /* meta.complete */
+};
+
+struct ct_analysis_opts {
+    int detached_root_threshold; /* derivations from a root at one site; default 32 */
+};
+
+/* Apply every rule to an open trace. Returns 0, or -1 with err filled. */
+int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findings *out,
+               char *err, size_t errlen);
+void ct_findings_free(struct ct_findings *f);
+
+/* Load stack `id` with runtime/shim frames removed (for outputs needing more). */
+int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out);
+void ct_stack_free(struct ct_stack *s);
+
+#endif /* CTXTRACE_CORE_ANALYSIS_H */
