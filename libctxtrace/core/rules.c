@@ -1,0 +1,614 @@
+/*
+ * rules.c — the five rules (docs/rules.md is their definition; this is the one
+ * implementation).
+ *
+ * The contexts table is read once, sequentially, into memory; each rule is then a
+ * pass over that array (detached-root a sweep over creation/end events in time
+ * order; leaked-waiter a walk up the parent chain from each still-blocked wait).
+ * Matches are grouped by (rule, site): the site is the innermost frame of the
+ * relevant stack outside libctxtrace and the shim, identified by its frame row, so
+ * every caller reaching the same call instruction is one site.
+ */
+#include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/u64map.h>
+#include <ctxtrace/tracer.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ct_rule_name(enum ct_rule r)
+{
+    static const char *const names[CT_RULE_COUNT] = {
+        "leaked-waiter", "orphaned-timer", "lost-cancel", "detached-root",
+        "ineffective-deadline"};
+    return r < CT_RULE_COUNT ? names[r] : "unknown";
+}
+
+const char *ct_rule_summary(enum ct_rule r)
+{
+    static const char *const text[CT_RULE_COUNT] = {
+        "a thread is blocked in ctx_wait on a context that nothing can cancel any more",
+        "a deadline context was dropped uncancelled: its timer stays armed (and the "
+        "context alive) until it fires",
+        "a cancellable context was dropped (or kept to exit) without being cancelled: it "
+        "stays attached to its parent",
+        "one call site derives from ctx_background()/ctx_todo() over and over while other "
+        "contexts are live: work cut off from its caller's cancellation",
+        "a deadline later than the parent's: its own timer can never fire first"};
+    return r < CT_RULE_COUNT ? text[r] : "";
+}
+
+/* ---- the contexts, in memory ------------------------------------------------------- */
+
+struct crow {
+    int64_t id, parent, created, create_stack, requested, deadline, armed, stopped, fired,
+        canceled, released, release_stack, freed;
+    int8_t kind, released_live; /* released_live: -1 unknown */
+};
+
+struct trace {
+    sqlite3 *db;
+    struct crow *rows;
+    size_t n;
+    struct u64map index;     /* id -> row */
+    struct u64map site_of;   /* stack id -> site frame id + 1 (0 stored as 1: none) */
+    int64_t end;             /* end of the trace (ns) */
+    bool complete;
+};
+
+static int kind_of(const unsigned char *t)
+{
+    static const char *const names[] = {"background", "todo",   "without_cancel",
+                                        "value",      "cancel", "deadline"};
+    for (int i = 0; t != NULL && i < 6; i++)
+        if (strcmp((const char *)t, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int64_t col64(sqlite3_stmt *st, int c)
+{
+    return sqlite3_column_int64(st, c); /* NULL reads as 0: "did not happen" */
+}
+
+static int load_contexts(struct trace *t, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT id, parent_id, kind, created_ns, create_stack, "
+                           "requested_deadline_ns, deadline_ns, timer_armed_ns, "
+                           "timer_stopped_ns, timer_fired_ns, canceled_ns, released_ns, "
+                           "released_live, release_stack, freed_ns FROM contexts WHERE id > 2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
+        return -1;
+    }
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            struct crow *grown = realloc(t->rows, cap * sizeof *grown);
+            if (grown == NULL) {
+                sqlite3_finalize(st);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            t->rows = grown;
+        }
+        struct crow *r = &t->rows[t->n];
+        r->id = col64(st, 0);
+        r->parent = col64(st, 1);
+        r->kind = (int8_t)kind_of(sqlite3_column_text(st, 2));
+        r->created = col64(st, 3);
+        r->create_stack = col64(st, 4);
+        r->requested = col64(st, 5);
+        r->deadline = col64(st, 6);
+        r->armed = col64(st, 7);
+        r->stopped = col64(st, 8);
+        r->fired = col64(st, 9);
+        r->canceled = col64(st, 10);
+        r->released = col64(st, 11);
+        r->released_live =
+            sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : (int8_t)col64(st, 12);
+        r->release_stack = col64(st, 13);
+        r->freed = col64(st, 14);
+        if (!u64map_put(&t->index, (uint64_t)r->id, t->n)) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        t->n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t meta_int(sqlite3 *db, const char *key, int64_t def)
+{
+    sqlite3_stmt *st;
+    int64_t v = def;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* The end of the trace: its recorded end, or (cut short) the last thing it saw. */
+static int64_t trace_end(struct trace *t)
+{
+    int64_t end = meta_int(t->db, "end_ns", 0);
+    if (end != 0)
+        return end;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct crow *r = &t->rows[i];
+        int64_t v[] = {r->created, r->canceled, r->released, r->freed};
+        for (size_t k = 0; k < 4; k++)
+            if (v[k] > end)
+                end = v[k];
+    }
+    return end;
+}
+
+static const struct crow *row_of(const struct trace *t, int64_t id)
+{
+    uint64_t i;
+    return u64map_get(&t->index, (uint64_t)id, &i) ? &t->rows[i] : NULL;
+}
+
+/* The site frame id of a stack (0: no frame outside the runtime and the shim). */
+static int64_t site_of(struct trace *t, int64_t stack)
+{
+    if (stack == 0)
+        return 0;
+    uint64_t v;
+    if (u64map_get(&t->site_of, (uint64_t)stack, &v))
+        return (int64_t)v - 1;
+    int64_t site = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT sf.frame_id, f.module FROM stack_frames sf "
+                           "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
+                           "ORDER BY sf.idx",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, stack);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *module = (const char *)sqlite3_column_text(st, 1);
+            const char *base = module ? strrchr(module, '/') : NULL;
+            base = base ? base + 1 : module ? module : "";
+            if (strncmp(base, "libctxtrace.so", 14) == 0 ||
+                strncmp(base, "libctxtrace_preload.so", 22) == 0)
+                continue;
+            site = sqlite3_column_int64(st, 0);
+            break;
+        }
+        sqlite3_finalize(st);
+    }
+    u64map_put(&t->site_of, (uint64_t)stack, (uint64_t)site + 1);
+    return site;
+}
+
+/* ---- grouping matches into findings -------------------------------------------------- */
+
+struct group {
+    enum ct_rule rule;
+    int64_t site;
+    long count, fired;
+    int64_t examples[CT_MAX_EXAMPLES];
+    int nexamples;
+    int64_t stack, stack2, stack3; /* of the first example */
+    int64_t *durs;
+    size_t ndurs, capdurs;
+    long derivations;              /* detached-root: all derivations at the site */
+    long never_released;           /* lost-cancel: kept to exit, never cancelled */
+};
+
+struct groups {
+    struct group *items;
+    size_t n, cap;
+    struct u64map index; /* (site, rule) -> group */
+};
+
+static struct group *group_for(struct groups *g, enum ct_rule rule, int64_t site)
+{
+    uint64_t key = ((uint64_t)site << 3 | (uint64_t)rule) + 1;
+    uint64_t i;
+    if (u64map_get(&g->index, key, &i))
+        return &g->items[i];
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 16;
+        struct group *grown = realloc(g->items, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        g->items = grown;
+        g->cap = cap;
+    }
+    struct group *gr = &g->items[g->n];
+    memset(gr, 0, sizeof *gr);
+    gr->rule = rule;
+    gr->site = site;
+    if (!u64map_put(&g->index, key, g->n))
+        return NULL;
+    g->n++;
+    return gr;
+}
+
+/* Count one match. Returns false when out of memory. */
+static bool add_match(struct groups *g, enum ct_rule rule, int64_t site, int64_t id,
+                      int64_t stack, int64_t stack2, int64_t stack3, int64_t dur)
+{
+    struct group *gr = group_for(g, rule, site);
+    if (gr == NULL)
+        return false;
+    if (gr->count == 0) {
+        gr->stack = stack;
+        gr->stack2 = stack2;
+        gr->stack3 = stack3;
+    }
+    gr->count++;
+    if (gr->nexamples < CT_MAX_EXAMPLES)
+        gr->examples[gr->nexamples++] = id;
+    if (gr->ndurs == gr->capdurs) {
+        size_t cap = gr->capdurs ? gr->capdurs * 2 : 16;
+        int64_t *grown = realloc(gr->durs, cap * sizeof *grown);
+        if (grown == NULL)
+            return false;
+        gr->durs = grown;
+        gr->capdurs = cap;
+    }
+    gr->durs[gr->ndurs++] = dur;
+    return true;
+}
+
+/* ---- the rules ---------------------------------------------------------------------- */
+
+static bool is_cancellable(const struct crow *r)
+{
+    return r->kind == CTX_KIND_CANCEL || r->kind == CTX_KIND_DEADLINE;
+}
+
+/* orphaned-timer: a deadline context dropped while live with its own timer armed. */
+static bool orphaned_timer(const struct crow *r)
+{
+    return r->kind == CTX_KIND_DEADLINE && r->armed != 0 && r->released_live == 1;
+}
+
+static int rule_timers_and_cancels(struct trace *t, struct groups *g)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const struct crow *r = &t->rows[i];
+        if (!is_cancellable(r))
+            continue;
+        int64_t site = site_of(t, r->create_stack);
+        if (orphaned_timer(r)) {
+            /* How long the timer stayed armed after the owners let go. */
+            int64_t off = r->fired ? r->fired : r->stopped ? r->stopped : t->end;
+            if (!add_match(g, CT_RULE_ORPHANED_TIMER, site, r->id, r->create_stack,
+                           r->release_stack, 0, off - r->released))
+                return -1;
+            if (r->fired)
+                group_for(g, CT_RULE_ORPHANED_TIMER, site)->fired++;
+            continue;
+        }
+        if (r->released_live == 1) {
+            /* How long it stayed attached after its owners let go. */
+            int64_t until = r->canceled ? r->canceled : t->end;
+            if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack,
+                           r->release_stack, 0, until - r->released))
+                return -1;
+        } else if (t->complete && r->canceled == 0 && r->released == 0) {
+            if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack, 0, 0,
+                           t->end - r->created))
+                return -1;
+            group_for(g, CT_RULE_LOST_CANCEL, site)->never_released++;
+        }
+    }
+    return 0;
+}
+
+static int rule_ineffective_deadline(struct trace *t, struct groups *g)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const struct crow *r = &t->rows[i];
+        if (r->kind == CTX_KIND_DEADLINE && r->requested != 0 && r->deadline != 0 &&
+            r->requested > r->deadline &&
+            !add_match(g, CT_RULE_INEFFECTIVE_DEADLINE, site_of(t, r->create_stack), r->id,
+                       r->create_stack, 0, 0, r->requested - r->deadline))
+            return -1;
+    }
+    return 0;
+}
+
+/* detached-root: sweep creations and ends in time order, keeping live counts per
+ * creation site; a derivation from a root counts when contexts made at *other* sites
+ * are live at that moment. */
+struct sweep_ev {
+    int64_t ts;
+    uint32_t row;
+    int8_t delta; /* +1 created, -1 ended; ends sort before creations at equal ts */
+};
+
+static int cmp_ev(const void *a, const void *b)
+{
+    const struct sweep_ev *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->delta - y->delta;
+}
+
+static int rule_detached_root(struct trace *t, struct groups *g, int threshold)
+{
+    struct sweep_ev *ev = malloc(2 * t->n * sizeof *ev);
+    int64_t *sites = malloc(t->n * sizeof *sites);
+    if (ev == NULL || sites == NULL) {
+        free(ev);
+        free(sites);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct crow *r = &t->rows[i];
+        sites[i] = site_of(t, r->create_stack);
+        if (r->created == 0)
+            continue;
+        ev[n++] = (struct sweep_ev){r->created, (uint32_t)i, +1};
+        int64_t end = r->canceled && (!r->freed || r->canceled < r->freed) ? r->canceled
+                                                                            : r->freed;
+        if (end != 0)
+            ev[n++] = (struct sweep_ev){end, (uint32_t)i, -1};
+    }
+    qsort(ev, n, sizeof *ev, cmp_ev);
+
+    struct u64map live_at = {0}; /* site + 1 -> live count */
+    struct groups counted = {0}; /* derivations per site, qualifying or not */
+    long live = 0;
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        const struct crow *r = &t->rows[ev[k].row];
+        uint64_t key = (uint64_t)sites[ev[k].row] + 1, at = 0;
+        u64map_get(&live_at, key, &at);
+        if (ev[k].delta < 0) {
+            live--;
+            u64map_put(&live_at, key, at - 1);
+            continue;
+        }
+        if (r->parent == 1 || r->parent == 2) {
+            struct group *all = group_for(&counted, CT_RULE_DETACHED_ROOT, sites[ev[k].row]);
+            if (all == NULL)
+                rc = -1;
+            else
+                all->derivations++;
+            if (live - (long)at > 0 &&
+                !add_match(g, CT_RULE_DETACHED_ROOT, sites[ev[k].row], r->id, r->create_stack,
+                           0, 0, 0))
+                rc = -1;
+        }
+        live++;
+        u64map_put(&live_at, key, at + 1);
+    }
+    /* Only sites over the threshold are findings: one root per worker thread, or a few
+     * in main, is how a program is supposed to start. */
+    for (size_t i = 0; i < g->n; i++) {
+        struct group *gr = &g->items[i];
+        if (gr->rule != CT_RULE_DETACHED_ROOT)
+            continue;
+        struct group *all = group_for(&counted, CT_RULE_DETACHED_ROOT, gr->site);
+        gr->derivations = all ? all->derivations : gr->count;
+        if (gr->count <= threshold)
+            gr->count = 0; /* dropped when findings are built */
+    }
+    free(counted.items);
+    u64map_free(&counted.index);
+    u64map_free(&live_at);
+    free(ev);
+    free(sites);
+    return rc;
+}
+
+/* leaked-waiter: for each wait still blocked at the end, is there any way left for its
+ * context to become done? Walk up from it to the nearest without_cancel or root: a
+ * context there that is done, still has owners (cancellable ones only), or has an armed
+ * timer is a way; none means the thread waits forever. */
+static bool has_cancel_path(const struct trace *t, int64_t id)
+{
+    for (const struct crow *c = row_of(t, id); c != NULL; c = row_of(t, c->parent)) {
+        if (c->kind == CTX_KIND_WITHOUT_CANCEL)
+            return false;
+        if (c->canceled != 0)
+            return true;
+        if (is_cancellable(c) && c->released == 0)
+            return true;
+        if (c->kind == CTX_KIND_DEADLINE && c->armed != 0 && c->stopped == 0 && c->fired == 0)
+            return true;
+    }
+    return false; /* reached a root (or an unknown parent) */
+}
+
+static int rule_leaked_waiter(struct trace *t, struct groups *g)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT w.id, w.context_id, w.stack, w.blocked_ns, th.create_stack "
+                           "FROM waits w LEFT JOIN threads th ON th.id = w.thread "
+                           "WHERE w.how = 'wait' AND w.woken_ns IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t ctx = sqlite3_column_int64(st, 1), stack = sqlite3_column_int64(st, 2);
+        if (has_cancel_path(t, ctx))
+            continue;
+        const struct crow *c = row_of(t, ctx);
+        if (!add_match(g, CT_RULE_LEAKED_WAITER, site_of(t, stack), ctx, stack,
+                       sqlite3_column_int64(st, 4), c ? c->create_stack : 0,
+                       t->end - sqlite3_column_int64(st, 3)))
+            rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- building the findings ---------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct ct_finding *x = a, *y = b;
+    if (x->rule != y->rule)
+        return (int)x->rule - (int)y->rule;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void describe(struct ct_finding *f, const struct group *gr, int threshold)
+{
+    switch (f->rule) {
+    case CT_RULE_LOST_CANCEL:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld released while live (then attached to the parent until it was "
+                 "cancelled), %ld never cancelled nor released by exit",
+                 gr->count - gr->never_released, gr->never_released);
+        break;
+    case CT_RULE_ORPHANED_TIMER:
+        snprintf(f->detail, sizeof f->detail,
+                 "timers stayed armed after the owners let go; %ld fired with nobody "
+                 "listening",
+                 gr->fired);
+        break;
+    case CT_RULE_DETACHED_ROOT:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld of %ld derivations from a root at this site happened while other "
+                 "contexts were live (threshold %d)",
+                 gr->count, gr->derivations, threshold);
+        break;
+    case CT_RULE_INEFFECTIVE_DEADLINE:
+        snprintf(f->detail, sizeof f->detail,
+                 "the requested deadline is later than the parent's (by the durations "
+                 "shown); no timer was armed");
+        break;
+    case CT_RULE_LEAKED_WAITER:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld waits still blocked at the end of the trace, with no owner, timer or "
+                 "done ancestor left to end them",
+                 gr->count);
+        break;
+    case CT_RULE_COUNT:
+        break;
+    }
+}
+
+static int build(struct trace *t, struct groups *g, int threshold, struct ct_findings *out)
+{
+    out->items = calloc(g->n ? g->n : 1, sizeof *out->items);
+    if (out->items == NULL)
+        return -1;
+    for (size_t i = 0; i < g->n; i++) {
+        struct group *gr = &g->items[i];
+        if (gr->count == 0)
+            continue;
+        struct ct_finding *f = &out->items[out->len++];
+        f->rule = gr->rule;
+        f->count = gr->count;
+        f->fired = gr->fired;
+        memcpy(f->examples, gr->examples, sizeof f->examples);
+        f->nexamples = gr->nexamples;
+        qsort(gr->durs, gr->ndurs, sizeof *gr->durs, cmp_i64);
+        f->dur_p50 = gr->ndurs ? gr->durs[(gr->ndurs - 1) / 2] : 0;
+        f->dur_max = gr->ndurs ? gr->durs[gr->ndurs - 1] : 0;
+        ct_load_stack(t->db, gr->stack, &f->stack);
+        if (f->stack.depth > 0) {
+            const struct ct_frame *s = &f->stack.frames[0];
+            f->site = (struct ct_frame){dup_or_null(s->function), dup_or_null(s->file),
+                                        s->line, dup_or_null(s->module)};
+        }
+        if (gr->stack2 != 0) {
+            f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ? "thread created at"
+                                                               : "released at";
+            ct_load_stack(t->db, gr->stack2, &f->stack2);
+        }
+        if (gr->stack3 != 0) {
+            f->stack3_label = "context created at";
+            ct_load_stack(t->db, gr->stack3, &f->stack3);
+        }
+        describe(f, gr, threshold);
+    }
+    qsort(out->items, out->len, sizeof *out->items, cmp_finding);
+    return 0;
+}
+
+int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findings *out,
+               char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int threshold = opts && opts->detached_root_threshold > 0 ? opts->detached_root_threshold
+                                                              : 32;
+    struct trace t = {.db = db};
+    struct groups g = {0};
+    int rc = -1;
+    /* One read transaction: a consistent snapshot even while the program still runs. */
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (load_contexts(&t, err, errlen) != 0)
+        goto done;
+    t.complete = meta_int(db, "complete", 0) == 1;
+    t.end = trace_end(&t);
+    if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
+        rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
+        build(&t, &g, threshold, out) != 0) {
+        snprintf(err, errlen, "analysis failed: %s", sqlite3_errmsg(db));
+        ct_findings_free(out);
+        goto done;
+    }
+    out->contexts = (long)t.n;
+    out->complete = t.complete;
+    rc = 0;
+done:
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    for (size_t i = 0; i < g.n; i++)
+        free(g.items[i].durs);
+    free(g.items);
+    u64map_free(&g.index);
+    free(t.rows);
+    u64map_free(&t.index);
+    u64map_free(&t.site_of);
+    return rc;
+}
+
+static void frame_free(struct ct_frame *f)
+{
+    free(f->function);
+    free(f->file);
+    free(f->module);
+}
+
+void ct_findings_free(struct ct_findings *f)
+{
+    for (size_t i = 0; i < f->len; i++) {
+        struct ct_finding *x = &f->items[i];
+        frame_free(&x->site);
+        ct_stack_free(&x->stack);
+        ct_stack_free(&x->stack2);
+        ct_stack_free(&x->stack3);
+    }
+    free(f->items);
+    memset(f, 0, sizeof *f);
+}
