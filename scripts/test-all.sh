@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: install dependencies, then build and run
+# ctest in three configurations:
+#   build/        normal (-Wall -Wextra -Werror): every test
+#   build-asan/   ASan + UBSan: every test except the install test (an installed
+#                 sanitizer-built library cannot be loaded by a plain outside program)
+#   build-tsan/   ThreadSanitizer: the runtime's unit and stress tests and the samples
+# Exits non-zero if any build or any test fails.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+"$root/scripts/install-deps.sh"
+
+jobs="$(nproc)"
+build_and_test() {
+  local dir="$1" sanitizer="$2"; shift 2
+  echo "=== $dir (sanitizer: ${sanitizer:-none})"
+  cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCTXTRACE_SANITIZER="$sanitizer" >/dev/null
+  cmake --build "$root/$dir" -j "$jobs"
+  (cd "$root/$dir" && ctest --output-on-failure -j "$jobs" "$@")
+}
+
+build_and_test build ""
+build_and_test build-asan address -LE install
+build_and_test build-tsan thread -L "unit|sample"
+echo "=== all test configurations passed"
