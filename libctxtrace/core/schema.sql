@@ -52,7 +52,10 @@ CREATE TABLE contexts (
     released_live         INTEGER,             -- 1 if it was still not done then (lost cancel)
     release_thread        INTEGER,
     release_stack         INTEGER,
-    freed_ns              INTEGER              -- its memory was released
+    freed_ns              INTEGER,             -- its memory was released
+    value_lookups         INTEGER,             -- ctx_value calls made on this context
+    value_depth_sum       INTEGER,             -- contexts examined by them, in all
+    value_depth_max       INTEGER              -- the most examined by one lookup
 );
 
 -- Threads seen by the shim: the main thread, and every thread created with

@@ -21,7 +21,8 @@ static const char *const ctx_col_names[CT_CTX_NCOLS] = {
     "timer_stopped_ns", "timer_fired_ns", "canceled_ns",    "cancel_why",
     "cancel_err",     "cancel_cause",   "cancel_reason",    "cancel_thread",
     "cancel_stack",   "released_ns",    "released_live",    "release_thread",
-    "release_stack",  "freed_ns",
+    "release_stack",  "freed_ns",       "value_lookups",    "value_depth_sum",
+    "value_depth_max",
 };
 
 struct ct_store {
@@ -63,10 +64,11 @@ static int prepare(ct_store *s, sqlite3_stmt **st, const char *sql)
 }
 
 /* INSERT ... ON CONFLICT(id) DO UPDATE SET c = coalesce(excluded.c, c) for each column:
- * a NULL (absent) value never overwrites what an earlier row wrote. */
+ * a NULL (absent) value never overwrites what an earlier row wrote. The value_*
+ * counters accumulate instead (sum; max for the depth maximum). */
 static char *upsert_sql(const char *table, const char *const *cols, int ncols)
 {
-    size_t cap = 256 + (size_t)ncols * 96;
+    size_t cap = 256 + (size_t)ncols * 128;
     char *sql = malloc(cap);
     if (sql == NULL)
         return NULL;
@@ -77,9 +79,22 @@ static char *upsert_sql(const char *table, const char *const *cols, int ncols)
     for (int i = 0; i < ncols; i++)
         n += (size_t)snprintf(sql + n, cap - n, ",?");
     n += (size_t)snprintf(sql + n, cap - n, ") ON CONFLICT(id) DO UPDATE SET ");
-    for (int i = 0; i < ncols; i++)
-        n += (size_t)snprintf(sql + n, cap - n, "%s%s=coalesce(excluded.%s,%s)",
-                              i ? "," : "", cols[i], cols[i], cols[i]);
+    for (int i = 0; i < ncols; i++) {
+        const char *c = cols[i];
+        if (strcmp(c, "value_depth_max") == 0)
+            n += (size_t)snprintf(sql + n, cap - n,
+                                  "%s%s=CASE WHEN excluded.%s IS NULL THEN %s "
+                                  "ELSE max(coalesce(%s,0),excluded.%s) END",
+                                  i ? "," : "", c, c, c, c, c);
+        else if (strncmp(c, "value_", 6) == 0)
+            n += (size_t)snprintf(sql + n, cap - n,
+                                  "%s%s=CASE WHEN excluded.%s IS NULL THEN %s "
+                                  "ELSE coalesce(%s,0)+excluded.%s END",
+                                  i ? "," : "", c, c, c, c, c);
+        else
+            n += (size_t)snprintf(sql + n, cap - n, "%s%s=coalesce(excluded.%s,%s)",
+                                  i ? "," : "", c, c, c);
+    }
     return sql;
 }
 

@@ -228,10 +228,22 @@ CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
     /* Walk up; cancellable and without_cancel contexts pass lookups to their parent. */
-    for (; c != NULL; c = c->parent)
-        if (c->kind == CTX_KIND_VALUE && c->u.v.key == key)
-            return c->u.v.value;
-    return NULL;
+    ctx_t *start = c;
+    int depth = 0;
+    void *value = NULL;
+    bool found = false;
+    for (; c != NULL; c = c->parent) {
+        depth++;
+        if (c->kind == CTX_KIND_VALUE && c->u.v.key == key) {
+            value = c->u.v.value;
+            found = true;
+            break;
+        }
+    }
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->value && start != NULL)
+        t->value(start, depth, found);
+    return value;
 }
 
 /* ---- references --------------------------------------------------------------------- */

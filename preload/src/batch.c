@@ -240,6 +240,13 @@ void batch_apply(const struct ev *e, void *arg)
         memcpy(s->ips, e + 1, (size_t)s->depth * sizeof(uint64_t));
         break;
     }
+    case EV_VALUE:
+        r = ctx_row(b, e->id);
+        ct_ctx_set(r, CT_VALUE_LOOKUPS, ct_ctx_get(r, CT_VALUE_LOOKUPS, 0) + 1);
+        ct_ctx_set(r, CT_VALUE_DEPTH_SUM, ct_ctx_get(r, CT_VALUE_DEPTH_SUM, 0) + e->a);
+        if (e->a > ct_ctx_get(r, CT_VALUE_DEPTH_MAX, 0))
+            ct_ctx_set(r, CT_VALUE_DEPTH_MAX, e->a);
+        break;
     case EV_PAD:
         break;
     }

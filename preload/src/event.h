@@ -24,6 +24,7 @@ enum ev_type {
     EV_THREAD_START,     /* a=tid, b=parent thread; stack=where it was created */
     EV_THREAD_EXIT,      /* (thread in header) */
     EV_STACK,            /* id=stack hash; a=depth; payload=depth instruction pointers */
+    EV_VALUE,            /* id; a=contexts examined, b=found */
 };
 
 struct ev {

@@ -197,6 +197,21 @@ static void on_wait(ctx_t *c, enum ctx_wait_event ev, int result)
     leave();
 }
 
+/* Value lookups: no stack (they are frequent); the writer sums them per context. */
+static void on_value(ctx_t *c, int depth, bool found)
+{
+    if (enter()) {
+        struct ev *e = shim_emit_begin(EV_VALUE, 0);
+        if (e != NULL) {
+            e->id = trace_id(c);
+            e->a = depth;
+            e->b = found;
+            shim_emit_commit(e);
+        }
+    }
+    leave();
+}
+
 static const struct ctx_tracer tracer = {
     .created = on_created,
     .canceled = on_canceled,
@@ -204,6 +219,7 @@ static const struct ctx_tracer tracer = {
     .unowned = on_unowned,
     .freed = on_freed,
     .wait = on_wait,
+    .value = on_value,
 };
 
 void shim_hooks_attach(void)

@@ -83,6 +83,9 @@ struct ctx_tracer {
     void (*freed)(ctx_t *c);
     /* A thread blocked in / returned from ctx_wait on `c`. */
     void (*wait)(ctx_t *c, enum ctx_wait_event ev, int result);
+    /* ctx_value(c, key) examined `depth` contexts (1: c itself) and found the key or
+     * not. Lookups are frequent: keep this cheap. */
+    void (*value)(ctx_t *c, int depth, bool found);
 };
 
 /* Attach `t`. Returns 0, EINVAL for NULL, or EBUSY if a tracer is already attached.

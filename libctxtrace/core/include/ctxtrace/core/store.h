@@ -44,10 +44,15 @@ enum ct_ctx_col {
     CT_RELEASE_THREAD,
     CT_RELEASE_STACK,
     CT_FREED_NS,
+    CT_VALUE_LOOKUPS,        /* summed with what the file has (see ct_store_context) */
+    CT_VALUE_DEPTH_SUM,      /* summed */
+    CT_VALUE_DEPTH_MAX,      /* maximum */
     CT_CTX_NCOLS
 };
 
-/* A partial `contexts` row: column c is written iff (present >> c) & 1. */
+/* A partial `contexts` row: column c is written iff (present >> c) & 1. Columns
+ * merge with what an earlier row wrote: most keep the first value written, the value
+ * counters add up (and the depth maximum takes the larger). */
 struct ct_ctx_row {
     int64_t id;
     uint32_t present;
@@ -59,6 +64,11 @@ static inline void ct_ctx_set(struct ct_ctx_row *r, enum ct_ctx_col c, int64_t v
 {
     r->v[c] = v;
     r->present |= 1u << c;
+}
+
+static inline int64_t ct_ctx_get(const struct ct_ctx_row *r, enum ct_ctx_col c, int64_t def)
+{
+    return (r->present >> c) & 1 ? r->v[c] : def;
 }
 
 struct ct_thread_row {
