@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_mem.h"
+
 const char *ct_rule_name(enum ct_rule r)
 {
     static const char *const names[CT_RULE_COUNT] = {
@@ -37,164 +39,6 @@ const char *ct_rule_summary(enum ct_rule r)
         "contexts are live: work cut off from its caller's cancellation",
         "a deadline later than the parent's: its own timer can never fire first"};
     return r < CT_RULE_COUNT ? text[r] : "";
-}
-
-/* ---- the contexts, in memory ------------------------------------------------------- */
-
-struct crow {
-    int64_t id, parent, created, create_stack, requested, deadline, armed, stopped, fired,
-        canceled, released, release_stack, freed;
-    int8_t kind, released_live; /* released_live: -1 unknown */
-};
-
-struct trace {
-    sqlite3 *db;
-    struct crow *rows;
-    size_t n;
-    struct u64map index;     /* id -> row */
-    struct u64map site_of;   /* stack id -> site frame id + 1 (0 stored as 1: none) */
-    int64_t end;             /* end of the trace (ns) */
-    bool complete;
-};
-
-static int kind_of(const unsigned char *t)
-{
-    static const char *const names[] = {"background", "todo",   "without_cancel",
-                                        "value",      "cancel", "deadline"};
-    for (int i = 0; t != NULL && i < 6; i++)
-        if (strcmp((const char *)t, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-static int64_t col64(sqlite3_stmt *st, int c)
-{
-    return sqlite3_column_int64(st, c); /* NULL reads as 0: "did not happen" */
-}
-
-static int load_contexts(struct trace *t, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(t->db,
-                           "SELECT id, parent_id, kind, created_ns, create_stack, "
-                           "requested_deadline_ns, deadline_ns, timer_armed_ns, "
-                           "timer_stopped_ns, timer_fired_ns, canceled_ns, released_ns, "
-                           "released_live, release_stack, freed_ns FROM contexts WHERE id > 2",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
-        return -1;
-    }
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t->n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            struct crow *grown = realloc(t->rows, cap * sizeof *grown);
-            if (grown == NULL) {
-                sqlite3_finalize(st);
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            t->rows = grown;
-        }
-        struct crow *r = &t->rows[t->n];
-        r->id = col64(st, 0);
-        r->parent = col64(st, 1);
-        r->kind = (int8_t)kind_of(sqlite3_column_text(st, 2));
-        r->created = col64(st, 3);
-        r->create_stack = col64(st, 4);
-        r->requested = col64(st, 5);
-        r->deadline = col64(st, 6);
-        r->armed = col64(st, 7);
-        r->stopped = col64(st, 8);
-        r->fired = col64(st, 9);
-        r->canceled = col64(st, 10);
-        r->released = col64(st, 11);
-        r->released_live =
-            sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : (int8_t)col64(st, 12);
-        r->release_stack = col64(st, 13);
-        r->freed = col64(st, 14);
-        if (!u64map_put(&t->index, (uint64_t)r->id, t->n)) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        t->n++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
-        return -1;
-    }
-    return 0;
-}
-
-static int64_t meta_int(sqlite3 *db, const char *key, int64_t def)
-{
-    sqlite3_stmt *st;
-    int64_t v = def;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return v;
-}
-
-/* The end of the trace: its recorded end, or (cut short) the last thing it saw. */
-static int64_t trace_end(struct trace *t)
-{
-    int64_t end = meta_int(t->db, "end_ns", 0);
-    if (end != 0)
-        return end;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct crow *r = &t->rows[i];
-        int64_t v[] = {r->created, r->canceled, r->released, r->freed};
-        for (size_t k = 0; k < 4; k++)
-            if (v[k] > end)
-                end = v[k];
-    }
-    return end;
-}
-
-static const struct crow *row_of(const struct trace *t, int64_t id)
-{
-    uint64_t i;
-    return u64map_get(&t->index, (uint64_t)id, &i) ? &t->rows[i] : NULL;
-}
-
-/* The site frame id of a stack (0: no frame outside the runtime and the shim). */
-static int64_t site_of(struct trace *t, int64_t stack)
-{
-    if (stack == 0)
-        return 0;
-    uint64_t v;
-    if (u64map_get(&t->site_of, (uint64_t)stack, &v))
-        return (int64_t)v - 1;
-    int64_t site = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(t->db,
-                           "SELECT sf.frame_id, f.module FROM stack_frames sf "
-                           "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
-                           "ORDER BY sf.idx",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, stack);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *module = (const char *)sqlite3_column_text(st, 1);
-            const char *base = module ? strrchr(module, '/') : NULL;
-            base = base ? base + 1 : module ? module : "";
-            if (strncmp(base, "libctxtrace.so", 14) == 0 ||
-                strncmp(base, "libctxtrace_preload.so", 22) == 0)
-                continue;
-            site = sqlite3_column_int64(st, 0);
-            break;
-        }
-        sqlite3_finalize(st);
-    }
-    u64map_put(&t->site_of, (uint64_t)stack, (uint64_t)site + 1);
-    return site;
 }
 
 /* ---- grouping matches into findings -------------------------------------------------- */
@@ -288,7 +132,7 @@ static int rule_timers_and_cancels(struct trace *t, struct groups *g)
         const struct crow *r = &t->rows[i];
         if (!is_cancellable(r))
             continue;
-        int64_t site = site_of(t, r->create_stack);
+        int64_t site = trace_site(t, r->create_stack);
         if (orphaned_timer(r)) {
             /* How long the timer stayed armed after the owners let go. */
             int64_t off = r->fired ? r->fired : r->stopped ? r->stopped : t->end;
@@ -321,7 +165,7 @@ static int rule_ineffective_deadline(struct trace *t, struct groups *g)
         const struct crow *r = &t->rows[i];
         if (r->kind == CTX_KIND_DEADLINE && r->requested != 0 && r->deadline != 0 &&
             r->requested > r->deadline &&
-            !add_match(g, CT_RULE_INEFFECTIVE_DEADLINE, site_of(t, r->create_stack), r->id,
+            !add_match(g, CT_RULE_INEFFECTIVE_DEADLINE, trace_site(t, r->create_stack), r->id,
                        r->create_stack, 0, 0, r->requested - r->deadline))
             return -1;
     }
@@ -357,7 +201,7 @@ static int rule_detached_root(struct trace *t, struct groups *g, int threshold)
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         const struct crow *r = &t->rows[i];
-        sites[i] = site_of(t, r->create_stack);
+        sites[i] = trace_site(t, r->create_stack);
         if (r->created == 0)
             continue;
         ev[n++] = (struct sweep_ev){r->created, (uint32_t)i, +1};
@@ -420,7 +264,7 @@ static int rule_detached_root(struct trace *t, struct groups *g, int threshold)
  * timer is a way; none means the thread waits forever. */
 static bool has_cancel_path(const struct trace *t, int64_t id)
 {
-    for (const struct crow *c = row_of(t, id); c != NULL; c = row_of(t, c->parent)) {
+    for (const struct crow *c = trace_row(t, id); c != NULL; c = trace_row(t, c->parent)) {
         if (c->kind == CTX_KIND_WITHOUT_CANCEL)
             return false;
         if (c->canceled != 0)
@@ -447,8 +291,8 @@ static int rule_leaked_waiter(struct trace *t, struct groups *g)
         int64_t ctx = sqlite3_column_int64(st, 1), stack = sqlite3_column_int64(st, 2);
         if (has_cancel_path(t, ctx))
             continue;
-        const struct crow *c = row_of(t, ctx);
-        if (!add_match(g, CT_RULE_LEAKED_WAITER, site_of(t, stack), ctx, stack,
+        const struct crow *c = trace_row(t, ctx);
+        if (!add_match(g, CT_RULE_LEAKED_WAITER, trace_site(t, stack), ctx, stack,
                        sqlite3_column_int64(st, 4), c ? c->create_stack : 0,
                        t->end - sqlite3_column_int64(st, 3)))
             rc = -1;
@@ -562,15 +406,13 @@ int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findi
     memset(out, 0, sizeof *out);
     int threshold = opts && opts->detached_root_threshold > 0 ? opts->detached_root_threshold
                                                               : 32;
-    struct trace t = {.db = db};
+    struct trace t;
     struct groups g = {0};
     int rc = -1;
     /* One read transaction: a consistent snapshot even while the program still runs. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (load_contexts(&t, err, errlen) != 0)
+    if (trace_mem_load(&t, db, err, errlen) != 0)
         goto done;
-    t.complete = meta_int(db, "complete", 0) == 1;
-    t.end = trace_end(&t);
     if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
         rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
         build(&t, &g, threshold, out) != 0) {
@@ -587,9 +429,7 @@ done:
         free(g.items[i].durs);
     free(g.items);
     u64map_free(&g.index);
-    free(t.rows);
-    u64map_free(&t.index);
-    u64map_free(&t.site_of);
+    trace_mem_free(&t);
     return rc;
 }
 

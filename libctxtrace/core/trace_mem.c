@@ -1,0 +1,186 @@
+/*
+ * trace_mem.c — a trace's contexts, read once into memory for the analyses (rules.c,
+ * profile.c): one sequential scan, an id index, and the site of each stack.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_mem.h"
+
+static int kind_of(const unsigned char *t)
+{
+    static const char *const names[] = {"background", "todo",   "without_cancel",
+                                        "value",      "cancel", "deadline"};
+    for (int i = 0; t != NULL && i < 6; i++)
+        if (strcmp((const char *)t, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int why_of(const unsigned char *t)
+{
+    static const char *const names[] = {"explicit", "parent", "deadline"};
+    for (int i = 0; t != NULL && i < 3; i++)
+        if (strcmp((const char *)t, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int64_t col64(sqlite3_stmt *st, int c)
+{
+    return sqlite3_column_int64(st, c); /* NULL reads as 0: "did not happen" */
+}
+
+static int load_contexts(struct trace *t, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT id, parent_id, kind, created_ns, create_stack, "
+                           "requested_deadline_ns, deadline_ns, timer_armed_ns, "
+                           "timer_stopped_ns, timer_fired_ns, canceled_ns, released_ns, "
+                           "released_live, release_stack, freed_ns, cancel_why, "
+                           "value_lookups, value_depth_sum, value_depth_max "
+                           "FROM contexts WHERE id > 2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
+        return -1;
+    }
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            struct crow *grown = realloc(t->rows, cap * sizeof *grown);
+            if (grown == NULL) {
+                sqlite3_finalize(st);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            t->rows = grown;
+        }
+        struct crow *r = &t->rows[t->n];
+        r->id = col64(st, 0);
+        r->parent = col64(st, 1);
+        r->kind = (int8_t)kind_of(sqlite3_column_text(st, 2));
+        r->created = col64(st, 3);
+        r->create_stack = col64(st, 4);
+        r->requested = col64(st, 5);
+        r->deadline = col64(st, 6);
+        r->armed = col64(st, 7);
+        r->stopped = col64(st, 8);
+        r->fired = col64(st, 9);
+        r->canceled = col64(st, 10);
+        r->released = col64(st, 11);
+        r->released_live =
+            sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : (int8_t)col64(st, 12);
+        r->release_stack = col64(st, 13);
+        r->freed = col64(st, 14);
+        r->why = (int8_t)why_of(sqlite3_column_text(st, 15));
+        r->value_lookups = col64(st, 16);
+        r->value_depth_sum = col64(st, 17);
+        r->value_depth_max = col64(st, 18);
+        if (!u64map_put(&t->index, (uint64_t)r->id, t->n)) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        t->n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
+        return -1;
+    }
+    return 0;
+}
+
+int64_t trace_meta_int(sqlite3 *db, const char *key, int64_t def)
+{
+    sqlite3_stmt *st;
+    int64_t v = def;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* The end of the trace: its recorded end, or (cut short) the last thing it saw. */
+static int64_t trace_end(struct trace *t)
+{
+    int64_t end = trace_meta_int(t->db, "end_ns", 0);
+    if (end != 0)
+        return end;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct crow *r = &t->rows[i];
+        int64_t v[] = {r->created, r->canceled, r->released, r->freed};
+        for (size_t k = 0; k < 4; k++)
+            if (v[k] > end)
+                end = v[k];
+    }
+    return end;
+}
+
+const struct crow *trace_row(const struct trace *t, int64_t id)
+{
+    uint64_t i;
+    return u64map_get(&t->index, (uint64_t)id, &i) ? &t->rows[i] : NULL;
+}
+
+/* The site frame id of a stack (0: no frame outside the runtime and the shim). */
+int64_t trace_site(struct trace *t, int64_t stack)
+{
+    if (stack == 0)
+        return 0;
+    uint64_t v;
+    if (u64map_get(&t->site_of, (uint64_t)stack, &v))
+        return (int64_t)v - 1;
+    int64_t site = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT sf.frame_id, f.module FROM stack_frames sf "
+                           "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
+                           "ORDER BY sf.idx",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, stack);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *module = (const char *)sqlite3_column_text(st, 1);
+            const char *base = module ? strrchr(module, '/') : NULL;
+            base = base ? base + 1 : module ? module : "";
+            if (strncmp(base, "libctxtrace.so", 14) == 0 ||
+                strncmp(base, "libctxtrace_preload.so", 22) == 0)
+                continue;
+            site = sqlite3_column_int64(st, 0);
+            break;
+        }
+        sqlite3_finalize(st);
+    }
+    u64map_put(&t->site_of, (uint64_t)stack, (uint64_t)site + 1);
+    return site;
+}
+
+int trace_mem_load(struct trace *t, sqlite3 *db, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->db = db;
+    if (load_contexts(t, err, errlen) != 0) {
+        trace_mem_free(t);
+        return -1;
+    }
+    t->complete = trace_meta_int(db, "complete", 0) == 1;
+    t->end = trace_end(t);
+    return 0;
+}
+
+void trace_mem_free(struct trace *t)
+{
+    free(t->rows);
+    u64map_free(&t->index);
+    u64map_free(&t->site_of);
+    memset(t, 0, sizeof *t);
+}
