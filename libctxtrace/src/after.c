@@ -73,11 +73,11 @@ CTX_API ctx_after_t *ctx_after_func(ctx_t *c, void (*fn)(void *), void *arg)
             ;
         return a;
     }
-    ctx_lock(&src->u.c.lock);
-    a->next = src->u.c.afters;
-    src->u.c.afters = a;
+    ctx_lock(&CC(src)->lock);
+    a->next = CC(src)->afters;
+    CC(src)->afters = a;
     bool done = ctx_state_err(atomic_load_explicit(&src->state, memory_order_relaxed)) != 0;
-    ctx_unlock(&src->u.c.lock);
+    ctx_unlock(&CC(src)->lock);
     if (done)
         schedule(a); /* the canceller has already walked the list */
     return a;

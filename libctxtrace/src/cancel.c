@@ -40,26 +40,26 @@ void ctx__attach(ctx_t *c)
     ctx_t *p = attach_target(c);
     if (p == NULL)
         return;
-    ctx_lock(&p->u.c.lock);
+    ctx_lock(&CC(p)->lock);
     if (p == c->parent) /* see ctx_alloc: the child's reference on its parent */
         atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
     uint32_t pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
     if (ctx_state_err(pstate) == 0) {
-        c->u.c.prev = NULL;
-        c->u.c.next = p->u.c.children;
-        if (p->u.c.children != NULL)
-            p->u.c.children->u.c.prev = c;
-        p->u.c.children = c;
+        CC(c)->prev = NULL;
+        CC(c)->next = CC(p)->children;
+        if (CC(p)->children != NULL)
+            CC(CC(p)->children)->prev = c;
+        CC(p)->children = c;
         c->linked = 1;
         atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-        ctx_unlock(&p->u.c.lock);
+        ctx_unlock(&CC(p)->lock);
         return;
     }
     /* Born under a done parent: done at once, with the parent's error and cause. The
      * parent's reason outlives us (we hold a reference on our ancestors). */
-    int cause = p->u.c.cause;
-    const char *reason = p->u.c.reason;
-    ctx_unlock(&p->u.c.lock);
+    int cause = CC(p)->cause;
+    const char *reason = CC(p)->reason;
+    ctx_unlock(&CC(p)->lock);
     ctx__cancel(c, ctx_state_err(pstate), cause, reason, false, CTX_WHY_PARENT);
 }
 
@@ -71,20 +71,20 @@ void ctx__attach(ctx_t *c)
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
                        bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
 {
-    ctx_lock(&n->u.c.lock);
+    ctx_lock(&CC(n)->lock);
     if (ctx_state_err(atomic_load_explicit(&n->state, memory_order_relaxed)) != 0) {
-        ctx_unlock(&n->u.c.lock);
+        ctx_unlock(&CC(n)->lock);
         return false;
     }
-    ctx_t *list = n->u.c.children;
-    for (ctx_t *k = list; k != NULL; k = k->u.c.next)
+    ctx_t *list = CC(n)->children;
+    for (ctx_t *k = list; k != NULL; k = CC(k)->next)
         k->linked = 0;
-    n->u.c.reason = reason; /* the children slot turns into the reason slot */
-    n->u.c.cause = cause;
+    CC(n)->reason = reason; /* the children slot turns into the reason slot */
+    CC(n)->cause = cause;
     n->reason_owned = reason_owned;
     bool had_timer = (n->flags & CTX_F_TIMER) && ctx__timer_disarm(n);
-    int fd = n->u.c.fd;
-    ctx_after_t *afters = n->u.c.afters;
+    int fd = CC(n)->fd;
+    ctx_after_t *afters = CC(n)->afters;
     /* The tracer hears of it before anything can observe it (waiters, pollers,
      * callbacks), so a trace never shows an effect before its cause. */
     notify_canceled(n, why, err, cause, reason);
@@ -92,7 +92,7 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
      * cause and reason are visible to anyone who sees the error. */
     uint32_t old = atomic_exchange_explicit(&n->state, (uint32_t)err | STATE_SUBTREE,
                                             memory_order_acq_rel);
-    ctx_unlock(&n->u.c.lock);
+    ctx_unlock(&CC(n)->lock);
 
     if (old & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
@@ -105,7 +105,7 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     if (had_timer) {
         const struct ctx_tracer *t = ctx_tracer();
         if (__builtin_expect(t != NULL, 0) && t->timer)
-            t->timer(n, CTX_TIMER_STOPPED, n->u.c.deadline);
+            t->timer(n, CTX_TIMER_STOPPED, CC(n)->deadline);
         /* The heap's reference; the caller still holds one of its own. */
         atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
     }
@@ -149,18 +149,18 @@ static void detach(ctx_t *c)
     ctx_t *p = attach_target(c);
     if (p == NULL)
         return;
-    ctx_lock(&p->u.c.lock);
+    ctx_lock(&CC(p)->lock);
     bool was_linked = c->linked;
     if (was_linked) {
-        if (c->u.c.prev != NULL)
-            c->u.c.prev->u.c.next = c->u.c.next;
+        if (CC(c)->prev != NULL)
+            CC(CC(c)->prev)->next = CC(c)->next;
         else
-            p->u.c.children = c->u.c.next;
-        if (c->u.c.next != NULL)
-            c->u.c.next->u.c.prev = c->u.c.prev;
+            CC(p)->children = CC(c)->next;
+        if (CC(c)->next != NULL)
+            CC(CC(c)->next)->prev = CC(c)->prev;
         c->linked = 0;
     }
-    ctx_unlock(&p->u.c.lock);
+    ctx_unlock(&CC(p)->lock);
     if (was_linked)
         ctx__ref_drop(c);
 }
@@ -172,14 +172,14 @@ enum { POST_VISIT = 1 };
 
 static inline void push(uintptr_t *stack, ctx_t *n, uintptr_t tag)
 {
-    n->u.c.next = (ctx_t *)*stack;
+    CC(n)->next = (ctx_t *)*stack;
     *stack = (uintptr_t)n | tag;
 }
 
 static inline void push_list(uintptr_t *stack, ctx_t *list)
 {
     while (list != NULL) {
-        ctx_t *next = list->u.c.next;
+        ctx_t *next = CC(list)->next;
         push(stack, list, 0);
         list = next;
     }
@@ -210,7 +210,7 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
     while (stack != 0) {
         ctx_t *n = (ctx_t *)(stack & ~(uintptr_t)POST_VISIT);
         bool post = stack & POST_VISIT;
-        stack = (uintptr_t)n->u.c.next;
+        stack = (uintptr_t)CC(n)->next;
         if (post) {
             subtree_done(n);
             ctx__ref_drop(n);

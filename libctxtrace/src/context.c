@@ -12,7 +12,9 @@
 
 #include "internal.h"
 
-_Static_assert(sizeof(struct ctx) <= 88, "a cancellable context must fit a 96-byte chunk");
+_Static_assert(sizeof(struct ctx) == 32, "the common header is 32 bytes");
+_Static_assert(sizeof(struct ctx_cancel) <= 88, "a cancellable context must fit a 96-byte chunk");
+_Static_assert(sizeof(struct ctx_valued) <= 64, "a value context must fit an 80-byte chunk");
 
 /* The roots are static and have no refcount: every reference operation on them is a
  * no-op, recognized by a NULL parent. */
@@ -42,9 +44,9 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
         errno = EINVAL;
         return NULL;
     }
-    size_t size = kind >= CTX_KIND_CANCEL  ? offsetof(ctx_t, u) + sizeof(((ctx_t *)0)->u.c)
-                  : kind == CTX_KIND_VALUE ? offsetof(ctx_t, u) + sizeof(((ctx_t *)0)->u.v)
-                                           : offsetof(ctx_t, u);
+    size_t size = kind >= CTX_KIND_CANCEL  ? sizeof(struct ctx_cancel)
+                  : kind == CTX_KIND_VALUE ? sizeof(struct ctx_valued)
+                                           : sizeof(struct ctx);
     ctx_t *c = malloc(size);
     if (c == NULL) {
         errno = ENOMEM;
@@ -73,7 +75,7 @@ static int64_t effective_deadline(const ctx_t *c)
 {
     for (;;) {
         if (ctx_is_cancellable(c))
-            return c->u.c.deadline;
+            return CC_const(c)->deadline;
         if (c->kind != CTX_KIND_VALUE)
             return INT64_MAX;
         c = c->parent;
@@ -95,14 +97,14 @@ static ctx_t *new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadlin
     ctx_t *c = ctx_alloc(parent, kind);
     if (c == NULL)
         return NULL;
-    atomic_init(&c->u.c.lock, 0);
-    c->u.c.heap_idx = -1;
-    c->u.c.fd = -1;
-    c->u.c.cause = 0;
-    c->u.c.deadline = deadline;
-    c->u.c.children = NULL;
-    c->u.c.prev = c->u.c.next = NULL;
-    c->u.c.afters = NULL;
+    atomic_init(&CC(c)->lock, 0);
+    CC(c)->heap_idx = -1;
+    CC(c)->fd = -1;
+    CC(c)->cause = 0;
+    CC(c)->deadline = deadline;
+    CC(c)->children = NULL;
+    CC(c)->prev = CC(c)->next = NULL;
+    CC(c)->afters = NULL;
     notify_created(c, parent, kind, requested);
     ctx__attach(c);
     return c;
@@ -140,10 +142,10 @@ static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now)
     }
     /* Arm under our lock so a parent cancelling us concurrently either sees the timer
      * (and stops it) or has already made us done (and we arm nothing). */
-    ctx_lock(&c->u.c.lock);
+    ctx_lock(&CC(c)->lock);
     if (ctx_state_err(atomic_load_explicit(&c->state, memory_order_relaxed)) == 0)
         ctx__timer_arm(c);
-    ctx_unlock(&c->u.c.lock);
+    ctx_unlock(&CC(c)->lock);
     return c;
 }
 
@@ -170,10 +172,10 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
     ctx_t *c = ctx_alloc(parent, CTX_KIND_VALUE);
     if (c == NULL)
         return NULL;
-    c->u.v.done_src = ctx_done_src(parent);
-    c->u.v.key = key;
-    c->u.v.value = value;
-    c->u.v.destroy = destroy;
+    CV(c)->done_src = ctx_done_src(parent);
+    CV(c)->key = key;
+    CV(c)->value = value;
+    CV(c)->destroy = destroy;
     notify_created(c, parent, CTX_KIND_VALUE, 0);
     return c;
 }
@@ -209,10 +211,10 @@ CTX_API int ctx_cause(ctx_t *c, const char **reason)
                   ? 0
                   : ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire));
     if (reason != NULL)
-        *reason = err != 0 ? src->u.c.reason : NULL;
+        *reason = err != 0 ? CC(src)->reason : NULL;
     if (err == 0)
         return 0;
-    return src->u.c.cause != 0 ? src->u.c.cause : err;
+    return CC(src)->cause != 0 ? CC(src)->cause : err;
 }
 
 CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
@@ -234,8 +236,8 @@ CTX_API void *ctx_value(ctx_t *c, const void *key)
     bool found = false;
     for (; c != NULL; c = c->parent) {
         depth++;
-        if (c->kind == CTX_KIND_VALUE && c->u.v.key == key) {
-            value = c->u.v.value;
+        if (c->kind == CTX_KIND_VALUE && CV(c)->key == key) {
+            value = CV(c)->value;
             found = true;
             break;
         }
@@ -296,13 +298,13 @@ static void ctx_destroy(ctx_t *c)
     if (__builtin_expect(t != NULL, 0) && t->freed)
         t->freed(c);
     if (ctx_is_cancellable(c)) {
-        if (c->u.c.fd >= 0)
-            close(c->u.c.fd);
+        if (CC(c)->fd >= 0)
+            close(CC(c)->fd);
         if (c->reason_owned)
-            free((char *)c->u.c.reason);
-        ctx__after_free_all(c->u.c.afters);
-    } else if (c->kind == CTX_KIND_VALUE && c->u.v.destroy != NULL) {
-        c->u.v.destroy(c->u.v.value);
+            free((char *)CC(c)->reason);
+        ctx__after_free_all(CC(c)->afters);
+    } else if (c->kind == CTX_KIND_VALUE && CV(c)->destroy != NULL) {
+        CV(c)->destroy(CV(c)->value);
     }
     free(c);
 }

@@ -1,9 +1,10 @@
 /*
  * internal.h — the context object and the runtime's internal seams.
  *
- * One allocation per context. Every context starts with a 32-byte common header;
- * cancellable contexts (cancel, deadline) add 56 bytes (88 in all, a 96-byte malloc
- * chunk), value contexts 32 (64 in all), without_cancel contexts nothing.
+ * One allocation per context. Every context starts with a 32-byte common header
+ * (struct ctx); cancellable contexts (cancel, deadline: struct ctx_cancel) add 56
+ * bytes (88 in all, a 96-byte malloc chunk), value contexts (struct ctx_valued) 32 (64
+ * in all), without_cancel contexts nothing.
  *
  * References. Two counts:
  *   owners — the application's references (ctx_with_* returns one, ctx_ref adds,
@@ -49,8 +50,10 @@ enum {
     CTX_F_TIMER = 1, /* a deadline timer was armed */
 };
 
+/* The header every context starts with (32 bytes). A context of each kind is a struct
+ * that begins with this header and continues with its own fields (ctx_cancel,
+ * ctx_valued below); only the header is allocated for roots and without_cancel. */
 struct ctx {
-    /* ---- common header (32 bytes) ---- */
     ctx_t *parent;               /* immutable; holds a ref; NULL only for roots */
     uint64_t id;                 /* process-unique, never reused */
     _Atomic uint32_t owners;     /* application references */
@@ -58,35 +61,53 @@ struct ctx {
     uint8_t kind;                /* enum ctx_kind */
     uint8_t linked;              /* in the attach target's children list */
     uint8_t flags;               /* CTX_F_* */
-    uint8_t reason_owned;        /* u.c.reason was copied here; set by the canceller */
-    _Atomic uint32_t state;      /* cancellable only: error | STATE_WAITERS */
-
-    union {
-        /* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (56 bytes). The fields a *parent* touches
-         * when children come and go (refs and state above, lock and children here) are
-         * kept within 28 bytes so they usually share one cache line: threads deriving
-         * from one shared parent then move one line per critical section. */
-        struct {
-            ctx_lock_t lock;
-            int32_t cause;       /* valid once done */
-            union {
-                ctx_t *children; /* while live: first child in the list */
-                const char *reason; /* once done: the cancellation reason or NULL */
-            };
-            int32_t heap_idx;    /* index in the timer heap, -1 if not armed */
-            int32_t fd;          /* eventfd, -1 until ctx_fd asks */
-            int64_t deadline;    /* effective deadline, INT64_MAX for none */
-            ctx_t *prev, *next;  /* siblings in the attach target's children list */
-            ctx_after_t *afters; /* every after_func record registered here */
-        } c;
-        struct {                 /* CTX_KIND_VALUE (32 bytes) */
-            ctx_t *done_src;     /* nearest cancellable ancestor, or NULL */
-            const void *key;
-            void *value;
-            void (*destroy)(void *);
-        } v;
-    } u;
+    uint8_t reason_owned;        /* reason was copied here; set by the canceller */
+    _Atomic uint32_t state;      /* cancellable only: error | STATE_* bits */
 };
+
+/* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (88 bytes). The fields a *parent* touches when
+ * children come and go (refs and state in the header, lock and children here) are
+ * kept within 28 bytes so they usually share one cache line: threads deriving from one
+ * shared parent then move one line per critical section. */
+struct ctx_cancel {
+    struct ctx h;
+    ctx_lock_t lock;
+    int32_t cause;               /* valid once done */
+    union {
+        ctx_t *children;         /* while live: first child in the list */
+        const char *reason;      /* once done: the cancellation reason or NULL */
+    };
+    int32_t heap_idx;            /* index in the timer heap, -1 if not armed */
+    int32_t fd;                  /* eventfd, -1 until ctx_fd asks */
+    int64_t deadline;            /* effective deadline, INT64_MAX for none */
+    ctx_t *prev, *next;          /* siblings in the attach target's children list */
+    ctx_after_t *afters;         /* every after_func record registered here */
+};
+
+/* CTX_KIND_VALUE (64 bytes). */
+struct ctx_valued {
+    struct ctx h;
+    ctx_t *done_src;             /* nearest cancellable ancestor, or NULL */
+    const void *key;
+    void *value;
+    void (*destroy)(void *);
+};
+
+/* The kind-specific view of a context (the caller knows its kind). */
+static inline struct ctx_cancel *CC(ctx_t *c)
+{
+    return (struct ctx_cancel *)c;
+}
+
+static inline struct ctx_valued *CV(ctx_t *c)
+{
+    return (struct ctx_valued *)c;
+}
+
+static inline const struct ctx_cancel *CC_const(const ctx_t *c)
+{
+    return (const struct ctx_cancel *)c;
+}
 
 static inline bool ctx_is_cancellable(const ctx_t *c)
 {
@@ -100,7 +121,7 @@ static inline ctx_t *ctx_done_src(ctx_t *c)
     if (c->kind >= CTX_KIND_CANCEL)
         return c;
     if (c->kind == CTX_KIND_VALUE)
-        return c->u.v.done_src;
+        return CV(c)->done_src;
     return NULL;
 }
 

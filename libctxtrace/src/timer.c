@@ -30,13 +30,13 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static inline int64_t deadline_of(size_t i)
 {
-    return heap[i]->u.c.deadline;
+    return CC(heap[i])->deadline;
 }
 
 static inline void heap_set(size_t i, ctx_t *c)
 {
     heap[i] = c;
-    c->u.c.heap_idx = (int32_t)i;
+    CC(c)->heap_idx = (int32_t)i;
 }
 
 static void sift_up(size_t i)
@@ -44,7 +44,7 @@ static void sift_up(size_t i)
     ctx_t *c = heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (deadline_of(parent) <= c->u.c.deadline)
+        if (deadline_of(parent) <= CC(c)->deadline)
             break;
         heap_set(i, heap[parent]);
         i = parent;
@@ -61,7 +61,7 @@ static void sift_down(size_t i)
             break;
         if (child + 1 < heap_len && deadline_of(child + 1) < deadline_of(child))
             child++;
-        if (c->u.c.deadline <= deadline_of(child))
+        if (CC(c)->deadline <= deadline_of(child))
             break;
         heap_set(i, heap[child]);
         i = child;
@@ -73,12 +73,12 @@ static void sift_down(size_t i)
 static void heap_remove_at(size_t i)
 {
     ctx_t *c = heap[i];
-    c->u.c.heap_idx = -1;
+    CC(c)->heap_idx = -1;
     ctx_t *last = heap[--heap_len];
     if (i == heap_len)
         return;
     heap_set(i, last);
-    if (i > 0 && deadline_of((i - 1) / 2) > last->u.c.deadline)
+    if (i > 0 && deadline_of((i - 1) / 2) > CC(last)->deadline)
         sift_up(i);
     else
         sift_down(i);
@@ -88,7 +88,7 @@ static void notify_timer(ctx_t *c, enum ctx_timer_event ev)
 {
     const struct ctx_tracer *t = ctx_tracer();
     if (__builtin_expect(t != NULL, 0) && t->timer)
-        t->timer(c, ev, c->u.c.deadline);
+        t->timer(c, ev, CC(c)->deadline);
 }
 
 static void *timer_main(void *arg)
@@ -205,8 +205,8 @@ void ctx__timer_arm(ctx_t *c)
     heap[heap_len] = c;
     sift_up(heap_len++);
     start_thread_locked();
-    if (c->u.c.deadline < sleep_until) {
-        sleep_until = c->u.c.deadline;
+    if (CC(c)->deadline < sleep_until) {
+        sleep_until = CC(c)->deadline;
         pthread_cond_signal(&heap_cv);
     }
     pthread_mutex_unlock(&heap_mu);
@@ -216,7 +216,7 @@ void ctx__timer_arm(ctx_t *c)
 bool ctx__timer_disarm(ctx_t *c)
 {
     pthread_mutex_lock(&heap_mu);
-    int32_t i = c->u.c.heap_idx;
+    int32_t i = CC(c)->heap_idx;
     if (i >= 0)
         heap_remove_at((size_t)i);
     pthread_mutex_unlock(&heap_mu);

@@ -76,8 +76,8 @@ CTX_API int ctx_fd(ctx_t *c)
         errno = EINVAL;
         return -1;
     }
-    ctx_lock(&src->u.c.lock);
-    int fd = src->u.c.fd;
+    ctx_lock(&CC(src)->lock);
+    int fd = CC(src)->fd;
     if (fd < 0) {
         /* Born readable if already done; otherwise the canceller writes to it (it
          * reads the fd under this same lock). Nobody ever reads it, so it stays
@@ -86,9 +86,9 @@ CTX_API int ctx_fd(ctx_t *c)
                                                        memory_order_relaxed)) != 0;
         fd = eventfd(done ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (fd >= 0)
-            src->u.c.fd = fd;
+            CC(src)->fd = fd;
     }
-    ctx_unlock(&src->u.c.lock);
+    ctx_unlock(&CC(src)->lock);
     ctx__timer_ensure(); /* as in ctx_wait: a poller relies on deadlines firing */
     return fd;
 }
