@@ -66,8 +66,8 @@ void ctx__attach(ctx_t *c)
 /* Make one node done. Returns false if it already was. On success *kids receives the
  * node's former children list, now owned by the caller: their `linked` flags are
  * cleared (under our lock), so nobody else will touch their sibling links, and the
- * list's reference on each passes to the caller. The node is left with STATE_SUBTREE
- * set: the caller clears it (subtree_done) once the descendants are done. */
+ * list's reference on each passes to the caller. A node with children is left with
+ * STATE_SUBTREE set: the caller clears it (subtree_done) once they are all done. */
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
                        bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
 {
@@ -90,8 +90,8 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     notify_canceled(n, why, err, cause, reason);
     /* Publish: release pairs with the acquire in every reader of the state word, so
      * cause and reason are visible to anyone who sees the error. */
-    uint32_t old = atomic_exchange_explicit(&n->state, (uint32_t)err | STATE_SUBTREE,
-                                            memory_order_acq_rel);
+    uint32_t old = atomic_exchange_explicit(
+        &n->state, (uint32_t)err | (list != NULL ? STATE_SUBTREE : 0), memory_order_acq_rel);
     ctx_unlock(&CC(n)->lock);
 
     if (old & STATE_WAITERS)
@@ -176,13 +176,15 @@ static inline void push(uintptr_t *stack, ctx_t *n, uintptr_t tag)
     *stack = (uintptr_t)n | tag;
 }
 
+/* Push a whole children list, keeping its order (newest child first, as attach built
+ * it): cancelling a freshly built tree then walks memory in allocation order. */
 static inline void push_list(uintptr_t *stack, ctx_t *list)
 {
-    while (list != NULL) {
-        ctx_t *next = CC(list)->next;
-        push(stack, list, 0);
-        list = next;
-    }
+    ctx_t *tail = list;
+    while (CC(tail)->next != NULL)
+        tail = CC(tail)->next;
+    CC(tail)->next = (ctx_t *)*stack;
+    *stack = (uintptr_t)list;
 }
 
 void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
@@ -205,8 +207,11 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
      * popped descendant is ours through the list reference it carried. (`c` itself is
      * not on the stack: its sibling links still belong to its parent's list. Its
      * post-visit is the stack running empty.) */
-    uintptr_t stack = 0;
-    push_list(&stack, kids);
+    if (kids == NULL) {
+        detach(c);
+        return;
+    }
+    uintptr_t stack = (uintptr_t)kids; /* the list is already a stack */
     while (stack != 0) {
         ctx_t *n = (ctx_t *)(stack & ~(uintptr_t)POST_VISIT);
         bool post = stack & POST_VISIT;
@@ -215,8 +220,12 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
             subtree_done(n);
             ctx__ref_drop(n);
         } else if (cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids)) {
-            push(&stack, n, POST_VISIT);
-            push_list(&stack, kids);
+            if (kids != NULL) {
+                push(&stack, n, POST_VISIT);
+                push_list(&stack, kids);
+            } else {
+                ctx__ref_drop(n); /* a leaf: nothing below to wait for */
+            }
         } else {
             wait_subtree(n);
             ctx__ref_drop(n);
