@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev sqlite3             # the trace file (and the shell to inspect it)
   libunwind-dev libdw-dev            # the tracer: stack capture and symbolization
   libcmocka-dev                      # unit tests
+  python3                            # the report tests (tests/report: JSON/SARIF checks)
   golang-go                          # the side-by-side benchmark against Go's context
 )
 

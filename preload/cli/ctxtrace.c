@@ -16,7 +16,18 @@ static const char usage[] =
     "commands:\n"
     "  run [-o FILE.db] -- PROGRAM [ARGS...]\n"
     "        run PROGRAM (unmodified, dynamically linked, using libctxtrace) under the\n"
-    "        tracer; record every context into a SQLite trace file\n"
+    "        tracer; record every context into a SQLite trace file; when it exits,\n"
+    "        print the findings on stderr. Options, before --:\n"
+    "          --exitcode N         exit N when there are findings (after suppressions)\n"
+    "          --suppressions FILE  findings to accept (also: CTXTRACE_SUPPRESSIONS)\n"
+    "          --threshold N        detached-root threshold (default 32)\n"
+    "          --no-report          no findings report at exit\n"
+    "\n"
+    "  report [--format text|json|sarif] [--suppressions FILE] [--threshold N]\n"
+    "         [--source-root DIR] FILE.db\n"
+    "        the findings in a trace file: leaked waiters, orphaned timers, lost cancels,\n"
+    "        detached roots, ineffective deadlines. Exit status 0: none, 1: findings,\n"
+    "        2: error. Formats and the suppressions file: docs/report.md\n"
     "\n"
     "  ctxtrace --version | --help\n";
 
@@ -47,6 +58,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     cli_error("unknown command '%s'", cmd);
     fputs(usage, stderr);
     return CLI_EXIT_ERROR;

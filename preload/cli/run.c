@@ -1,9 +1,12 @@
 /*
- * run.c — `ctxtrace run [-o FILE.db] -- PROGRAM ARGS...`
+ * run.c — `ctxtrace run [-o FILE.db] [--exitcode N] [--suppressions FILE]...
+ *          [--threshold N] [--source-root DIR] [--no-report] -- PROGRAM ARGS...`
  *
  * Runs an unmodified program with the shim in LD_PRELOAD (kept in front of whatever
- * LD_PRELOAD already held), waits for it, says where the trace file is, and exits
- * with the program's status (128+N if a signal N ended it).
+ * LD_PRELOAD already held), waits for it, says where the trace file is, prints the
+ * findings report (report_text.c) on stderr, and exits with the program's status
+ * (128+N if a signal N ended it) — or with N of --exitcode N when findings remain
+ * after the suppressions, as LeakSanitizer's exitcode option does.
  *
  * The shim is looked for next to this executable (the build tree) and then in
  * <prefix>/<libdir>/ctxtrace/ (an installation); CTXTRACE_PRELOAD overrides both.
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 
 #ifndef CTXTRACE_REL_LIBDIR
 #error "CTXTRACE_REL_LIBDIR (the libdir relative to bindir) must be defined by the build"
@@ -147,14 +151,65 @@ static void remove_trace(const char *path)
     unlink(side);
 }
 
+static bool parse_exitcode(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 255)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* The exit report: the findings on stderr. Returns true when findings remain. */
+static bool exit_report(const char *trace, struct report_opts *ro)
+{
+    struct report r;
+    char err[1024];
+    fflush(stdout);
+    if (report_build(&r, trace, ro, err, sizeof err) != 0) {
+        cli_error("no report: %s", err);
+        return false;
+    }
+    report_text(stderr, &r);
+    bool findings = r.findings.len > 0;
+    report_free(&r);
+    return findings;
+}
+
+static int run(int argc, char **argv, struct report_opts *ro);
+
 int cmd_run(int argc, char **argv)
 {
+    struct report_opts ro = {0};
+    int code = run(argc, argv, &ro);
+    report_opts_free(&ro);
+    return code;
+}
+
+static int run(int argc, char **argv, struct report_opts *ro)
+{
     const char *out = NULL;
+    int exitcode = -1;
+    bool report = true;
     int i = 1;
     for (; i < argc; i++) {
+        int rc;
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
+        } else if ((rc = report_option("run", argc, argv, &i, ro)) != 0) {
+            if (rc < 0)
+                return CLI_EXIT_ERROR;
+        } else if (strcmp(argv[i], "--exitcode") == 0 || strncmp(argv[i], "--exitcode=", 11) == 0) {
+            const char *v = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : NULL;
+            if (v == NULL || !parse_exitcode(v, &exitcode)) {
+                cli_error("run: --exitcode needs a status from 0 to 255");
+                return CLI_EXIT_ERROR;
+            }
+        } else if (strcmp(argv[i], "--no-report") == 0) {
+            report = false;
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             out = argv[++i];
         } else if (strncmp(argv[i], "-o", 2) == 0 && argv[i][2] != '\0') {
@@ -167,9 +222,13 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (i >= argc) {
-        cli_error("run: no program given (usage: ctxtrace run [-o FILE.db] -- PROGRAM ARGS...)");
+        cli_error("run: no program given (usage: ctxtrace run [-o FILE.db] [--exitcode N] "
+                  "[--suppressions FILE] -- PROGRAM ARGS...)");
         return CLI_EXIT_ERROR;
     }
+    /* A bad suppressions file is found before the program runs, not after. */
+    if (report_opts_finish(ro) != 0)
+        return CLI_EXIT_ERROR;
     char prog[PATH_MAX], shim[PATH_MAX];
     if (!resolve_program(argv[i], prog, sizeof prog)) {
         cli_error("run: %s: no such executable", argv[i]);
@@ -259,5 +318,7 @@ int cmd_run(int argc, char **argv)
         cli_error("trace written to %s (unreadable: see `sqlite3 %s`)", trace, trace);
     else
         cli_error("trace written to %s (%ld contexts)", trace, n);
+    if (report && n >= 0 && exit_report(trace, ro) && exitcode >= 0)
+        return exitcode;
     return code;
 }

@@ -1,0 +1,327 @@
+/*
+ * report.c — `ctxtrace report [--format text|json|sarif] [--suppressions FILE]...
+ *            [--threshold N] [--source-root DIR] FILE.db`
+ *
+ * Opens a trace, applies the five rules (libctxtrace/core/rules.c), removes what the
+ * suppressions accept and prints the rest in one of three formats (docs/report.md).
+ * Exit status: 0 no findings left, 1 findings, 2 error (unreadable trace, bad
+ * suppressions file, usage). Also the shared half of `ctxtrace run`'s exit report.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+
+/* ---- options ------------------------------------------------------------------------- */
+
+/* `--name VALUE` or `--name=VALUE` at argv[*i]: the value, or NULL (not this option). */
+static const char *opt_value(const char *name, int argc, char **argv, int *i, bool *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool parse_threshold(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > INT_MAX)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+int report_option(const char *cmd, int argc, char **argv, int *i, struct report_opts *o)
+{
+    static const char *const names[] = {"--threshold", "--suppressions", "--source-root"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        bool missing = false;
+        const char *v = opt_value(names[k], argc, argv, i, &missing);
+        if (missing) {
+            cli_error("%s: %s needs a value", cmd, names[k]);
+            return -1;
+        }
+        if (v == NULL)
+            continue;
+        char err[512];
+        switch (k) {
+        case 0:
+            if (!parse_threshold(v, &o->threshold)) {
+                cli_error("%s: --threshold: '%s' is not a positive number", cmd, v);
+                return -1;
+            }
+            return 1;
+        case 1:
+            o->supp_given = true;
+            if (ct_suppressions_load(&o->supp, v, err, sizeof err) != 0) {
+                cli_error("%s", err);
+                return -1;
+            }
+            return 1;
+        default:
+            o->source_root = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int report_opts_finish(struct report_opts *o)
+{
+    const char *env = getenv("CTXTRACE_SUPPRESSIONS");
+    if (o->supp_given || env == NULL || *env == '\0')
+        return 0;
+    char err[512];
+    if (ct_suppressions_load(&o->supp, env, err, sizeof err) != 0) {
+        cli_error("CTXTRACE_SUPPRESSIONS: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void report_opts_free(struct report_opts *o)
+{
+    ct_suppressions_free(&o->supp);
+}
+
+/* ---- building a report --------------------------------------------------------------- */
+
+/* A damaged file can still answer the analysis's queries (the damage in a table it does
+ * not read, or in rows it skips) and give a wrong report: check the b-trees first
+ * (PRAGMA quick_check: linear in the file's size, without the index cross-checks). */
+static int check_trace(sqlite3 *db, const char *trace, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(4)", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: unreadable trace: %s", trace, sqlite3_errmsg(db));
+        return -1;
+    }
+    int rc, result = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (line != NULL && strncmp(line, "***", 3) == 0) /* "*** in database main ***\n" */
+            line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
+        if (line == NULL || *line == '\0' || strcmp(line, "ok") == 0)
+            continue;
+        int n = (int)strcspn(line, "\n"); /* one line */
+        snprintf(err, errlen, "%s: corrupt trace (%.*s); `sqlite3 %s .recover` may salvage it",
+                 trace, n, line, trace);
+        result = -1;
+        break;
+    }
+    if (result == 0 && rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: unreadable trace: %s", trace, sqlite3_errmsg(db));
+        result = -1;
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+int report_build(struct report *r, const char *trace, struct report_opts *o, char *err,
+                 size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->trace = trace;
+    r->supp = &o->supp;
+    const char *root = o->source_root;
+    char cwd[PATH_MAX];
+    if (root == NULL)
+        root = getcwd(cwd, sizeof cwd);
+    if (root == NULL || realpath(root, r->root) == NULL)
+        r->root[0] = '\0';
+
+    sqlite3 *db = ct_trace_open(trace, err, errlen);
+    if (db == NULL)
+        return -1;
+    if (check_trace(db, trace, err, errlen) != 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    struct ct_analysis_opts ao = {.detached_root_threshold = o->threshold};
+    char why[400] = "";
+    int rc = ct_analyze(db, &ao, &r->findings, why, sizeof why);
+    sqlite3_close(db);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", trace, why[0] ? why : "analysis failed");
+        return -1;
+    }
+    r->suppressed = ct_suppressions_apply(&o->supp, &r->findings);
+    return 0;
+}
+
+void report_free(struct report *r)
+{
+    ct_findings_free(&r->findings);
+}
+
+/* ---- shared words and paths ---------------------------------------------------------- */
+
+const char *report_relpath(const struct report *r, const char *path)
+{
+    if (path == NULL || r->root[0] == '\0')
+        return path;
+    size_t n = strlen(r->root);
+    if (n == 1 && r->root[0] == '/')
+        return path[0] == '/' && path[1] != '\0' ? path + 1 : path;
+    if (strncmp(path, r->root, n) == 0 && path[n] == '/' && path[n + 1] != '\0')
+        return path + n + 1;
+    return path;
+}
+
+const char *report_basename(const char *path)
+{
+    if (path == NULL)
+        return NULL;
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] != '\0' ? slash + 1 : path;
+}
+
+const char *report_noun(enum ct_rule rule, long count)
+{
+    if (rule == CT_RULE_LEAKED_WAITER)
+        return count == 1 ? "blocked wait" : "blocked waits";
+    return count == 1 ? "context" : "contexts";
+}
+
+const char *report_stack_label(enum ct_rule rule)
+{
+    return rule == CT_RULE_LEAKED_WAITER ? "waiting at" : "created at";
+}
+
+const char *report_duration_label(enum ct_rule rule)
+{
+    switch (rule) {
+    case CT_RULE_LEAKED_WAITER:
+        return "blocked for";
+    case CT_RULE_ORPHANED_TIMER:
+        return "timer armed after the release for";
+    case CT_RULE_LOST_CANCEL:
+        return "left attached for";
+    case CT_RULE_INEFFECTIVE_DEADLINE:
+        return "requested deadline later than the parent's by";
+    default:
+        return NULL;
+    }
+}
+
+const char *report_rule_title(enum ct_rule rule)
+{
+    switch (rule) {
+    case CT_RULE_LEAKED_WAITER:
+        return "Thread blocked on a context nothing can cancel";
+    case CT_RULE_ORPHANED_TIMER:
+        return "Deadline context dropped with its timer armed";
+    case CT_RULE_LOST_CANCEL:
+        return "Cancellable context never cancelled";
+    case CT_RULE_DETACHED_ROOT:
+        return "Work derived from a root context instead of its caller's";
+    case CT_RULE_INEFFECTIVE_DEADLINE:
+        return "Deadline later than the parent's: it can never fire";
+    default:
+        return "Unknown rule";
+    }
+}
+
+const char *report_rule_level(enum ct_rule rule)
+{
+    switch (rule) {
+    case CT_RULE_LEAKED_WAITER:
+        return "error";
+    case CT_RULE_INEFFECTIVE_DEADLINE:
+        return "note";
+    default:
+        return "warning";
+    }
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+static const char report_usage[] =
+    "usage: ctxtrace report [--format text|json|sarif] [--suppressions FILE]...\n"
+    "                       [--threshold N] [--source-root DIR] FILE.db";
+
+int cmd_report(int argc, char **argv)
+{
+    struct report_opts o = {0};
+    const char *format = "text", *trace = NULL;
+    int code = CLI_EXIT_ERROR;
+    for (int i = 1; i < argc; i++) {
+        bool missing = false;
+        const char *v;
+        int rc = report_option("report", argc, argv, &i, &o);
+        if (rc < 0)
+            goto out;
+        if (rc > 0)
+            continue;
+        if ((v = opt_value("--format", argc, argv, &i, &missing)) != NULL ||
+            (v = opt_value("-f", argc, argv, &i, &missing)) != NULL) {
+            if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0 && strcmp(v, "sarif") != 0) {
+                cli_error("report: unknown format '%s' (text, json or sarif)", v);
+                goto out;
+            }
+            format = v;
+        } else if (missing) {
+            cli_error("report: %s needs a value", argv[i]);
+            goto out;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            puts(report_usage);
+            code = 0;
+            goto out;
+        } else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && trace == NULL) {
+            trace = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_error("report: unknown option '%s'\n%s", argv[i], report_usage);
+            goto out;
+        } else if (trace != NULL) {
+            cli_error("report: one trace file at a time ('%s' and '%s')\n%s", trace, argv[i],
+                      report_usage);
+            goto out;
+        } else {
+            trace = argv[i];
+        }
+    }
+    if (trace == NULL) {
+        cli_error("report: no trace file given\n%s", report_usage);
+        goto out;
+    }
+    if (report_opts_finish(&o) != 0)
+        goto out;
+
+    struct report r;
+    char err[1024];
+    if (report_build(&r, trace, &o, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        goto out;
+    }
+    if (strcmp(format, "json") == 0)
+        report_json(stdout, &r);
+    else if (strcmp(format, "sarif") == 0)
+        report_sarif(stdout, &r);
+    else
+        report_text(stdout, &r);
+    code = r.findings.len > 0 ? REPORT_EXIT_FINDINGS : REPORT_EXIT_CLEAN;
+    report_free(&r);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("report: writing the report: %s", strerror(errno));
+        code = CLI_EXIT_ERROR;
+    }
+out:
+    report_opts_free(&o);
+    return code;
+}

@@ -1,0 +1,72 @@
+/*
+ * report.h — the findings report, shared by `ctxtrace report` and the exit report of
+ * `ctxtrace run`: analysis + suppressions (report.c) and one writer per output format
+ * (report_text.c, report_json.c, report_sarif.c). The formats are contracts:
+ * docs/report.md.
+ */
+#ifndef CT_CLI_REPORT_H
+#define CT_CLI_REPORT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/suppress.h>
+
+/* Exit status of `ctxtrace report` (and of `run --exitcode N` with findings: N). */
+enum { REPORT_EXIT_CLEAN = 0, REPORT_EXIT_FINDINGS = 1 };
+
+/* Options shared by `report` and `run`. */
+struct report_opts {
+    int threshold;                /* detached-root threshold; 0: the default (32) */
+    struct ct_suppressions supp;  /* from every --suppressions, else CTXTRACE_SUPPRESSIONS */
+    bool supp_given;              /* --suppressions was given (the environment is not read) */
+    const char *source_root;      /* --source-root; NULL: the current directory */
+};
+
+/* Parse one report option at argv[*i] (`--threshold N`, `--threshold=N`,
+ * `--suppressions FILE`, `--source-root DIR`), advancing *i past its value.
+ * Returns 1 when consumed, 0 when argv[*i] is not a report option, -1 on error
+ * (message printed; `cmd` names the subcommand in it). */
+int report_option(const char *cmd, int argc, char **argv, int *i, struct report_opts *o);
+
+/* After option parsing: read CTXTRACE_SUPPRESSIONS unless --suppressions was given.
+ * Returns 0, or -1 with the message printed. */
+int report_opts_finish(struct report_opts *o);
+void report_opts_free(struct report_opts *o);
+
+/* One analysed trace, ready to print. */
+struct report {
+    const char *trace;            /* the path as given */
+    struct ct_findings findings;  /* after suppressions, most severe first */
+    size_t suppressed;            /* findings removed by suppressions */
+    const struct ct_suppressions *supp;
+    char root[PATH_MAX];          /* source root (absolute) for relative paths; "" if none */
+};
+
+/* Open and analyse `trace`, then apply the suppressions. Returns 0, or -1 with a
+ * one-line reason in err (it names the file). */
+int report_build(struct report *r, const char *trace, struct report_opts *o, char *err,
+                 size_t errlen);
+void report_free(struct report *r);
+
+/* `path` relative to the source root when it is under it, else `path` (NULL: NULL). */
+const char *report_relpath(const struct report *r, const char *path);
+/* The last component of a path (NULL: NULL). */
+const char *report_basename(const char *path);
+
+/* Words for a rule: the noun its count counts ("context"/"wait"), the label of its
+ * main stack ("created at"/"waiting at") and of its durations (NULL: none). */
+const char *report_noun(enum ct_rule rule, long count);
+const char *report_stack_label(enum ct_rule rule);
+const char *report_duration_label(enum ct_rule rule);
+/* A short title ("Cancellable context never cancelled") and its SARIF severity. */
+const char *report_rule_title(enum ct_rule rule);
+const char *report_rule_level(enum ct_rule rule);
+
+void report_text(FILE *out, const struct report *r);
+void report_json(FILE *out, const struct report *r);
+void report_sarif(FILE *out, const struct report *r);
+
+#endif /* CT_CLI_REPORT_H */

@@ -1,0 +1,171 @@
+/*
+ * report_text.c — the human-readable report, in the spirit of LeakSanitizer's: a
+ * summary line, then each finding (most severe first) with its explanation, facts and
+ * symbolized stacks. Printed by `ctxtrace report` on stdout and by `ctxtrace run` on
+ * stderr when the program exits. Paths under the source root (the current directory)
+ * are shortened relative to it. docs/report.md describes it.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Text from the trace, with control characters shown as '?' (a trace is input). */
+static void put_clean(FILE *out, const char *s)
+{
+    for (; *s != '\0'; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+static void fmt_ns(char *buf, size_t len, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    if (ns < 1000)
+        snprintf(buf, len, "%" PRId64 " ns", ns);
+    else if (ns < 1000000)
+        snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+    else if (ns < 1000000000)
+        snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+}
+
+/* "function file:line (module)", each part as far as known. */
+static void put_frame(FILE *out, const struct report *r, const struct ct_frame *f)
+{
+    put_clean(out, f->function ? f->function : "??");
+    if (f->file != NULL) {
+        fputc(' ', out);
+        put_clean(out, report_relpath(r, f->file));
+        if (f->line > 0)
+            fprintf(out, ":%d", f->line);
+    }
+    if (f->module != NULL) {
+        fputs(" (", out);
+        put_clean(out, report_basename(f->module));
+        fputc(')', out);
+    }
+}
+
+static void put_stack(FILE *out, const struct report *r, const char *label,
+                      const struct ct_stack *s)
+{
+    fprintf(out, "  %s:\n", label);
+    if (s->depth == 0)
+        fputs("    (no stack recorded)\n", out);
+    for (int i = 0; i < s->depth; i++) {
+        fprintf(out, "    #%-2d ", i);
+        put_frame(out, r, &s->frames[i]);
+        fputc('\n', out);
+    }
+}
+
+/* "3 findings in 15 contexts: 2 lost-cancel, 1 orphaned-timer" */
+static void put_summary(FILE *out, const struct report *r, const char *prefix)
+{
+    const struct ct_findings *f = &r->findings;
+    fputs(prefix, out);
+    if (f->len == 0)
+        fputs("no findings", out);
+    else
+        fprintf(out, "%zu finding%s", f->len, f->len == 1 ? "" : "s");
+    fprintf(out, " in %ld context%s", f->contexts, f->contexts == 1 ? "" : "s");
+    long per_rule[CT_RULE_COUNT] = {0};
+    for (size_t i = 0; i < f->len; i++)
+        if (f->items[i].rule < CT_RULE_COUNT)
+            per_rule[f->items[i].rule]++;
+    bool first = true;
+    for (size_t i = 0; i < f->len; i++) {
+        enum ct_rule rule = f->items[i].rule;
+        if (rule >= CT_RULE_COUNT || per_rule[rule] == 0)
+            continue;
+        fprintf(out, "%s%ld %s", first ? ": " : ", ", per_rule[rule], ct_rule_name(rule));
+        per_rule[rule] = 0; /* printed once, where the rule first appears */
+        first = false;
+    }
+    if (r->suppressed > 0)
+        fprintf(out, " (%zu suppressed)", r->suppressed);
+    fputc('\n', out);
+}
+
+static void put_finding(FILE *out, const struct report *r, const struct ct_finding *f)
+{
+    fprintf(out, "\n%s: %ld %s at ", ct_rule_name(f->rule), f->count,
+            report_noun(f->rule, f->count));
+    const struct ct_frame *s = &f->site;
+    if (s->function == NULL && s->file == NULL && s->module == NULL) {
+        fputs("an unknown site", out);
+    } else {
+        put_clean(out, s->function ? s->function : "??");
+        if (s->file != NULL) {
+            fputs(" (", out);
+            put_clean(out, report_relpath(r, s->file));
+            if (s->line > 0)
+                fprintf(out, ":%d", s->line);
+            fputc(')', out);
+        } else if (s->module != NULL) {
+            fputs(" (", out);
+            put_clean(out, report_basename(s->module));
+            fputc(')', out);
+        }
+    }
+    fputc('\n', out);
+    fprintf(out, "  %s\n", ct_rule_summary(f->rule));
+    if (f->detail[0] != '\0') {
+        fputs("  ", out);
+        put_clean(out, f->detail);
+        fputc('\n', out);
+    }
+    const char *dl = report_duration_label(f->rule);
+    if (dl != NULL && (f->dur_max > 0 || f->dur_p50 > 0)) {
+        char p50[32], max[32];
+        fmt_ns(p50, sizeof p50, f->dur_p50);
+        fmt_ns(max, sizeof max, f->dur_max);
+        if (f->count == 1)
+            fprintf(out, "  %s %s\n", dl, max);
+        else
+            fprintf(out, "  %s: median %s, max %s\n", dl, p50, max);
+    }
+    if (f->nexamples > 0) {
+        fprintf(out, "  example context%s:", f->nexamples == 1 ? "" : "s");
+        for (int i = 0; i < f->nexamples && i < CT_MAX_EXAMPLES; i++)
+            fprintf(out, " %" PRId64, f->examples[i]);
+        if (f->count > f->nexamples)
+            fputs(" ...", out);
+        fputc('\n', out);
+    }
+    put_stack(out, r, report_stack_label(f->rule), &f->stack);
+    if (f->stack2.depth > 0)
+        put_stack(out, r, f->stack2_label ? f->stack2_label : "also", &f->stack2);
+    if (f->stack3.depth > 0)
+        put_stack(out, r, f->stack3_label ? f->stack3_label : "also", &f->stack3);
+}
+
+void report_text(FILE *out, const struct report *r)
+{
+    put_summary(out, r, "ctxtrace: ");
+    if (!r->findings.complete)
+        fputs("ctxtrace: note: the trace is incomplete (the program was killed, or is still "
+              "running): judged on what was written\n", out);
+    for (size_t i = 0; i < r->findings.len; i++)
+        put_finding(out, r, &r->findings.items[i]);
+    if (r->suppressed > 0 && r->supp != NULL) {
+        fprintf(out, "\nsuppressed: %zu finding%s\n", r->suppressed,
+                r->suppressed == 1 ? "" : "s");
+        for (size_t i = 0; i < r->supp->len; i++) {
+            const struct ct_suppression *x = &r->supp->items[i];
+            if (x->hits == 0)
+                continue;
+            fprintf(out, "  %4ld  ", x->hits);
+            put_clean(out, x->text);
+            fputs("  (", out);
+            put_clean(out, x->source);
+            fprintf(out, ":%d)\n", x->line);
+        }
+    }
+    if (r->findings.len > 0) {
+        fputc('\n', out);
+        put_summary(out, r, "SUMMARY: ctxtrace: ");
+    }
+}
