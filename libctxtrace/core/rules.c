@@ -309,6 +309,13 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Most severe rule first, then most contexts, then by site: a total order, so every
+ * output format lists findings the same way on every run. */
 static int cmp_finding(const void *a, const void *b)
 {
     const struct ct_finding *x = a, *y = b;
@@ -316,7 +323,12 @@ static int cmp_finding(const void *a, const void *b)
         return (int)x->rule - (int)y->rule;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
-    return 0;
+    int c = cmp_str(x->site.file, y->site.file);
+    if (c != 0)
+        return c;
+    if (x->site.line != y->site.line)
+        return x->site.line < y->site.line ? -1 : 1;
+    return cmp_str(x->site.function, y->site.function);
 }
 
 static char *dup_or_null(const char *s)
@@ -352,9 +364,10 @@ static void describe(struct ct_finding *f, const struct group *gr, int threshold
         break;
     case CT_RULE_LEAKED_WAITER:
         snprintf(f->detail, sizeof f->detail,
-                 "%ld waits still blocked at the end of the trace, with no owner, timer or "
-                 "done ancestor left to end them",
-                 gr->count);
+                 "%ld %s still blocked at the end of the trace, with no owner, timer or "
+                 "done ancestor left to end %s",
+                 gr->count, gr->count == 1 ? "wait" : "waits",
+                 gr->count == 1 ? "it" : "them");
         break;
     case CT_RULE_COUNT:
         break;
