@@ -8,6 +8,7 @@
  * suppressions file, usage). Also the shared half of `ctxtrace run`'s exit report.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -172,6 +173,20 @@ void report_free(struct report *r)
 
 /* ---- shared words and paths ---------------------------------------------------------- */
 
+void report_fmt_ns(char *buf, size_t len, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    if (ns < 1000)
+        snprintf(buf, len, "%" PRId64 " ns", ns);
+    else if (ns < 1000000)
+        snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+    else if (ns < 1000000000)
+        snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+}
+
 const char *report_relpath(const struct report *r, const char *path)
 {
     if (path == NULL || r->root[0] == '\0')
@@ -254,12 +269,14 @@ const char *report_rule_level(enum ct_rule rule)
 
 static const char report_usage[] =
     "usage: ctxtrace report [--format text|json|sarif] [--suppressions FILE]...\n"
-    "                       [--threshold N] [--source-root DIR] FILE.db";
+    "                       [--threshold N] [--source-root DIR] FILE.db\n"
+    "       ctxtrace report --profile [--format text|json] [--source-root DIR] FILE.db";
 
 int cmd_report(int argc, char **argv)
 {
     struct report_opts o = {0};
     const char *format = "text", *trace = NULL;
+    bool profile = false;
     int code = CLI_EXIT_ERROR;
     for (int i = 1; i < argc; i++) {
         bool missing = false;
@@ -279,6 +296,8 @@ int cmd_report(int argc, char **argv)
         } else if (missing) {
             cli_error("report: %s needs a value", argv[i]);
             goto out;
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            profile = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             puts(report_usage);
             code = 0;
@@ -302,6 +321,18 @@ int cmd_report(int argc, char **argv)
     }
     if (report_opts_finish(&o) != 0)
         goto out;
+    if (profile) {
+        char perr[1024];
+        if (strcmp(format, "sarif") == 0) {
+            cli_error("report: --profile prints text or json, not sarif");
+        } else if (report_profile(stdout, trace, strcmp(format, "json") == 0, o.source_root,
+                                  perr, sizeof perr) != 0) {
+            cli_error("%s", perr);
+        } else {
+            code = 0;
+        }
+        goto out;
+    }
 
     struct report r;
     char err[1024];

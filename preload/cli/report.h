@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <ctxtrace/core/analysis.h>
@@ -50,6 +51,14 @@ struct report {
 int report_build(struct report *r, const char *trace, struct report_opts *o, char *err,
                  size_t errlen);
 void report_free(struct report *r);
+
+/* A duration for people: "850 ns", "12.3 us", "4.56 ms", "1.20 s". */
+void report_fmt_ns(char *buf, size_t len, int64_t ns);
+
+/* `ctxtrace report --profile`: the per-site profile of `trace`, as a text table or
+ * JSON. Returns 0, or -1 with a one-line reason in err. */
+int report_profile(FILE *out, const char *trace, bool json, const char *source_root,
+                   char *err, size_t errlen);
 
 /* `path` relative to the source root when it is under it, else `path` (NULL: NULL). */
 const char *report_relpath(const struct report *r, const char *path);

@@ -17,20 +17,6 @@ static void put_clean(FILE *out, const char *s)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
-static void fmt_ns(char *buf, size_t len, int64_t ns)
-{
-    if (ns < 0)
-        ns = 0;
-    if (ns < 1000)
-        snprintf(buf, len, "%" PRId64 " ns", ns);
-    else if (ns < 1000000)
-        snprintf(buf, len, "%.1f us", (double)ns / 1e3);
-    else if (ns < 1000000000)
-        snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
-    else
-        snprintf(buf, len, "%.2f s", (double)ns / 1e9);
-}
-
 /* "function file:line (module)", each part as far as known. */
 static void put_frame(FILE *out, const struct report *r, const struct ct_frame *f)
 {
@@ -120,8 +106,8 @@ static void put_finding(FILE *out, const struct report *r, const struct ct_findi
     const char *dl = report_duration_label(f->rule);
     if (dl != NULL && (f->dur_max > 0 || f->dur_p50 > 0)) {
         char p50[32], max[32];
-        fmt_ns(p50, sizeof p50, f->dur_p50);
-        fmt_ns(max, sizeof max, f->dur_max);
+        report_fmt_ns(p50, sizeof p50, f->dur_p50);
+        report_fmt_ns(max, sizeof max, f->dur_max);
         if (f->count == 1)
             fprintf(out, "  %s %s\n", dl, max);
         else

@@ -614,7 +614,43 @@ def test_usage():
     check(report("--", leaky).returncode == 1, "report -- FILE")
 
 
+def test_profile():
+    """report --profile: per creation site, checked on the fixed party sample, whose
+    numbers are deterministic: 15 contexts at 3 sites; main's one cancel of the party
+    reaches the 4 errands still on the road (samples/README.md)."""
+    fixed = trace_of(ARGS.fixed, "fixed.db")
+    p = report("--profile", "--format", "json", fixed)
+    check(p.returncode == 0, "--profile --format json: status %d" % p.returncode)
+    d = json_of(p, "--profile")
+    check(d.get("version") == 1 and d.get("contexts") == 15, "header: %r" % d.get("contexts"))
+    sites = d.get("sites", [])
+    check(len(sites) == 3, "3 creation sites, got %d" % len(sites))
+    check(sum(s["created"] for s in sites) == 15, "created adds up to 15")
+    check([s["created"] for s in sites] == sorted((s["created"] for s in sites), reverse=True),
+          "most contexts first")
+    party = [s for s in sites if s["site"]["function"] == "main"]
+    if check(len(party) == 1, "one site in main (the party): %r" % [s["site"] for s in sites]):
+        m = party[0]
+        check(m["kind"] == "cancel" and m["created"] == 1, "party: %r" % m)
+        check(m["ended_explicit"] == 1 and m["cancel_origins"] == 1, "party cancelled once")
+        check(m["fanout_max"] == 4 and m["fanout_mean_milli"] == 4000,
+              "the party's cancel reaches the 4 errands on the road: %r" % m)
+    for s in sites:
+        check(s["lifetime_p50_ns"] <= s["lifetime_p99_ns"] <= s["lifetime_max_ns"],
+              "lifetime percentiles ordered: %r" % s)
+        check(s["ended_explicit"] + s["ended_parent"] + s["ended_deadline"] + s["ended_never"]
+              == s["created"], "every context ended one way: %r" % s)
+    t = report("--profile", fixed)
+    out = t.stdout.decode()
+    check(t.returncode == 0 and out.startswith("ctxtrace profile: 15 contexts created at 3 sites"),
+          "text profile header: %r" % out[:120])
+    check("errands.c:" in out, "text profile names the party's site")
+    check(report("--profile", "--format", "sarif", fixed).returncode == 2,
+          "--profile with sarif is an error")
+
+
 TESTS = {
+    "profile": test_profile,
     "json": test_json,
     "json_escaping": test_json_escaping,
     "sarif": test_sarif,
