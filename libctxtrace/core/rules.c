@@ -12,6 +12,7 @@
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/u64map.h>
 #include <ctxtrace/tracer.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,11 +127,28 @@ static bool orphaned_timer(const struct crow *r)
     return r->kind == CTX_KIND_DEADLINE && r->armed != 0 && r->released_live == 1;
 }
 
+/* Was a cancellation already on its way to `r` when its owners let go? True when an
+ * ancestor (below the nearest without_cancel) was cancelled at or before the release:
+ * waiters on that ancestor wake before its descendants are reached — in Go as here —
+ * so a thread that saw the parent done and dropped the child was not leaking it. */
+static bool released_after_ancestor_done(const struct trace *t, const struct crow *r)
+{
+    for (const struct crow *a = trace_row(t, r->parent); a != NULL; a = trace_row(t, a->parent)) {
+        if (a->kind == CTX_KIND_WITHOUT_CANCEL)
+            return false;
+        if (a->canceled != 0 && a->canceled <= r->released)
+            return true;
+    }
+    return false;
+}
+
 static int rule_timers_and_cancels(struct trace *t, struct groups *g)
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct crow *r = &t->rows[i];
         if (!is_cancellable(r))
+            continue;
+        if (r->released_live == 1 && released_after_ancestor_done(t, r))
             continue;
         int64_t site = trace_site(t, r->create_stack);
         if (orphaned_timer(r)) {
@@ -159,17 +177,36 @@ static int rule_timers_and_cancels(struct trace *t, struct groups *g)
     return 0;
 }
 
+/* ineffective-deadline: a site whose every deadline came after its parent's. A site
+ * whose timeout is only sometimes later than the parent's (a per-call timeout under a
+ * request budget that runs down) is the normal pattern, not a finding. */
 static int rule_ineffective_deadline(struct trace *t, struct groups *g)
 {
-    for (size_t i = 0; i < t->n; i++) {
+    struct u64map made = {0}; /* site + 1 -> deadline contexts created there */
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
         const struct crow *r = &t->rows[i];
-        if (r->kind == CTX_KIND_DEADLINE && r->requested != 0 && r->deadline != 0 &&
-            r->requested > r->deadline &&
-            !add_match(g, CT_RULE_INEFFECTIVE_DEADLINE, trace_site(t, r->create_stack), r->id,
-                       r->create_stack, 0, 0, r->requested - r->deadline))
-            return -1;
+        if (r->kind != CTX_KIND_DEADLINE)
+            continue;
+        int64_t site = trace_site(t, r->create_stack);
+        uint64_t n = 0;
+        u64map_get(&made, (uint64_t)site + 1, &n);
+        if (!u64map_put(&made, (uint64_t)site + 1, n + 1))
+            rc = -1;
+        else if (r->requested != 0 && r->deadline != 0 && r->requested > r->deadline &&
+                 !add_match(g, CT_RULE_INEFFECTIVE_DEADLINE, site, r->id, r->create_stack, 0,
+                            0, r->requested - r->deadline))
+            rc = -1;
     }
-    return 0;
+    for (size_t i = 0; i < g->n && rc == 0; i++) {
+        struct group *gr = &g->items[i];
+        uint64_t n = 0;
+        if (gr->rule == CT_RULE_INEFFECTIVE_DEADLINE &&
+            u64map_get(&made, (uint64_t)gr->site + 1, &n) && (uint64_t)gr->count < n)
+            gr->count = 0; /* dropped when findings are built */
+    }
+    u64map_free(&made);
+    return rc;
 }
 
 /* detached-root: sweep creations and ends in time order, keeping live counts per
@@ -280,12 +317,19 @@ static bool has_cancel_path(const struct trace *t, int64_t id)
 static int rule_leaked_waiter(struct trace *t, struct groups *g)
 {
     sqlite3_stmt *st;
+    /* Blocked at the end; or, for a thread still running at the end, its last wait
+     * timed out: a periodic waiter (a ticker) between two waits on the same hopeless
+     * context is as stuck as one inside ctx_wait. */
     if (sqlite3_prepare_v2(t->db,
+                           "WITH w AS (SELECT *, row_number() OVER (PARTITION BY thread "
+                           "ORDER BY blocked_ns DESC) AS nth FROM waits WHERE how = 'wait') "
                            "SELECT w.id, w.context_id, w.stack, w.blocked_ns, th.create_stack "
-                           "FROM waits w LEFT JOIN threads th ON th.id = w.thread "
-                           "WHERE w.how = 'wait' AND w.woken_ns IS NULL",
+                           "FROM w LEFT JOIN threads th ON th.id = w.thread "
+                           "WHERE w.woken_ns IS NULL OR (w.nth = 1 AND w.result = ? AND "
+                           "th.id IS NOT NULL AND th.exit_ns IS NULL)",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
+    sqlite3_bind_int(st, 1, ETIMEDOUT);
     int rc = 0;
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         int64_t ctx = sqlite3_column_int64(st, 1), stack = sqlite3_column_int64(st, 2);
@@ -364,9 +408,9 @@ static void describe(struct ct_finding *f, const struct group *gr, int threshold
         break;
     case CT_RULE_LEAKED_WAITER:
         snprintf(f->detail, sizeof f->detail,
-                 "%ld %s still blocked at the end of the trace, with no owner, timer or "
-                 "done ancestor left to end %s",
-                 gr->count, gr->count == 1 ? "wait" : "waits",
+                 "%ld %s waiting at the end of the trace (blocked, or between timed-out "
+                 "waits), with no owner, timer or done ancestor left to end %s",
+                 gr->count, gr->count == 1 ? "thread" : "threads",
                  gr->count == 1 ? "it" : "them");
         break;
     case CT_RULE_COUNT:
