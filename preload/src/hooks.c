@@ -222,13 +222,13 @@ static const struct ctx_tracer tracer = {
     .value = on_value,
 };
 
-void shim_hooks_attach(void)
+void shim_hooks_attach(void *where)
 {
     if (atomic_load(&attached))
         return;
     int (*attach)(const struct ctx_tracer *) =
-        (int (*)(const struct ctx_tracer *))dlsym(RTLD_DEFAULT, "ctx_tracer_attach");
-    uint64_t (*id)(const ctx_t *) = (uint64_t (*)(const ctx_t *))dlsym(RTLD_DEFAULT, "ctx_trace_id");
+        (int (*)(const struct ctx_tracer *))dlsym(where, "ctx_tracer_attach");
+    uint64_t (*id)(const ctx_t *) = (uint64_t (*)(const ctx_t *))dlsym(where, "ctx_trace_id");
     if (attach == NULL || id == NULL)
         return; /* this program does not use libctxtrace (yet) */
     trace_id = id;

@@ -145,12 +145,12 @@ static bool start_recording(void)
 }
 
 /* Attach and start recording once the runtime is in the process. */
-static void activate(void)
+static void activate(void *where)
 {
     static _Atomic bool active;
     if (atomic_load(&active))
         return;
-    shim_hooks_attach();
+    shim_hooks_attach(where);
     if (!shim_hooks_attached() || atomic_exchange(&active, true))
         return;
     stackcap_init();
@@ -168,7 +168,7 @@ __attribute__((constructor)) static void shim_init(void)
     shim_sample_ns = (int64_t)env_int("CTXTRACE_SAMPLE_MS", 100, 1, 3600000) * 1000000;
     if (env_int("CTXTRACE_FOLLOW_EXEC", 1, 0, 1) == 0)
         drop_from_ld_preload();
-    activate();
+    activate(RTLD_DEFAULT);
 }
 
 /* ---- interposed: dlopen (a runtime loaded late) and the exec family --------------- */
@@ -180,7 +180,7 @@ void *dlopen(const char *file, int mode)
         real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
     void *h = real(file, mode);
     if (h != NULL)
-        activate();
+        activate(h);
     return h;
 }
 

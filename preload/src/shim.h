@@ -52,7 +52,9 @@ int shim_spawn_untraced(pthread_t *thread, void *(*fn)(void *), void *arg);
  * thread cannot record). Fill it, then shim_emit_commit. */
 struct ev *shim_emit_begin(enum ev_type type, size_t payload);
 void shim_emit_commit(struct ev *e);
-void shim_hooks_attach(void);   /* attach the runtime seam (dlsym) */
+/* Attach the runtime's seam, found with dlsym in `where`: RTLD_DEFAULT, or the handle
+ * of a library just dlopen'ed (RTLD_LOCAL libraries are invisible to RTLD_DEFAULT). */
+void shim_hooks_attach(void *where);
 bool shim_hooks_attached(void);
 
 /* ---- stackcap.c ---- */

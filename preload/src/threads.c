@@ -11,6 +11,7 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -75,10 +76,10 @@ uint32_t shim_thread_id(void)
 
 void shim_threads_reset_in_child(void)
 {
-    /* The forking thread is the child's only thread: it becomes thread 1 of the new
-     * trace file. */
-    atomic_store(&next_thread_id, 2);
-    shim_self.id = 1;
+    /* The forking thread is the child's only thread: it registers again, as thread 1
+     * of the new trace file (with its start recorded there). */
+    atomic_store(&next_thread_id, 1);
+    shim_self.id = 0;
     shim_self.ring = NULL;
 }
 
@@ -122,5 +123,12 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
 
 int shim_spawn_untraced(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
-    return real_create()(thread, NULL, fn, arg);
+    /* Born with every signal blocked: a signal must never run an application (or our
+     * flush) handler on the shim's own thread, not even before it masks itself. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = real_create()(thread, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
