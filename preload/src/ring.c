@@ -17,7 +17,7 @@ static struct ring *registry;
 
 struct ring *ring_new(uint32_t thread)
 {
-    struct ring *r = malloc(sizeof *r);
+    struct ring *r = aligned_alloc(64, sizeof *r);
     if (r == NULL)
         return NULL;
     atomic_init(&r->head, 0);
@@ -35,10 +35,12 @@ struct ring *ring_new(uint32_t thread)
  * it makes that now. */
 static void wait_for_room(struct ring *r, uint64_t head, size_t need)
 {
+    if (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) >= need)
+        return;
     atomic_fetch_add_explicit(&ring_stalls, 1, memory_order_relaxed);
     while (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < need) {
         shim_writer_poke();
-        struct timespec ts = {0, 50 * 1000};
+        struct timespec ts = {0, 20 * 1000};
         nanosleep(&ts, NULL);
     }
 }
@@ -59,8 +61,7 @@ struct ev *ring_reserve(struct ring *r, size_t size)
         head += to_end;
         atomic_store_explicit(&r->head, head, memory_order_release);
         offset = 0;
-    } else if (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) <
-               size) {
+    } else {
         wait_for_room(r, head, size);
     }
     return (struct ev *)(r->buf + offset);
@@ -70,6 +71,11 @@ void ring_commit(struct ring *r, size_t size)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     atomic_store_explicit(&r->head, head + size, memory_order_release);
+    /* Crossing half full: wake the writer now rather than when the ring is full, so a
+     * busy thread rarely has to wait for room. Once per crossing, not per event. */
+    uint64_t used = head + size - atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (used >= RING_BYTES / 2 && used - size < RING_BYTES / 2)
+        shim_writer_poke();
 }
 
 static size_t drain_one(struct ring *r, void (*fn)(const struct ev *, void *), void *arg)

@@ -116,6 +116,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     shim_self.no_trace = true;
+    pthread_setname_np(pthread_self(), "ctxtrace-writer"); /* for perf, top, gdb */
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the application */
