@@ -149,11 +149,7 @@ int64_t trace_site(struct trace *t, int64_t stack)
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, stack);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *module = (const char *)sqlite3_column_text(st, 1);
-            const char *base = module ? strrchr(module, '/') : NULL;
-            base = base ? base + 1 : module ? module : "";
-            if (strncmp(base, "libctxtrace.so", 14) == 0 ||
-                strncmp(base, "libctxtrace_preload.so", 22) == 0)
+            if (trace_is_own_module((const char *)sqlite3_column_text(st, 1)))
                 continue;
             site = sqlite3_column_int64(st, 0);
             break;

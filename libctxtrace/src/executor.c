@@ -7,7 +7,6 @@
  * a few seconds, so a quiet process keeps no extra threads.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -96,17 +95,7 @@ void ctx__executor_submit(struct ctx_job *job)
         claimed++;
         pthread_cond_signal(&cv);
     } else {
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        pthread_t th;
-        int rc = pthread_create(&th, &attr, worker_main, NULL);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        pthread_attr_destroy(&attr);
-        if (rc != 0)
+        if (ctx__spawn_detached(worker_main) != 0)
             abort(); /* a callback that silently never runs would be worse */
     }
     pthread_mutex_unlock(&mu);

@@ -162,6 +162,10 @@ struct ctx_job {
 };
 void ctx__executor_submit(struct ctx_job *job);
 
+/* ---- the runtime's own threads (thread.c) ---- */
+/* Start fn on a detached thread with every signal blocked; 0 or pthread_create's error. */
+int ctx__spawn_detached(void *(*fn)(void *));
+
 /* ---- tracer (tracer.c) ---- */
 extern const struct ctx_tracer *_Atomic ctx__tracer;
 uint64_t ctx__next_id(void);

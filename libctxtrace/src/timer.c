@@ -15,7 +15,6 @@
  * keeps the context alive until the timer fires, and so does this.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -162,19 +161,7 @@ static void start_thread_locked(void)
     pthread_cond_init(&heap_cv, &attr);
     pthread_condattr_destroy(&attr);
 
-    pthread_attr_t tattr;
-    pthread_attr_init(&tattr);
-    pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
-    /* Block every signal in the timer thread: the application's handlers belong on the
-     * application's threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t th;
-    int rc = pthread_create(&th, &tattr, timer_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&tattr);
-    if (rc != 0)
+    if (ctx__spawn_detached(timer_main) != 0)
         abort(); /* no timer thread means deadlines silently never fire: refuse */
     thread_running = true;
 }

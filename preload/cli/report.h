@@ -52,6 +52,11 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
                  size_t errlen);
 void report_free(struct report *r);
 
+/* The members of a frame object: "function", "file", "line" (null when unknown) and,
+ * with `module`, "module". Shared by the JSON report and the JSON profile. */
+struct json;
+void report_json_frame(struct json *j, const struct ct_frame *f, bool module);
+
 /* A duration for people: "850 ns", "12.3 us", "4.56 ms", "1.20 s". */
 void report_fmt_ns(char *buf, size_t len, int64_t ns);
 

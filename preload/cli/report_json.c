@@ -8,7 +8,7 @@
 #include "json.h"
 #include "report.h"
 
-static void frame_members(struct json *j, const struct ct_frame *f, bool module)
+void report_json_frame(struct json *j, const struct ct_frame *f, bool module)
 {
     json_key(j, "function");
     json_string(j, f->function);
@@ -31,7 +31,7 @@ static void stack(struct json *j, const char *key, const struct ct_stack *s)
     json_array(j);
     for (int i = 0; i < s->depth; i++) {
         json_object_inline(j);
-        frame_members(j, &s->frames[i], true);
+        report_json_frame(j, &s->frames[i], true);
         json_end_object(j);
     }
     json_end_array(j);
@@ -58,7 +58,7 @@ static void finding(struct json *j, const struct ct_finding *f)
     json_int(j, f->count);
     json_key(j, "site");
     json_object_inline(j);
-    frame_members(j, &f->site, true);
+    report_json_frame(j, &f->site, true);
     json_end_object(j);
     stack(j, "stack", &f->stack);
     if (f->stack2.depth > 0)

@@ -63,15 +63,6 @@ static void print_text(FILE *out, const struct ct_profile *p, const struct repor
                  "value lookups: count (contexts examined avg/max).\n");
 }
 
-static void json_frame_field(struct json *j, const char *key, const char *v)
-{
-    json_key(j, key);
-    if (v != NULL)
-        json_string(j, v);
-    else
-        json_null(j);
-}
-
 static void print_json(FILE *out, const struct ct_profile *p, const char *trace)
 {
     struct json j;
@@ -90,13 +81,7 @@ static void print_json(FILE *out, const struct ct_profile *p, const char *trace)
         json_object(&j);
         json_key(&j, "site");
         json_object_inline(&j);
-        json_frame_field(&j, "function", s->site.function);
-        json_frame_field(&j, "file", s->site.file);
-        json_key(&j, "line");
-        if (s->site.line > 0)
-            json_int(&j, s->site.line);
-        else
-            json_null(&j);
+        report_json_frame(&j, &s->site, false);
         json_end_object(&j);
         json_key(&j, "kind");
         json_string(&j, kind_name(s->kind));
