@@ -56,6 +56,8 @@ void report_free(struct report *r);
  * with `module`, "module". Shared by the JSON report and the JSON profile. */
 struct json;
 void report_json_frame(struct json *j, const struct ct_frame *f, bool module);
+/* A finding's "examples" and "durations_ns" members (JSON report, SARIF properties). */
+void report_json_examples(struct json *j, const struct ct_finding *f);
 
 /* A duration for people: "850 ns", "12.3 us", "4.56 ms", "1.20 s". */
 void report_fmt_ns(char *buf, size_t len, int64_t ns);

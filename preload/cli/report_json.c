@@ -25,6 +25,24 @@ void report_json_frame(struct json *j, const struct ct_frame *f, bool module)
     }
 }
 
+/* "examples" (context ids) and "durations_ns" {"p50", "max"} of a finding: the JSON
+ * report's and the SARIF properties' common members. */
+void report_json_examples(struct json *j, const struct ct_finding *f)
+{
+    json_key(j, "examples");
+    json_array_inline(j);
+    for (int i = 0; i < f->nexamples && i < CT_MAX_EXAMPLES; i++)
+        json_int(j, f->examples[i]);
+    json_end_array(j);
+    json_key(j, "durations_ns");
+    json_object_inline(j);
+    json_key(j, "p50");
+    json_int(j, f->dur_p50);
+    json_key(j, "max");
+    json_int(j, f->dur_max);
+    json_end_object(j);
+}
+
 static void stack(struct json *j, const char *key, const struct ct_stack *s)
 {
     json_key(j, key);
@@ -65,18 +83,7 @@ static void finding(struct json *j, const struct ct_finding *f)
         stack(j, stack2_key(f), &f->stack2);
     if (f->stack3.depth > 0)
         stack(j, "context_stack", &f->stack3);
-    json_key(j, "examples");
-    json_array_inline(j);
-    for (int i = 0; i < f->nexamples && i < CT_MAX_EXAMPLES; i++)
-        json_int(j, f->examples[i]);
-    json_end_array(j);
-    json_key(j, "durations_ns");
-    json_object_inline(j);
-    json_key(j, "p50");
-    json_int(j, f->dur_p50);
-    json_key(j, "max");
-    json_int(j, f->dur_max);
-    json_end_object(j);
+    report_json_examples(j, f);
     if (f->rule == CT_RULE_ORPHANED_TIMER) {
         json_key(j, "fired");
         json_int(j, f->fired);

@@ -323,18 +323,7 @@ static void result(struct json *j, const struct report *r, const struct ct_findi
     json_object(j);
     json_key(j, "count");
     json_int(j, f->count);
-    json_key(j, "examples");
-    json_array_inline(j);
-    for (int i = 0; i < f->nexamples && i < CT_MAX_EXAMPLES; i++)
-        json_int(j, f->examples[i]);
-    json_end_array(j);
-    json_key(j, "durations_ns");
-    json_object_inline(j);
-    json_key(j, "p50");
-    json_int(j, f->dur_p50);
-    json_key(j, "max");
-    json_int(j, f->dur_max);
-    json_end_object(j);
+    report_json_examples(j, f);
     json_end_object(j);
     json_end_object(j);
 }
