@@ -244,12 +244,8 @@ bool shim_hooks_attached(void)
 /* ctx_fd is how pollers wait; the seam does not see it, so it is interposed here. */
 CTX_API int ctx_fd(ctx_t *c)
 {
-    static int (*_Atomic real)(ctx_t *);
-    int (*fn)(ctx_t *) = atomic_load_explicit(&real, memory_order_acquire);
-    if (fn == NULL) {
-        fn = (int (*)(ctx_t *))dlsym(RTLD_NEXT, "ctx_fd");
-        atomic_store_explicit(&real, fn, memory_order_release);
-    }
+    static void *_Atomic real;
+    int (*fn)(ctx_t *) = (int (*)(ctx_t *))shim_next("ctx_fd", &real);
     int fd = fn(c);
     if (fd >= 0 && c != NULL && atomic_load_explicit(&attached, memory_order_relaxed)) {
         if (enter()) {
@@ -289,13 +285,8 @@ static void traced_release(void (*real)(ctx_t *), ctx_t *c)
 
 CTX_API void ctx_release(ctx_t *c)
 {
-    static void (*_Atomic real)(ctx_t *);
-    void (*fn)(ctx_t *) = atomic_load_explicit(&real, memory_order_acquire);
-    if (fn == NULL) {
-        fn = (void (*)(ctx_t *))dlsym(RTLD_NEXT, "ctx_release");
-        atomic_store_explicit(&real, fn, memory_order_release);
-    }
-    traced_release(fn, c);
+    static void *_Atomic real;
+    traced_release((void (*)(ctx_t *))shim_next("ctx_release", &real), c);
 }
 
 /* ctx_releasep(&c) is ctx_release(c); c = NULL, done here so ctx_release's stack is

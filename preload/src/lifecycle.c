@@ -175,10 +175,8 @@ __attribute__((constructor)) static void shim_init(void)
 
 void *dlopen(const char *file, int mode)
 {
-    static void *(*real)(const char *, int);
-    if (real == NULL)
-        real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
-    void *h = real(file, mode);
+    static void *_Atomic real;
+    void *h = ((void *(*)(const char *, int))shim_next("dlopen", &real))(file, mode);
     if (h != NULL)
         activate(h);
     return h;
@@ -191,41 +189,34 @@ static void before_exec(void)
 }
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
-    static execve_fn real;
-    if (real == NULL)
-        real = (execve_fn)dlsym(RTLD_NEXT, "execve");
+    static void *_Atomic real;
     before_exec();
-    return real(path, argv, envp);
+    return ((execve_fn)shim_next("execve", &real))(path, argv, envp);
 }
 
 int execv(const char *path, char *const argv[])
 {
-    static int (*real)(const char *, char *const[]);
-    if (real == NULL)
-        real = (int (*)(const char *, char *const[]))dlsym(RTLD_NEXT, "execv");
+    static void *_Atomic real;
     before_exec();
-    return real(path, argv);
+    return ((execv_fn)shim_next("execv", &real))(path, argv);
 }
 
 int execvp(const char *file, char *const argv[])
 {
-    static int (*real)(const char *, char *const[]);
-    if (real == NULL)
-        real = (int (*)(const char *, char *const[]))dlsym(RTLD_NEXT, "execvp");
+    static void *_Atomic real;
     before_exec();
-    return real(file, argv);
+    return ((execv_fn)shim_next("execvp", &real))(file, argv);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    static execve_fn real;
-    if (real == NULL)
-        real = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
+    static void *_Atomic real;
     before_exec();
-    return real(file, argv, envp);
+    return ((execve_fn)shim_next("execvpe", &real))(file, argv, envp);
 }
 
 /* execl, execlp, execle: glibc implements them with an internal execve that an

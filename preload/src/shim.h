@@ -38,6 +38,11 @@ extern _Atomic uint64_t shim_events_dropped;
 extern int shim_stack_depth;        /* CTXTRACE_STACK_DEPTH, default 32, 1..64 */
 extern int64_t shim_sample_ns;      /* CTXTRACE_SAMPLE_MS, default 100 */
 
+/* ---- next.c ---- */
+/* The definition of `name` that the shim interposes on (dlsym RTLD_NEXT), looked up on
+ * first use and kept in *cache (a static of the interposer). */
+void *shim_next(const char *name, void *_Atomic *cache);
+
 /* ---- threads.c ---- */
 /* The calling thread's id, registering it (and recording EV_THREAD_START without a
  * creation stack) if it was not created through our pthread_create. */

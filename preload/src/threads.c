@@ -27,13 +27,8 @@ typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(
 
 static pthread_create_fn real_create(void)
 {
-    static _Atomic(pthread_create_fn) real;
-    pthread_create_fn fn = atomic_load_explicit(&real, memory_order_acquire);
-    if (fn == NULL) {
-        fn = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
-        atomic_store_explicit(&real, fn, memory_order_release);
-    }
-    return fn;
+    static void *_Atomic real;
+    return (pthread_create_fn)shim_next("pthread_create", &real);
 }
 
 static void on_thread_exit(void *arg)
