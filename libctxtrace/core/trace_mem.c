@@ -2,6 +2,7 @@
  * trace_mem.c — a trace's contexts, read once into memory for the analyses (rules.c,
  * profile.c): one sequential scan, an id index, and the site of each stack.
  */
+#include <ctxtrace/core/analysis.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +150,7 @@ int64_t trace_site(struct trace *t, int64_t stack)
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, stack);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            if (trace_is_own_module((const char *)sqlite3_column_text(st, 1)))
+            if (ct_is_own_module((const char *)sqlite3_column_text(st, 1)))
                 continue;
             site = sqlite3_column_int64(st, 0);
             break;

@@ -41,7 +41,5 @@ const struct crow *trace_row(const struct trace *t, int64_t id);
  * (0: none). Cached per stack. */
 int64_t trace_site(struct trace *t, int64_t stack);
 int64_t trace_meta_int(sqlite3 *db, const char *key, int64_t def);
-/* Is this module libctxtrace.so* or libctxtrace_preload.so (frames that are not a site)? */
-bool trace_is_own_module(const char *module);
 
 #endif /* CT_TRACE_MEM_H */

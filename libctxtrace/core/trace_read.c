@@ -88,7 +88,7 @@ static char *dup_text(sqlite3_stmt *st, int col)
 }
 
 /* The runtime's and the shim's frames are how a context was made, not where. */
-bool trace_is_own_module(const char *module)
+bool ct_is_own_module(const char *module)
 {
     if (module == NULL)
         return false;
@@ -116,7 +116,7 @@ int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
         const char *module = (const char *)sqlite3_column_text(st, 3);
         /* Skip the leading runtime/shim frames only: a callback from inside the runtime
          * further out (after_func) is still the application's frame. */
-        if (out->depth == 0 && trace_is_own_module(module))
+        if (out->depth == 0 && ct_is_own_module(module))
             continue;
         if (out->depth == cap) {
             cap = cap ? cap * 2 : 16;

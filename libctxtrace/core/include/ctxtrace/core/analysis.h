@@ -39,6 +39,10 @@ struct ct_stack {
     int depth;
 };
 
+/* Is this module libctxtrace.so* or libctxtrace_preload.so? Their frames are how a
+ * context was made, not where: a stack's site is its innermost frame outside them. */
+bool ct_is_own_module(const char *module);
+
 /* ---- findings ----------------------------------------------------------------------- */
 
 enum ct_rule {

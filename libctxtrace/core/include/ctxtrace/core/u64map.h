@@ -1,8 +1,8 @@
 /*
  * ctxtrace/core/u64map.h — an open-addressing hash map from nonzero 64-bit keys to
  * 64-bit values, for the shim's writer (context id -> batch row, instruction pointer ->
- * frame id) and the analysis (context id -> row). Linear probing, power-of-two
- * capacity, load <= 1/2.
+ * frame id, live context id -> model entry) and the analysis (context id -> row).
+ * Linear probing, power-of-two capacity, load <= 1/2.
  */
 #ifndef CT_U64MAP_H
 #define CT_U64MAP_H
@@ -79,6 +79,32 @@ static inline bool u64map_put(struct u64map *m, uint64_t k, uint64_t v)
     m->keys[i] = k;
     m->vals[i] = v;
     return true;
+}
+
+/* Remove k if present. Backward-shift deletion: every key after the hole that may move
+ * closer to its home slot does, so lookups never need tombstones. */
+static inline void u64map_del(struct u64map *m, uint64_t k)
+{
+    if (m->cap == 0)
+        return;
+    size_t mask = m->cap - 1, i = u64map_slot(k, m->cap);
+    while (m->keys[i] != k) {
+        if (m->keys[i] == 0)
+            return;
+        i = (i + 1) & mask;
+    }
+    for (size_t j = (i + 1) & mask; m->keys[j] != 0; j = (j + 1) & mask) {
+        size_t home = u64map_slot(m->keys[j], m->cap);
+        /* The key at j stays unless the hole i lies between its home and j. */
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            m->keys[i] = m->keys[j];
+            m->vals[i] = m->vals[j];
+            i = j;
+        }
+    }
+    m->keys[i] = 0;
+    m->len--;
 }
 
 static inline void u64map_clear(struct u64map *m)
