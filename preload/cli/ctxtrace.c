@@ -29,6 +29,13 @@ static const char usage[] =
     "        detached roots, ineffective deadlines. Exit status 0: none, 1: findings,\n"
     "        2: error. Formats and the suppressions file: docs/report.md\n"
     "\n"
+    "  tail [--seconds S] PID|SOCKET\n"
+    "        a running traced process's live tree and events, as JSON lines: the\n"
+    "        snapshot of every live context, then every event (docs/live.md)\n"
+    "\n"
+    "  ps\n"
+    "        this user's traced processes that can be tailed: PID, program, socket\n"
+    "\n"
     "  ctxtrace --version | --help\n";
 
 void cli_error(const char *fmt, ...)
@@ -60,6 +67,10 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "tail") == 0)
+        return cmd_tail(argc - 1, argv + 1);
+    if (strcmp(cmd, "ps") == 0)
+        return cmd_ps(argc - 1, argv + 1);
     cli_error("unknown command '%s'", cmd);
     fputs(usage, stderr);
     return CLI_EXIT_ERROR;

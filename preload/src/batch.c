@@ -9,6 +9,8 @@
 
 #include <ctxtrace/core/u64map.h>
 
+#include "vec.h"
+
 enum { MAX_FRAMES = 64 };
 
 struct pending_stack {
@@ -16,13 +18,6 @@ struct pending_stack {
     int depth;
     uint64_t ips[MAX_FRAMES];
 };
-
-/* A growable array of T. */
-#define VEC(T)                                                                           \
-    struct {                                                                             \
-        T *items;                                                                        \
-        size_t len, cap;                                                                 \
-    }
 
 struct batch {
     VEC(struct ct_ctx_row) ctx;
@@ -33,23 +28,6 @@ struct batch {
     struct u64map known_stacks; /* across batches: stacks already in the file */
     struct live_counts counts;
 };
-
-/* Make room for one more item; returns its index or -1 when out of memory. */
-#define VEC_PUSH(v)                                                                      \
-    ((v).len < (v).cap || vec_grow((void **)&(v).items, &(v).cap, sizeof *(v).items)     \
-         ? (long)(v).len++                                                               \
-         : -1L)
-
-static bool vec_grow(void **items, size_t *cap, size_t size)
-{
-    size_t n = *cap ? *cap * 2 : 256;
-    void *p = realloc(*items, n * size);
-    if (p == NULL)
-        return false;
-    *items = p;
-    *cap = n;
-    return true;
-}
 
 struct batch *batch_new(void)
 {

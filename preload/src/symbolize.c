@@ -20,6 +20,7 @@ struct symbolizer {
     Dwfl *dwfl;
     struct u64map frame_of_ip;
     int64_t next_frame;
+    char build_id[129], path[4096]; /* the last description's */
 };
 
 static const Dwfl_Callbacks callbacks = {
@@ -66,47 +67,53 @@ static void hex(const unsigned char *bits, int len, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-int64_t symbolizer_frame(struct symbolizer *s, ct_store *store, uint64_t ip)
+void symbolizer_describe(struct symbolizer *s, uint64_t ip, struct sym_frame *out)
 {
-    uint64_t id;
-    if (u64map_get(&s->frame_of_ip, ip, &id))
-        return (int64_t)id;
-
+    memset(out, 0, sizeof *out);
     Dwarf_Addr pc = ip - 1;
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
     if (mod == NULL) {
         report_modules(s); /* loaded since the last look (dlopen) */
         mod = dwfl_addrmodule(s->dwfl, pc);
     }
-    struct ct_frame_row row = {.id = s->next_frame, .ip = (int64_t)ip};
-    char build_id[129] = "";
-    char path[4096];
-    if (mod != NULL) {
-        Dwarf_Addr low = 0;
-        row.module = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
-        row.offset = (int64_t)(ip - low);
-        const unsigned char *bits;
-        GElf_Addr vaddr;
-        int len = dwfl_module_build_id(mod, &bits, &vaddr);
-        if (len > 0) {
-            hex(bits, len, build_id, sizeof build_id);
-            row.build_id = build_id;
-        }
-        row.function = dwfl_module_addrname(mod, pc);
-        Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
-        if (line != NULL) {
-            int lineno = 0;
-            const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-            const char *dir = dwfl_line_comp_dir(line);
-            /* Relative names in DWARF are relative to the compilation directory. */
-            if (file != NULL && file[0] != '/' && dir != NULL) {
-                snprintf(path, sizeof path, "%s/%s", dir, file);
-                file = path;
-            }
-            row.file = file;
-            row.line = lineno;
-        }
+    if (mod == NULL)
+        return;
+    Dwarf_Addr low = 0;
+    out->module = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
+    out->offset = (int64_t)(ip - low);
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int len = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (len > 0) {
+        hex(bits, len, s->build_id, sizeof s->build_id);
+        out->build_id = s->build_id;
     }
+    out->function = dwfl_module_addrname(mod, pc);
+    Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+    if (line != NULL) {
+        int lineno = 0;
+        const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+        const char *dir = dwfl_line_comp_dir(line);
+        /* Relative names in DWARF are relative to the compilation directory. */
+        if (file != NULL && file[0] != '/' && dir != NULL) {
+            snprintf(s->path, sizeof s->path, "%s/%s", dir, file);
+            file = s->path;
+        }
+        out->file = file;
+        out->line = lineno;
+    }
+}
+
+int64_t symbolizer_frame(struct symbolizer *s, ct_store *store, uint64_t ip)
+{
+    uint64_t id;
+    if (u64map_get(&s->frame_of_ip, ip, &id))
+        return (int64_t)id;
+    struct sym_frame f;
+    symbolizer_describe(s, ip, &f);
+    struct ct_frame_row row = {.id = s->next_frame, .ip = (int64_t)ip, .module = f.module,
+                               .offset = f.offset, .build_id = f.build_id,
+                               .function = f.function, .file = f.file, .line = f.line};
     if (ct_store_frame(store, &row) != 0)
         return 0;
     u64map_put(&s->frame_of_ip, ip, (uint64_t)row.id);

@@ -14,6 +14,14 @@ struct symbolizer;
 struct symbolizer *symbolizer_new(void);
 void symbolizer_free(struct symbolizer *s);
 
+/* What `ip` is. The strings (NULL when unknown) stay valid until the next call. */
+struct sym_frame {
+    const char *module, *build_id, *function, *file;
+    int64_t offset; /* from the module's start */
+    int line;       /* 0: unknown */
+};
+void symbolizer_describe(struct symbolizer *s, uint64_t ip, struct sym_frame *out);
+
 /* The frames-table id for `ip`, symbolizing and storing the frame the first time. */
 int64_t symbolizer_frame(struct symbolizer *s, ct_store *store, uint64_t ip);
 

@@ -2,9 +2,10 @@
  * writer.c — the shim's own thread: drains the rings, writes the trace file.
  *
  * Every few milliseconds (or when poked by a producer whose ring filled up) it drains
- * every ring into a batch and commits it in one transaction; every sample period it
- * also writes a sample row. All heavy work — SQLite, symbolization — happens here,
- * never on application threads.
+ * every ring into a batch and into the live model, serves the live socket's clients
+ * (live.h), then commits the batch in one transaction; every sample period it also
+ * writes a sample row. All heavy work — SQLite, symbolization, sockets — happens
+ * here, never on application threads.
  *
  * Flushes (exit, signals, exec) are requests: the requester bumps flush_req and
  * sleeps on flush_done (a futex), which only needs atomics and system calls — safe
@@ -19,7 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ctxtrace/core/wire.h>
+
 #include "batch.h"
+#include "live.h"
 #include "shim.h"
 #include "symbolize.h"
 
@@ -78,6 +82,15 @@ static void write_sample(int64_t ts)
     struct ct_sample_row row = {ts, c->contexts, c->timers, c->waiters, c->threads,
                                 rss_bytes()};
     ct_store_sample(store, &row);
+    live_sample(&row);
+}
+
+/* ring_drain_all callback: every event goes to the trace file and to the live model. */
+static void drain_event(const struct ev *e, void *arg)
+{
+    (void)arg;
+    batch_apply(e, batch);
+    live_collect(e);
 }
 
 static void write_end_meta(const char *reason)
@@ -96,7 +109,10 @@ static void write_end_meta(const char *reason)
 static size_t write_batch(bool sample, const char *end)
 {
     pthread_mutex_lock(&writer_mu);
-    size_t n = ring_drain_all(batch_apply, batch);
+    size_t n = ring_drain_all(drain_event, NULL);
+    /* Clients first: they see events within one drain period, whatever SQLite costs. */
+    live_publish();
+    live_server_poll();
     if (n > 0 || sample || end != NULL) {
         ct_store_begin(store);
         if (batch_write(batch, store, sym) != 0)
@@ -108,6 +124,10 @@ static size_t write_batch(bool sample, const char *end)
         if (ct_store_commit(store) != 0)
             fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
     }
+    /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
+     * behind. A failed exec leaves the process traced, but no longer served. */
+    if (end != NULL)
+        live_server_stop(strcmp(end, "exec") == 0 ? CT_WIRE_BYE_EXEC : CT_WIRE_BYE_EXIT, end);
     pthread_mutex_unlock(&writer_mu);
     return n;
 }
@@ -221,6 +241,8 @@ int shim_writer_start(const char *path)
     ct_store_begin(store);
     write_start_meta();
     ct_store_commit(store);
+    live_model_init(sym);
+    live_server_start();
     pthread_t th;
     if (shim_spawn_untraced(&th, writer_main, NULL) != 0) {
         fprintf(stderr, "ctxtrace: cannot start the writer thread\n");
@@ -275,6 +297,8 @@ void shim_writer_forget_in_child(void)
     batch = NULL;
     sym = NULL;
     running = false;
+    live_server_forget_in_child();
+    live_model_forget_in_child();
     atomic_store(&flush_req, 0);
     atomic_store(&flush_done, 0);
     pthread_mutex_unlock(&writer_mu);

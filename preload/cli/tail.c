@@ -1,0 +1,364 @@
+/*
+ * tail.c — `ctxtrace tail [--seconds S] PID|SOCKET`: a running traced process's live
+ * stream (docs/live.md) as JSON lines.
+ *
+ * One line per frame, each with a "type": hello, then the snapshot ("context" lines,
+ * closed by "snapshot_end"), then events ("create", "cancel", "release", "free",
+ * "timer", "wait", "thread", "sample") and at last "bye". SITE frames are not printed:
+ * their stack ids are resolved into a "site" object on the lines that refer to them.
+ *
+ * Exit status: 0 after a BYE or at the end of --seconds, 1 when the stream ended
+ * without a BYE (the process died), 2 on usage, connection or protocol errors.
+ */
+#include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/store.h>
+#include <ctxtrace/core/u64map.h>
+#include <ctxtrace/core/wire.h>
+#include <ctxtrace/tracer.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+struct site {
+    char *function, *file;
+    uint32_t line;
+};
+
+/* What a stream has told us so far. */
+struct tail {
+    struct json j;
+    struct u64map site_of; /* stack id -> 1 + index in sites */
+    struct site *sites;
+    size_t nsites, cap;
+    int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
+    bool bye;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static void remember_site(struct tail *t, const struct ct_wire_msg *m)
+{
+    uint64_t known;
+    if (m->u.site.stack == 0 || u64map_get(&t->site_of, m->u.site.stack, &known))
+        return;
+    if (t->nsites == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        struct site *grown = realloc(t->sites, cap * sizeof *grown);
+        if (grown == NULL)
+            return; /* the lines then show the stack id without a site */
+        t->sites = grown;
+        t->cap = cap;
+    }
+    struct site *s = &t->sites[t->nsites];
+    s->function = dup_or_null(m->u.site.function);
+    s->file = dup_or_null(m->u.site.file);
+    s->line = m->u.site.line;
+    if (u64map_put(&t->site_of, m->u.site.stack, t->nsites + 1))
+        t->nsites++;
+}
+
+/* "key": {"stack": id, "function": .., "file": .., "line": ..} for a stack id. */
+static void site(struct tail *t, const char *key, uint64_t stack)
+{
+    if (stack == 0)
+        return;
+    json_key(&t->j, key);
+    json_object_inline(&t->j);
+    json_key(&t->j, "stack");
+    json_int(&t->j, (int64_t)stack);
+    uint64_t i;
+    if (u64map_get(&t->site_of, stack, &i)) {
+        const struct site *s = &t->sites[i - 1];
+        json_key(&t->j, "function");
+        json_string(&t->j, s->function);
+        json_key(&t->j, "file");
+        json_string(&t->j, s->file);
+        json_key(&t->j, "line");
+        json_int(&t->j, s->line);
+    }
+    json_end_object(&t->j);
+}
+
+static void field(struct tail *t, const char *key, int64_t v)
+{
+    json_key(&t->j, key);
+    json_int(&t->j, v);
+}
+
+static void text(struct tail *t, const char *key, const char *v)
+{
+    json_key(&t->j, key);
+    json_string(&t->j, v);
+}
+
+static void print_context(struct tail *t, const struct ct_wire_msg *m)
+{
+    const struct ct_wire_context *c = &m->u.context;
+    field(t, "id", (int64_t)c->id);
+    field(t, "parent", (int64_t)c->parent);
+    text(t, "kind", ct_kind_name(c->kind));
+    text(t, "state", c->done ? "done" : "live");
+    if (c->done) {
+        text(t, "why", ct_why_name(c->why));
+        field(t, "err", c->err);
+        field(t, "canceled_ns", c->canceled);
+        if (c->reason != NULL)
+            text(t, "reason", c->reason);
+    }
+    field(t, "deadline_ns", c->deadline);
+    field(t, "created_ns", c->created);
+    field(t, "age_ms", (t->hello_now - c->created) / 1000000);
+    field(t, "thread", c->thread);
+    json_key(&t->j, "timer_armed");
+    json_bool(&t->j, (c->flags & CT_WIRE_TIMER_ARMED) != 0);
+    json_key(&t->j, "owners_dropped");
+    json_bool(&t->j, (c->flags & CT_WIRE_OWNERS_DROPPED) != 0);
+    json_key(&t->j, "findings");
+    json_array_inline(&t->j);
+    static const struct { unsigned flag; const char *rule; } rules[] = {
+        {CT_WIRE_LOST_CANCEL, "lost-cancel"},
+        {CT_WIRE_ORPHANED_TIMER, "orphaned-timer"},
+        {CT_WIRE_INEFFECTIVE_DEADLINE, "ineffective-deadline"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (c->flags & rules[i].flag)
+            json_string(&t->j, rules[i].rule);
+    json_end_array(&t->j);
+    site(t, "site", c->stack);
+}
+
+static void print_event(struct tail *t, const struct ct_wire_msg *m)
+{
+    static const char *const timer_events[] = {"armed", "stopped", "fired"};
+    static const char *const wait_events[] = {"blocked", "woken", "fd"};
+    switch (m->type) {
+    case CT_WIRE_CREATE:
+        field(t, "ts_ns", m->u.create.ts);
+        field(t, "thread", m->u.create.thread);
+        field(t, "id", (int64_t)m->u.create.id);
+        field(t, "parent", (int64_t)m->u.create.parent);
+        text(t, "kind", ct_kind_name(m->u.create.kind));
+        if (m->u.create.kind == CTX_KIND_DEADLINE)
+            field(t, "requested_deadline_ns", m->u.create.requested);
+        field(t, "deadline_ns", m->u.create.deadline);
+        site(t, "site", m->u.create.stack);
+        break;
+    case CT_WIRE_CANCEL:
+        field(t, "ts_ns", m->u.cancel.ts);
+        field(t, "thread", m->u.cancel.thread);
+        field(t, "id", (int64_t)m->u.cancel.id);
+        text(t, "why", ct_why_name(m->u.cancel.why));
+        field(t, "err", m->u.cancel.err);
+        field(t, "cause", m->u.cancel.cause);
+        if (m->u.cancel.reason != NULL)
+            text(t, "reason", m->u.cancel.reason);
+        site(t, "site", m->u.cancel.stack);
+        break;
+    case CT_WIRE_RELEASE:
+        field(t, "ts_ns", m->u.release.ts);
+        field(t, "thread", m->u.release.thread);
+        field(t, "id", (int64_t)m->u.release.id);
+        json_key(&t->j, "live");
+        json_bool(&t->j, m->u.release.live);
+        site(t, "site", m->u.release.stack);
+        break;
+    case CT_WIRE_FREE:
+        field(t, "ts_ns", m->u.free.ts);
+        field(t, "thread", m->u.free.thread);
+        field(t, "id", (int64_t)m->u.free.id);
+        break;
+    case CT_WIRE_TIMER:
+        field(t, "ts_ns", m->u.timer.ts);
+        field(t, "id", (int64_t)m->u.timer.id);
+        text(t, "event", timer_events[m->u.timer.event]);
+        break;
+    case CT_WIRE_WAIT:
+        field(t, "ts_ns", m->u.wait.ts);
+        field(t, "thread", m->u.wait.thread);
+        field(t, "id", (int64_t)m->u.wait.id);
+        field(t, "wait", (int64_t)m->u.wait.wait);
+        text(t, "event", wait_events[m->u.wait.event]);
+        if (m->u.wait.event == CT_WIRE_WAIT_WOKEN)
+            field(t, "result", m->u.wait.result);
+        site(t, "site", m->u.wait.stack);
+        break;
+    case CT_WIRE_THREAD:
+        field(t, "ts_ns", m->u.thread.ts);
+        field(t, "thread", m->u.thread.thread);
+        text(t, "event", m->u.thread.event == CT_WIRE_THREAD_START ? "start" : "exit");
+        if (m->u.thread.event == CT_WIRE_THREAD_START) {
+            field(t, "tid", m->u.thread.tid);
+            field(t, "parent_thread", m->u.thread.parent);
+            site(t, "site", m->u.thread.stack);
+        }
+        break;
+    case CT_WIRE_SAMPLE:
+        field(t, "ts_ns", m->u.sample.ts);
+        field(t, "live_contexts", m->u.sample.contexts);
+        field(t, "armed_timers", m->u.sample.timers);
+        field(t, "blocked_waiters", m->u.sample.waiters);
+        field(t, "threads", m->u.sample.threads);
+        field(t, "rss_bytes", m->u.sample.rss);
+        break;
+    default:
+        break;
+    }
+}
+
+static void print(struct tail *t, const struct ct_wire_msg *m)
+{
+    if (m->type == CT_WIRE_SITE) {
+        remember_site(t, m);
+        return;
+    }
+    json_init(&t->j, stdout);
+    json_object_inline(&t->j);
+    text(t, "type", ct_wire_type_name(m->type));
+    switch (m->type) {
+    case CT_WIRE_HELLO:
+        t->hello_now = m->u.hello.now;
+        field(t, "version", m->u.hello.version);
+        field(t, "pid", m->u.hello.pid);
+        field(t, "now_ns", m->u.hello.now);
+        text(t, "program", m->u.hello.program);
+        break;
+    case CT_WIRE_CONTEXT:
+        print_context(t, m);
+        break;
+    case CT_WIRE_SNAPSHOT_END:
+        field(t, "contexts", m->u.snapshot_end.contexts);
+        break;
+    case CT_WIRE_BYE:
+        t->bye = true;
+        text(t, "reason", ct_wire_bye_name(m->u.bye.reason));
+        text(t, "text", m->u.bye.text);
+        break;
+    default:
+        print_event(t, m);
+        break;
+    }
+    json_end_object(&t->j);
+    json_finish(&t->j);
+}
+
+/* Read and print until BYE, end of stream, an error, or the deadline (-1: none). */
+static int follow(int fd, const char *path, int64_t deadline_ms)
+{
+    ct_wire_decoder *d = ct_wire_decoder_new();
+    struct tail t = {0};
+    int status = 1;
+    if (d == NULL) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    for (;;) {
+        struct ct_wire_msg m;
+        int rc;
+        while ((rc = ct_wire_next(d, &m)) == CT_WIRE_OK && !t.bye)
+            print(&t, &m);
+        fflush(stdout);
+        if (t.bye) {
+            status = 0;
+            break;
+        }
+        if (rc < 0) {
+            cli_error("%s: %s", path, ct_wire_strerror(rc));
+            status = CLI_EXIT_ERROR;
+            break;
+        }
+        int wait_ms = -1;
+        if (deadline_ms >= 0) {
+            int64_t left = deadline_ms - now_ms();
+            if (left <= 0) {
+                status = 0;
+                break;
+            }
+            wait_ms = (int)left;
+        }
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int p = poll(&pfd, 1, wait_ms);
+        if (p < 0 && errno != EINTR) {
+            cli_error("%s: %s", path, strerror(errno));
+            status = CLI_EXIT_ERROR;
+            break;
+        }
+        if (p <= 0)
+            continue;
+        size_t cap;
+        uint8_t *space = ct_wire_space(d, &cap);
+        ssize_t n = read(fd, space, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            cli_error("%s: the stream ended without a BYE (did the process die?)", path);
+            break;
+        }
+        ct_wire_filled(d, (size_t)n);
+    }
+    for (size_t i = 0; i < t.nsites; i++) {
+        free(t.sites[i].function);
+        free(t.sites[i].file);
+    }
+    free(t.sites);
+    u64map_free(&t.site_of);
+    ct_wire_decoder_free(d);
+    return status;
+}
+
+static int usage(void)
+{
+    fputs("usage: ctxtrace tail [--seconds S] PID|SOCKET\n", stderr);
+    return CLI_EXIT_ERROR;
+}
+
+int cmd_tail(int argc, char **argv)
+{
+    double seconds = -1;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            char *end;
+            seconds = strtod(argv[++i], &end);
+            if (*end != '\0' || !isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
+                cli_error("--seconds wants a positive number of seconds, not '%s'", argv[i]);
+                return CLI_EXIT_ERROR;
+            }
+        } else {
+            cli_error("unknown option '%s'", argv[i]);
+            return usage();
+        }
+    }
+    if (i + 1 != argc)
+        return usage();
+    char path[CT_LIVE_PATH_MAX];
+    if (ct_live_resolve(argv[i], path, sizeof path) != 0) {
+        cli_error("'%s' is too long for a socket path", argv[i]);
+        return CLI_EXIT_ERROR;
+    }
+    int fd = ct_live_connect(path);
+    if (fd < 0) {
+        cli_error("cannot connect to %s: %s", path, strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    int64_t deadline = seconds > 0 ? now_ms() + (int64_t)(seconds * 1000) : -1;
+    int status = follow(fd, path, deadline);
+    close(fd);
+    return status;
+}

@@ -1,0 +1,375 @@
+/*
+ * live.c — the live model (see live.h): every live context, every site, and the wire
+ * frames the clients are sent.
+ *
+ * Order. Each ring is in time order, but the writer drains them one after another, so
+ * a context freed on one thread can be drained before its creation on another. The
+ * events of one drain are therefore sorted by timestamp (ties keep drain order, which
+ * is each thread's own order) before they are applied and sent. A creation is always
+ * committed to its ring before the context can reach another thread, so it is never
+ * drained later than the events that follow it: within a drain, sorting is enough.
+ *
+ * Findings so far. What the rules (docs/rules.md) will conclude from the whole trace
+ * is known early for single contexts: owners dropping a live cancellable context is a
+ * lost cancel, or an orphaned timer if its timer is still armed; a deadline that lost
+ * to its parent's earlier one is ineffective. Those are the CONTEXT frame's flags.
+ */
+#include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/u64map.h>
+#include <ctxtrace/core/wire.h>
+#include <ctxtrace/tracer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "live.h"
+#include "vec.h"
+
+/* A drained event waiting for its place in time order. */
+struct pending {
+    struct ev e;        /* header only */
+    uint64_t seq;       /* drain order, for ties */
+    size_t reason;      /* EV_CANCEL: 1 + offset of its reason in `reasons`; 0: none */
+};
+
+/* A live context. */
+struct entry {
+    uint64_t id, parent, stack;
+    int64_t created, deadline, canceled;
+    uint32_t thread;
+    int32_t err;
+    uint8_t kind, done, why, flags;
+    char *reason;
+};
+
+struct site {
+    uint64_t stack;
+    uint32_t line;
+    char *module, *function, *file;
+};
+
+static struct symbolizer *sym;
+static char program[4096];
+static VEC(struct pending) pending;
+static struct bytes reasons;
+static VEC(struct entry) entries;
+static struct u64map entry_of;       /* context id -> index in entries */
+static VEC(struct site) sites;
+static struct u64map site_known;     /* stack id -> 1 */
+static struct bytes out;             /* frames for the clients, one drain's worth */
+static uint64_t seq;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void live_model_init(struct symbolizer *s)
+{
+    sym = s;
+    ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
+    program[n > 0 ? n : 0] = '\0';
+}
+
+/* Out of memory on the writer thread: the model cannot stay exact, and a wrong tree
+ * is worse than none (the same choice as batch.c). */
+static void no_memory(void)
+{
+    abort();
+}
+
+static char *dup_or_null(const char *s)
+{
+    char *d = s != NULL ? strdup(s) : NULL;
+    if (s != NULL && d == NULL)
+        no_memory();
+    return d;
+}
+
+static void emit(const struct ct_wire_msg *m)
+{
+    uint8_t *p = bytes_reserve(&out, CT_WIRE_MAX_FRAME);
+    if (p == NULL)
+        no_memory();
+    out.len += ct_wire_encode(m, p, CT_WIRE_MAX_FRAME);
+}
+
+static void site_msg(const struct site *s, struct ct_wire_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    m->type = CT_WIRE_SITE;
+    m->u.site.stack = s->stack;
+    m->u.site.line = s->line;
+    m->u.site.module = s->module;
+    m->u.site.function = s->function;
+    m->u.site.file = s->file;
+}
+
+/* A new stack: find its site (the innermost frame outside the runtime and the shim),
+ * remember it, and announce it before the events that use it. */
+static void add_site(const struct ev *e)
+{
+    uint64_t known;
+    if (u64map_get(&site_known, e->id, &known))
+        return;
+    long i = VEC_PUSH(sites);
+    if (i < 0 || !u64map_put(&site_known, e->id, 1))
+        no_memory();
+    struct site *s = &sites.items[i];
+    memset(s, 0, sizeof *s);
+    s->stack = e->id;
+    const uint64_t *ips = (const uint64_t *)(e + 1);
+    for (int64_t f = 0; f < e->a && f < 64; f++) {
+        struct sym_frame fr;
+        symbolizer_describe(sym, ips[f], &fr);
+        if (ct_is_own_module(fr.module))
+            continue;
+        s->module = dup_or_null(fr.module);
+        s->function = dup_or_null(fr.function);
+        s->file = dup_or_null(fr.file);
+        s->line = (uint32_t)(fr.line > 0 ? fr.line : 0);
+        break;
+    }
+    if (live_server_has_clients()) {
+        struct ct_wire_msg m;
+        site_msg(s, &m);
+        emit(&m);
+    }
+}
+
+void live_collect(const struct ev *e)
+{
+    switch ((enum ev_type)e->type) {
+    case EV_STACK:
+        add_site(e);
+        return;
+    case EV_PAD:
+    case EV_VALUE:
+        return;
+    default:
+        break;
+    }
+    long i = VEC_PUSH(pending);
+    if (i < 0)
+        no_memory();
+    struct pending *p = &pending.items[i];
+    p->e = *e;
+    p->seq = seq++;
+    p->reason = 0;
+    if (e->type == EV_CANCEL && e->d > 0) {
+        const char *r = (const char *)(e + 1);
+        size_t len = strlen(r) + 1;
+        uint8_t *dst = bytes_reserve(&reasons, len);
+        if (dst == NULL)
+            no_memory();
+        memcpy(dst, r, len);
+        p->reason = reasons.len + 1;
+        reasons.len += len;
+    }
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct pending *x = a, *y = b;
+    if (x->e.ts != y->e.ts)
+        return x->e.ts < y->e.ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static struct entry *find(uint64_t id)
+{
+    uint64_t i;
+    return u64map_get(&entry_of, id, &i) ? &entries.items[i] : NULL;
+}
+
+static void remove_entry(uint64_t id)
+{
+    uint64_t i;
+    if (!u64map_get(&entry_of, id, &i))
+        return;
+    free(entries.items[i].reason);
+    u64map_del(&entry_of, id);
+    size_t last = entries.len - 1;
+    if (i != last) {
+        entries.items[i] = entries.items[last];
+        u64map_put(&entry_of, entries.items[i].id, i);
+    }
+    entries.len = last;
+}
+
+static void apply_create(const struct ev *e)
+{
+    long i = VEC_PUSH(entries);
+    if (i < 0 || !u64map_put(&entry_of, e->id, (uint64_t)i))
+        no_memory();
+    struct entry *c = &entries.items[i];
+    memset(c, 0, sizeof *c);
+    c->id = e->id;
+    c->parent = (uint64_t)e->a;
+    c->kind = (uint8_t)e->b;
+    c->deadline = e->d;
+    c->created = e->ts;
+    c->thread = e->thread;
+    c->stack = e->stack;
+    if (e->b == CTX_KIND_DEADLINE && e->c > e->d)
+        c->flags |= CT_WIRE_INEFFECTIVE_DEADLINE;
+}
+
+/* Update the model with one event (in time order) and describe it as a frame. */
+static void apply(const struct pending *p, struct ct_wire_msg *m)
+{
+    const struct ev *e = &p->e;
+    struct entry *c;
+    memset(m, 0, sizeof *m);
+    switch ((enum ev_type)e->type) {
+    case EV_CREATE:
+        apply_create(e);
+        *m = (struct ct_wire_msg){CT_WIRE_CREATE,
+                                  .u.create = {e->ts, e->thread, (uint8_t)e->b, e->id,
+                                               (uint64_t)e->a, e->stack, e->c, e->d}};
+        break;
+    case EV_CANCEL: {
+        const char *reason = p->reason ? (const char *)reasons.data + p->reason - 1 : NULL;
+        if ((c = find(e->id)) != NULL && !c->done) {
+            c->done = 1;
+            c->why = (uint8_t)e->a;
+            c->err = (int32_t)e->b;
+            c->canceled = e->ts;
+            c->reason = dup_or_null(reason);
+        }
+        *m = (struct ct_wire_msg){CT_WIRE_CANCEL,
+                                  .u.cancel = {e->ts, e->thread, (uint8_t)e->a, (int32_t)e->b,
+                                               (int32_t)e->c, e->id, e->stack, reason}};
+        break;
+    }
+    case EV_TIMER:
+        if ((c = find(e->id)) != NULL) {
+            if (e->a == CTX_TIMER_ARMED)
+                c->flags |= CT_WIRE_TIMER_ARMED;
+            else
+                c->flags &= (uint8_t)~CT_WIRE_TIMER_ARMED;
+        }
+        *m = (struct ct_wire_msg){CT_WIRE_TIMER, .u.timer = {e->ts, (uint8_t)e->a, e->id}};
+        break;
+    case EV_UNOWNED:
+        if ((c = find(e->id)) != NULL) {
+            c->flags |= CT_WIRE_OWNERS_DROPPED;
+            bool cancellable = c->kind == CTX_KIND_CANCEL || c->kind == CTX_KIND_DEADLINE;
+            if (e->a && cancellable)
+                c->flags |= c->flags & CT_WIRE_TIMER_ARMED ? CT_WIRE_ORPHANED_TIMER
+                                                           : CT_WIRE_LOST_CANCEL;
+        }
+        *m = (struct ct_wire_msg){CT_WIRE_RELEASE, .u.release = {e->ts, e->thread,
+                                                                 (uint8_t)(e->a != 0), e->id,
+                                                                 e->stack}};
+        break;
+    case EV_FREE:
+        remove_entry(e->id);
+        *m = (struct ct_wire_msg){CT_WIRE_FREE, .u.free = {e->ts, e->thread, e->id}};
+        break;
+    case EV_WAIT_BLOCKED:
+    case EV_WAIT_WOKEN:
+    case EV_FD: {
+        uint8_t what = e->type == EV_WAIT_BLOCKED ? CT_WIRE_WAIT_BLOCKED
+                       : e->type == EV_FD         ? CT_WIRE_WAIT_FD
+                                                  : CT_WIRE_WAIT_WOKEN;
+        int32_t result = e->type == EV_WAIT_WOKEN ? (int32_t)e->b : 0;
+        *m = (struct ct_wire_msg){CT_WIRE_WAIT, .u.wait = {e->ts, e->thread, what, result,
+                                                           e->id, (uint64_t)e->a, e->stack}};
+        break;
+    }
+    case EV_THREAD_START:
+        *m = (struct ct_wire_msg){CT_WIRE_THREAD,
+                                  .u.thread = {e->ts, e->thread, (uint32_t)e->b,
+                                               CT_WIRE_THREAD_START, e->a, e->stack}};
+        break;
+    case EV_THREAD_EXIT:
+        *m = (struct ct_wire_msg){CT_WIRE_THREAD,
+                                  .u.thread = {e->ts, e->thread, 0, CT_WIRE_THREAD_EXIT, 0, 0}};
+        break;
+    case EV_PAD:
+    case EV_STACK:
+    case EV_VALUE:
+        break;
+    }
+}
+
+void live_publish(void)
+{
+    if (pending.len > 1)
+        qsort(pending.items, pending.len, sizeof *pending.items, by_time);
+    bool send = live_server_has_clients();
+    for (size_t i = 0; i < pending.len; i++) {
+        struct ct_wire_msg m;
+        apply(&pending.items[i], &m);
+        if (send && m.type != 0)
+            emit(&m);
+    }
+    pending.len = 0;
+    reasons.len = 0;
+    if (out.len > 0)
+        live_server_broadcast(out.data, out.len);
+    out.len = 0;
+}
+
+void live_sample(const struct ct_sample_row *row)
+{
+    if (!live_server_has_clients())
+        return;
+    struct ct_wire_msg m = {CT_WIRE_SAMPLE,
+                            .u.sample = {row->ts_ns, row->live_contexts, row->armed_timers,
+                                         row->blocked_waiters, row->threads, row->rss_bytes}};
+    emit(&m);
+    live_server_broadcast(out.data, out.len);
+    out.len = 0;
+}
+
+size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg)
+{
+    uint8_t frame[CT_WIRE_MAX_FRAME];
+    size_t total = 0;
+    struct ct_wire_msg m = {CT_WIRE_HELLO,
+                            .u.hello = {CT_WIRE_MAGIC, CT_WIRE_VERSION, (uint32_t)getpid(),
+                                        now_ns(), program}};
+    size_t n = ct_wire_encode(&m, frame, sizeof frame);
+    put(arg, frame, n);
+    total += n;
+    for (size_t i = 0; i < sites.len; i++) {
+        site_msg(&sites.items[i], &m);
+        n = ct_wire_encode(&m, frame, sizeof frame);
+        put(arg, frame, n);
+        total += n;
+    }
+    for (size_t i = 0; i < entries.len; i++) {
+        const struct entry *c = &entries.items[i];
+        m = (struct ct_wire_msg){CT_WIRE_CONTEXT,
+                                 .u.context = {c->id, c->parent, c->stack, c->kind, c->done,
+                                               c->why, c->flags, c->thread, c->err, c->created,
+                                               c->deadline, c->canceled, c->reason}};
+        n = ct_wire_encode(&m, frame, sizeof frame);
+        put(arg, frame, n);
+        total += n;
+    }
+    m = (struct ct_wire_msg){CT_WIRE_SNAPSHOT_END,
+                             .u.snapshot_end = {(uint32_t)entries.len}};
+    n = ct_wire_encode(&m, frame, sizeof frame);
+    put(arg, frame, n);
+    return total + n;
+}
+
+void live_model_forget_in_child(void)
+{
+    for (size_t i = 0; i < entries.len; i++)
+        free(entries.items[i].reason);
+    entries.len = 0;
+    u64map_clear(&entry_of);
+    pending.len = 0;
+    reasons.len = 0;
+    out.len = 0;
+    /* Sites stay: the child's stacks are the parent's addresses, and its new writer
+     * announces every known site in each snapshot. */
+}

@@ -1,0 +1,292 @@
+/*
+ * server.c — the live socket (see live.h), served by the writer thread.
+ *
+ * Private: the socket is made 0600 before listen(2) in a 0700 directory checked by
+ * ct_live_dir_prepare, and every client's uid is checked with SO_PEERCRED; a stranger
+ * is closed on without a word.
+ *
+ * Never in the way: every descriptor is non-blocking and close-on-exec, sends use
+ * MSG_NOSIGNAL (a vanished client is an error code, not a SIGPIPE), and each client
+ * has its own bounded queue. A client that falls behind by more than CLIENT_LAG_MAX
+ * bytes gets BYE "slow" and is dropped; one that sends anything (clients only read)
+ * gets BYE "protocol"; beyond MAX_CLIENTS, a newcomer gets BYE "busy". A closing
+ * client has CLOSE_GRACE_NS to take what is queued, then it is closed regardless.
+ * Each poll accepts at most ACCEPTS_PER_POLL connections, so a connection flood costs
+ * the writer a bounded time per drain and cannot stall the application's rings.
+ */
+#include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/wire.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "live.h"
+#include "vec.h"
+
+enum {
+    MAX_CLIENTS = 64,
+    ACCEPTS_PER_POLL = 64,
+    CLIENT_LAG_MAX = 8 * 1024 * 1024, /* bytes queued beyond the client's snapshot */
+    SEND_CHUNK = 256 * 1024,
+};
+static const int64_t CLOSE_GRACE_NS = 1000000000;
+
+struct client {
+    int fd;
+    struct bytes q;       /* queued frames; q.data[sent, len) not yet sent */
+    size_t sent;
+    size_t limit;         /* the most q may hold unsent: snapshot + CLIENT_LAG_MAX */
+    int64_t closing_at;   /* 0: open; else when it was told BYE */
+};
+
+static int listen_fd = -1;
+static char sock_path[CT_LIVE_PATH_MAX];
+static struct client clients[MAX_CLIENTS];
+static int nclients;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- binding --------------------------------------------------------------------- */
+
+static int bind_at(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* 0600 before listen(2): until then nobody can connect, so no one slips in. */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || chmod(path, 0600) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        if (e != EADDRINUSE)
+            unlink(path);
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* A socket file nobody listens on (its process was killed) is ours to replace. */
+static bool stale(const char *path)
+{
+    int fd = ct_live_connect(path);
+    if (fd >= 0) {
+        close(fd);
+        return false;
+    }
+    return errno == ECONNREFUSED;
+}
+
+static int bind_replacing_stale(const char *path)
+{
+    int fd = bind_at(path);
+    if (fd < 0 && errno == EADDRINUSE && stale(path) && unlink(path) == 0)
+        fd = bind_at(path);
+    return fd;
+}
+
+void live_server_start(void)
+{
+    const char *want = getenv("CTXTRACE_SOCKET");
+    char err[512];
+    if (want != NULL && strcmp(want, "off") == 0)
+        return;
+    if (want != NULL && want[0] != '\0') {
+        if (ct_live_resolve(want, sock_path, sizeof sock_path) != 0) {
+            fprintf(stderr, "ctxtrace: CTXTRACE_SOCKET is too long for a socket path\n");
+            return;
+        }
+    } else {
+        char dir[CT_LIVE_PATH_MAX];
+        if (ct_live_dir(dir, sizeof dir) != 0 ||
+            ct_live_socket_path(getpid(), sock_path, sizeof sock_path) != 0) {
+            fprintf(stderr, "ctxtrace: no live socket: its path is too long\n");
+            return;
+        }
+        if (ct_live_dir_prepare(dir, err, sizeof err) != 0) {
+            fprintf(stderr, "ctxtrace: no live socket: %s\n", err);
+            return;
+        }
+    }
+    listen_fd = bind_replacing_stale(sock_path);
+    if (listen_fd < 0 && errno == EADDRINUSE && want != NULL && want[0] != '\0') {
+        /* A named socket another live process serves (a forked child, an exec'd image
+         * inheriting CTXTRACE_SOCKET): serve "<stem>.<pid>.sock" beside it. */
+        size_t n = strlen(sock_path);
+        if (n > 5 && strcmp(sock_path + n - 5, ".sock") == 0)
+            n -= 5;
+        int w = snprintf(sock_path, sizeof sock_path, "%.*s.%ld.sock", (int)n, want,
+                         (long)getpid());
+        if (w > 0 && (size_t)w < sizeof sock_path)
+            listen_fd = bind_replacing_stale(sock_path);
+    }
+    if (listen_fd < 0)
+        fprintf(stderr, "ctxtrace: no live socket at %s: %s\n", sock_path, strerror(errno));
+}
+
+bool live_server_has_clients(void)
+{
+    return nclients > 0;
+}
+
+/* ---- clients --------------------------------------------------------------------- */
+
+static void queue_bytes(void *arg, const uint8_t *frame, size_t len)
+{
+    struct client *c = arg;
+    uint8_t *p = bytes_reserve(&c->q, len);
+    if (p == NULL) {
+        c->closing_at = now_ns(); /* no memory for this client: let it go */
+        return;
+    }
+    memcpy(p, frame, len);
+    c->q.len += len;
+}
+
+static void queue_bye(struct client *c, int reason, const char *text)
+{
+    uint8_t frame[CT_WIRE_MAX_FRAME];
+    struct ct_wire_msg m = {CT_WIRE_BYE, .u.bye = {(uint8_t)reason, text}};
+    queue_bytes(c, frame, ct_wire_encode(&m, frame, sizeof frame));
+    c->closing_at = now_ns();
+}
+
+static void drop(int i)
+{
+    close(clients[i].fd);
+    free(clients[i].q.data);
+    clients[i] = clients[--nclients];
+}
+
+/* Send what is queued, as far as the socket takes it. False: the client is gone. */
+static bool flush_client(struct client *c)
+{
+    while (c->sent < c->q.len) {
+        size_t n = c->q.len - c->sent;
+        ssize_t w = send(c->fd, c->q.data + c->sent, n < SEND_CHUNK ? n : SEND_CHUNK,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0) {
+            if (c->sent >= SEND_CHUNK) { /* keep the queue from growing by its sent part */
+                memmove(c->q.data, c->q.data + c->sent, c->q.len - c->sent);
+                c->q.len -= c->sent;
+                c->sent = 0;
+            }
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        }
+        c->sent += (size_t)w;
+    }
+    c->sent = c->q.len = 0;
+    return true;
+}
+
+void live_server_broadcast(const uint8_t *frames, size_t len)
+{
+    for (int i = 0; i < nclients; i++) {
+        struct client *c = &clients[i];
+        if (c->closing_at != 0)
+            continue;
+        if (c->q.len - c->sent + len > c->limit) {
+            queue_bye(c, CT_WIRE_BYE_SLOW, "the client fell too far behind the stream");
+            continue;
+        }
+        queue_bytes(c, frames, len);
+    }
+}
+
+static bool same_user(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == getuid();
+}
+
+static void accept_clients(void)
+{
+    for (int k = 0; k < ACCEPTS_PER_POLL; k++) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN: none waiting; anything else: try again next poll */
+        if (!same_user(fd)) {
+            close(fd);
+            continue;
+        }
+        if (nclients == MAX_CLIENTS) {
+            struct client busy = {.fd = fd};
+            queue_bye(&busy, CT_WIRE_BYE_BUSY, "too many clients");
+            flush_client(&busy);
+            free(busy.q.data);
+            close(fd);
+            continue;
+        }
+        struct client *c = &clients[nclients++];
+        memset(c, 0, sizeof *c);
+        c->fd = fd;
+        c->limit = live_snapshot(queue_bytes, c) + CLIENT_LAG_MAX;
+    }
+}
+
+/* Clients only read: anything they send ends their session. */
+static void check_input(struct client *c)
+{
+    char buf[512];
+    ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0 && c->closing_at == 0)
+        queue_bye(c, CT_WIRE_BYE_PROTOCOL, "clients must not send anything");
+}
+
+void live_server_poll(void)
+{
+    if (listen_fd < 0)
+        return;
+    accept_clients();
+    int64_t now = now_ns();
+    for (int i = 0; i < nclients;) {
+        struct client *c = &clients[i];
+        check_input(c);
+        bool alive = flush_client(c);
+        bool done = c->closing_at != 0 &&
+                    (c->q.len == 0 || now - c->closing_at > CLOSE_GRACE_NS);
+        if (!alive || done)
+            drop(i);
+        else
+            i++;
+    }
+}
+
+void live_server_stop(int reason, const char *text)
+{
+    if (listen_fd < 0)
+        return;
+    close(listen_fd);
+    listen_fd = -1;
+    unlink(sock_path);
+    while (nclients > 0) {
+        struct client *c = &clients[nclients - 1];
+        if (c->closing_at == 0)
+            queue_bye(c, reason, text);
+        flush_client(c);
+        drop(nclients - 1);
+    }
+}
+
+void live_server_forget_in_child(void)
+{
+    if (listen_fd >= 0)
+        close(listen_fd);
+    listen_fd = -1;
+    while (nclients > 0)
+        drop(nclients - 1);
+}
