@@ -341,8 +341,9 @@ int cmd_tail(int argc, char **argv)
                 return CLI_EXIT_ERROR;
             }
         } else {
-            cli_error("unknown option '%s'", argv[i]);
-            return usage();
+            cli_error("unknown option '%s' (usage: ctxtrace tail [--seconds S] PID|SOCKET)",
+                      argv[i]);
+            return CLI_EXIT_ERROR;
         }
     }
     if (i + 1 != argc)

@@ -8,7 +8,8 @@
  * Never in the way: every descriptor is non-blocking and close-on-exec, sends use
  * MSG_NOSIGNAL (a vanished client is an error code, not a SIGPIPE), and each client
  * has its own bounded queue. A client that falls behind by more than CLIENT_LAG_MAX
- * bytes gets BYE "slow" and is dropped; one that sends anything (clients only read)
+ * bytes loses the frames it has not begun to receive, gets BYE "slow" in their place
+ * and is dropped; one that sends anything (clients only read)
  * gets BYE "protocol"; beyond MAX_CLIENTS, a newcomer gets BYE "busy". A closing
  * client has CLOSE_GRACE_NS to take what is queued, then it is closed regardless.
  * Each poll accepts at most ACCEPTS_PER_POLL connections, so a connection flood costs
@@ -41,6 +42,7 @@ struct client {
     int fd;
     struct bytes q;       /* queued frames; q.data[sent, len) not yet sent */
     size_t sent;
+    size_t frame;         /* where in q the first frame not yet begun starts (>= sent) */
     size_t limit;         /* the most q may hold unsent: snapshot + CLIENT_LAG_MAX */
     int64_t closing_at;   /* 0: open; else when it was told BYE */
 };
@@ -182,14 +184,27 @@ static bool flush_client(struct client *c)
             if (c->sent >= SEND_CHUNK) { /* keep the queue from growing by its sent part */
                 memmove(c->q.data, c->q.data + c->sent, c->q.len - c->sent);
                 c->q.len -= c->sent;
+                c->frame -= c->sent;
                 c->sent = 0;
             }
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
         }
         c->sent += (size_t)w;
+        while (c->frame < c->sent) /* frame lengths were checked when they were encoded */
+            c->frame += CT_WIRE_HEADER + (c->q.data[c->frame] | c->q.data[c->frame + 1] << 8 |
+                                          (size_t)c->q.data[c->frame + 2] << 16 |
+                                          (size_t)c->q.data[c->frame + 3] << 24);
     }
-    c->sent = c->q.len = 0;
+    c->sent = c->q.len = c->frame = 0;
     return true;
+}
+
+/* Too far behind: drop the frames it has not begun to receive, so the BYE that follows
+ * reaches it as soon as it reads what is already on its way. */
+static void drop_unsent(struct client *c)
+{
+    if (c->frame >= c->sent && c->frame < c->q.len)
+        c->q.len = c->frame;
 }
 
 void live_server_broadcast(const uint8_t *frames, size_t len)
@@ -199,6 +214,7 @@ void live_server_broadcast(const uint8_t *frames, size_t len)
         if (c->closing_at != 0)
             continue;
         if (c->q.len - c->sent + len > c->limit) {
+            drop_unsent(c);
             queue_bye(c, CT_WIRE_BYE_SLOW, "the client fell too far behind the stream");
             continue;
         }

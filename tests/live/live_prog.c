@@ -1,0 +1,122 @@
+/*
+ * live_prog.c — a traced program that runs long enough to be tailed, for the live
+ * socket's tests and benchmark. Its output depends only on its arguments, so a run
+ * disturbed by hostile clients can be compared with an undisturbed one.
+ *
+ *   live_prog [--wait-go] [--burst N] [--timing] ITERATIONS INTERVAL_US
+ *
+ * Before starting it builds a small tree that stays live to the end and carries one
+ * candidate of each early finding (lost-cancel, orphaned-timer, ineffective-deadline),
+ * prints "ready", and with --wait-go waits for a line on stdin. Then: a burst of N
+ * create+release pairs as fast as it can (--timing prints how long it took on stderr),
+ * and ITERATIONS requests, one every INTERVAL_US, each a timeout context with a value
+ * child, every tenth one cancelled with a reason, while a worker thread waits on a job
+ * context the main thread cancels at the end.
+ */
+#include <ctxtrace/ctx.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const int key = 1;
+
+static ctx_t *make_lost_cancel(ctx_t *parent)
+{
+    ctx_t *c = ctx_with_cancel(parent);
+    ctx_unref(c); /* never cancelled: attached to parent until it ends */
+    return c;
+}
+
+static void make_orphaned_timer(ctx_t *parent)
+{
+    ctx_unref(ctx_with_timeout(parent, 3600 * CTX_SECOND));
+}
+
+static ctx_t *make_ineffective_deadline(ctx_t *session)
+{
+    return ctx_with_timeout(session, 3600 * CTX_SECOND); /* session ends sooner */
+}
+
+static void handle_request(ctx_t *server, int i)
+{
+    ctx_t *req = ctx_with_timeout(server, CTX_SECOND);
+    ctx_t *val = ctx_with_value(req, &key, NULL, NULL);
+    if (ctx_value(val, &key) == NULL && i % 10 == 0)
+        ctx_cancel_cause(req, 499, "client went away");
+    ctx_unref(val);
+    ctx_release(req);
+}
+
+static void *worker(void *arg)
+{
+    ctx_wait(arg, -1);
+    return NULL;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+    bool wait_go = false, timing = false;
+    long burst = 0;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--wait-go") == 0)
+            wait_go = true;
+        else if (strcmp(argv[i], "--timing") == 0)
+            timing = true;
+        else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
+            burst = atol(argv[++i]);
+        else
+            break;
+    }
+    if (argc - i != 2) {
+        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--timing] ITERATIONS "
+                        "INTERVAL_US\n");
+        return 2;
+    }
+    long iterations = atol(argv[i]), interval_us = atol(argv[i + 1]);
+
+    ctx_t *server = ctx_with_cancel(ctx_background());
+    ctx_t *session = ctx_with_timeout(server, 1800 * CTX_SECOND);
+    make_lost_cancel(server);
+    make_orphaned_timer(server);
+    ctx_t *ineffective = make_ineffective_deadline(session);
+    printf("ready\n");
+    fflush(stdout);
+    if (wait_go) {
+        char line[64];
+        if (fgets(line, sizeof line, stdin) == NULL)
+            return 3;
+    }
+
+    int64_t t0 = now_ns();
+    for (long n = 0; n < burst; n++)
+        ctx_release(ctx_with_cancel(server));
+    if (timing)
+        fprintf(stderr, "burst_ns %lld\n", (long long)(now_ns() - t0));
+
+    ctx_t *job = ctx_with_cancel(server);
+    pthread_t th;
+    pthread_create(&th, NULL, worker, job);
+    for (long n = 0; n < iterations; n++) {
+        handle_request(server, (int)n);
+        if (interval_us > 0)
+            usleep((useconds_t)interval_us);
+    }
+    ctx_release(job);
+    pthread_join(th, NULL);
+    ctx_release(ineffective);
+    ctx_release(session);
+    ctx_release(server);
+    printf("done iterations=%ld burst=%ld\n", iterations, burst);
+    return 0;
+}

@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+"""live_test.py — the live socket end to end (label "live"): a traced program
+(live_prog.c) under the shim, watched with `ctxtrace tail` / `ctxtrace ps`, and
+attacked by hostile clients.
+
+    live_test.py TEST --ctxtrace PATH --shim PATH --prog PATH --workdir DIR
+
+Tests (one per invocation, named like the behaviour they check):
+  tail_shows_snapshot_then_events   the snapshot (with its early findings and sites),
+                                    then every event of the run, then BYE
+  hostile_clients_change_nothing    garbage, truncated and oversize frames, a client
+                                    that never reads, thousands of connects: same output,
+                                    exit status and trace as an undisturbed run; no fd
+                                    left behind; a real client still served
+  slow_client_gets_bye              a client reading too slowly is sent BYE "slow"
+  too_many_clients_get_bye          beyond the client cap, newcomers get BYE "busy"
+  socket_is_private                 0700 directory, 0600 socket; a directory others
+                                    could enter, or someone else's, is refused
+  other_users_are_refused           SO_PEERCRED: a client of another uid is closed on
+                                    without a byte (needs root to be another user)
+  ps_lists_live_processes           ps lists the traced process, skips stale sockets;
+                                    the socket is gone after exit and after SIGTERM;
+                                    a killed process's socket is replaced by the next
+  forked_child_serves_its_own       a forked child serves <pid>.sock of its own, never
+                                    its parent's
+  usage_errors                      bad arguments, nothing to connect to, a socket that
+                                    does not speak the format: one line, exit 2
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import stat
+import struct
+import subprocess
+import sys
+import time
+
+ARGS = None
+FAILURES = 0
+
+# Frame types and BYE reasons of libctxtrace/core/wire.h (docs/wire.md).
+HELLO, SITE, CONTEXT, SNAPSHOT_END, CREATE, CANCEL = 1, 2, 3, 4, 5, 6
+BYE = 13
+BYE_EXIT, BYE_EXEC, BYE_SLOW, BYE_BUSY, BYE_PROTOCOL = range(5)
+
+
+def fail(msg):
+    global FAILURES
+    FAILURES += 1
+    print("FAIL: " + msg, flush=True)
+
+
+def check(cond, msg):
+    if cond:
+        print("ok: " + msg, flush=True)
+    else:
+        fail(msg)
+    return cond
+
+
+def path(*parts):
+    return os.path.join(ARGS.workdir, *parts)
+
+
+def fresh(name):
+    d = path(name)
+    subprocess.run(["rm", "-rf", d], check=True)
+    os.makedirs(d)
+    return d
+
+
+class Prog:
+    """live_prog under the shim, started and waited for "ready"."""
+
+    def __init__(self, args, env=None, name="run"):
+        self.dir = fresh(name)
+        self.db = os.path.join(self.dir, "trace.db")
+        full = dict(os.environ)
+        full.update({"LD_PRELOAD": ARGS.shim, "CTXTRACE_OUTPUT": self.db,
+                     "CTXTRACE_SAMPLE_MS": "50"})
+        full.update(env or {})
+        self.p = subprocess.Popen([ARGS.prog] + args, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full)
+        line = self.p.stdout.readline()
+        if line != b"ready\n":
+            raise SystemExit("live_prog did not start: %r %r" % (line, self.p.stderr.read()))
+
+    def go(self):
+        self.p.stdin.write(b"go\n")
+        self.p.stdin.flush()
+
+    def finish(self, timeout=120):
+        out, err = self.p.communicate(timeout=timeout)
+        return self.p.returncode, "ready\n" + out.decode(), err.decode()
+
+    def sockets(self):
+        """The process's open sockets (its other descriptors — the trace file, the
+        symbolizer's ELF files — come and go on their own)."""
+        d = "/proc/%d/fd" % self.p.pid
+        n = 0
+        for f in os.listdir(d):
+            try:
+                n += os.readlink(os.path.join(d, f)).startswith("socket:")
+            except FileNotFoundError:
+                pass
+        return n
+
+
+def ctxtrace(*args, env=None, timeout=60):
+    full = dict(os.environ)
+    full.update(env or {})
+    return subprocess.run([ARGS.ctxtrace] + list(args), capture_output=True, text=True,
+                          env=full, timeout=timeout)
+
+
+def lines_of(out):
+    return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def frames(data):
+    """(type, body) of each whole frame in data."""
+    out, off = [], 0
+    while off + 8 <= len(data):
+        length, ftype, _ = struct.unpack_from("<IHH", data, off)
+        if off + 8 + length > len(data):
+            break
+        out.append((ftype, data[off + 8:off + 8 + length]))
+        off += 8 + length
+    return out
+
+
+def bye_reason(body):
+    return body[0]
+
+
+def read_all(sock, timeout=30):
+    """Everything the server sends until it closes, or until `timeout` seconds pass."""
+    sock.setblocking(True)
+    end = time.time() + timeout
+    chunks = []
+    try:
+        while time.time() < end:
+            sock.settimeout(max(0.01, end - time.time()))
+            b = sock.recv(1 << 16)
+            if not b:
+                break
+            chunks.append(b)
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return b"".join(chunks)
+
+
+def read_available(sock):
+    """What has arrived so far, without waiting."""
+    chunks = []
+    try:
+        while True:
+            b = sock.recv(1 << 16, socket.MSG_DONTWAIT)
+            if not b:
+                break
+            chunks.append(b)
+    except (BlockingIOError, ConnectionResetError):
+        pass
+    return b"".join(chunks)
+
+
+def connect(sock_path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    return s
+
+
+def trace_facts(db):
+    con = sqlite3.connect(db)
+    meta = dict(con.execute("SELECT key, value FROM meta"))
+    n = con.execute("SELECT count(*) FROM contexts").fetchone()[0]
+    kinds = sorted(con.execute("SELECT kind, count(*) FROM contexts GROUP BY kind"))
+    con.close()
+    return int(meta.get("complete", 0)), n, kinds
+
+
+def wait_for(cond, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+# ---- tests ------------------------------------------------------------------------------
+
+def test_tail_shows_snapshot_then_events():
+    sock = path("tail.sock")
+    prog = Prog(["--wait-go", "300", "2000"], {"CTXTRACE_SOCKET": sock})
+    tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "60", sock],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = []
+    while True:
+        line = tail.stdout.readline()
+        if not line:
+            break
+        head.append(json.loads(line))
+        if head[-1]["type"] == "snapshot_end":
+            break
+    prog.go()
+    rest, err = tail.communicate(timeout=120)
+    code, out, perr = prog.finish()
+    check(tail.returncode == 0, "tail ends with status 0 at the BYE (%d, %s)" % (tail.returncode, err))
+    check(code == 0 and out == "ready\ndone iterations=300 burst=0\n",
+          "the program ran normally (%d, %r, %s)" % (code, out, perr))
+
+    check(head and head[0]["type"] == "hello", "the stream starts with hello")
+    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 1,
+          "hello names the process and version 1: %s" % head[0])
+    ctxs = [l for l in head if l["type"] == "context"]
+    check(head[-1]["type"] == "snapshot_end" and head[-1]["contexts"] == len(ctxs) == 5,
+          "the snapshot is the 5 live contexts, then snapshot_end: %s" % head[-1])
+    by_fn = {c["site"].get("function"): c for c in ctxs if c["site"].get("function") != "main"}
+    mains = [c for c in ctxs if c["site"].get("function") == "main"]
+    check(sorted(c["kind"] for c in mains) == ["cancel", "deadline"],
+          "server (cancel) and session (deadline) created in main")
+    expect = {"make_lost_cancel": ("cancel", ["lost-cancel"]),
+              "make_orphaned_timer": ("deadline", ["orphaned-timer"]),
+              "make_ineffective_deadline": ("deadline", ["ineffective-deadline"])}
+    for fn, (kind, findings) in expect.items():
+        c = by_fn.get(fn)
+        if not check(c is not None, "a snapshot context created in %s" % fn):
+            continue
+        check(c["kind"] == kind and c["findings"] == findings and c["state"] == "live",
+              "%s: %s, live, findings %s: %s" % (fn, kind, findings, c))
+        check(c["site"]["file"].endswith("live_prog.c") and c["site"]["line"] > 0,
+              "%s: site file and line: %s" % (fn, c["site"]))
+        check(c["age_ms"] >= 0 and c["created_ns"] > 0, "%s: created and age" % fn)
+    server = [c for c in mains if c["kind"] == "cancel"][0]
+    check(by_fn["make_lost_cancel"]["parent"] == server["id"], "parents are ids in the tree")
+    check(by_fn["make_orphaned_timer"]["timer_armed"] and
+          by_fn["make_orphaned_timer"]["owners_dropped"], "orphaned timer: armed, dropped")
+
+    events = lines_of(rest)
+    types = [e["type"] for e in events]
+    check("context" not in types, "no context lines after the snapshot")
+    check(types and types[-1] == "bye" and events[-1]["reason"] == "exit",
+          "the stream ends with bye 'exit': %s" % (events[-1] if events else None))
+    creates = [e for e in events if e["type"] == "create"
+               and e.get("site", {}).get("function") == "handle_request"]
+    check(len(creates) == 600, "600 creations in handle_request (%d)" % len(creates))
+    reasons = [e for e in events if e["type"] == "cancel" and e.get("reason") == "client went away"]
+    check(len(reasons) == 30, "30 cancels with the reason (%d)" % len(reasons))
+    created_ids = {e["id"] for e in creates}
+    freed = {e["id"] for e in events if e["type"] == "free"}
+    check(created_ids <= freed, "every request context is freed")
+    first = {}
+    for i, e in enumerate(events):
+        if "id" in e and e["type"] in ("create", "cancel", "release", "free", "timer"):
+            first.setdefault((e["id"], e["type"]), i)
+    check(all(first[(i, "create")] < first[(i, "free")] for i in created_ids),
+          "each creation comes before its free")
+    timers = {e["event"] for e in events if e["type"] == "timer"}
+    check({"armed", "stopped"} <= timers, "timer armed and stopped events: %s" % timers)
+    waits = [e["event"] for e in events if e["type"] == "wait"]
+    check(waits == ["blocked", "woken"], "the worker blocked then woke: %s" % waits)
+    threads = [e["event"] for e in events if e["type"] == "thread"]
+    check("start" in threads and "exit" in threads, "thread start and exit: %s" % threads)
+    check(any(e["type"] == "sample" and e["live_contexts"] >= 5 for e in events),
+          "periodic samples with live counts")
+    check(all(isinstance(e.get("ts_ns"), int) for e in events if e["type"] != "bye"),
+          "every event has ts_ns")
+    check(not os.path.exists(sock), "the socket is removed at exit")
+    complete, _, _ = trace_facts(prog.db)
+    check(complete == 1, "the trace file is complete")
+
+
+def hostile_run(name, sock, hostile):
+    prog = Prog(["--wait-go", "1000", "1000"], {"CTXTRACE_SOCKET": sock}, name=name)
+    if hostile:
+        base = prog.sockets()
+        held = hostile(prog)
+        t = ctxtrace("tail", "--seconds", "0.5", sock)
+        got = [l["type"] for l in lines_of(t.stdout)]
+        check(t.returncode == 0 and got[:1] == ["hello"] and "snapshot_end" in got,
+              "after the abuse a real client is still served: %s" % got[:3])
+        for s in held:
+            s.close()
+        check(base == 1 and wait_for(lambda: prog.sockets() == base) and prog.p.poll() is None,
+              "every client's socket is closed again (%d -> %d)" % (base, prog.sockets()))
+    prog.go()
+    if hostile:
+        for _ in range(1000):  # and more connects while it runs
+            connect(sock).close()
+    code, out, err = prog.finish()
+    return code, out, err, trace_facts(prog.db)
+
+
+def abuse(prog):
+    sock = path("hostile.sock")
+    held = []
+    # garbage: gets BYE "protocol" and is closed
+    g = connect(sock)
+    g.sendall(b"GET / HTTP/1.1\r\nHost: ctxtrace\r\n\r\n" + os.urandom(65536))
+    data = read_all(g)
+    fr = frames(data)
+    check(fr and fr[0][0] == HELLO, "a garbage sender still got a HELLO first")
+    check(fr and fr[-1][0] == BYE and bye_reason(fr[-1][1]) == BYE_PROTOCOL,
+          "a garbage sender is sent BYE 'protocol' and closed")
+    g.close()
+    # truncated frame, oversize length, random bytes: sent, then gone
+    for payload in (b"\x10\x00", b"\xff\xff\xff\x7f\x05\x00\x00\x00" + b"\x00" * 64,
+                    os.urandom(4096)):
+        s = connect(sock)
+        s.sendall(payload)
+        s.close()
+    # clients that connect and never read, and one that half-closes
+    for _ in range(8):
+        held.append(connect(sock))
+    h = connect(sock)
+    h.shutdown(socket.SHUT_WR)
+    held.append(h)
+    # thousands of connects
+    for _ in range(2000):
+        s = connect(sock)
+        s.close()
+    return held
+
+
+def test_hostile_clients_change_nothing():
+    code0, out0, err0, facts0 = hostile_run("reference", "off", None)
+    code, out, err, facts = hostile_run("hostile", path("hostile.sock"), abuse)
+    check(code == code0 == 0, "exit status unchanged (%d vs %d)" % (code, code0))
+    check(out == out0, "output unchanged: %r vs %r" % (out, out0))
+    check(err == err0 == "", "nothing on stderr: %r" % err)
+    check(facts == facts0 and facts[0] == 1,
+          "trace file complete with the same contexts: %s vs %s" % (facts, facts0))
+
+
+def test_slow_client_gets_bye():
+    sock = path("slow.sock")
+    prog = Prog(["--wait-go", "--burst", "150000", "0", "0"], {"CTXTRACE_SOCKET": sock})
+    s = connect(sock)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    prog.go()
+    chunks = []
+    s.settimeout(60)
+    while True:  # ~64 KiB per 100 ms: far slower than the burst
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        chunks.append(b)
+        time.sleep(0.1)
+    code, out, err = prog.finish()
+    fr = frames(b"".join(chunks))
+    check(code == 0 and out.endswith("done iterations=0 burst=150000\n"),
+          "the program finished normally (%d, %r, %s)" % (code, out, err))
+    check(fr and fr[0][0] == HELLO, "the slow client got the HELLO")
+    check(fr and fr[-1][0] == BYE and bye_reason(fr[-1][1]) == BYE_SLOW,
+          "the slow client's stream ends with BYE 'slow' (last frame type %s)"
+          % (fr[-1][0] if fr else None))
+    creates = sum(1 for t, _ in fr if t == CREATE)
+    check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
+
+
+def test_too_many_clients_get_bye():
+    sock = path("busy.sock")
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": sock})
+    held = [connect(sock) for _ in range(80)]
+    time.sleep(1)  # several drain periods: every connection accepted and answered
+    reasons = []
+    for s in held:
+        fr = frames(read_available(s))
+        reasons.append(fr[-1] if fr else None)
+    busy = [r for r in reasons if r and r[0] == BYE and bye_reason(r[1]) == BYE_BUSY]
+    check(len(busy) == 16, "the 16 clients beyond 64 get BYE 'busy' (%d)" % len(busy))
+    for s in held:
+        s.close()
+    prog.go()
+    code, _, _ = prog.finish()
+    check(code == 0, "the program finished normally")
+
+
+def test_socket_is_private():
+    xdg = fresh("xdg")
+    os.chmod(xdg, 0o755)
+    env = {"XDG_RUNTIME_DIR": xdg}
+    prog = Prog(["--wait-go", "0", "0"], env, name="private")
+    d = os.path.join(xdg, "ctxtrace")
+    sock = os.path.join(d, "%d.sock" % prog.p.pid)
+    st_d, st_s = os.lstat(d), os.lstat(sock)
+    check(stat.S_ISDIR(st_d.st_mode) and stat.S_IMODE(st_d.st_mode) == 0o700,
+          "the directory is 0700 (%o)" % stat.S_IMODE(st_d.st_mode))
+    check(stat.S_ISSOCK(st_s.st_mode) and stat.S_IMODE(st_s.st_mode) == 0o600,
+          "the socket is 0600 (%o)" % stat.S_IMODE(st_s.st_mode))
+    check(st_d.st_uid == os.getuid() and st_s.st_uid == os.getuid(), "both are the user's")
+    prog.go()
+    prog.finish()
+    check(not os.path.exists(sock), "the socket is removed at exit")
+
+    os.chmod(d, 0o755)
+    prog = Prog(["0", "0"], env, name="open_dir")
+    code, out, err = prog.finish()
+    check(code == 0 and out.endswith("done iterations=0 burst=0\n"),
+          "with a directory others can enter the program still runs normally")
+    check("no live socket" in err and "mode 755" in err and err.count("\n") == 1,
+          "one line says why there is no socket: %r" % err)
+    check(os.listdir(d) == [], "and no socket is created")
+    if os.getuid() == 0:
+        os.chmod(d, 0o700)
+        os.chown(d, 65534, 65534)
+        prog = Prog(["0", "0"], env, name="foreign_dir")
+        code, _, err = prog.finish()
+        check(code == 0 and "belongs to uid 65534" in err,
+              "someone else's directory is refused: %r" % err)
+
+
+def test_other_users_are_refused():
+    if os.getuid() != 0:
+        print("not root: cannot act as a second user here", flush=True)
+        sys.exit(77)
+    d = fresh("shared")
+    os.chmod(d, 0o777)
+    sock = os.path.join(d, "p.sock")
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": sock})
+    os.chmod(sock, 0o666)  # only the peer check stands between a stranger and the stream
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.setgid(65534)
+        os.setuid(65534)
+        s = connect(sock)
+        n = len(read_all(s, timeout=10))
+        os.write(w, str(n).encode())
+        os._exit(0)
+    os.close(w)
+    got = os.read(r, 64).decode()
+    os.waitpid(pid, 0)
+    check(got == "0", "a client of another uid is closed on without a byte (%s bytes)" % got)
+    mine = frames(connect(sock).recv(1 << 16))
+    check(mine and mine[0][0] == HELLO, "the owner's client is served")
+    prog.go()
+    code, _, _ = prog.finish()
+    check(code == 0, "the program finished normally")
+
+
+def test_ps_lists_live_processes():
+    xdg = fresh("xdg_ps")
+    env = {"XDG_RUNTIME_DIR": xdg}
+    prog = Prog(["--wait-go", "0", "0"], env, name="ps")
+    d = os.path.join(xdg, "ctxtrace")
+    stale = os.path.join(d, "999999999.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(stale)
+    s.close()  # a socket file nobody serves: a killed process's leftover
+    with open(os.path.join(d, "notes.txt"), "w") as f:
+        f.write("not a socket\n")
+    r = ctxtrace("ps", env=env)
+    rows = [l.split() for l in r.stdout.splitlines()[1:]]
+    sock = os.path.join(d, "%d.sock" % prog.p.pid)
+    check(r.returncode == 0 and rows == [[str(prog.p.pid), ARGS.prog, sock]],
+          "ps lists exactly the live process: %r" % r.stdout)
+    t = ctxtrace("tail", "--seconds", "0.3", str(prog.p.pid), env=env)
+    check(t.returncode == 0 and lines_of(t.stdout)[0]["pid"] == prog.p.pid,
+          "tail PID finds the default socket")
+    prog.p.send_signal(signal.SIGTERM)
+    prog.p.wait(timeout=30)
+    check(not os.path.exists(sock), "the socket is removed when SIGTERM ends the program")
+
+    named = path("named.sock")
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="killed")
+    prog.p.kill()
+    prog.p.wait()
+    check(os.path.exists(named), "SIGKILL leaves the socket file behind")
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="next")
+    t = ctxtrace("tail", "--seconds", "0.3", named)
+    check(t.returncode == 0 and lines_of(t.stdout)[0]["pid"] == prog.p.pid,
+          "the next process replaces the stale socket and serves it")
+    prog.go()
+    prog.finish()
+
+
+def test_forked_child_serves_its_own():
+    xdg = fresh("xdg_fork")
+    env = {"XDG_RUNTIME_DIR": xdg, "LD_PRELOAD": ARGS.shim,
+           "CTXTRACE_OUTPUT": path("xdg_fork", "t.db")}
+    full = dict(os.environ)
+    full.update(env)
+    p = subprocess.Popen([ARGS.fork_prog], env=full, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = p.stdout.readline().decode().split()
+    check(line[:1] == ["forked"], "the fork helper forked: %s" % line)
+    parent, child = int(line[1]), int(line[2])
+    d = os.path.join(xdg, "ctxtrace")
+    check(wait_for(lambda: os.path.exists(os.path.join(d, "%d.sock" % child))),
+          "the child serves its own socket")
+    hello = lambda sp: frames(connect(sp).recv(1 << 16))
+    for pid in (parent, child):
+        fr = hello(os.path.join(d, "%d.sock" % pid))
+        got = struct.unpack_from("<QII", fr[0][1])[2] if fr and fr[0][0] == HELLO else None
+        check(got == pid, "%d.sock is served by %d itself (%s)" % (pid, pid, got))
+    p.stdin.write(b"go\n")
+    p.stdin.close()
+    p.wait(timeout=60)
+    check(p.returncode == 0, "the fork helper finished normally")
+    check(wait_for(lambda: os.listdir(d) == []), "both sockets removed at exit")
+
+
+def test_usage_errors():
+    cases = [(["tail"], "usage"), (["tail", "--seconds", "x", "1"], "--seconds"),
+             (["tail", "--bogus", "1"], "unknown option"),
+             (["tail", path("missing.sock")], "cannot connect"),
+             (["ps", "extra"], "usage")]
+    liar = path("liar.sock")
+    if os.path.exists(liar):
+        os.unlink(liar)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(liar)
+    srv.listen(4)
+    for argv, want in cases:
+        r = ctxtrace(*argv)
+        check(r.returncode == 2 and want in r.stderr and r.stderr.count("\n") <= 1
+              or (want == "usage" and r.returncode == 2 and "usage" in r.stderr),
+              "ctxtrace %s: exit 2, says %r: %r" % (" ".join(argv), want, r.stderr))
+    t = subprocess.Popen([ARGS.ctxtrace, "tail", liar], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    conn, _ = srv.accept()
+    conn.sendall(b"HTTP/1.1 200 OK\r\n\r\nhello")
+    out, err = t.communicate(timeout=30)
+    check(t.returncode == 2 and "not a ctxtrace live stream" in err and out == "",
+          "a server that does not speak the format: exit 2, one line: %r" % err)
+    conn.close()
+    srv.close()
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test")
+    ap.add_argument("--ctxtrace", required=True)
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--prog", required=True)
+    ap.add_argument("--fork-prog", required=True)
+    ap.add_argument("--workdir", required=True)
+    ARGS = ap.parse_args()
+    subprocess.run(["rm", "-rf", ARGS.workdir], check=True)
+    os.makedirs(ARGS.workdir)
+    random.seed(6)
+    globals()["test_" + ARGS.test]()
+    print("%s: %s" % (ARGS.test, "FAILED (%d)" % FAILURES if FAILURES else "passed"))
+    sys.exit(1 if FAILURES else 0)
+
+
+if __name__ == "__main__":
+    main()
