@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev                      # unit tests
   python3                            # the report tests (tests/report: JSON/SARIF checks)
   golang-go                          # the side-by-side benchmark against Go's context
+  clang libclang-rt-14-dev           # the live wire decoder's libFuzzer target
 )
 
 missing=()

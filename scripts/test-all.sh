@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: install dependencies, then build and run
 # ctest in three configurations:
-#   build/        normal (-Wall -Wextra -Werror): every test
+#   build/        normal (-Wall -Wextra -Werror): every test, and the live wire
+#                 decoder's libFuzzer target (CTXTRACE_FUZZ=ON, built with clang with
+#                 its own ASan+UBSan)
 #   build-asan/   ASan + UBSan: every test except the install test (an installed
 #                 sanitizer-built library cannot be loaded by a plain outside program)
 #                 and the tracer's 10M-context stress (minutes under ASan; the normal
@@ -15,15 +17,15 @@ cd "$root"
 
 jobs="$(nproc)"
 build_and_test() {
-  local dir="$1" sanitizer="$2"; shift 2
+  local dir="$1" sanitizer="$2" fuzz="$3"; shift 3
   echo "=== $dir (sanitizer: ${sanitizer:-none})"
   cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCTXTRACE_SANITIZER="$sanitizer" >/dev/null
+        -DCTXTRACE_SANITIZER="$sanitizer" -DCTXTRACE_FUZZ="$fuzz" >/dev/null
   cmake --build "$root/$dir" -j "$jobs"
   (cd "$root/$dir" && ctest --output-on-failure -j "$jobs" "$@")
 }
 
-build_and_test build ""
-build_and_test build-asan address -LE install -E "^tracer[.]stress$"
-build_and_test build-tsan thread -L "unit|sample"
+build_and_test build "" ON
+build_and_test build-asan address OFF -LE install -E "^tracer[.]stress$"
+build_and_test build-tsan thread OFF -L "unit|sample"
 echo "=== all test configurations passed"
