@@ -18,6 +18,7 @@
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/wire.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,12 @@ void live_server_poll(void)
     }
 }
 
+/* At the end, clients that are reading get what is queued, BYE included: the wait is
+ * bounded (STOP_GRACE_NS in all) and ends as soon as no client takes anything for
+ * STOP_IDLE_MS, so a stuck client costs the exit at most that. */
+static const int64_t STOP_GRACE_NS = 200 * 1000000LL;
+enum { STOP_IDLE_MS = 10 };
+
 void live_server_stop(int reason, const char *text)
 {
     if (listen_fd < 0)
@@ -289,13 +296,25 @@ void live_server_stop(int reason, const char *text)
     close(listen_fd);
     listen_fd = -1;
     unlink(sock_path);
-    while (nclients > 0) {
-        struct client *c = &clients[nclients - 1];
-        if (c->closing_at == 0)
-            queue_bye(c, reason, text);
-        flush_client(c);
-        drop(nclients - 1);
+    for (int i = 0; i < nclients; i++)
+        if (clients[i].closing_at == 0)
+            queue_bye(&clients[i], reason, text);
+    int64_t deadline = now_ns() + STOP_GRACE_NS;
+    for (;;) {
+        struct pollfd pfd[MAX_CLIENTS];
+        for (int i = 0; i < nclients;) {
+            if (!flush_client(&clients[i]) || clients[i].q.len == 0) {
+                drop(i);
+                continue;
+            }
+            pfd[i] = (struct pollfd){clients[i].fd, POLLOUT, 0};
+            i++;
+        }
+        if (nclients == 0 || now_ns() > deadline || poll(pfd, (nfds_t)nclients, STOP_IDLE_MS) <= 0)
+            break;
     }
+    while (nclients > 0)
+        drop(nclients - 1);
 }
 
 void live_server_forget_in_child(void)

@@ -50,9 +50,10 @@ static void handle_request(ctx_t *server, int i)
     ctx_release(req);
 }
 
-static void *worker(void *arg)
+static void *worker(void *job)
 {
-    ctx_wait(arg, -1);
+    ctx_wait(job, -1);
+    ctx_unref(job);
     return NULL;
 }
 
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 
     ctx_t *job = ctx_with_cancel(server);
     pthread_t th;
-    pthread_create(&th, NULL, worker, job);
+    pthread_create(&th, NULL, worker, ctx_ref(job)); /* the worker's own reference */
     for (long n = 0; n < iterations; n++) {
         handle_request(server, (int)n);
         if (interval_us > 0)
