@@ -131,12 +131,8 @@ static bool ask_hello(const char *path, int timeout_ms, ct_wire_decoder *d,
         struct pollfd pfd = {fd, POLLIN, 0};
         if (rc < 0 || left <= 0 || poll(&pfd, 1, (int)left) <= 0)
             break;
-        size_t cap;
-        uint8_t *space = ct_wire_space(d, &cap);
-        ssize_t n = read(fd, space, cap);
-        if (n <= 0)
+        if (ct_wire_read(d, fd) <= 0)
             break;
-        ct_wire_filled(d, (size_t)n);
     }
     close(fd);
     return ok;

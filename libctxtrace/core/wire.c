@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum field_kind { F_U8, F_U32, F_I32, F_U64, F_I64, F_STR };
 
@@ -205,6 +206,18 @@ uint8_t *ct_wire_space(ct_wire_decoder *d, size_t *cap)
 void ct_wire_filled(ct_wire_decoder *d, size_t n)
 {
     d->end += n;
+}
+
+ssize_t ct_wire_read(ct_wire_decoder *d, int fd)
+{
+    size_t cap;
+    uint8_t *space = ct_wire_space(d, &cap);
+    if (cap == 0)
+        return 0; /* failed: nothing more will be taken */
+    ssize_t n = read(fd, space, cap);
+    if (n > 0)
+        ct_wire_filled(d, (size_t)n);
+    return n;
 }
 
 size_t ct_wire_feed(ct_wire_decoder *d, const void *data, size_t len)

@@ -144,15 +144,21 @@ static void print_context(struct tail *t, const struct ct_wire_msg *m)
     site(t, "site", c->stack);
 }
 
+/* The members every event about one context starts with. */
+static void stamp(struct tail *t, int64_t ts, uint32_t thread, uint64_t id)
+{
+    field(t, "ts_ns", ts);
+    field(t, "thread", thread);
+    field(t, "id", (int64_t)id);
+}
+
 static void print_event(struct tail *t, const struct ct_wire_msg *m)
 {
     static const char *const timer_events[] = {"armed", "stopped", "fired"};
     static const char *const wait_events[] = {"blocked", "woken", "fd"};
     switch (m->type) {
     case CT_WIRE_CREATE:
-        field(t, "ts_ns", m->u.create.ts);
-        field(t, "thread", m->u.create.thread);
-        field(t, "id", (int64_t)m->u.create.id);
+        stamp(t, m->u.create.ts, m->u.create.thread, m->u.create.id);
         field(t, "parent", (int64_t)m->u.create.parent);
         text(t, "kind", ct_kind_name(m->u.create.kind));
         if (m->u.create.kind == CTX_KIND_DEADLINE)
@@ -161,9 +167,7 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         site(t, "site", m->u.create.stack);
         break;
     case CT_WIRE_CANCEL:
-        field(t, "ts_ns", m->u.cancel.ts);
-        field(t, "thread", m->u.cancel.thread);
-        field(t, "id", (int64_t)m->u.cancel.id);
+        stamp(t, m->u.cancel.ts, m->u.cancel.thread, m->u.cancel.id);
         text(t, "why", ct_why_name(m->u.cancel.why));
         field(t, "err", m->u.cancel.err);
         field(t, "cause", m->u.cancel.cause);
@@ -172,17 +176,13 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         site(t, "site", m->u.cancel.stack);
         break;
     case CT_WIRE_RELEASE:
-        field(t, "ts_ns", m->u.release.ts);
-        field(t, "thread", m->u.release.thread);
-        field(t, "id", (int64_t)m->u.release.id);
+        stamp(t, m->u.release.ts, m->u.release.thread, m->u.release.id);
         json_key(&t->j, "live");
         json_bool(&t->j, m->u.release.live);
         site(t, "site", m->u.release.stack);
         break;
     case CT_WIRE_FREE:
-        field(t, "ts_ns", m->u.free.ts);
-        field(t, "thread", m->u.free.thread);
-        field(t, "id", (int64_t)m->u.free.id);
+        stamp(t, m->u.free.ts, m->u.free.thread, m->u.free.id);
         break;
     case CT_WIRE_TIMER:
         field(t, "ts_ns", m->u.timer.ts);
@@ -190,9 +190,7 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         text(t, "event", timer_events[m->u.timer.event]);
         break;
     case CT_WIRE_WAIT:
-        field(t, "ts_ns", m->u.wait.ts);
-        field(t, "thread", m->u.wait.thread);
-        field(t, "id", (int64_t)m->u.wait.id);
+        stamp(t, m->u.wait.ts, m->u.wait.thread, m->u.wait.id);
         field(t, "wait", (int64_t)m->u.wait.wait);
         text(t, "event", wait_events[m->u.wait.event]);
         if (m->u.wait.event == CT_WIRE_WAIT_WOKEN)
@@ -301,16 +299,13 @@ static int follow(int fd, const char *path, int64_t deadline_ms)
         }
         if (p <= 0)
             continue;
-        size_t cap;
-        uint8_t *space = ct_wire_space(d, &cap);
-        ssize_t n = read(fd, space, cap);
+        ssize_t n = ct_wire_read(d, fd);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             cli_error("%s: the stream ended without a BYE (did the process die?)", path);
             break;
         }
-        ct_wire_filled(d, (size_t)n);
     }
     for (size_t i = 0; i < t.nsites; i++) {
         free(t.sites[i].function);

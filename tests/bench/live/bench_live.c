@@ -82,13 +82,10 @@ static long read_stream(int fd, size_t *bytes, int64_t *first, int64_t *last, in
             fprintf(stderr, "bench_live: decoding: %s\n", ct_wire_strerror(rc));
             exit(1);
         }
-        size_t cap;
-        uint8_t *space = ct_wire_space(d, &cap);
-        ssize_t n = read(fd, space, cap);
+        ssize_t n = ct_wire_read(d, fd);
         if (n <= 0)
             break;
         *bytes += (size_t)n;
-        ct_wire_filled(d, (size_t)n);
     }
     ct_wire_decoder_free(d);
     return events;

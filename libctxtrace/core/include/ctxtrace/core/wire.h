@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CT_WIRE_MAGIC 0x4543415254585443ull /* "CTXTRACE" read as a little-endian u64 */
 #define CT_WIRE_VERSION 1
@@ -166,6 +167,9 @@ void ct_wire_decoder_free(ct_wire_decoder *d);
  * many with ct_wire_filled. *cap is never 0 while the decoder has not failed. */
 uint8_t *ct_wire_space(ct_wire_decoder *d, size_t *cap);
 void ct_wire_filled(ct_wire_decoder *d, size_t n);
+/* One read(2) from fd straight into the decoder: the byte count, 0 at end of stream, or
+ * -1 with errno (EINTR, EAGAIN: try again). */
+ssize_t ct_wire_read(ct_wire_decoder *d, int fd);
 /* Copying input: take as many of the len bytes as fit; returns how many. Call
  * ct_wire_next until CT_WIRE_MORE, then feed the rest. */
 size_t ct_wire_feed(ct_wire_decoder *d, const void *data, size_t len);
