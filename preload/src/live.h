@@ -44,6 +44,8 @@ void live_model_forget_in_child(void);
  * CTXTRACE_SOCKET=off serves nothing. A failure is reported on stderr and leaves the
  * process untouched, just not served. */
 void live_server_start(void);
+/* Is there a socket (so the model is worth keeping)? */
+bool live_server_serving(void);
 bool live_server_has_clients(void);
 /* Queue bytes (whole frames) for every client; a client that has fallen too far
  * behind is sent BYE "slow" and disconnected instead. */

@@ -140,6 +140,11 @@ void live_server_start(void)
         fprintf(stderr, "ctxtrace: no live socket at %s: %s\n", sock_path, strerror(errno));
 }
 
+bool live_server_serving(void)
+{
+    return listen_fd >= 0;
+}
+
 bool live_server_has_clients(void)
 {
     return nclients > 0;

@@ -85,12 +85,13 @@ static void write_sample(int64_t ts)
     live_sample(&row);
 }
 
-/* ring_drain_all callback: every event goes to the trace file and to the live model. */
+/* ring_drain_all callback: every event goes to the trace file, and to the live model
+ * while there is a socket (CTXTRACE_SOCKET=off costs nothing). */
 static void drain_event(const struct ev *e, void *arg)
 {
-    (void)arg;
     batch_apply(e, batch);
-    live_collect(e);
+    if (*(const bool *)arg)
+        live_collect(e);
 }
 
 static void write_end_meta(const char *reason)
@@ -109,7 +110,8 @@ static void write_end_meta(const char *reason)
 static size_t write_batch(bool sample, const char *end)
 {
     pthread_mutex_lock(&writer_mu);
-    size_t n = ring_drain_all(drain_event, NULL);
+    bool serving = live_server_serving();
+    size_t n = ring_drain_all(drain_event, &serving);
     /* Clients first: they see events within one drain period, whatever SQLite costs. */
     live_publish();
     live_server_poll();
