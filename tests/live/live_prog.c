@@ -3,7 +3,7 @@
  * socket's tests and benchmark. Its output depends only on its arguments, so a run
  * disturbed by hostile clients can be compared with an undisturbed one.
  *
- *   live_prog [--wait-go] [--burst N] [--timing] ITERATIONS INTERVAL_US
+ *   live_prog [--wait-go] [--burst N] [--timing] [--exec] ITERATIONS INTERVAL_US
  *
  * Before starting it builds a small tree that stays live to the end and carries one
  * candidate of each early finding (lost-cancel, orphaned-timer, ineffective-deadline),
@@ -11,7 +11,8 @@
  * create+release pairs as fast as it can (--timing prints how long it took on stderr),
  * and ITERATIONS requests, one every INTERVAL_US, each a timeout context with a value
  * child, every tenth one cancelled with a reason, while a worker thread waits on a job
- * context the main thread cancels at the end.
+ * context the main thread cancels at the end. With --exec it finally replaces itself
+ * with "live_prog --wait-go 0 0" (same process, a new image).
  */
 #include <ctxtrace/ctx.h>
 #include <pthread.h>
@@ -66,7 +67,7 @@ static int64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-    bool wait_go = false, timing = false;
+    bool wait_go = false, timing = false, exec_self = false;
     long burst = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -74,14 +75,16 @@ int main(int argc, char **argv)
             wait_go = true;
         else if (strcmp(argv[i], "--timing") == 0)
             timing = true;
+        else if (strcmp(argv[i], "--exec") == 0)
+            exec_self = true;
         else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
             burst = atol(argv[++i]);
         else
             break;
     }
     if (argc - i != 2) {
-        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--timing] ITERATIONS "
-                        "INTERVAL_US\n");
+        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--timing] [--exec] "
+                        "ITERATIONS INTERVAL_US\n");
         return 2;
     }
     long iterations = atol(argv[i]), interval_us = atol(argv[i + 1]);
@@ -119,5 +122,11 @@ int main(int argc, char **argv)
     ctx_release(session);
     ctx_release(server);
     printf("done iterations=%ld burst=%ld\n", iterations, burst);
+    if (exec_self) {
+        fflush(stdout);
+        execl("/proc/self/exe", argv[0], "--wait-go", "0", "0", (char *)NULL);
+        perror("exec");
+        return 1;
+    }
     return 0;
 }

@@ -23,6 +23,8 @@ Tests (one per invocation, named like the behaviour they check):
                                     a killed process's socket is replaced by the next
   forked_child_serves_its_own       a forked child serves <pid>.sock of its own, never
                                     its parent's
+  exec_says_bye_and_serves_again    exec: clients get BYE "exec"; the new image serves the
+                                    same path anew
   usage_errors                      bad arguments, nothing to connect to, a socket that
                                     does not speak the format: one line, exit 2
 """
@@ -510,6 +512,29 @@ def test_forked_child_serves_its_own():
     p.wait(timeout=60)
     check(p.returncode == 0, "the fork helper finished normally (%d, %r)" % (p.returncode, err))
     check(wait_for(lambda: os.listdir(d) == []), "both sockets removed at exit")
+
+
+def test_exec_says_bye_and_serves_again():
+    sock = path("exec.sock")
+    prog = Prog(["--wait-go", "--exec", "5", "1000"], {"CTXTRACE_SOCKET": sock})
+    c = connect(sock)
+    check(frames(c.recv(1 << 16))[:1] != [], "the first image serves the socket")
+    prog.go()
+    fr = frames(read_all(c))
+    check(fr and fr[-1][0] == BYE and bye_reason(fr[-1][1]) == BYE_EXEC,
+          "its client's stream ends with BYE 'exec' (last frame type %s)"
+          % (fr[-1][0] if fr else None))
+    lines = [prog.p.stdout.readline(), prog.p.stdout.readline()]
+    check(lines == [b"done iterations=5 burst=0\n", b"ready\n"],
+          "the new image started: %r" % lines)
+    fr = frames(connect(sock).recv(1 << 16))
+    pid = struct.unpack_from("<QII", fr[0][1])[2] if fr and fr[0][0] == HELLO else None
+    check(pid == prog.p.pid, "the new image serves the same path (pid %s)" % pid)
+    prog.go()
+    code, out, err = prog.finish()
+    check(code == 0 and out.endswith("done iterations=0 burst=0\n"),
+          "the new image finished normally (%d, %r, %s)" % (code, out, err))
+    check(not os.path.exists(sock), "and removed the socket")
 
 
 def test_usage_errors():
