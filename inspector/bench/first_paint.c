@@ -1,0 +1,81 @@
+/*
+ * first_paint.c — the inspector's first-paint benchmark: how long from the start of
+ * the process until the main window has painted a frame showing rows of the trace's
+ * tree, and until the findings arrived from the background analysis.
+ *
+ *   inspector_first_paint FILE.db
+ *
+ * Prints the two times in milliseconds. A benchmark, not a test: run it on a
+ * 1,000,000-context trace (docs/inspector.md says how to make one).
+ */
+#include <gtk/gtk.h>
+#include <stdio.h>
+
+#include "ct-window.h"
+
+static gint64 t_start;
+static const char *path;
+static CtWindow *window;
+static gboolean painted;
+static int status = 1;
+
+static void after_paint_cb(GdkFrameClock *clock, gpointer data)
+{
+    (void)clock;
+    (void)data;
+    GListModel *rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
+    if (painted || rows == NULL || g_list_model_get_n_items(rows) == 0)
+        return;
+    painted = TRUE;
+    printf("first paint with %u rows: %.1f ms\n", g_list_model_get_n_items(rows),
+           (g_get_monotonic_time() - t_start) / 1000.0);
+    fflush(stdout);
+}
+
+static void analysis_done_cb(CtWindow *w, gpointer data)
+{
+    (void)data;
+    const struct ct_findings *f = ct_trace_model_get_findings(ct_window_get_model(w));
+    printf("findings (%zu) shown: %.1f ms\n", f ? f->len : 0,
+           (g_get_monotonic_time() - t_start) / 1000.0);
+    status = painted && f != NULL ? 0 : 1;
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
+static void realize_cb(GtkWidget *w, gpointer data)
+{
+    (void)data;
+    g_signal_connect(gtk_widget_get_frame_clock(w), "after-paint", G_CALLBACK(after_paint_cb), NULL);
+}
+
+static void activate_cb(GtkApplication *app, gpointer data)
+{
+    (void)data;
+    window = ct_window_new(app);
+    g_signal_connect(window, "realize", G_CALLBACK(realize_cb), NULL);
+    g_signal_connect(window, "analysis-done", G_CALLBACK(analysis_done_cb), NULL);
+    g_autoptr(GError) error = NULL;
+    if (!ct_window_open(window, path, &error)) {
+        fprintf(stderr, "inspector_first_paint: %s\n", error->message);
+        gtk_window_destroy(GTK_WINDOW(window));
+        status = 2;
+        return;
+    }
+    gtk_window_present(GTK_WINDOW(window));
+}
+
+int main(int argc, char **argv)
+{
+    t_start = g_get_monotonic_time();
+    if (argc != 2) {
+        fprintf(stderr, "usage: inspector_first_paint FILE.db\n");
+        return 2;
+    }
+    path = argv[1];
+    GtkApplication *app = gtk_application_new("org.ctxtrace.InspectorBench", G_APPLICATION_NON_UNIQUE);
+    g_signal_connect(app, "activate", G_CALLBACK(activate_cb), NULL);
+    char *args[] = {argv[0], NULL};
+    g_application_run(G_APPLICATION(app), 1, args);
+    g_object_unref(app);
+    return status;
+}
