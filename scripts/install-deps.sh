@@ -10,6 +10,8 @@ packages=(
   libcmocka-dev                      # unit tests
   python3                            # the report tests (tests/report: JSON/SARIF checks)
   golang-go                          # the side-by-side benchmark against Go's context
+  libgtk-4-dev libglib2.0-dev-bin    # ctxtrace-inspector (GTK 4; glib-compile-resources)
+  xvfb xauth                         # the inspector's GUI tests run in a real window under Xvfb
 )
 
 missing=()

@@ -35,10 +35,11 @@ static gint64 value_of(const struct ct_sample_row *s, int k)
 static void draw_chart(cairo_t *cr, int k, const struct ct_sample_row *s, guint n, gint64 t0,
                        gint64 t1, double x, double y, double w, double h, GdkRGBA *fg)
 {
-    gint64 max = 1, last = n ? value_of(&s[n - 1], k) : 0;
+    gint64 peak = 0, last = n ? value_of(&s[n - 1], k) : 0;
     for (guint i = 0; i < n; i++)
-        max = MAX(max, value_of(&s[i], k));
-    g_autofree char *maxs = ct_format_count(max);
+        peak = MAX(peak, value_of(&s[i], k));
+    gint64 max = MAX(peak, 1); /* the scale: a flat zero line sits at the bottom */
+    g_autofree char *maxs = ct_format_count(peak);
     g_autofree char *lasts = ct_format_count(last);
     g_autofree char *title = g_strdup_printf("%s — %s at the end, at most %s", series[k].title,
                                              lasts, maxs);
@@ -68,7 +69,6 @@ static void draw_chart(cairo_t *cr, int k, const struct ct_sample_row *s, guint 
         }
     }
     cairo_stroke_preserve(cr);
-    cairo_new_sub_path(cr);
     cairo_line_to(cr, x + w * (double)(s[n - 1].ts_ns - t0) / span, top + ph);
     cairo_line_to(cr, x + w * (double)(s[0].ts_ns - t0) / span, top + ph);
     cairo_close_path(cr);

@@ -12,10 +12,11 @@ gboolean ct_screenshot_save(GtkWidget *widget, const char *path, GError **error)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: the window is not shown yet", path);
         return FALSE;
     }
-    /* A GtkWidgetPaintable renders nothing for a toplevel (it is its own native), so
-     * ask the widget's class to snapshot itself: its background and all its children,
-     * exactly what a frame draws. */
+    /* A GtkWidgetPaintable has no image of a toplevel until its next frame, so draw
+     * what a frame draws ourselves: the widget's CSS background (the theme's, dark or
+     * light), then the widget's own snapshot — all its children. */
     GtkSnapshot *snapshot = gtk_snapshot_new();
+    gtk_snapshot_render_background(snapshot, gtk_widget_get_style_context(widget), 0, 0, w, h);
     GTK_WIDGET_GET_CLASS(widget)->snapshot(widget, snapshot);
     g_autoptr(GskRenderNode) node = gtk_snapshot_free_to_node(snapshot);
     if (node == NULL) {
