@@ -108,14 +108,16 @@ void ct_context_item_set_site(CtContextItem *self, const char *site)
 CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
 {
     const struct ct_ctx_row *r = &self->row;
-    if (ct_ctx_get(r, CT_RELEASED_LIVE, 0) == 1)
+    int kind = (int)ct_ctx_get(r, CT_KIND, -1);
+    /* Only what can be cancelled can leak a cancel: a value context is "released
+     * live" every time, since it is never done. */
+    gboolean cancellable = kind == CTX_KIND_CANCEL || kind == CTX_KIND_DEADLINE;
+    gboolean done = (r->present >> CT_CANCELED_NS) & 1;
+    if (cancellable && (ct_ctx_get(r, CT_RELEASED_LIVE, 0) == 1 || (trace_complete && !done)))
         return CT_STATE_LEAKED;
-    if ((r->present >> CT_CANCELED_NS) & 1)
+    if (done)
         return ct_ctx_get(r, CT_CANCEL_WHY, -1) == CTX_WHY_DEADLINE ? CT_STATE_DEADLINE
                                                                     : CT_STATE_CANCELLED;
-    int kind = (int)ct_ctx_get(r, CT_KIND, -1);
-    if (trace_complete && (kind == CTX_KIND_CANCEL || kind == CTX_KIND_DEADLINE))
-        return CT_STATE_LEAKED;
     return CT_STATE_LIVE;
 }
 

@@ -24,9 +24,10 @@ typedef enum {
     CT_STATE_LIVE,      /* not done */
     CT_STATE_CANCELLED, /* done: cancelled explicitly or by its parent */
     CT_STATE_DEADLINE,  /* done: its deadline passed */
-    CT_STATE_LEAKED,    /* owners let go while it was live (released_live = 1), or a
-                           cancellable context still live and owned when a complete
-                           trace ended: what lost-cancel / orphaned-timer look at */
+    CT_STATE_LEAKED,    /* a cancellable (cancel/deadline) context whose owners let go
+                           while it was live (released_live = 1), or still not done
+                           when a complete trace ended: what lost-cancel and
+                           orphaned-timer look at (their exact verdicts: the findings) */
 } CtState;
 
 /* A new item from `row` (copied, reason included); `site` is an interned string

@@ -2,13 +2,13 @@
  * ct-details-view.c — the selected context in full (see ct-details-view.h).
  */
 #include "ct-details-view.h"
-#include "ct-resources.h"
 
 #include <ctxtrace/tracer.h>
 #include <errno.h>
 #include <string.h>
 
 #include "ct-format.h"
+#include "ct-resources.h"
 
 struct _CtDetailsView {
     GtkBox parent_instance;

@@ -2,10 +2,10 @@
  * ct-findings-view.c — findings grouped by rule (see ct-findings-view.h).
  */
 #include "ct-findings-view.h"
-#include "ct-resources.h"
 
 #include "ct-finding-item.h"
 #include "ct-format.h"
+#include "ct-resources.h"
 
 struct _CtFindingsView {
     GtkBox parent_instance;

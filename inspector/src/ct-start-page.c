@@ -2,6 +2,7 @@
  * ct-start-page.c — Open, or a recent trace file (see ct-start-page.h).
  */
 #include "ct-start-page.h"
+
 #include "ct-resources.h"
 
 #define MAX_RECENT 8

@@ -7,12 +7,12 @@
  * timeline or the grouping changes.
  */
 #include "ct-timeline-view.h"
-#include "ct-resources.h"
 
 #include <ctxtrace/tracer.h>
 #include <math.h>
 
 #include "ct-format.h"
+#include "ct-resources.h"
 
 #define LANE_H 16.0
 #define LEFT_W 220.0 /* lane labels */
@@ -199,6 +199,18 @@ static double x_of(CtTimelineView *self, gint64 ns)
     return LEFT_W + ((double)(ns - m->start_ns) - self->t0) / self->ns_per_px;
 }
 
+/* A tick's time with as many decimals as the step needs to tell ticks apart. */
+static char *axis_label(double t, double step)
+{
+    static const struct { double ns; const char *unit; } units[] = {
+        {1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}};
+    guint u = 0;
+    while (u + 1 < G_N_ELEMENTS(units) && fabs(t) < units[u].ns)
+        u++;
+    int decimals = (int)CLAMP(ceil(-log10(step / units[u].ns)), 0, 9);
+    return g_strdup_printf("%.*f %s", decimals, t / units[u].ns, units[u].unit);
+}
+
 static void draw_axis(CtTimelineView *self, cairo_t *cr, double top, int width, GdkRGBA *fg)
 {
     double w = width - LEFT_W;
@@ -215,7 +227,7 @@ static void draw_axis(CtTimelineView *self, cairo_t *cr, double top, int width, 
         cairo_move_to(cr, x + 0.5, top + AXIS_H - 6);
         cairo_line_to(cr, x + 0.5, top + AXIS_H);
         cairo_stroke(cr);
-        g_autofree char *label = ct_format_duration((gint64)t);
+        g_autofree char *label = axis_label(t, step);
         cairo_move_to(cr, x + 3, top + 12);
         cairo_show_text(cr, label);
     }
@@ -458,6 +470,16 @@ void ct_timeline_view_select(CtTimelineView *self, gint64 id)
 {
     guint lane = GPOINTER_TO_UINT(g_hash_table_lookup(self->lane_of, &id));
     if (lane != 0) {
+        /* A lifespan too short to see at this zoom: zoom to it (a third of the plot). */
+        CtContextItem *it = g_array_index(self->lanes, Lane, lane - 1).item;
+        const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
+        gint64 created = ct_context_item_get(it, CT_CREATED_NS, m->start_ns);
+        gint64 end = ct_context_item_get_end_ns(it);
+        double life = (double)((end ? end : m->now_ns) - created);
+        if (self->ns_per_px > 0 && life / self->ns_per_px < 4 && life > 0) {
+            self->ns_per_px = MAX(life * 3 / plot_width(self), 0.05);
+            self->t0 = (double)(created - m->start_ns) - life;
+        }
         select_lane(self, lane - 1, FALSE);
     } else {
         self->selected = id;

@@ -215,7 +215,7 @@ static char *condition(CtTraceSource *self, const CtQuery *q)
 
     /* Mirrors ct_context_item_get_state. */
     g_autofree char *leaked = g_strdup_printf(
-        "(released_live = 1 OR (%d AND kind IN ('cancel', 'deadline') AND canceled_ns IS NULL))",
+        "(kind IN ('cancel', 'deadline') AND (released_live = 1 OR (%d AND canceled_ns IS NULL)))",
         self->complete);
     GString *w = g_string_new("1");
     if (q->kind >= 0)

@@ -5,12 +5,12 @@
  * bound, so a live update or the findings' arrival repaints exactly the visible cells.
  */
 #include "ct-tree-view.h"
-#include "ct-resources.h"
 
 #include <ctxtrace/tracer.h>
 
 #include "ct-child-list.h"
 #include "ct-format.h"
+#include "ct-resources.h"
 
 struct _CtTreeView {
     GtkBox parent_instance;

@@ -2,9 +2,9 @@
  * ct-window.c — the main window (see ct-window.h).
  */
 #include "ct-window.h"
-#include "ct-resources.h"
 
 #include "ct-format.h"
+#include "ct-resources.h"
 #include "ct-start-page.h"
 #include "ct-trace-source.h"
 

@@ -244,8 +244,8 @@ static void test_only_problems_lists_exactly_the_leaked_contexts(void **state)
     ct_tree_view_set_filter(tree, NULL, -1, -1, TRUE);
     GListModel *rows = ct_tree_view_get_rows(tree);
     assert_int_equal(g_list_model_get_n_items(rows),
-                     sql_int("SELECT count(*) FROM contexts WHERE released_live = 1 OR "
-                             "(kind IN ('cancel', 'deadline') AND canceled_ns IS NULL)"));
+                     sql_int("SELECT count(*) FROM contexts WHERE kind IN ('cancel', 'deadline') "
+                             "AND (released_live = 1 OR canceled_ns IS NULL)"));
     for (guint i = 0; i < g_list_model_get_n_items(rows); i++) {
         g_autoptr(GtkTreeListRow) row = g_list_model_get_item(rows, i);
         g_autoptr(CtContextItem) item = gtk_tree_list_row_get_item(row);

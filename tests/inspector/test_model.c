@@ -142,6 +142,11 @@ static void test_cancelled_and_deadline_states_follow_cancel_why(void **state)
     ct_trace_model_apply_row(m, &c);
     assert_int_equal(ct_context_item_get_state(ct_trace_model_lookup(m, 5), FALSE), CT_STATE_LIVE);
     assert_int_equal(ct_context_item_get_state(ct_trace_model_lookup(m, 5), TRUE), CT_STATE_LEAKED);
+    /* A value context is never done, so always released "live": never a leaked cancel. */
+    struct ct_ctx_row v = created(6, 1, CTX_KIND_VALUE, 1);
+    ct_ctx_set(&v, CT_RELEASED_LIVE, 1);
+    ct_trace_model_apply_row(m, &v);
+    assert_int_equal(ct_context_item_get_state(ct_trace_model_lookup(m, 6), TRUE), CT_STATE_LIVE);
     g_object_unref(m);
 }
 
