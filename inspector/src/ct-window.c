@@ -38,11 +38,12 @@ static void update_status(CtWindow *self)
     const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
     g_autofree char *n = ct_format_count(MAX(m->contexts, 0));
     g_autofree char *span = ct_format_duration(m->now_ns - m->start_ns);
+    const char *origin = self->source ? ct_trace_source_get_path(self->source) : "live";
+    gboolean indexed = self->source == NULL || ct_trace_source_has_indexes(self->source);
     g_autofree char *text = g_strdup_printf(
-        "%s — pid %" G_GINT64_FORMAT " — %s contexts over %s — %s%s — %s",
-        ct_trace_source_get_path(self->source), m->pid, n, span,
+        "%s — pid %" G_GINT64_FORMAT " — %s contexts over %s — %s%s — %s", origin, m->pid, n, span,
         m->complete ? "the process exited cleanly" : "incomplete trace (still running or killed)",
-        ct_trace_source_has_indexes(self->source) ? "" : ", no indexes: tree mapped in memory",
+        indexed ? "" : ", no indexes: tree mapped in memory",
         self->analysis_note ? self->analysis_note : "analysing…");
     gtk_label_set_text(self->status, text);
 }
@@ -94,21 +95,17 @@ static void finding_selected_cb(CtFindingsView *view, gpointer finding, CtWindow
         ct_window_select_context(self, f->examples[0]);
 }
 
-gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
+/* Show `model` in every view (dropping what was shown). */
+static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *source)
 {
-    CtTraceSource *source = ct_trace_source_open(path, error);
-    if (source == NULL)
-        return FALSE;
     if (self->cancel != NULL)
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
     g_clear_object(&self->source);
-    g_clear_object(&self->model);
+    g_set_object(&self->model, model);
     g_clear_pointer(&self->analysis_note, g_free);
     self->analysed = FALSE;
     self->source = source;
-    self->model = ct_trace_model_new(CT_SOURCE(source));
-    ct_trace_source_load(source, self->model);
 
     ct_tree_view_set_model(self->tree, self->model);
     ct_timeline_view_set_model(self->timeline, self->model);
@@ -123,6 +120,23 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
     gtk_window_set_title(GTK_WINDOW(self), title);
     gtk_stack_set_visible_child_name(self->pages, "trace");
     update_status(self);
+}
+
+void ct_window_show_model(CtWindow *self, CtTraceModel *model)
+{
+    show_model(self, model, NULL);
+    self->analysis_note = g_strdup("no analysis yet");
+    g_signal_connect_object(model, "meta-changed", G_CALLBACK(update_status), self, G_CONNECT_SWAPPED);
+}
+
+gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
+{
+    CtTraceSource *source = ct_trace_source_open(path, error);
+    if (source == NULL)
+        return FALSE;
+    g_autoptr(CtTraceModel) model = ct_trace_model_new(CT_SOURCE(source));
+    ct_trace_source_load(source, model);
+    show_model(self, model, source);
 
     g_autofree char *uri = g_filename_to_uri(path, NULL, NULL);
     if (uri == NULL) {

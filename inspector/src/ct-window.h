@@ -27,6 +27,9 @@ CtWindow *ct_window_new(GtkApplication *app);
 /* Open a trace file: the first screen is read now, the analysis runs in the
  * background. FALSE with a one-line error if it is not a readable trace. */
 gboolean ct_window_open(CtWindow *self, const char *path, GError **error);
+/* Show a model some other source fills (a live source pushing into it): the views
+ * follow its incremental updates; the status line follows its meta. */
+void ct_window_show_model(CtWindow *self, CtTraceModel *model);
 CtTraceModel *ct_window_get_model(CtWindow *self);
 gboolean ct_window_is_analysed(CtWindow *self);
 /* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */
