@@ -19,6 +19,14 @@ static CtWindow *window;
 static gboolean painted;
 static int status = 1;
 
+static gboolean analysed;
+
+static void finish_when_both(void)
+{
+    if (painted && analysed)
+        gtk_window_destroy(GTK_WINDOW(window));
+}
+
 static void after_paint_cb(GdkFrameClock *clock, gpointer data)
 {
     (void)clock;
@@ -30,6 +38,7 @@ static void after_paint_cb(GdkFrameClock *clock, gpointer data)
     printf("first paint with %u rows: %.1f ms\n", g_list_model_get_n_items(rows),
            (g_get_monotonic_time() - t_start) / 1000.0);
     fflush(stdout);
+    finish_when_both();
 }
 
 static void analysis_done_cb(CtWindow *w, gpointer data)
@@ -38,8 +47,9 @@ static void analysis_done_cb(CtWindow *w, gpointer data)
     const struct ct_findings *f = ct_trace_model_get_findings(ct_window_get_model(w));
     printf("findings (%zu) shown: %.1f ms\n", f ? f->len : 0,
            (g_get_monotonic_time() - t_start) / 1000.0);
-    status = painted && f != NULL ? 0 : 1;
-    gtk_window_destroy(GTK_WINDOW(w));
+    analysed = TRUE;
+    status = f != NULL ? 0 : 1;
+    finish_when_both();
 }
 
 static void realize_cb(GtkWidget *w, gpointer data)

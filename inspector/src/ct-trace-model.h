@@ -35,7 +35,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(CtTraceModel, ct_trace_model, CT, TRACE_MODEL, GObject)
 
 /* At most this many contexts are kept for the timeline (the first ones). */
-enum { CT_TIMELINE_MAX = 20000 };
+enum { CT_TIMELINE_MAX = 5000 };
 
 CtTraceModel *ct_trace_model_new(CtSource *source /* nullable */);
 CtSource *ct_trace_model_get_source(CtTraceModel *self);

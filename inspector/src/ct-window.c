@@ -24,6 +24,8 @@ struct _CtWindow {
     GCancellable *cancel;
     gboolean analysed;
     char *analysis_note;
+    guint analysis_tick, analysis_timeout; /* the deferred start of the analysis */
+    int frames_before_analysis;
 };
 
 G_DEFINE_FINAL_TYPE(CtWindow, ct_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -95,9 +97,57 @@ static void finding_selected_cb(CtFindingsView *view, gpointer finding, CtWindow
         ct_window_select_context(self, f->examples[0]);
 }
 
+/* The analysis of a large trace takes a core and the memory bus for seconds: start it
+ * once the first screen is painted (the second frame), not while it is being drawn —
+ * or after a short while if the window is not painting at all (hidden). */
+static void unschedule_analysis(CtWindow *self);
+
+static void start_analysis(CtWindow *self)
+{
+    unschedule_analysis(self);
+    ct_trace_source_analyze_async(self->source, self->cancel, analysis_done_cb, self);
+}
+
+static gboolean analysis_tick_cb(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+    (void)clock;
+    (void)data;
+    CtWindow *self = CT_WINDOW(widget);
+    if (++self->frames_before_analysis < 2)
+        return G_SOURCE_CONTINUE;
+    self->analysis_tick = 0; /* removed by returning G_SOURCE_REMOVE */
+    start_analysis(self);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean analysis_timeout_cb(gpointer data)
+{
+    CtWindow *self = data;
+    self->analysis_timeout = 0;
+    start_analysis(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void schedule_analysis(CtWindow *self)
+{
+    self->frames_before_analysis = 0;
+    self->analysis_tick = gtk_widget_add_tick_callback(GTK_WIDGET(self), analysis_tick_cb, NULL, NULL);
+    self->analysis_timeout = g_timeout_add(1000, analysis_timeout_cb, self);
+}
+
+static void unschedule_analysis(CtWindow *self)
+{
+    if (self->analysis_tick != 0)
+        gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->analysis_tick);
+    if (self->analysis_timeout != 0)
+        g_source_remove(self->analysis_timeout);
+    self->analysis_tick = self->analysis_timeout = 0;
+}
+
 /* Show `model` in every view (dropping what was shown). */
 static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *source)
 {
+    unschedule_analysis(self);
     if (self->cancel != NULL)
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
@@ -147,7 +197,7 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
         gtk_recent_manager_add_item(gtk_recent_manager_get_default(), uri);
 
     self->cancel = g_cancellable_new();
-    ct_trace_source_analyze_async(source, self->cancel, analysis_done_cb, self);
+    schedule_analysis(self);
     return TRUE;
 }
 
@@ -252,6 +302,7 @@ CtWindow *ct_window_new(GtkApplication *app)
 static void ct_window_dispose(GObject *object)
 {
     CtWindow *self = CT_WINDOW(object);
+    unschedule_analysis(self);
     if (self->cancel != NULL)
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
