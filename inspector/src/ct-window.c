@@ -11,6 +11,7 @@
 struct _CtWindow {
     GtkApplicationWindow parent_instance;
     GtkStack *pages, *views;
+    GtkWidget *switcher; /* shown once a trace is */
     GtkLabel *subtitle, *status;
     CtStartPage *start_page;
     CtTreeView *tree;
@@ -169,6 +170,7 @@ static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *sourc
     g_autofree char *title = g_strdup_printf("%s — ctxtrace inspector", program);
     gtk_window_set_title(GTK_WINDOW(self), title);
     gtk_stack_set_visible_child_name(self->pages, "trace");
+    gtk_widget_set_visible(self->switcher, TRUE);
     update_status(self);
 }
 
@@ -330,6 +332,7 @@ static void ct_window_class_init(CtWindowClass *klass)
     gtk_widget_class_set_template_from_resource(widget_class, "/org/ctxtrace/Inspector/ct-window.ui");
     gtk_widget_class_bind_template_child(widget_class, CtWindow, pages);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, views);
+    gtk_widget_class_bind_template_child(widget_class, CtWindow, switcher);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, subtitle);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, status);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, start_page);
