@@ -11,15 +11,14 @@
 #include <gtk/gtk.h>
 #include <stdio.h>
 
-#include "ct-window.h"
+#include "bench_window.h"
 
 static gint64 t_start;
 static const char *path;
 static CtWindow *window;
 static gboolean painted;
-static int status = 1;
-
 static gboolean analysed;
+static int status = 1;
 
 static void finish_when_both(void)
 {
@@ -27,10 +26,8 @@ static void finish_when_both(void)
         gtk_window_destroy(GTK_WINDOW(window));
 }
 
-static void after_paint_cb(GdkFrameClock *clock, gpointer data)
+static void after_paint(void)
 {
-    (void)clock;
-    (void)data;
     GListModel *rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
     if (painted || rows == NULL || g_list_model_get_n_items(rows) == 0)
         return;
@@ -52,26 +49,17 @@ static void analysis_done_cb(CtWindow *w, gpointer data)
     finish_when_both();
 }
 
-static void realize_cb(GtkWidget *w, gpointer data)
+static void start(CtWindow *w)
 {
-    (void)data;
-    g_signal_connect(gtk_widget_get_frame_clock(w), "after-paint", G_CALLBACK(after_paint_cb), NULL);
-}
-
-static void activate_cb(GtkApplication *app, gpointer data)
-{
-    (void)data;
-    window = ct_window_new(app);
-    g_signal_connect(window, "realize", G_CALLBACK(realize_cb), NULL);
+    window = w;
     g_signal_connect(window, "analysis-done", G_CALLBACK(analysis_done_cb), NULL);
     g_autoptr(GError) error = NULL;
     if (!ct_window_open(window, path, &error)) {
         fprintf(stderr, "inspector_first_paint: %s\n", error->message);
-        gtk_window_destroy(GTK_WINDOW(window));
         status = 2;
-        return;
+        /* After it is shown: the window is presented when start returns. */
+        g_idle_add_once((GSourceOnceFunc)(void (*)(void))gtk_window_destroy, window);
     }
-    gtk_window_present(GTK_WINDOW(window));
 }
 
 int main(int argc, char **argv)
@@ -82,10 +70,6 @@ int main(int argc, char **argv)
         return 2;
     }
     path = argv[1];
-    GtkApplication *app = gtk_application_new("org.ctxtrace.InspectorBench", G_APPLICATION_NON_UNIQUE);
-    g_signal_connect(app, "activate", G_CALLBACK(activate_cb), NULL);
-    char *args[] = {argv[0], NULL};
-    g_application_run(G_APPLICATION(app), 1, args);
-    g_object_unref(app);
+    bench_window_run("org.ctxtrace.InspectorFirstPaint", start, after_paint);
     return status;
 }

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ct-window.h"
+#include "bench_window.h"
 
 #define SLICE_US 8000 /* pushing per main-loop turn: half a 60 Hz frame */
 
@@ -25,10 +25,8 @@ static gint64 total, pushed, next_id = 3, t_start, last_frame, worst_gap;
 static guint frames;
 static int status = 1;
 
-static void after_paint_cb(GdkFrameClock *clock, gpointer data)
+static void after_paint(void)
 {
-    (void)clock;
-    (void)data;
     gint64 now = g_get_monotonic_time();
     if (last_frame != 0 && pushed < total)
         worst_gap = MAX(worst_gap, now - last_frame);
@@ -80,17 +78,9 @@ static gboolean push_slice(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void realize_cb(GtkWidget *w, gpointer data)
+static void start(CtWindow *w)
 {
-    (void)data;
-    g_signal_connect(gtk_widget_get_frame_clock(w), "after-paint", G_CALLBACK(after_paint_cb), NULL);
-}
-
-static void activate_cb(GtkApplication *app, gpointer data)
-{
-    (void)data;
-    window = ct_window_new(app);
-    g_signal_connect(window, "realize", G_CALLBACK(realize_cb), NULL);
+    window = w;
     model = ct_trace_model_new(NULL);
     ct_trace_model_set_live(model, TRUE);
     CtTraceMeta meta = {.program = "ingest", .start_ns = 0, .contexts = -1};
@@ -101,7 +91,6 @@ static void activate_cb(GtkApplication *app, gpointer data)
     ct_trace_model_flush(model);
     ct_window_show_model(window, model);
     g_object_unref(model);
-    gtk_window_present(GTK_WINDOW(window));
     t_start = g_get_monotonic_time();
     g_idle_add(push_slice, NULL);
 }
@@ -113,10 +102,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: inspector_ingest [EVENTS]\n");
         return 2;
     }
-    GtkApplication *app = gtk_application_new("org.ctxtrace.InspectorIngest", G_APPLICATION_NON_UNIQUE);
-    g_signal_connect(app, "activate", G_CALLBACK(activate_cb), NULL);
-    char *args[] = {argv[0], NULL};
-    g_application_run(G_APPLICATION(app), 1, args);
-    g_object_unref(app);
+    bench_window_run("org.ctxtrace.InspectorIngest", start, after_paint);
     return status;
 }
