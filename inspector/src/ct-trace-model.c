@@ -31,6 +31,10 @@ struct _CtTraceModel {
     struct ct_findings *findings;
     GListStore *groups;   /* CtFindingItem */
     GHashTable *flagged;  /* id -> findings naming it */
+    /* Items pushed by apply_row (not the source's): in push order, and by parent id
+     * (0: the roots), for the lists made after they arrived. Borrowed from `items`. */
+    GPtrArray *pushed;
+    GHashTable *pushed_children; /* parent id -> GPtrArray of CtContextItem */
 
     /* Pushes not announced yet. */
     GHashTable *dirty_lists; /* CtChildList set */
@@ -74,6 +78,8 @@ static void ct_trace_model_dispose(GObject *object)
     g_clear_pointer(&self->dirty_lists, g_hash_table_unref);
     g_clear_pointer(&self->items, g_hash_table_unref);
     g_clear_pointer(&self->timeline, g_ptr_array_unref);
+    g_clear_pointer(&self->pushed, g_ptr_array_unref);
+    g_clear_pointer(&self->pushed_children, g_hash_table_unref);
     g_clear_object(&self->groups);
     g_clear_object(&self->source);
     G_OBJECT_CLASS(ct_trace_model_parent_class)->dispose(object);
@@ -112,6 +118,9 @@ static void ct_trace_model_init(CtTraceModel *self)
     self->items = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->dirty_lists = g_hash_table_new(g_direct_hash, g_direct_equal);
     self->timeline = g_ptr_array_new_with_free_func(g_object_unref);
+    self->pushed = g_ptr_array_new();
+    self->pushed_children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                                  (GDestroyNotify)g_ptr_array_unref);
     self->samples = g_array_new(FALSE, FALSE, sizeof(struct ct_sample_row));
     self->groups = g_list_store_new(CT_TYPE_FINDING_ITEM);
     self->flagged = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -223,6 +232,22 @@ const CtQuery *ct_trace_model_get_filter(CtTraceModel *self)
     return &self->filter;
 }
 
+/* Put the pushed items that belong in a new list into it: the source does not hold
+ * them. */
+static void add_pushed(CtTraceModel *self, CtChildList *list, const CtQuery *q)
+{
+    if (ct_query_is_filter(q)) {
+        for (guint i = 0; i < self->pushed->len; i++)
+            if (ct_trace_model_matches(self, q, g_ptr_array_index(self->pushed, i)))
+                ct_child_list_append(list, g_ptr_array_index(self->pushed, i));
+    } else {
+        GPtrArray *kids = g_hash_table_lookup(self->pushed_children, &q->parent_id);
+        for (guint i = 0; kids != NULL && i < kids->len; i++)
+            ct_child_list_append(list, g_ptr_array_index(kids, i));
+    }
+    ct_child_list_flush(list);
+}
+
 void ct_trace_model_set_filter(CtTraceModel *self, const CtQuery *q)
 {
     ct_query_clear(&self->filter);
@@ -232,6 +257,7 @@ void ct_trace_model_set_filter(CtTraceModel *self, const CtQuery *q)
     ct_child_list_detach(self->roots);
     g_object_unref(self->roots);
     self->roots = ct_child_list_new(self, self->source, &self->filter);
+    add_pushed(self, self->roots, &self->filter);
     g_signal_emit(self, signals[SIGNAL_ROOTS_CHANGED], 0);
 }
 
@@ -244,6 +270,7 @@ GListModel *ct_trace_model_get_children(CtTraceModel *self, CtContextItem *item)
             return NULL;
         CtQuery q = {.parent_id = id, .kind = -1, .state = -1};
         list = ct_child_list_new(self, self->source, &q);
+        add_pushed(self, list, &q);
         g_hash_table_insert(self->lists, g_memdup2(&id, sizeof id), list);
     }
     return g_object_ref(G_LIST_MODEL(list));
@@ -332,6 +359,13 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
     item = ct_trace_model_intern_row(self, row, self->live ? 0 : -1);
     gint64 parent = ct_context_item_get_parent_id(item);
     gboolean filtering = ct_query_is_filter(&self->filter);
+    g_ptr_array_add(self->pushed, item);
+    GPtrArray *siblings = g_hash_table_lookup(self->pushed_children, &parent);
+    if (siblings == NULL) {
+        siblings = g_ptr_array_new();
+        g_hash_table_insert(self->pushed_children, g_memdup2(&parent, sizeof parent), siblings);
+    }
+    g_ptr_array_add(siblings, item);
     if (parent != 0) {
         CtContextItem *p = ct_trace_model_lookup(self, parent);
         if (p != NULL)

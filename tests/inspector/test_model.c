@@ -90,6 +90,27 @@ static void test_created_rows_appear_in_their_parents_list_after_one_coalesced_f
     g_object_unref(m);
 }
 
+static void test_a_list_opened_after_its_contexts_were_pushed_holds_them(void **state)
+{
+    (void)state;
+    CtTraceModel *m = live_model_with_roots();
+    for (gint64 id = 3; id < 8; id++) {
+        struct ct_ctx_row r = created(id, id == 3 ? 1 : 3, CTX_KIND_CANCEL, id);
+        ct_trace_model_apply_row(m, &r);
+    }
+    ct_trace_model_flush(m);
+    g_autoptr(GListModel) kids = ct_trace_model_get_children(m, ct_trace_model_lookup(m, 3));
+    assert_int_equal(g_list_model_get_n_items(kids), 4);
+    /* A filter set and cleared again: the roots are back. */
+    CtQuery q = {.kind = CTX_KIND_CANCEL, .state = -1};
+    ct_trace_model_set_filter(m, &q);
+    assert_int_equal(g_list_model_get_n_items(ct_trace_model_get_roots(m)), 5);
+    CtQuery none = {.kind = -1, .state = -1};
+    ct_trace_model_set_filter(m, &none);
+    assert_int_equal(g_list_model_get_n_items(ct_trace_model_get_roots(m)), 1);
+    g_object_unref(m);
+}
+
 static void test_state_changes_merge_into_the_one_item_and_emit_changed(void **state)
 {
     (void)state;
@@ -378,6 +399,7 @@ int main(int argc, char **argv)
     g_mkdir_with_parents(workdir, 0755);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_created_rows_appear_in_their_parents_list_after_one_coalesced_flush),
+        cmocka_unit_test(test_a_list_opened_after_its_contexts_were_pushed_holds_them),
         cmocka_unit_test(test_state_changes_merge_into_the_one_item_and_emit_changed),
         cmocka_unit_test(test_cancelled_and_deadline_states_follow_cancel_why),
         cmocka_unit_test(test_samples_are_announced_once_per_flush),
