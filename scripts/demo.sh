@@ -19,3 +19,4 @@ done
 echo
 echo "Trace files: $out/*.db (sqlite3; see docs/trace-file.md)."
 echo "Report again: $ctxtrace report $out/sample_party_leaky.db"
+echo "Look at it:   $root/build/inspector/ctxtrace-inspector $out/sample_party_leaky.db"

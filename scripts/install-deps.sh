@@ -11,6 +11,8 @@ packages=(
   python3                            # the report tests (tests/report: JSON/SARIF checks)
   golang-go                          # the side-by-side benchmark against Go's context
   clang libclang-rt-14-dev           # the live wire decoder's libFuzzer target
+  libgtk-4-dev libglib2.0-dev-bin    # ctxtrace-inspector (GTK 4; glib-compile-resources)
+  xvfb xauth                         # the inspector's GUI tests run in a real window under Xvfb
 )
 
 missing=()

@@ -4,7 +4,10 @@
 #   build/        normal (-Wall -Wextra -Werror): every test, and the live wire
 #                 decoder's libFuzzer target (CTXTRACE_FUZZ=ON, built with clang with
 #                 its own ASan+UBSan)
-#   build-asan/   ASan + UBSan: every test except the install test (an installed
+#                 (every configuration requires the GTK inspector: CTXTRACE_REQUIRE_INSPECTOR,
+#                 so a missing GTK fails here instead of silently skipping its tests)
+#   build-asan/   ASan + UBSan: every test (the inspector's GUI tests with LeakSanitizer off:
+#                 GLib/GTK keep their caches until exit) except the install test (an installed
 #                 sanitizer-built library cannot be loaded by a plain outside program)
 #                 and the tracer's 10M-context stress (minutes under ASan; the normal
 #                 build runs it, and the runtime's own stress test runs here)
@@ -20,7 +23,8 @@ build_and_test() {
   local dir="$1" sanitizer="$2" fuzz="$3"; shift 3
   echo "=== $dir (sanitizer: ${sanitizer:-none})"
   cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCTXTRACE_SANITIZER="$sanitizer" -DCTXTRACE_FUZZ="$fuzz" >/dev/null
+        -DCTXTRACE_SANITIZER="$sanitizer" -DCTXTRACE_FUZZ="$fuzz" \
+        -DCTXTRACE_REQUIRE_INSPECTOR=ON >/dev/null
   cmake --build "$root/$dir" -j "$jobs"
   (cd "$root/$dir" && ctest --output-on-failure -j "$jobs" "$@")
 }

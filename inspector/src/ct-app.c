@@ -1,0 +1,186 @@
+/*
+ * ct-app.c — the command line and the application (see ct-app.h).
+ *
+ * Arguments are parsed before GTK sees them, so that bad input is a one-line error
+ * and exit 2 like every ctxtrace command, and a trace that cannot be read is reported
+ * before any window opens.
+ */
+#include "ct-app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ct-screenshot.h"
+#include "ct-window.h"
+
+typedef struct {
+    const char *file;
+    const char *view;
+    gint64 select;
+    const char *screenshot;
+    guint after_ms;
+    int status;
+    CtWindow *window;
+} Options;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ctxtrace-inspector: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db] [--view tree|timeline|counts|findings] "
+                    "[--select ID] [--screenshot OUT.png [--after MS]])\n");
+    return 2;
+}
+
+static gboolean parse_uint(const char *s, guint64 max, guint64 *out)
+{
+    char *end;
+    if (s == NULL || *s == '\0' || *s == '-')
+        return FALSE;
+    guint64 v = g_ascii_strtoull(s, &end, 10);
+    if (*end != '\0' || v > max)
+        return FALSE;
+    *out = v;
+    return TRUE;
+}
+
+static int parse(int argc, char **argv, Options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        guint64 v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("usage: ctxtrace-inspector [FILE.db] [--view tree|timeline|counts|findings] "
+                   "[--select ID] [--screenshot OUT.png [--after MS]]\n");
+            exit(0);
+        } else if (strcmp(a, "--screenshot") == 0) {
+            if (next == NULL)
+                return usage_error("%s needs an output file", a);
+            o->screenshot = argv[++i];
+        } else if (strcmp(a, "--after") == 0) {
+            if (!parse_uint(next, 600000, &v))
+                return usage_error("--after needs milliseconds (0..600000), not '%s'", next ? next : "");
+            o->after_ms = (guint)v;
+            i++;
+        } else if (strcmp(a, "--view") == 0) {
+            if (next == NULL || (strcmp(next, "tree") && strcmp(next, "timeline") &&
+                                 strcmp(next, "counts") && strcmp(next, "findings")))
+                return usage_error("--view takes tree, timeline, counts or findings, not '%s'",
+                                   next ? next : "");
+            o->view = argv[++i];
+        } else if (strcmp(a, "--select") == 0) {
+            if (!parse_uint(next, G_MAXINT64, &v) || v == 0)
+                return usage_error("--select needs a context id, not '%s'", next ? next : "");
+            o->select = (gint64)v;
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (o->file != NULL) {
+            return usage_error("one trace file at a time ('%s' is a second)", a);
+        } else {
+            o->file = a;
+        }
+    }
+    if (o->after_ms != 0 && o->screenshot == NULL)
+        return usage_error("%s only goes with --screenshot", "--after");
+    return 0;
+}
+
+/* ---- --screenshot ------------------------------------------------------------------- */
+
+static void take_screenshot(Options *o)
+{
+    g_autoptr(GError) error = NULL;
+    if (ct_screenshot_save(GTK_WIDGET(o->window), o->screenshot, &error)) {
+        o->status = 0;
+    } else {
+        fprintf(stderr, "ctxtrace-inspector: %s\n", error->message);
+        o->status = 1;
+    }
+    gtk_window_destroy(GTK_WINDOW(o->window));
+}
+
+/* Wait for a frame to be painted after the delay, so the window shows what it has. */
+static gboolean after_paint_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+    (void)w;
+    (void)clock;
+    take_screenshot(data);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean delay_done(gpointer data)
+{
+    Options *o = data;
+    gtk_widget_queue_draw(GTK_WIDGET(o->window));
+    gtk_widget_add_tick_callback(GTK_WIDGET(o->window), after_paint_tick, o, NULL);
+    return G_SOURCE_REMOVE;
+}
+
+static void ready_for_screenshot(Options *o)
+{
+    g_timeout_add(o->after_ms + 100, delay_done, o);
+}
+
+static void analysis_done_cb(CtWindow *window, Options *o)
+{
+    (void)window;
+    if (o->select != 0)
+        ct_window_select_context(o->window, o->select);
+    if (o->screenshot != NULL)
+        ready_for_screenshot(o);
+}
+
+/* ---- the application --------------------------------------------------------------------- */
+
+static void activate_cb(GtkApplication *app, Options *o)
+{
+    o->window = ct_window_new(app);
+    if (o->view != NULL)
+        ct_window_show_view(o->window, o->view);
+    g_signal_connect(o->window, "analysis-done", G_CALLBACK(analysis_done_cb), o);
+    if (o->file != NULL) {
+        g_autoptr(GError) error = NULL;
+        if (!ct_window_open(o->window, o->file, &error)) {
+            fprintf(stderr, "ctxtrace-inspector: %s\n", error->message);
+            o->status = 2;
+            gtk_window_destroy(GTK_WINDOW(o->window));
+            return;
+        }
+        if (o->select != 0)
+            ct_window_select_context(o->window, o->select);
+    } else if (o->screenshot != NULL) {
+        ready_for_screenshot(o); /* the start page */
+    }
+    gtk_window_present(GTK_WINDOW(o->window));
+}
+
+int ct_app_run(int argc, char **argv)
+{
+    Options o = {0};
+    int rc = parse(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    /* Check the file before any window exists: a bad trace is a one-line error. */
+    if (o.file != NULL) {
+        char err[512];
+        sqlite3 *db = ct_trace_open(o.file, err, sizeof err);
+        if (db == NULL) {
+            fprintf(stderr, "ctxtrace-inspector: %s\n", err);
+            return 2;
+        }
+        sqlite3_close(db);
+    }
+    /* NON_UNIQUE: each invocation is its own process with its own trace (and a
+     * screenshot run must not hand its file to an instance already running). */
+    GtkApplication *app = gtk_application_new("org.ctxtrace.Inspector", G_APPLICATION_NON_UNIQUE);
+    g_signal_connect(app, "activate", G_CALLBACK(activate_cb), &o);
+    char *args[] = {argv[0], NULL};
+    int status = g_application_run(G_APPLICATION(app), 1, args);
+    g_object_unref(app);
+    return o.status != 0 ? o.status : status;
+}

@@ -1,0 +1,160 @@
+/*
+ * ct-context-item.c — a context row as a GObject (see ct-context-item.h).
+ */
+#include "ct-context-item.h"
+
+#include <ctxtrace/tracer.h>
+#include <string.h>
+
+struct _CtContextItem {
+    GObject parent_instance;
+    struct ct_ctx_row row; /* row.reason owned here */
+    const char *site;      /* interned */
+    gint64 n_children;
+    guint n_findings;
+};
+
+G_DEFINE_FINAL_TYPE(CtContextItem, ct_context_item, G_TYPE_OBJECT)
+
+enum { SIGNAL_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void ct_context_item_finalize(GObject *object)
+{
+    CtContextItem *self = CT_CONTEXT_ITEM(object);
+    g_free(self->row.reason);
+    G_OBJECT_CLASS(ct_context_item_parent_class)->finalize(object);
+}
+
+static void ct_context_item_class_init(CtContextItemClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = ct_context_item_finalize;
+    /* Emitted after a merge or a count changed what the item shows. */
+    signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void ct_context_item_init(CtContextItem *self)
+{
+    self->n_children = -1;
+}
+
+CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *site)
+{
+    CtContextItem *self = g_object_new(CT_TYPE_CONTEXT_ITEM, NULL);
+    self->row = *row;
+    self->row.reason = g_strdup(row->reason);
+    self->site = site;
+    return self;
+}
+
+void ct_context_item_merge(CtContextItem *self, const struct ct_ctx_row *row)
+{
+    gboolean changed = FALSE;
+    for (int c = 0; c < CT_CTX_NCOLS; c++) {
+        if (!((row->present >> c) & 1))
+            continue;
+        if (!((self->row.present >> c) & 1) || self->row.v[c] != row->v[c])
+            changed = TRUE;
+        ct_ctx_set(&self->row, (enum ct_ctx_col)c, row->v[c]);
+    }
+    if (((row->present >> CT_CANCEL_REASON) & 1) && g_strcmp0(self->row.reason, row->reason) != 0) {
+        g_free(self->row.reason);
+        self->row.reason = g_strdup(row->reason);
+        changed = TRUE;
+    }
+    if (changed)
+        g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+gint64 ct_context_item_get_id(CtContextItem *self)
+{
+    return self->row.id;
+}
+
+gint64 ct_context_item_get_parent_id(CtContextItem *self)
+{
+    return ct_ctx_get(&self->row, CT_PARENT_ID, 0);
+}
+
+gint64 ct_context_item_get(CtContextItem *self, enum ct_ctx_col c, gint64 def)
+{
+    return ct_ctx_get(&self->row, c, def);
+}
+
+const char *ct_context_item_get_reason(CtContextItem *self)
+{
+    return self->row.reason;
+}
+
+const char *ct_context_item_get_kind_name(CtContextItem *self)
+{
+    return ct_kind_name((int)ct_ctx_get(&self->row, CT_KIND, -1));
+}
+
+const char *ct_context_item_get_site(CtContextItem *self)
+{
+    return self->site;
+}
+
+void ct_context_item_set_site(CtContextItem *self, const char *site)
+{
+    if (self->site == site)
+        return;
+    self->site = site;
+    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
+{
+    const struct ct_ctx_row *r = &self->row;
+    int kind = (int)ct_ctx_get(r, CT_KIND, -1);
+    /* Only what can be cancelled can leak a cancel: a value context is "released
+     * live" every time, since it is never done. */
+    gboolean cancellable = kind == CTX_KIND_CANCEL || kind == CTX_KIND_DEADLINE;
+    gboolean done = (r->present >> CT_CANCELED_NS) & 1;
+    if (cancellable && (ct_ctx_get(r, CT_RELEASED_LIVE, 0) == 1 || (trace_complete && !done)))
+        return CT_STATE_LEAKED;
+    if (done)
+        return ct_ctx_get(r, CT_CANCEL_WHY, -1) == CTX_WHY_DEADLINE ? CT_STATE_DEADLINE
+                                                                    : CT_STATE_CANCELLED;
+    return CT_STATE_LIVE;
+}
+
+const char *ct_state_name(CtState s)
+{
+    static const char *const names[] = {"live", "cancelled", "deadline", "leaked"};
+    return names[s];
+}
+
+gint64 ct_context_item_get_end_ns(CtContextItem *self)
+{
+    gint64 freed = ct_ctx_get(&self->row, CT_FREED_NS, 0);
+    return freed ? freed : ct_ctx_get(&self->row, CT_CANCELED_NS, 0);
+}
+
+gint64 ct_context_item_get_n_children(CtContextItem *self)
+{
+    return self->n_children;
+}
+
+void ct_context_item_set_n_children(CtContextItem *self, gint64 n)
+{
+    if (self->n_children == n)
+        return;
+    self->n_children = n;
+    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+guint ct_context_item_get_n_findings(CtContextItem *self)
+{
+    return self->n_findings;
+}
+
+void ct_context_item_set_n_findings(CtContextItem *self, guint n)
+{
+    if (self->n_findings == n)
+        return;
+    self->n_findings = n;
+    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}

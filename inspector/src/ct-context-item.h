@@ -1,0 +1,67 @@
+/*
+ * ct-context-item.h — one context as the inspector's views see it: a GObject wrapping
+ * the trace core's partial `contexts` row (struct ct_ctx_row, store.h), so an offline
+ * source (rows read from the file) and a live source (rows decoded from events) feed
+ * the same item. Rows merge: a later row sets the columns it marks present.
+ *
+ * Items are owned by the CtTraceModel (one item per context id) and shared by every
+ * list that shows the context; "changed" is emitted when a merge changed something,
+ * so bound cells refresh without the lists having to know where the item sits.
+ */
+#ifndef CT_CONTEXT_ITEM_H
+#define CT_CONTEXT_ITEM_H
+
+#include <ctxtrace/core/store.h>
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define CT_TYPE_CONTEXT_ITEM (ct_context_item_get_type())
+G_DECLARE_FINAL_TYPE(CtContextItem, ct_context_item, CT, CONTEXT_ITEM, GObject)
+
+/* What became of a context, as the tree's state column shows it. */
+typedef enum {
+    CT_STATE_LIVE,      /* not done */
+    CT_STATE_CANCELLED, /* done: cancelled explicitly or by its parent */
+    CT_STATE_DEADLINE,  /* done: its deadline passed */
+    CT_STATE_LEAKED,    /* a cancellable (cancel/deadline) context whose owners let go
+                           while it was live (released_live = 1), or still not done
+                           when a complete trace ended: what lost-cancel and
+                           orphaned-timer look at (their exact verdicts: the findings) */
+} CtState;
+
+/* A new item from `row` (copied, reason included); `site` is an interned string
+ * ("function file:line") or NULL. */
+CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *site);
+
+/* Merge the present columns of `row` into the item; emits "changed" if any differed. */
+void ct_context_item_merge(CtContextItem *self, const struct ct_ctx_row *row);
+
+gint64 ct_context_item_get_id(CtContextItem *self);
+gint64 ct_context_item_get_parent_id(CtContextItem *self);
+/* Column c of the row, or `def` if not known (yet). */
+gint64 ct_context_item_get(CtContextItem *self, enum ct_ctx_col c, gint64 def);
+const char *ct_context_item_get_reason(CtContextItem *self);
+const char *ct_context_item_get_kind_name(CtContextItem *self);
+const char *ct_context_item_get_site(CtContextItem *self);
+void ct_context_item_set_site(CtContextItem *self, const char *site);
+
+/* The state; `trace_complete` says whether the trace ended cleanly (a live
+ * cancellable context at the end of a complete trace was never cancelled: leaked). */
+CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete);
+const char *ct_state_name(CtState s);
+
+/* When it stopped mattering (freed, else done), or 0 while it lives on. */
+gint64 ct_context_item_get_end_ns(CtContextItem *self);
+
+/* Children known to the source (set by whoever counted them; -1: not counted). */
+gint64 ct_context_item_get_n_children(CtContextItem *self);
+void ct_context_item_set_n_children(CtContextItem *self, gint64 n);
+
+/* Findings naming this context (as an example), shown as a badge. */
+guint ct_context_item_get_n_findings(CtContextItem *self);
+void ct_context_item_set_n_findings(CtContextItem *self, guint n);
+
+G_END_DECLS
+
+#endif /* CT_CONTEXT_ITEM_H */

@@ -1,0 +1,13 @@
+/*
+ * ct-resources.h — the inspector's GResource bundle (the .ui templates).
+ *
+ * The bundle is compiled into the static library; a constructor there would be
+ * dropped by the linker (nothing references it), so every class with a template
+ * registers the bundle explicitly, once, from its class_init.
+ */
+#ifndef CT_RESOURCES_H
+#define CT_RESOURCES_H
+
+void ct_resources_ensure(void);
+
+#endif /* CT_RESOURCES_H */

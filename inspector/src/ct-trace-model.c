@@ -1,0 +1,473 @@
+/*
+ * ct-trace-model.c — the inspector's data model (see ct-trace-model.h).
+ *
+ * Items are interned by context id, so the tree, the timeline, the details and the
+ * findings all hold the same object for one context and a live update reaches every
+ * view through the item's "changed" signal. Lists and signals that pushes dirty are
+ * announced from one frame-rate timeout.
+ */
+#include "ct-trace-model.h"
+
+#include <ctxtrace/tracer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-child-list.h"
+#include "ct-finding-item.h"
+
+#define FLUSH_INTERVAL_MS 16 /* one frame at 60 Hz */
+
+struct _CtTraceModel {
+    GObject parent_instance;
+    CtSource *source;
+    CtTraceMeta meta;
+    gboolean live;
+    CtQuery filter;
+    CtChildList *roots;
+    GHashTable *lists;    /* parent id -> CtChildList, children lists handed out */
+    GHashTable *items;    /* id -> CtContextItem */
+    GPtrArray *timeline;  /* CtContextItem */
+    GArray *samples;      /* struct ct_sample_row */
+    struct ct_findings *findings;
+    GListStore *groups;   /* CtFindingItem */
+    GHashTable *flagged;  /* id -> findings naming it */
+    /* Items pushed by apply_row (not the source's): in push order, and by parent id
+     * (0: the roots), for the lists made after they arrived. Borrowed from `items`. */
+    GPtrArray *pushed;
+    GHashTable *pushed_children; /* parent id -> GPtrArray of CtContextItem */
+
+    /* Pushes not announced yet. */
+    GHashTable *dirty_lists; /* CtChildList set */
+    gboolean timeline_dirty, samples_dirty, meta_dirty;
+    guint flush_id;
+};
+
+G_DEFINE_FINAL_TYPE(CtTraceModel, ct_trace_model, G_TYPE_OBJECT)
+
+enum {
+    SIGNAL_ROOTS_CHANGED,
+    SIGNAL_TIMELINE_CHANGED,
+    SIGNAL_SAMPLES_CHANGED,
+    SIGNAL_FINDINGS_CHANGED,
+    SIGNAL_META_CHANGED,
+    N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void detach_list(gpointer key, gpointer value, gpointer data)
+{
+    (void)key;
+    (void)data;
+    ct_child_list_detach(value);
+}
+
+static void ct_trace_model_dispose(GObject *object)
+{
+    CtTraceModel *self = CT_TRACE_MODEL(object);
+    if (self->flush_id != 0) {
+        g_source_remove(self->flush_id);
+        self->flush_id = 0;
+    }
+    /* Lists may outlive the model inside a view; they must not call back into it. */
+    if (self->lists != NULL)
+        g_hash_table_foreach(self->lists, detach_list, NULL);
+    if (self->roots != NULL)
+        ct_child_list_detach(self->roots);
+    g_clear_object(&self->roots);
+    g_clear_pointer(&self->lists, g_hash_table_unref);
+    g_clear_pointer(&self->dirty_lists, g_hash_table_unref);
+    g_clear_pointer(&self->items, g_hash_table_unref);
+    g_clear_pointer(&self->timeline, g_ptr_array_unref);
+    g_clear_pointer(&self->pushed, g_ptr_array_unref);
+    g_clear_pointer(&self->pushed_children, g_hash_table_unref);
+    g_clear_object(&self->groups);
+    g_clear_object(&self->source);
+    G_OBJECT_CLASS(ct_trace_model_parent_class)->dispose(object);
+}
+
+static void ct_trace_model_finalize(GObject *object)
+{
+    CtTraceModel *self = CT_TRACE_MODEL(object);
+    g_array_unref(self->samples);
+    g_hash_table_unref(self->flagged);
+    if (self->findings != NULL) {
+        ct_findings_free(self->findings);
+        g_free(self->findings);
+    }
+    ct_query_clear(&self->filter);
+    g_free(self->meta.program);
+    G_OBJECT_CLASS(ct_trace_model_parent_class)->finalize(object);
+}
+
+static void ct_trace_model_class_init(CtTraceModelClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    object_class->dispose = ct_trace_model_dispose;
+    object_class->finalize = ct_trace_model_finalize;
+    static const char *const names[N_SIGNALS] = {"roots-changed", "timeline-changed",
+                                                 "samples-changed", "findings-changed",
+                                                 "meta-changed"};
+    for (int i = 0; i < N_SIGNALS; i++)
+        signals[i] = g_signal_new(names[i], G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                  NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void ct_trace_model_init(CtTraceModel *self)
+{
+    self->lists = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
+    self->items = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
+    self->dirty_lists = g_hash_table_new(g_direct_hash, g_direct_equal);
+    self->timeline = g_ptr_array_new_with_free_func(g_object_unref);
+    self->pushed = g_ptr_array_new();
+    self->pushed_children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                                  (GDestroyNotify)g_ptr_array_unref);
+    self->samples = g_array_new(FALSE, FALSE, sizeof(struct ct_sample_row));
+    self->groups = g_list_store_new(CT_TYPE_FINDING_ITEM);
+    self->flagged = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    self->filter.kind = -1;
+    self->filter.state = -1;
+    self->meta.contexts = -1;
+}
+
+CtTraceModel *ct_trace_model_new(CtSource *source)
+{
+    CtTraceModel *self = g_object_new(CT_TYPE_TRACE_MODEL, NULL);
+    self->source = source ? g_object_ref(source) : NULL;
+    self->roots = ct_child_list_new(self, self->source, &self->filter);
+    return self;
+}
+
+CtSource *ct_trace_model_get_source(CtTraceModel *self)
+{
+    return self->source;
+}
+
+void ct_trace_model_set_live(CtTraceModel *self, gboolean live)
+{
+    self->live = live;
+}
+
+/* ---- announcing pushes ------------------------------------------------------------- */
+
+static gboolean flush_cb(gpointer data)
+{
+    CtTraceModel *self = data;
+    self->flush_id = 0;
+    ct_trace_model_flush(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void schedule_flush(CtTraceModel *self)
+{
+    if (self->flush_id == 0)
+        self->flush_id = g_timeout_add(FLUSH_INTERVAL_MS, flush_cb, self);
+}
+
+void ct_trace_model_flush(CtTraceModel *self)
+{
+    if (self->flush_id != 0) {
+        g_source_remove(self->flush_id);
+        self->flush_id = 0;
+    }
+    GHashTableIter it;
+    gpointer list;
+    g_hash_table_iter_init(&it, self->dirty_lists);
+    while (g_hash_table_iter_next(&it, &list, NULL))
+        ct_child_list_flush(list);
+    g_hash_table_remove_all(self->dirty_lists);
+    if (self->meta_dirty) {
+        self->meta_dirty = FALSE;
+        g_signal_emit(self, signals[SIGNAL_META_CHANGED], 0);
+    }
+    if (self->timeline_dirty) {
+        self->timeline_dirty = FALSE;
+        g_signal_emit(self, signals[SIGNAL_TIMELINE_CHANGED], 0);
+    }
+    if (self->samples_dirty) {
+        self->samples_dirty = FALSE;
+        g_signal_emit(self, signals[SIGNAL_SAMPLES_CHANGED], 0);
+    }
+}
+
+static void mark_list(CtTraceModel *self, CtChildList *list)
+{
+    g_hash_table_add(self->dirty_lists, list);
+    schedule_flush(self);
+}
+
+/* ---- meta ----------------------------------------------------------------------------- */
+
+void ct_trace_model_set_meta(CtTraceModel *self, const CtTraceMeta *meta)
+{
+    g_free(self->meta.program);
+    self->meta = *meta;
+    self->meta.program = g_strdup(meta->program);
+    self->meta_dirty = TRUE;
+    schedule_flush(self);
+}
+
+const CtTraceMeta *ct_trace_model_get_meta(CtTraceModel *self)
+{
+    return &self->meta;
+}
+
+void ct_trace_model_set_now(CtTraceModel *self, gint64 now_ns)
+{
+    if (now_ns <= self->meta.now_ns)
+        return;
+    self->meta.now_ns = now_ns;
+    self->meta_dirty = TRUE;
+    schedule_flush(self);
+}
+
+/* ---- the tree ----------------------------------------------------------------------- */
+
+GListModel *ct_trace_model_get_roots(CtTraceModel *self)
+{
+    return G_LIST_MODEL(self->roots);
+}
+
+const CtQuery *ct_trace_model_get_filter(CtTraceModel *self)
+{
+    return &self->filter;
+}
+
+/* Put the pushed items that belong in a new list into it: the source does not hold
+ * them. */
+static void add_pushed(CtTraceModel *self, CtChildList *list, const CtQuery *q)
+{
+    if (ct_query_is_filter(q)) {
+        for (guint i = 0; i < self->pushed->len; i++)
+            if (ct_trace_model_matches(self, q, g_ptr_array_index(self->pushed, i)))
+                ct_child_list_append(list, g_ptr_array_index(self->pushed, i));
+    } else {
+        GPtrArray *kids = g_hash_table_lookup(self->pushed_children, &q->parent_id);
+        for (guint i = 0; kids != NULL && i < kids->len; i++)
+            ct_child_list_append(list, g_ptr_array_index(kids, i));
+    }
+    ct_child_list_flush(list);
+}
+
+void ct_trace_model_set_filter(CtTraceModel *self, const CtQuery *q)
+{
+    ct_query_clear(&self->filter);
+    ct_query_copy(&self->filter, q);
+    self->filter.parent_id = 0;
+    g_hash_table_remove(self->dirty_lists, self->roots);
+    ct_child_list_detach(self->roots);
+    g_object_unref(self->roots);
+    self->roots = ct_child_list_new(self, self->source, &self->filter);
+    add_pushed(self, self->roots, &self->filter);
+    g_signal_emit(self, signals[SIGNAL_ROOTS_CHANGED], 0);
+}
+
+GListModel *ct_trace_model_get_children(CtTraceModel *self, CtContextItem *item)
+{
+    gint64 id = ct_context_item_get_id(item);
+    CtChildList *list = g_hash_table_lookup(self->lists, &id);
+    if (list == NULL) {
+        if (ct_context_item_get_n_children(item) == 0 && !self->live)
+            return NULL;
+        CtQuery q = {.parent_id = id, .kind = -1, .state = -1};
+        list = ct_child_list_new(self, self->source, &q);
+        add_pushed(self, list, &q);
+        g_hash_table_insert(self->lists, g_memdup2(&id, sizeof id), list);
+    }
+    return g_object_ref(G_LIST_MODEL(list));
+}
+
+CtContextItem *ct_trace_model_lookup(CtTraceModel *self, gint64 id)
+{
+    return g_hash_table_lookup(self->items, &id);
+}
+
+static const char *site_of(CtTraceModel *self, const struct ct_ctx_row *row)
+{
+    gint64 stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
+    return stack != 0 && self->source != NULL ? ct_source_site(self->source, stack) : NULL;
+}
+
+CtContextItem *ct_trace_model_intern_row(CtTraceModel *self, const struct ct_ctx_row *row,
+                                         gint64 n_children)
+{
+    CtContextItem *item = ct_trace_model_lookup(self, row->id);
+    if (item != NULL) {
+        ct_context_item_merge(item, row);
+    } else {
+        item = ct_context_item_new(row, site_of(self, row));
+        g_hash_table_insert(self->items, g_memdup2(&row->id, sizeof row->id), item);
+        gpointer flagged = g_hash_table_lookup(self->flagged, &row->id);
+        ct_context_item_set_n_findings(item, GPOINTER_TO_UINT(flagged));
+    }
+    if (n_children >= 0)
+        ct_context_item_set_n_children(item, n_children);
+    return item;
+}
+
+GArray *ct_trace_model_get_ancestry(CtTraceModel *self, gint64 id)
+{
+    GArray *chain = g_array_new(FALSE, FALSE, sizeof(gint64));
+    for (gint64 cur = id; cur != 0;) {
+        CtContextItem *item = ct_trace_model_lookup(self, cur);
+        if (item == NULL) {
+            g_array_unref(chain);
+            return self->source ? ct_source_ancestry(self->source, id)
+                                : g_array_new(FALSE, FALSE, sizeof(gint64));
+        }
+        g_array_prepend_val(chain, cur);
+        cur = ct_context_item_get_parent_id(item);
+    }
+    return chain;
+}
+
+gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextItem *item)
+{
+    if (q->kind >= 0 && ct_context_item_get(item, CT_KIND, -1) != q->kind)
+        return FALSE;
+    CtState state = ct_context_item_get_state(item, self->meta.complete);
+    if (q->state >= 0 && (int)state != q->state)
+        return FALSE;
+    if (q->only_problems && state != CT_STATE_LEAKED && ct_context_item_get_n_findings(item) == 0)
+        return FALSE;
+    if (q->search != NULL && q->search[0] != '\0') {
+        const char *s = q->search[0] == '#' ? q->search + 1 : q->search;
+        char *end;
+        gint64 id = g_ascii_strtoll(s, &end, 10);
+        if (*s != '\0' && *end == '\0')
+            return ct_context_item_get_id(item) == id;
+        const char *site = ct_context_item_get_site(item);
+        if (site == NULL)
+            return FALSE;
+        g_autofree char *hay = g_utf8_casefold(site, -1);
+        g_autofree char *needle = g_utf8_casefold(q->search, -1);
+        return strstr(hay, needle) != NULL;
+    }
+    return TRUE;
+}
+
+/* ---- incremental updates ---------------------------------------------------------------- */
+
+void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
+{
+    CtContextItem *item = ct_trace_model_lookup(self, row->id);
+    if (item != NULL) {
+        ct_context_item_merge(item, row);
+        if (ct_context_item_get_site(item) == NULL && ((row->present >> CT_CREATE_STACK) & 1))
+            ct_context_item_set_site(item, site_of(self, row));
+        return;
+    }
+    item = ct_trace_model_intern_row(self, row, self->live ? 0 : -1);
+    gint64 parent = ct_context_item_get_parent_id(item);
+    gboolean filtering = ct_query_is_filter(&self->filter);
+    g_ptr_array_add(self->pushed, item);
+    GPtrArray *siblings = g_hash_table_lookup(self->pushed_children, &parent);
+    if (siblings == NULL) {
+        siblings = g_ptr_array_new();
+        g_hash_table_insert(self->pushed_children, g_memdup2(&parent, sizeof parent), siblings);
+    }
+    g_ptr_array_add(siblings, item);
+    if (parent != 0) {
+        CtContextItem *p = ct_trace_model_lookup(self, parent);
+        if (p != NULL)
+            ct_context_item_set_n_children(p, MAX(ct_context_item_get_n_children(p), 0) + 1);
+        CtChildList *list = g_hash_table_lookup(self->lists, &parent);
+        if (list != NULL) {
+            ct_child_list_append(list, item);
+            mark_list(self, list);
+        }
+    } else if (!filtering) {
+        ct_child_list_append(self->roots, item);
+        mark_list(self, self->roots);
+    }
+    if (filtering && ct_trace_model_matches(self, &self->filter, item)) {
+        ct_child_list_append(self->roots, item);
+        mark_list(self, self->roots);
+    }
+    if (self->timeline->len < CT_TIMELINE_MAX) {
+        ct_trace_model_timeline_add(self, item);
+        schedule_flush(self);
+    }
+    gint64 created = ct_context_item_get(item, CT_CREATED_NS, 0);
+    if (created > self->meta.now_ns)
+        ct_trace_model_set_now(self, created);
+}
+
+void ct_trace_model_add_sample(CtTraceModel *self, const struct ct_sample_row *s)
+{
+    g_array_append_val(self->samples, *s);
+    self->samples_dirty = TRUE;
+    ct_trace_model_set_now(self, s->ts_ns);
+    schedule_flush(self);
+}
+
+/* ---- timeline and counts --------------------------------------------------------------- */
+
+GPtrArray *ct_trace_model_get_timeline(CtTraceModel *self)
+{
+    return self->timeline;
+}
+
+void ct_trace_model_timeline_add(CtTraceModel *self, CtContextItem *item)
+{
+    g_ptr_array_add(self->timeline, g_object_ref(item));
+    self->timeline_dirty = TRUE;
+}
+
+const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint *n)
+{
+    *n = self->samples->len;
+    return (const struct ct_sample_row *)(void *)self->samples->data;
+}
+
+/* ---- findings ----------------------------------------------------------------------------- */
+
+void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
+{
+    if (self->findings != NULL) {
+        ct_findings_free(self->findings);
+        g_free(self->findings);
+    }
+    self->findings = f;
+    g_list_store_remove_all(self->groups);
+    g_hash_table_remove_all(self->flagged);
+
+    CtFindingItem *groups[CT_RULE_COUNT] = {0};
+    for (size_t i = 0; i < f->len; i++) {
+        const struct ct_finding *fi = &f->items[i];
+        if (groups[fi->rule] == NULL)
+            groups[fi->rule] = ct_finding_item_new_group(fi->rule);
+        g_autoptr(CtFindingItem) item = ct_finding_item_new(fi);
+        ct_finding_item_add(groups[fi->rule], item);
+        for (int e = 0; e < fi->nexamples; e++) {
+            gint64 id = fi->examples[e];
+            guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->flagged, &id)) + 1;
+            g_hash_table_insert(self->flagged, g_memdup2(&id, sizeof id), GUINT_TO_POINTER(n));
+            CtContextItem *ctx = ct_trace_model_lookup(self, id);
+            if (ctx != NULL)
+                ct_context_item_set_n_findings(ctx, n);
+        }
+    }
+    /* enum ct_rule runs from the most severe rule down. */
+    for (int r = 0; r < CT_RULE_COUNT; r++) {
+        if (groups[r] != NULL) {
+            g_list_store_append(self->groups, groups[r]);
+            g_object_unref(groups[r]);
+        }
+    }
+    g_signal_emit(self, signals[SIGNAL_FINDINGS_CHANGED], 0);
+}
+
+const struct ct_findings *ct_trace_model_get_findings(CtTraceModel *self)
+{
+    return self->findings;
+}
+
+GListModel *ct_trace_model_get_finding_groups(CtTraceModel *self)
+{
+    return G_LIST_MODEL(self->groups);
+}
+
+GHashTable *ct_trace_model_get_flagged(CtTraceModel *self)
+{
+    return self->flagged;
+}

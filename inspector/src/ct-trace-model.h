@@ -1,0 +1,110 @@
+/*
+ * ct-trace-model.h — everything the inspector's views show about one traced process,
+ * as GObjects and GListModels: the context tree (one lazy CtChildList per expanded
+ * context), the contexts on the timeline, the periodic count samples and the findings
+ * grouped by rule. One CtSource fills it.
+ *
+ * Two ways in:
+ *  - lazily, from the source: lists count and page their rows from it on demand (the
+ *    offline trace file);
+ *  - incrementally, pushed by a source as things happen (a live process; the offline
+ *    source's progressive steps): ct_trace_model_apply_row for a context created,
+ *    changed state or freed, ct_trace_model_add_sample, ct_trace_model_set_now,
+ *    ct_trace_model_set_findings. Pushes change the model's data at once but are
+ *    announced coalesced — at most one items-changed per list and one signal per kind
+ *    per frame (16 ms) — so 100k events a second cost the views one redraw a frame.
+ *    ct_trace_model_flush announces what is pending now.
+ *
+ * Signals: "roots-changed" (the filter changed: take ct_trace_model_get_roots again),
+ * "timeline-changed", "samples-changed", "findings-changed", "meta-changed".
+ * Main thread only.
+ */
+#ifndef CT_TRACE_MODEL_H
+#define CT_TRACE_MODEL_H
+
+#include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/store.h>
+#include <gio/gio.h>
+
+#include "ct-context-item.h"
+#include "ct-source.h"
+
+G_BEGIN_DECLS
+
+#define CT_TYPE_TRACE_MODEL (ct_trace_model_get_type())
+G_DECLARE_FINAL_TYPE(CtTraceModel, ct_trace_model, CT, TRACE_MODEL, GObject)
+
+/* At most this many contexts are kept for the timeline (the first ones). */
+enum { CT_TIMELINE_MAX = 5000 };
+
+CtTraceModel *ct_trace_model_new(CtSource *source /* nullable */);
+CtSource *ct_trace_model_get_source(CtTraceModel *self);
+
+/* ---- facts about the run ------------------------------------------------------------ */
+typedef struct {
+    char *program;       /* path of the traced program */
+    gint64 pid;
+    gint64 start_ns;     /* start of the trace (CLOCK_MONOTONIC) */
+    gint64 now_ns;       /* end of the trace, or the latest time seen live */
+    gboolean complete;   /* the process ended cleanly and the trace is whole */
+    gint64 contexts;     /* contexts in the trace, roots excluded (-1: unknown) */
+} CtTraceMeta;
+
+void ct_trace_model_set_meta(CtTraceModel *self, const CtTraceMeta *meta);
+const CtTraceMeta *ct_trace_model_get_meta(CtTraceModel *self);
+
+/* ---- the tree ------------------------------------------------------------------------ */
+/* The top list: the roots, or the flat result of the filter. */
+GListModel *ct_trace_model_get_roots(CtTraceModel *self);
+/* Show what q selects at the top (a filter gives a flat list; see CtQuery). */
+void ct_trace_model_set_filter(CtTraceModel *self, const CtQuery *q);
+const CtQuery *ct_trace_model_get_filter(CtTraceModel *self);
+/* The children list of `item` (a new reference), or NULL when it has none — for
+ * GtkTreeListModel's create function. */
+GListModel *ct_trace_model_get_children(CtTraceModel *self, CtContextItem *item);
+/* The item for id, if loaded. */
+CtContextItem *ct_trace_model_lookup(CtTraceModel *self, gint64 id);
+/* The one item for row->id: the loaded one (rows merge in), or a new one.
+ * n_children < 0: not known. (For lists and sources.) */
+CtContextItem *ct_trace_model_intern_row(CtTraceModel *self, const struct ct_ctx_row *row,
+                                         gint64 n_children);
+/* Ids from a root down to `id` (id last), for revealing a context in the tree; from
+ * the loaded items, else from the source. Empty if unknown. */
+GArray *ct_trace_model_get_ancestry(CtTraceModel *self, gint64 id);
+/* A live source sets this: every context may still gain children, so every one is
+ * expandable (offline, only those with children are). */
+void ct_trace_model_set_live(CtTraceModel *self, gboolean live);
+
+/* ---- incremental updates ---------------------------------------------------------------- */
+/* A context was created, changed state, was released or freed: the present columns of
+ * row. A new context is appended to its parent's list, to the filter's list when it
+ * matches and to the timeline (while under CT_TIMELINE_MAX). */
+void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row);
+void ct_trace_model_add_sample(CtTraceModel *self, const struct ct_sample_row *s);
+void ct_trace_model_set_now(CtTraceModel *self, gint64 now_ns);
+/* Announce everything pending now (also happens by itself every frame). */
+void ct_trace_model_flush(CtTraceModel *self);
+
+/* ---- timeline and counts ------------------------------------------------------------------ */
+/* The contexts on the timeline (CtContextItem), in creation order. */
+GPtrArray *ct_trace_model_get_timeline(CtTraceModel *self);
+/* Add an item to the timeline (sources filling it in bulk). */
+void ct_trace_model_timeline_add(CtTraceModel *self, CtContextItem *item);
+const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint *n);
+
+/* ---- findings -------------------------------------------------------------------------- */
+/* Take ownership of f (the analysis' result): groups by rule, badges on the contexts
+ * the findings name. */
+void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f);
+/* NULL until an analysis arrived. */
+const struct ct_findings *ct_trace_model_get_findings(CtTraceModel *self);
+/* CtFindingItem groups, one per rule with findings, most severe first. */
+GListModel *ct_trace_model_get_finding_groups(CtTraceModel *self);
+/* Context ids named by findings (for the "only problems" filter); NULL if none. */
+GHashTable *ct_trace_model_get_flagged(CtTraceModel *self);
+/* Does the item pass the filter q? (What a source's query must agree with.) */
+gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextItem *item);
+
+G_END_DECLS
+
+#endif /* CT_TRACE_MODEL_H */

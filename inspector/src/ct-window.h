@@ -1,0 +1,47 @@
+/*
+ * ct-window.h — the main window: header bar (open, the view switcher, the program),
+ * the start page or the five views of an open trace — Tree, Timeline, Counts,
+ * Findings, and the Details of the selected context beside them — kept in step: a
+ * context selected in one view is selected in the others.
+ *
+ * Signal "analysis-done": the findings arrived (or the analysis failed).
+ */
+#ifndef CT_WINDOW_H
+#define CT_WINDOW_H
+
+#include <gtk/gtk.h>
+
+#include "ct-counts-view.h"
+#include "ct-details-view.h"
+#include "ct-findings-view.h"
+#include "ct-timeline-view.h"
+#include "ct-trace-model.h"
+#include "ct-tree-view.h"
+
+G_BEGIN_DECLS
+
+#define CT_TYPE_WINDOW (ct_window_get_type())
+G_DECLARE_FINAL_TYPE(CtWindow, ct_window, CT, WINDOW, GtkApplicationWindow)
+
+CtWindow *ct_window_new(GtkApplication *app);
+/* Open a trace file: the first screen is read now, the analysis runs in the
+ * background. FALSE with a one-line error if it is not a readable trace. */
+gboolean ct_window_open(CtWindow *self, const char *path, GError **error);
+/* Show a model some other source fills (a live source pushing into it): the views
+ * follow its incremental updates; the status line follows its meta. */
+void ct_window_show_model(CtWindow *self, CtTraceModel *model);
+CtTraceModel *ct_window_get_model(CtWindow *self);
+gboolean ct_window_is_analysed(CtWindow *self);
+/* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */
+gboolean ct_window_show_view(CtWindow *self, const char *name);
+/* Select a context everywhere (tree, timeline, details). */
+void ct_window_select_context(CtWindow *self, gint64 id);
+
+CtTreeView *ct_window_get_tree_view(CtWindow *self);
+CtTimelineView *ct_window_get_timeline_view(CtWindow *self);
+CtFindingsView *ct_window_get_findings_view(CtWindow *self);
+CtDetailsView *ct_window_get_details_view(CtWindow *self);
+
+G_END_DECLS
+
+#endif /* CT_WINDOW_H */

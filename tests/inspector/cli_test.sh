@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# cli_test.sh INSPECTOR CTXTRACE SAMPLE WORKDIR — ctxtrace-inspector's command line:
+# bad arguments and unreadable traces are one-line errors with exit status 2, and
+# --screenshot writes a PNG of the window (a traced sample, and the start page) and
+# exits 0. Runs the inspector under xvfb-run.
+set -euo pipefail
+inspector="$1" ctxtrace="$2" sample="$3" work="$4"
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+xvfb() { xvfb-run -a -s "-screen 0 1400x900x24" "$@"; }
+
+# expect_error STATUS PATTERN ARGS...: exit STATUS, and one stderr line matching PATTERN.
+expect_error() {
+  local want="$1" pattern="$2"; shift 2
+  local rc=0
+  "$inspector" "$@" >"$work/out" 2>"$work/err" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "ctxtrace-inspector $*: exit $rc, expected $want"
+  grep -q -- "$pattern" "$work/err" || fail "ctxtrace-inspector $*: stderr lacks '$pattern': $(cat "$work/err")"
+  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "ctxtrace-inspector $*: more than one line: $(cat "$work/err")"
+}
+
+expect_error 2 "unknown option '--bogus'" --bogus
+expect_error 2 "--after only goes with --screenshot" x.db --after 10
+expect_error 2 "--after needs milliseconds" --screenshot x.png --after soon
+expect_error 2 "--view takes tree, timeline, counts or findings" --view graph
+expect_error 2 "--select needs a context id" --select 0
+expect_error 2 "one trace file at a time" a.db b.db
+expect_error 2 "nothing.db: No such file or directory" "$work/nothing.db"
+echo "not a database" >"$work/text.db"
+expect_error 2 "not a SQLite database" "$work/text.db"
+
+# A real trace, shown and written to a PNG.
+"$ctxtrace" run --no-report -o "$work/fetch.db" -- "$sample" >/dev/null
+xvfb "$inspector" "$work/fetch.db" --view findings --screenshot "$work/fetch.png" --after 50 \
+  2> >(grep -v -e dbus -e '^$' >&2) || fail "--screenshot of a trace failed"
+[ "$(head -c 4 "$work/fetch.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "fetch.png is not a PNG"
+[ "$(stat -c %s "$work/fetch.png")" -gt 10000 ] || fail "fetch.png is too small to be a window"
+
+# No file: the start page.
+xvfb "$inspector" --screenshot "$work/start.png" 2> >(grep -v -e dbus -e '^$' >&2) \
+  || fail "--screenshot of the start page failed"
+[ -s "$work/start.png" ] || fail "start.png missing"
+echo "inspector cli: all checks passed"

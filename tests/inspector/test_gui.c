@@ -1,0 +1,293 @@
+/*
+ * test_gui.c — ctxtrace-inspector's real window, under Xvfb, on a real trace: the
+ * leaky party-supplies sample run through `ctxtrace run`. Asserts what a person would
+ * look at — the tree's rows, the leaked context flagged, the details naming the
+ * sample's file:line, findings grouped by rule (and selecting one jumps to its
+ * context), the timeline and counts filled — and writes a screenshot of each view.
+ *
+ *   test_gui --ctxtrace CTXTRACE --sample PROGRAM --source party_leaky.c
+ *            --workdir DIR --screenshots DIR
+ */
+#include <ctxtrace/tracer.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ct-finding-item.h"
+#include "ct-screenshot.h"
+#include "ct-window.h"
+
+static const char *ctxtrace, *sample, *source, *workdir, *shots;
+static char *trace;
+static CtWindow *window;
+static sqlite3 *db;
+
+static gint64 sql_int(const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    gint64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static gboolean tick_cb(GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+    (void)w;
+    (void)clock;
+    (*(int *)data)--;
+    return *(int *)data > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* Let the window lay out and paint `frames` frames. */
+static void settle(int frames)
+{
+    int left = frames;
+    gtk_widget_queue_draw(GTK_WIDGET(window));
+    gtk_widget_add_tick_callback(GTK_WIDGET(window), tick_cb, &left, NULL);
+    gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (left > 0 && g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, TRUE);
+    assert_int_equal(left, 0);
+}
+
+static void screenshot(const char *view, const char *name)
+{
+    assert_true(ct_window_show_view(window, view));
+    settle(3);
+    g_autofree char *path = g_build_filename(shots, name, NULL);
+    g_autoptr(GError) error = NULL;
+    assert_true(ct_screenshot_save(GTK_WIDGET(window), path, &error));
+    g_autofree char *png = NULL;
+    gsize len = 0;
+    assert_true(g_file_get_contents(path, &png, &len, NULL));
+    assert_true(len > 10000); /* a real picture, not an empty frame */
+    assert_memory_equal(png, "\x89PNG", 4);
+}
+
+/* ---- setup: trace the sample, open the window ------------------------------------------ */
+
+static int setup(void **state)
+{
+    (void)state;
+    g_mkdir_with_parents(workdir, 0755);
+    g_mkdir_with_parents(shots, 0755);
+    trace = g_build_filename(workdir, "party_leaky.db", NULL);
+    g_unlink(trace);
+    const char *argv[] = {ctxtrace, "run", "--no-report", "-o", trace, "--", sample, NULL};
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                      &status, &error) || !g_spawn_check_wait_status(status, &error)) {
+        fprintf(stderr, "test_gui: tracing the sample: %s\n", error->message);
+        return -1;
+    }
+    if (sqlite3_open_v2(trace, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return -1;
+
+    gtk_init();
+    window = ct_window_new(NULL);
+    gtk_window_set_default_size(GTK_WINDOW(window), 1280, 800);
+    gtk_window_present(GTK_WINDOW(window));
+    if (!ct_window_open(window, trace, &error)) {
+        fprintf(stderr, "test_gui: %s\n", error->message);
+        return -1;
+    }
+    gint64 until = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (!ct_window_is_analysed(window) && g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, TRUE);
+    if (!ct_window_is_analysed(window) || ct_trace_model_get_findings(ct_window_get_model(window)) == NULL) {
+        fprintf(stderr, "test_gui: the analysis did not arrive\n");
+        return -1;
+    }
+    settle(2);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gtk_window_destroy(GTK_WINDOW(window));
+    sqlite3_close(db);
+    g_free(trace);
+    return 0;
+}
+
+/* The first finding (the most severe rule, the biggest site). */
+static const struct ct_finding *first_finding(void)
+{
+    const struct ct_findings *f = ct_trace_model_get_findings(ct_window_get_model(window));
+    assert_non_null(f);
+    assert_true(f->len > 0);
+    return &f->items[0];
+}
+
+/* ---- the tests ------------------------------------------------------------------------------- */
+
+static void test_the_tree_shows_the_roots_and_the_programs_top_context_opened(void **state)
+{
+    (void)state;
+    /* background and todo; background opened (its one child: the party), and that
+     * opened too (its errands). */
+    gint64 expected = sql_int("SELECT count(*) FROM contexts WHERE parent_id IS NULL") +
+                      sql_int("SELECT count(*) FROM contexts WHERE parent_id = 1") +
+                      sql_int("SELECT count(*) FROM contexts WHERE parent_id = "
+                              "(SELECT id FROM contexts WHERE parent_id = 1)");
+    assert_int_equal(sql_int("SELECT count(*) FROM contexts WHERE parent_id = 1"), 1);
+    GListModel *rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
+    assert_int_equal(g_list_model_get_n_items(rows), expected);
+    g_autoptr(GtkTreeListRow) first = g_list_model_get_item(rows, 0);
+    g_autoptr(CtContextItem) bg = gtk_tree_list_row_get_item(first);
+    assert_string_equal(ct_context_item_get_kind_name(bg), "background");
+}
+
+static void test_the_leaked_context_is_flagged_and_selected_in_the_tree(void **state)
+{
+    (void)state;
+    const struct ct_finding *f = first_finding();
+    assert_string_equal(ct_rule_name(f->rule), "orphaned-timer");
+    gint64 id = f->examples[0];
+    ct_window_select_context(window, id);
+    settle(2);
+    GListModel *rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
+    guint n = g_list_model_get_n_items(rows);
+    gboolean found = FALSE;
+    for (guint i = 0; i < n && !found; i++) {
+        g_autoptr(GtkTreeListRow) row = g_list_model_get_item(rows, i);
+        g_autoptr(CtContextItem) item = gtk_tree_list_row_get_item(row);
+        if (ct_context_item_get_id(item) != id)
+            continue;
+        found = TRUE;
+        assert_int_equal(ct_context_item_get_state(item, TRUE), CT_STATE_LEAKED);
+        assert_true(ct_context_item_get_n_findings(item) >= 1);
+    }
+    assert_true(found);
+    assert_int_equal(ct_details_view_get_shown(ct_window_get_details_view(window)), id);
+    screenshot("tree", "inspector-tree.png");
+}
+
+static void test_the_details_stack_names_the_samples_file_and_line(void **state)
+{
+    (void)state;
+    const struct ct_finding *f = first_finding();
+    ct_window_select_context(window, f->examples[0]);
+    g_autofree char *stack = ct_details_view_get_create_stack_text(ct_window_get_details_view(window));
+    /* The innermost frame: run_errand at the ctx_with_timeout call in party_leaky.c. */
+    g_auto(GStrv) frames = g_strsplit(stack, "\n", -1);
+    assert_non_null(frames[0]);
+    assert_non_null(strstr(frames[0], "run_errand "));
+    const char *loc = strstr(frames[0], "party_supplies/party_leaky.c:");
+    assert_non_null(loc);
+    int line = atoi(strrchr(loc, ':') + 1);
+    assert_int_equal(line, f->site.line);
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(source, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    assert_true(line >= 1 && (guint)line <= g_strv_length(lines));
+    assert_non_null(strstr(lines[line - 1], "ctx_with_timeout"));
+}
+
+static void test_findings_are_grouped_by_rule(void **state)
+{
+    (void)state;
+    const struct ct_findings *f = ct_trace_model_get_findings(ct_window_get_model(window));
+    GHashTable *rules = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (size_t i = 0; i < f->len; i++)
+        g_hash_table_add(rules, GINT_TO_POINTER(f->items[i].rule + 1));
+    guint groups = g_hash_table_size(rules);
+    g_hash_table_unref(rules);
+    /* Groups open: a row per rule and a row per finding. */
+    GListModel *rows = ct_findings_view_get_rows(ct_window_get_findings_view(window));
+    assert_int_equal(g_list_model_get_n_items(rows), groups + f->len);
+    g_autoptr(GtkTreeListRow) row = g_list_model_get_item(rows, 0);
+    g_autoptr(CtFindingItem) group = gtk_tree_list_row_get_item(row);
+    assert_true(ct_finding_item_is_group(group));
+    assert_int_equal(ct_finding_item_get_rule(group), f->items[0].rule);
+    screenshot("findings", "inspector-findings.png");
+}
+
+static void test_selecting_a_finding_jumps_to_its_context(void **state)
+{
+    (void)state;
+    ct_window_select_context(window, 0);
+    const struct ct_finding *f = first_finding();
+    ct_findings_view_select(ct_window_get_findings_view(window), 1); /* the first finding */
+    assert_int_equal(ct_details_view_get_shown(ct_window_get_details_view(window)), f->examples[0]);
+}
+
+static void test_the_timeline_and_counts_hold_the_trace(void **state)
+{
+    (void)state;
+    guint contexts = 0;
+    guint lanes = ct_timeline_view_get_n_lanes(ct_window_get_timeline_view(window), &contexts);
+    assert_int_equal(contexts, sql_int("SELECT count(*) FROM contexts WHERE id > 2"));
+    assert_true(lanes >= contexts);
+    guint n = 0;
+    ct_trace_model_get_samples(ct_window_get_model(window), &n);
+    assert_int_equal(n, sql_int("SELECT count(*) FROM samples"));
+    assert_true(n > 0);
+    screenshot("timeline", "inspector-timeline.png");
+    screenshot("counts", "inspector-counts.png");
+}
+
+static void test_only_problems_lists_exactly_the_leaked_contexts(void **state)
+{
+    (void)state;
+    CtTreeView *tree = ct_window_get_tree_view(window);
+    ct_tree_view_set_filter(tree, NULL, -1, -1, TRUE);
+    GListModel *rows = ct_tree_view_get_rows(tree);
+    assert_int_equal(g_list_model_get_n_items(rows),
+                     sql_int("SELECT count(*) FROM contexts WHERE kind IN ('cancel', 'deadline') "
+                             "AND (released_live = 1 OR canceled_ns IS NULL)"));
+    for (guint i = 0; i < g_list_model_get_n_items(rows); i++) {
+        g_autoptr(GtkTreeListRow) row = g_list_model_get_item(rows, i);
+        g_autoptr(CtContextItem) item = gtk_tree_list_row_get_item(row);
+        assert_int_equal(ct_context_item_get_state(item, TRUE), CT_STATE_LEAKED);
+    }
+    /* A site search: the leaky call at party_leaky.c's line of the finding. */
+    const struct ct_finding *f = first_finding();
+    g_autofree char *needle = g_strdup_printf("party_leaky.c:%d", f->site.line);
+    ct_tree_view_set_filter(tree, needle, -1, -1, FALSE);
+    rows = ct_tree_view_get_rows(tree);
+    assert_true(g_list_model_get_n_items(rows) >= (guint)f->count);
+    for (guint i = 0; i < g_list_model_get_n_items(rows); i++) {
+        g_autoptr(GtkTreeListRow) row = g_list_model_get_item(rows, i);
+        g_autoptr(CtContextItem) item = gtk_tree_list_row_get_item(row);
+        assert_non_null(strstr(ct_context_item_get_site(item), needle));
+    }
+    ct_tree_view_set_filter(tree, NULL, -1, -1, FALSE);
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (strcmp(k, "--ctxtrace") == 0) ctxtrace = v;
+        else if (strcmp(k, "--sample") == 0) sample = v;
+        else if (strcmp(k, "--source") == 0) source = v;
+        else if (strcmp(k, "--workdir") == 0) workdir = v;
+        else if (strcmp(k, "--screenshots") == 0) shots = v;
+    }
+    if (!ctxtrace || !sample || !source || !workdir || !shots) {
+        fprintf(stderr, "usage: test_gui --ctxtrace CTXTRACE --sample PROGRAM --source FILE.c "
+                        "--workdir DIR --screenshots DIR\n");
+        return 2;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_tree_shows_the_roots_and_the_programs_top_context_opened),
+        cmocka_unit_test(test_the_leaked_context_is_flagged_and_selected_in_the_tree),
+        cmocka_unit_test(test_the_details_stack_names_the_samples_file_and_line),
+        cmocka_unit_test(test_findings_are_grouped_by_rule),
+        cmocka_unit_test(test_selecting_a_finding_jumps_to_its_context),
+        cmocka_unit_test(test_the_timeline_and_counts_hold_the_trace),
+        cmocka_unit_test(test_only_problems_lists_exactly_the_leaked_contexts),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
