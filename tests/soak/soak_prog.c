@@ -46,8 +46,8 @@ static void keep(ctx_t *server, ctx_t **held, int n)
 
 static __attribute__((noinline)) void leak_context(ctx_t *server)
 {
-    ctx_t *req = ctx_with_cancel(server);
-    ctx_unref(req); /* the lost cancel: stays attached to server */
+    ctx_t *lost = ctx_with_cancel(server);
+    ctx_unref(lost); /* the lost cancel: stays attached to server */
 }
 
 static __attribute__((noinline)) void leak_timer(ctx_t *server)
