@@ -71,7 +71,17 @@ static void *waiter(void *arg)
 int main(int argc, char **argv)
 {
     static ctx_t *held[1000];
+    static const char *const shapes[] = {"steady-warmup", "pool", "sawtooth", "step",
+                                         "leak-contexts", "leak-timers", "leak-waiters"};
     const char *shape = argc > 1 ? argv[1] : "";
+    bool known = false;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        known = known || strcmp(shape, shapes[i]) == 0;
+    if (!known) {
+        fprintf(stderr, "usage: soak_prog steady-warmup|pool|sawtooth|step|leak-contexts|"
+                        "leak-timers|leak-waiters\n");
+        return 2;
+    }
     ctx_t *server = ctx_with_cancel(ctx_background());
     int64_t start = ctx_now();
     if (strcmp(shape, "steady-warmup") == 0) {
@@ -128,7 +138,5 @@ int main(int argc, char **argv)
             nap_ms(100);
         }
     }
-    fprintf(stderr, "usage: soak_prog steady-warmup|pool|sawtooth|step|leak-contexts|"
-                    "leak-timers|leak-waiters\n");
-    return 2;
+    return 2; /* not reached: every known shape loops until a signal */
 }
