@@ -13,6 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_soak(int argc, char **argv);
 
 /* Print "ctxtrace: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -29,6 +29,13 @@ static const char usage[] =
     "        detached roots, ineffective deadlines. Exit status 0: none, 1: findings,\n"
     "        2: error. Formats and the suppressions file: docs/report.md\n"
     "\n"
+    "  soak [--duration S] [--warmup S] [--interval MS] [--json FILE] [-o FILE.db]\n"
+    "       -- PROGRAM [ARGS...]\n"
+    "        run PROGRAM under the tracer for S seconds (default 30; then SIGTERM), and\n"
+    "        judge whether live contexts, armed timers, blocked waiters, threads, open\n"
+    "        fds or RSS grow after the warm-up (default 5 s); name the sites that grow.\n"
+    "        Exit status 0: nothing grows, 1: something grows, 2: error (docs/soak.md)\n"
+    "\n"
     "  tail [--seconds S] PID|SOCKET\n"
     "        a running traced process's live tree and events, as JSON lines: the\n"
     "        snapshot of every live context, then every event (docs/live.md)\n"
@@ -69,6 +76,8 @@ int main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "tail") == 0)
         return cmd_tail(argc - 1, argv + 1);
+    if (strcmp(cmd, "soak") == 0)
+        return cmd_soak(argc - 1, argv + 1);
     if (strcmp(cmd, "ps") == 0)
         return cmd_ps(argc - 1, argv + 1);
     cli_error("unknown command '%s'", cmd);

@@ -2,6 +2,7 @@
  * json.c — the streaming JSON writer of json.h.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "json.h"
@@ -92,6 +93,16 @@ void json_int(struct json *j, int64_t v)
 {
     before(j);
     fprintf(j->out, "%" PRId64, v);
+}
+
+void json_double(struct json *j, double v)
+{
+    if (!isfinite(v)) { /* JSON has no NaN or infinity */
+        json_null(j);
+        return;
+    }
+    before(j);
+    fprintf(j->out, "%.6g", v);
 }
 
 void json_bool(struct json *j, bool v)

@@ -34,6 +34,8 @@ void json_key(struct json *j, const char *key);
 /* Values. json_string(NULL) writes null. */
 void json_string(struct json *j, const char *s);
 void json_int(struct json *j, int64_t v);
+/* A finite number (6 significant digits); NaN or infinity write null. */
+void json_double(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Finish the document with a newline. */

@@ -8,113 +8,23 @@
  * (128+N if a signal N ended it) — or with N of --exitcode N when findings remain
  * after the suppressions, as LeakSanitizer's exitcode option does.
  *
- * The shim is looked for next to this executable (the build tree) and then in
- * <prefix>/<libdir>/ctxtrace/ (an installation); CTXTRACE_PRELOAD overrides both.
+ * Starting the program under the shim is launch.c's (shared with soak).
  */
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "launch.h"
 #include "report.h"
 
-#ifndef CTXTRACE_REL_LIBDIR
-#error "CTXTRACE_REL_LIBDIR (the libdir relative to bindir) must be defined by the build"
-#endif
-
 static pid_t child = -1;
-
-static bool is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool find_shim(char out[PATH_MAX])
-{
-    const char *env = getenv("CTXTRACE_PRELOAD");
-    if (env != NULL && *env != '\0') {
-        if (realpath(env, out) == NULL || !is_file(out)) {
-            cli_error("CTXTRACE_PRELOAD=%s: no such file", env);
-            return false;
-        }
-        return true;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return false;
-    exe[n] = '\0';
-    const char *dir = dirname(exe);
-    const char *const candidates[] = {"%s/libctxtrace_preload.so",
-                                      "%s/" CTXTRACE_REL_LIBDIR "/ctxtrace/libctxtrace_preload.so"};
-    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, candidates[i], dir);
-        if (is_file(path) && realpath(path, out) != NULL)
-            return true;
-    }
-    cli_error("cannot find libctxtrace_preload.so next to %s or in %s/%s/ctxtrace "
-              "(set CTXTRACE_PRELOAD)", dir, dir, CTXTRACE_REL_LIBDIR);
-    return false;
-}
-
-/* PROGRAM as execvp would find it. */
-static bool resolve_program(const char *prog, char *out, size_t len)
-{
-    if (strchr(prog, '/') != NULL) {
-        snprintf(out, len, "%s", prog);
-        return access(out, X_OK) == 0;
-    }
-    const char *path = getenv("PATH");
-    char *copy = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        snprintf(out, len, "%s/%s", *d ? d : ".", prog);
-        if (is_file(out) && access(out, X_OK) == 0) {
-            free(copy);
-            return true;
-        }
-    }
-    free(copy);
-    return false;
-}
-
-/* LD_PRELOAD only works through the dynamic loader: a static executable (no
- * PT_INTERP) cannot be traced. Scripts (#!) run a dynamic interpreter: fine. */
-static bool is_static_elf(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    Elf64_Ehdr eh;
-    bool is_static = false;
-    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh &&
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64) {
-        is_static = true;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-                (ssize_t)sizeof ph)
-                break;
-            if (ph.p_type == PT_INTERP) {
-                is_static = false;
-                break;
-            }
-        }
-    }
-    close(fd);
-    return is_static;
-}
 
 /* Signals sent to ctxtrace itself (kill, not the terminal: those reach the whole
  * process group anyway) are passed on to the program. */
@@ -139,16 +49,6 @@ static long count_contexts(const char *path)
     }
     sqlite3_close(db);
     return n;
-}
-
-static void remove_trace(const char *path)
-{
-    char side[PATH_MAX + 8];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
 }
 
 static bool parse_exitcode(const char *s, int *out)
@@ -229,38 +129,17 @@ static int run(int argc, char **argv, struct report_opts *ro)
     /* A bad suppressions file is found before the program runs, not after. */
     if (report_opts_finish(ro) != 0)
         return CLI_EXIT_ERROR;
-    char prog[PATH_MAX], shim[PATH_MAX];
-    if (!resolve_program(argv[i], prog, sizeof prog)) {
-        cli_error("run: %s: no such executable", argv[i]);
-        return CLI_EXIT_ERROR;
-    }
-    if (is_static_elf(prog)) {
-        cli_error("run: %s is statically linked; LD_PRELOAD cannot trace it. Link it "
-                  "dynamically (against libctxtrace.so) to trace it.", prog);
-        return CLI_EXIT_ERROR;
-    }
-    if (!find_shim(shim))
+    struct launch l;
+    if (!launch_prepare(&l, "run", argv + i))
         return CLI_EXIT_ERROR;
 
     char trace[PATH_MAX];
     if (out != NULL) {
-        /* Absolute, so the program may chdir; replaced if it exists (like -o anywhere). */
-        char cwd[PATH_MAX] = "";
-        if (out[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
-            cli_error("run: getcwd: %s", strerror(errno));
+        /* Replaced if it exists (like -o anywhere). */
+        if (!launch_abs_path("run", out, trace))
             return CLI_EXIT_ERROR;
-        }
-        if (snprintf(trace, sizeof trace, "%s%s%s", cwd, cwd[0] ? "/" : "", out) >=
-            (int)sizeof trace) {
-            cli_error("run: %s: path too long", out);
-            return CLI_EXIT_ERROR;
-        }
-        remove_trace(trace);
+        launch_remove_trace(trace);
     }
-
-    const char *old = getenv("LD_PRELOAD");
-    char *preload = malloc(strlen(shim) + (old ? strlen(old) : 0) + 2);
-    sprintf(preload, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -271,39 +150,12 @@ static int run(int argc, char **argv, struct report_opts *ro)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    child = fork();
-    if (child < 0) {
-        cli_error("run: fork: %s", strerror(errno));
+    child = launch_start(&l, "run", argv + i, trace, out == NULL, NULL);
+    if (child < 0)
         return CLI_EXIT_ERROR;
-    }
-    if (child == 0) {
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        if (out == NULL) {
-            char cwd[PATH_MAX];
-            if (getcwd(cwd, sizeof cwd) == NULL ||
-                snprintf(trace, sizeof trace, "%s/ctxtrace.%s.%d.db", cwd, basename(prog),
-                         (int)getpid()) >= (int)sizeof trace)
-                _exit(127);
-        }
-        setenv("CTXTRACE_OUTPUT", trace, 1);
-        setenv("LD_PRELOAD", preload, 1);
-        execv(prog, argv + i);
-        cli_error("run: %s: %s", prog, strerror(errno));
-        _exit(127);
-    }
-    free(preload);
-    if (out == NULL)
-        snprintf(trace, sizeof trace, "ctxtrace.%s.%d.db", basename(prog), (int)child);
-
     int status;
-    while (waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) {
-            cli_error("run: waitpid: %s", strerror(errno));
-            return CLI_EXIT_ERROR;
-        }
-    }
+    if (launch_wait("run", child, &status) != 0)
+        return CLI_EXIT_ERROR;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (WIFSIGNALED(status))
         cli_error("%s was killed by signal %d (%s)", argv[i], WTERMSIG(status),

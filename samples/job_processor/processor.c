@@ -19,19 +19,25 @@
  * the shutdown broadcasts after cancelling the root. run_job() is the part that differs
  * between jobs_fixed.c and jobs_leaky.c.
  *
- * Look at: the shutdown in main() — the one ctx_cancel(root) at line 120 — the worker
+ * Look at: the shutdown in main() — the one ctx_cancel(root) at line 139 — the worker
  * loop in worker(), and run_job() in the variant files: its error path for a job whose
  * input is missing. Determinism: every job is taken before the shutdown, so every run
  * creates the same contexts, and the same jobs finish, fail and are abandoned.
  *
  * Exit status: 0 when the quick jobs finished, the invalid ones failed validation and
  * the long ones were abandoned at shutdown with "context canceled"; 1 otherwise.
+ *
+ * `--forever`: the long-running processor a soak test watches (`ctxtrace soak`): the
+ * workers cycle through the quick jobs (NQUICK, invalid ones included) until the process
+ * is stopped by a signal. The leaky variant then leaks two job contexts, with their
+ * timers, every cycle; the fixed one keeps a steady handful live.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err_text.h"
 #include "jobs.h"
@@ -49,6 +55,7 @@ static const struct job jobs[] = {
     {"reindex-orders", "orders.db", LONG}, {"backup", "everything", LONG},
 };
 #define NJOBS (sizeof jobs / sizeof jobs[0])
+#define NQUICK 9 /* the quick jobs come first: what --forever cycles through */
 
 #define STORAGE_LATENCY (100 * CTX_MICROSECOND)
 
@@ -59,6 +66,7 @@ static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cv = PTHREAD_COND_INITIALIZER; /* work, or shutdown */
 static pthread_cond_t taken_cv = PTHREAD_COND_INITIALIZER; /* every job taken */
 static size_t next_job;
+static bool forever;
 
 int validate_job(ctx_t *ctx, const struct job *job)
 {
@@ -85,7 +93,9 @@ static void *worker(void *arg)
             return NULL;
         }
         size_t i = next_job++;
-        if (next_job == NJOBS)
+        if (forever)
+            next_job %= NQUICK; /* never reaches NJOBS: there is always work */
+        else if (next_job == NJOBS)
             pthread_cond_signal(&taken_cv);
         pthread_mutex_unlock(&queue_mu);
 
@@ -93,8 +103,13 @@ static void *worker(void *arg)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--forever") != 0)) {
+        fprintf(stderr, "usage: %s [--forever]\n", argv[0]);
+        return 2;
+    }
+    forever = argc == 2;
     ctx_t *root = ctx_with_cancel(ctx_background());
     if (root == NULL) {
         perror("ctx_with_cancel");
@@ -109,6 +124,9 @@ int main(void)
             return 1;
         }
     }
+
+    while (forever) /* until a signal ends the process */
+        pause();
 
     pthread_mutex_lock(&queue_mu);
     while (next_job < NJOBS)

@@ -2,13 +2,14 @@
 # install_test.sh — install this build into a scratch prefix and use it from outside.
 #
 # Run by ctest (tests/install/CMakeLists.txt sets the environment):
-#   CMAKE CC GENERATOR BUILD_DIR PREFIX WORK SOURCE VERSION SOVERSION SAN_FLAGS
+#   CMAKE CTEST CC GENERATOR BUILD_DIR PREFIX WORK SOURCE VERSION SOVERSION SAN_FLAGS
 # Steps, each fatal on failure:
 #   1. cmake --install BUILD_DIR --prefix PREFIX
 #   2. the installed files: header (and not the internal tracer.h), libctxtrace.so ->
 #      .so.SOVERSION -> .so.VERSION, SONAME libctxtrace.so.SOVERSION, only ctx_* exported
 #   3. pkg-config: cc consumer.c $(pkg-config --cflags --libs ctxtrace), run it
 #   4. find_package(ctxtrace): configure, build and run consumer_cmake/
+#   5. its soak tests (ctxtrace_add_soak_test from the package): fixed passes, leaky fails
 # SAN_FLAGS (-fsanitize=…) is set in sanitizer builds: an instrumented library needs an
 # instrumented program.
 set -eu
@@ -105,6 +106,23 @@ out=$("$WORK/consumer_cmake/consumer") || fail "consumer (CMake) exited $?"
 lib=$(loaded_lib "$WORK/consumer_cmake/consumer")
 [ "$lib" -ef "$libdir/$soname" ] || fail "consumer (CMake) loads '$lib', not $libdir/$soname"
 echo "consumer (CMake): $out (loads $lib)"
+
+step "5. ctxtrace_add_soak_test() from the package: the fixed loop passes, the leaky fails"
+[ -x "$PREFIX/bin/ctxtrace" ] || fail "the ctxtrace command was not installed in $PREFIX/bin"
+grep -q "$PREFIX/bin/ctxtrace" "$WORK/consumer_cmake/CTestTestfile.cmake" ||
+    fail "the soak tests do not run $PREFIX/bin/ctxtrace: $(cat "$WORK/consumer_cmake/CTestTestfile.cmake")"
+(cd "$WORK/consumer_cmake" && "$CTEST" --output-on-failure -R '^soak_fixed$') ||
+    fail "soak_fixed failed: a loop that releases every context must pass"
+if (cd "$WORK/consumer_cmake" && "$CTEST" --output-on-failure -R '^soak_leaky$'); then
+    fail "soak_leaky passed: a loop that drops its timeouts must fail"
+fi
+grep -q '"decision": "grows"' "$WORK/consumer_cmake/soak_leaky.soak.json" ||
+    fail "soak_leaky.soak.json does not say the program grows"
+grep -q '"function": "handle"' "$WORK/consumer_cmake/soak_leaky.soak.json" ||
+    fail "soak_leaky.soak.json does not name handle() as the growing site"
+grep -q '"decision": "steady"' "$WORK/consumer_cmake/soak_fixed.soak.json" ||
+    fail "soak_fixed.soak.json does not say steady"
+echo "soak_fixed passed, soak_leaky failed naming handle()"
 
 echo
 echo "install test: PASS"

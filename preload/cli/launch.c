@@ -1,0 +1,207 @@
+/*
+ * launch.c — starting an unmodified program under the shim (see launch.h).
+ *
+ * The shim is looked for next to this executable (the build tree) and then in
+ * <prefix>/<libdir>/ctxtrace/ (an installation); CTXTRACE_PRELOAD overrides both.
+ */
+#include "launch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h> /* dirname */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef CTXTRACE_REL_LIBDIR
+#error "CTXTRACE_REL_LIBDIR (the libdir relative to bindir) must be defined by the build"
+#endif
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool find_shim(char out[PATH_MAX])
+{
+    const char *env = getenv("CTXTRACE_PRELOAD");
+    if (env != NULL && *env != '\0') {
+        if (realpath(env, out) == NULL || !is_file(out)) {
+            cli_error("CTXTRACE_PRELOAD=%s: no such file", env);
+            return false;
+        }
+        return true;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    const char *dir = dirname(exe);
+    const char *const candidates[] = {"%s/libctxtrace_preload.so",
+                                      "%s/" CTXTRACE_REL_LIBDIR "/ctxtrace/libctxtrace_preload.so"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, candidates[i], dir);
+        if (is_file(path) && realpath(path, out) != NULL)
+            return true;
+    }
+    cli_error("cannot find libctxtrace_preload.so next to %s or in %s/%s/ctxtrace "
+              "(set CTXTRACE_PRELOAD)", dir, dir, CTXTRACE_REL_LIBDIR);
+    return false;
+}
+
+/* PROGRAM as execvp would find it. */
+static bool resolve_program(const char *prog, char *out, size_t len)
+{
+    if (strchr(prog, '/') != NULL) {
+        snprintf(out, len, "%s", prog);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    char *copy = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, len, "%s/%s", *d ? d : ".", prog);
+        if (is_file(out) && access(out, X_OK) == 0) {
+            free(copy);
+            return true;
+        }
+    }
+    free(copy);
+    return false;
+}
+
+/* LD_PRELOAD only works through the dynamic loader: a static executable (no
+ * PT_INTERP) cannot be traced. Scripts (#!) run a dynamic interpreter: fine. */
+static bool is_static_elf(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh;
+    bool is_static = false;
+    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh &&
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64) {
+        is_static = true;
+        for (int i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+                (ssize_t)sizeof ph)
+                break;
+            if (ph.p_type == PT_INTERP) {
+                is_static = false;
+                break;
+            }
+        }
+    }
+    close(fd);
+    return is_static;
+}
+
+/* The program's file name, for the default trace name. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+bool launch_prepare(struct launch *l, const char *cmd, char *const argv[])
+{
+    if (!resolve_program(argv[0], l->prog, sizeof l->prog)) {
+        cli_error("%s: %s: no such executable", cmd, argv[0]);
+        return false;
+    }
+    if (is_static_elf(l->prog)) {
+        cli_error("%s: %s is statically linked; LD_PRELOAD cannot trace it. Link it "
+                  "dynamically (against libctxtrace.so) to trace it.", cmd, l->prog);
+        return false;
+    }
+    return find_shim(l->shim);
+}
+
+bool launch_abs_path(const char *cmd, const char *out, char abs[PATH_MAX])
+{
+    char cwd[PATH_MAX] = "";
+    if (out[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
+        cli_error("%s: getcwd: %s", cmd, strerror(errno));
+        return false;
+    }
+    if (snprintf(abs, PATH_MAX, "%s%s%s", cwd, cwd[0] ? "/" : "", out) >= PATH_MAX) {
+        cli_error("%s: %s: path too long", cmd, out);
+        return false;
+    }
+    return true;
+}
+
+void launch_remove_trace(const char *path)
+{
+    char side[PATH_MAX + 8];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
+                   char trace[PATH_MAX], bool default_trace, const char *const *extra_env)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char *preload = malloc(strlen(l->shim) + (old ? strlen(old) : 0) + 2);
+    if (preload == NULL) {
+        cli_error("%s: out of memory", cmd);
+        return -1;
+    }
+    sprintf(preload, "%s%s%s", l->shim, old && *old ? ":" : "", old && *old ? old : "");
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        cli_error("%s: fork: %s", cmd, strerror(errno));
+        free(preload);
+        return -1;
+    }
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (default_trace) {
+            char cwd[PATH_MAX];
+            if (getcwd(cwd, sizeof cwd) == NULL ||
+                snprintf(trace, PATH_MAX, "%s/ctxtrace.%.200s.%d.db", cwd,
+                         base_name(l->prog), (int)getpid()) >= PATH_MAX)
+                _exit(127);
+        }
+        setenv("CTXTRACE_OUTPUT", trace, 1);
+        setenv("LD_PRELOAD", preload, 1);
+        for (const char *const *e = extra_env; e != NULL && *e != NULL; e++)
+            putenv((char *)*e);
+        execv(l->prog, argv);
+        cli_error("%s: %s: %s", cmd, l->prog, strerror(errno));
+        _exit(127);
+    }
+    free(preload);
+    /* The name the child gave it, relative. */
+    if (default_trace &&
+        snprintf(trace, PATH_MAX, "ctxtrace.%.200s.%d.db", base_name(l->prog), (int)pid) < 0)
+        trace[0] = '\0';
+    return pid;
+}
+
+int launch_wait(const char *cmd, pid_t pid, int *status)
+{
+    while (waitpid(pid, status, 0) < 0) {
+        if (errno != EINTR) {
+            cli_error("%s: waitpid: %s", cmd, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,560 @@
+/*
+ * soak.c — `ctxtrace soak [--duration S] [--warmup S] [--interval MS] [--grace S]
+ *          [--json FILE] [-o FILE.db] -- PROGRAM ARGS...`
+ *
+ * The acceptance test of a leak fix in the Go literature — "a soak test shows zero
+ * goroutine growth" — as one command: run the program under the shim for --duration
+ * seconds, sampling every --interval (the shim samples live contexts, armed timers,
+ * blocked waiters, threads and RSS into the trace; soak counts the program's open fds
+ * itself), stop it (SIGTERM, then SIGKILL after --grace), and judge the samples after
+ * --warmup with the trend decision of ctxtrace/core/trend.h. For every quantity that
+ * grows it names the creation sites whose live contexts (or waits, or threads) grow.
+ *
+ * Exit status: 0 nothing grows; 1 something grows; 2 error — bad usage, the program
+ * missing, crashed (a signal other than soak's own stop), failed (nonzero exit), or
+ * too short to judge. docs/soak.md has the decision and the output formats.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cli.h"
+#include "json.h"
+#include "launch.h"
+#include "soak.h"
+
+struct soak_opts {
+    double duration, warmup, grace; /* seconds */
+    int interval_ms;
+    const char *json, *out;
+};
+
+/* The run, as soak saw it. */
+struct soak_run {
+    pid_t pid;
+    int64_t start, judge_from, judge_to; /* CLOCK_MONOTONIC ns */
+    bool stopped;                        /* soak stopped it at the end of the duration */
+    int status;
+    int64_t *fd_ts;                      /* soak's own fd samples */
+    double *fd_v;
+    size_t nfd, fd_cap;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ns(int64_t ns)
+{
+    struct timespec ts = {ns / 1000000000, ns % 1000000000};
+    nanosleep(&ts, NULL); /* an interrupting signal just ends the nap early */
+}
+
+static bool parse_seconds(const char *s, double min, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= min) || v > 86400 * 30)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, or NULL if argv[*i] is another option. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, bool *bad)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0)
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *bad = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse(int argc, char **argv, struct soak_opts *o)
+{
+    *o = (struct soak_opts){.duration = 30, .warmup = 5, .grace = 5, .interval_ms = 100};
+    int i = 1;
+    for (; i < argc; i++) {
+        bool bad = false;
+        const char *v;
+        double d;
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        } else if ((v = option_value(argc, argv, &i, "--duration", &bad)) != NULL) {
+            if (!parse_seconds(v, 0.1, &o->duration))
+                goto bad_value;
+        } else if ((v = option_value(argc, argv, &i, "--warmup", &bad)) != NULL) {
+            if (!parse_seconds(v, 0, &o->warmup))
+                goto bad_value;
+        } else if ((v = option_value(argc, argv, &i, "--grace", &bad)) != NULL) {
+            if (!parse_seconds(v, 0, &o->grace))
+                goto bad_value;
+        } else if ((v = option_value(argc, argv, &i, "--interval", &bad)) != NULL) {
+            if (!parse_seconds(v, 10, &d) || d > 60000 || d != (int)d)
+                goto bad_value;
+            o->interval_ms = (int)d;
+        } else if ((v = option_value(argc, argv, &i, "--json", &bad)) != NULL) {
+            o->json = v;
+        } else if ((v = option_value(argc, argv, &i, "-o", &bad)) != NULL) {
+            o->out = v;
+        } else if (bad) {
+            cli_error("soak: %s needs a value", argv[i]);
+            return -1;
+        } else if (argv[i][0] == '-') {
+            cli_error("soak: unknown option '%s'", argv[i]);
+            return -1;
+        } else {
+            break; /* the program, without "--" */
+        }
+        continue;
+    bad_value:
+        cli_error("soak: bad value '%s' for %s (durations: seconds, --duration >= 0.1; "
+                  "--interval: whole milliseconds, 10 to 60000)", v, argv[i - 1]);
+        return -1;
+    }
+    if (i >= argc) {
+        cli_error("soak: no program given (usage: ctxtrace soak [--duration S] [--warmup S] "
+                  "[--interval MS] [--json FILE] -- PROGRAM ARGS...)");
+        return -1;
+    }
+    if (o->warmup >= o->duration) {
+        cli_error("soak: --warmup (%g s) must be shorter than --duration (%g s)", o->warmup,
+                  o->duration);
+        return -1;
+    }
+    return i;
+}
+
+/* Open fds of pid, or -1 if /proc cannot tell (the process is gone). */
+static int count_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void record_fds(struct soak_run *r)
+{
+    int n = count_fds(r->pid);
+    if (n < 0)
+        return;
+    if (r->nfd == r->fd_cap) {
+        size_t cap = r->fd_cap ? 2 * r->fd_cap : 512;
+        int64_t *ts = realloc(r->fd_ts, cap * sizeof *ts);
+        if (ts == NULL)
+            return;
+        r->fd_ts = ts;
+        double *v = realloc(r->fd_v, cap * sizeof *v);
+        if (v == NULL)
+            return;
+        r->fd_v = v;
+        r->fd_cap = cap;
+    }
+    r->fd_ts[r->nfd] = mono_ns();
+    r->fd_v[r->nfd++] = n;
+}
+
+/* Wait for the program until `deadline`; true if it ended (r->status set). */
+static bool wait_until(struct soak_run *r, int64_t deadline, int64_t step_ns, bool sample)
+{
+    for (;;) {
+        pid_t got = waitpid(r->pid, &r->status, WNOHANG);
+        if (got == r->pid)
+            return true;
+        if (got < 0 && errno != EINTR)
+            return true; /* not our child any more: nothing left to wait for */
+        int64_t now = mono_ns();
+        if (now >= deadline || interrupted)
+            return false;
+        if (sample)
+            record_fds(r);
+        int64_t left = deadline - now;
+        sleep_ns(left < step_ns ? left : step_ns);
+    }
+}
+
+/* Run the program for the duration, then stop it. */
+static void soak_program(struct soak_run *r, const struct soak_opts *o)
+{
+    int64_t interval = (int64_t)o->interval_ms * 1000000;
+    int64_t end = r->start + (int64_t)(o->duration * 1e9);
+    if (wait_until(r, end, interval, true)) {
+        r->judge_to = mono_ns();
+        return;
+    }
+    r->judge_to = mono_ns(); /* what happens while it stops is not judged */
+    r->stopped = true;
+    kill(r->pid, SIGTERM);
+    if (!wait_until(r, mono_ns() + (int64_t)(o->grace * 1e9), 10000000, false)) {
+        kill(r->pid, SIGKILL);
+        launch_wait("soak", r->pid, &r->status);
+    }
+}
+
+/* 0 if the way the program ended can be judged, else the error printed. */
+static int check_ending(const struct soak_run *r, const char *prog)
+{
+    if (WIFSIGNALED(r->status)) {
+        int sig = WTERMSIG(r->status);
+        if (r->stopped && (sig == SIGTERM || sig == SIGKILL))
+            return 0;
+        cli_error("soak: %s crashed: killed by signal %d (%s)", prog, sig, strsignal(sig));
+        return -1;
+    }
+    int code = WEXITSTATUS(r->status);
+    if (code == 127 && !r->stopped && r->judge_to - r->start < 1000000000) {
+        cli_error("soak: %s could not be started (exit status 127)", prog);
+        return -1;
+    }
+    if (code != 0 && !r->stopped) {
+        cli_error("soak: %s failed: exit status %d", prog, code);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- output ------------------------------------------------------------------------- */
+
+static void print_value(FILE *out, enum soak_metric m, double v)
+{
+    if (m == SOAK_RSS)
+        fprintf(out, "%8.1f MiB", v / (1024.0 * 1024.0));
+    else
+        fprintf(out, "%12.0f", v);
+}
+
+static void print_frame(FILE *out, const struct ct_frame *f)
+{
+    fputs(f->function ? f->function : "??", out);
+    if (f->file != NULL)
+        fprintf(out, " %s:%d", f->file, f->line);
+    else if (f->module != NULL)
+        fprintf(out, " (%s)", f->module);
+}
+
+static const char *site_noun(enum soak_metric m)
+{
+    return m == SOAK_CONTEXTS ? "live contexts created"
+           : m == SOAK_WAITERS ? "threads blocked waiting"
+                               : "running threads created";
+}
+
+static void print_report(FILE *out, const char *prog, const struct soak_opts *o,
+                         const struct soak_run *r, const struct soak_series *s,
+                         const struct ct_trend *t, const struct soak_sites *sites,
+                         bool grows)
+{
+    fprintf(out, "soak: %s ran %.1f s%s; judged %zu samples over %.1f s after a %.1f s "
+                 "warm-up\n",
+            prog, (double)(r->judge_to - r->start) / 1e9,
+            r->stopped ? " (stopped by soak)" : " (exited by itself)", s->n,
+            (double)(s->ts[s->n - 1] - s->ts[0]) / 1e9, o->warmup);
+    fprintf(out, "  %-16s %12s %12s %10s %12s  %s\n", "quantity", "first", "last",
+            "slope/s", "growth", "verdict");
+    for (int m = 0; m < SOAK_NMETRICS; m++) {
+        fprintf(out, "  %-16s ", soak_metrics[m].name);
+        print_value(out, m, t[m].first);
+        fputc(' ', out);
+        print_value(out, m, t[m].last);
+        double scale = m == SOAK_RSS ? 1024.0 * 1024.0 : 1.0;
+        fprintf(out, " %10.2f %12.1f  %s\n", t[m].slope / scale, t[m].growth / scale,
+                t[m].grows ? "GROWS" : "steady");
+    }
+    for (size_t i = 0; i < sites->len; i++) {
+        const struct soak_site *g = &sites->items[i];
+        if (i == 0 || sites->items[i - 1].metric != g->metric)
+            fprintf(out, "\n%s grow at:\n", site_noun(g->metric));
+        fputs("  ", out);
+        if (g->stack.depth > 0)
+            print_frame(out, &g->stack.frames[0]);
+        else
+            fputs("an unknown site", out);
+        fprintf(out, ": +%.1f/s (%.0f -> %.0f live; %ld in all)\n", g->trend.slope,
+                g->trend.first, g->trend.last, g->total);
+        for (int k = 0; k < g->stack.depth; k++) {
+            fprintf(out, "    #%d ", k);
+            print_frame(out, &g->stack.frames[k]);
+            fputc('\n', out);
+        }
+    }
+    if (grows) {
+        fputs("\nSOAK: FAIL:", out);
+        const char *sep = " ";
+        for (int m = 0; m < SOAK_NMETRICS; m++)
+            if (t[m].grows) {
+                fprintf(out, "%s%s grow", sep, soak_metrics[m].name);
+                sep = ", ";
+            }
+        fputc('\n', out);
+    } else {
+        fputs("\nSOAK: PASS: nothing grows\n", out);
+    }
+}
+
+static void json_frames(struct json *j, const struct ct_stack *st)
+{
+    json_array(j);
+    for (int k = 0; k < st->depth; k++) {
+        const struct ct_frame *f = &st->frames[k];
+        json_object_inline(j);
+        json_key(j, "function");
+        json_string(j, f->function);
+        json_key(j, "file");
+        json_string(j, f->file);
+        json_key(j, "line");
+        json_int(j, f->line);
+        json_key(j, "module");
+        json_string(j, f->module);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void json_trend(struct json *j, const struct ct_trend *t)
+{
+    json_key(j, "slope_per_s");
+    json_double(j, t->slope);
+    json_key(j, "growth");
+    json_double(j, t->growth);
+    json_key(j, "floor");
+    json_double(j, t->floor);
+    json_key(j, "noise");
+    json_double(j, t->noise);
+    json_key(j, "first");
+    json_double(j, t->first);
+    json_key(j, "last");
+    json_double(j, t->last);
+    json_key(j, "grows");
+    json_bool(j, t->grows);
+}
+
+static int write_json(const char *path, const char *prog, const struct soak_opts *o,
+                      const struct soak_run *r, const char *trace,
+                      const struct soak_series *s, const struct ct_trend *t,
+                      const struct soak_sites *sites, bool grows)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        cli_error("soak: %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct json j;
+    json_init(&j, f);
+    json_object(&j);
+    json_key(&j, "version");
+    json_int(&j, 1);
+    json_key(&j, "program");
+    json_string(&j, prog);
+    json_key(&j, "trace");
+    json_string(&j, trace);
+    json_key(&j, "duration_s");
+    json_double(&j, o->duration);
+    json_key(&j, "warmup_s");
+    json_double(&j, o->warmup);
+    json_key(&j, "interval_ms");
+    json_int(&j, o->interval_ms);
+    json_key(&j, "ran_s");
+    json_double(&j, (double)(r->judge_to - r->start) / 1e9);
+    json_key(&j, "stopped_by_soak");
+    json_bool(&j, r->stopped);
+    json_key(&j, "decision");
+    json_string(&j, grows ? "grows" : "steady");
+    json_key(&j, "metrics");
+    json_array(&j);
+    for (int m = 0; m < SOAK_NMETRICS; m++) {
+        json_object_inline(&j);
+        json_key(&j, "name");
+        json_string(&j, soak_metrics[m].key);
+        json_trend(&j, &t[m]);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_key(&j, "sites");
+    json_array(&j);
+    for (size_t i = 0; i < sites->len; i++) {
+        const struct soak_site *g = &sites->items[i];
+        json_object(&j);
+        json_key(&j, "metric");
+        json_string(&j, soak_metrics[g->metric].key);
+        const struct ct_frame *f = g->stack.depth > 0 ? &g->stack.frames[0] : NULL;
+        json_key(&j, "site");
+        json_object_inline(&j);
+        json_key(&j, "function");
+        json_string(&j, f ? f->function : NULL);
+        json_key(&j, "file");
+        json_string(&j, f ? f->file : NULL);
+        json_key(&j, "line");
+        json_int(&j, f ? f->line : 0);
+        json_end_object(&j);
+        json_key(&j, "total");
+        json_int(&j, g->total);
+        json_trend(&j, &g->trend);
+        json_key(&j, "stack");
+        json_frames(&j, &g->stack);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    /* Every judged sample, seconds from the program's start. */
+    json_key(&j, "samples");
+    json_array(&j);
+    for (size_t i = 0; i < s->n; i++) {
+        json_object_inline(&j);
+        json_key(&j, "t_s");
+        json_double(&j, (double)(s->ts[i] - r->start) / 1e9);
+        for (int m = 0; m < SOAK_NMETRICS; m++) {
+            json_key(&j, soak_metrics[m].key);
+            json_int(&j, (int64_t)s->v[m][i]);
+        }
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_end_object(&j);
+    json_finish(&j);
+    if (fclose(f) != 0) {
+        cli_error("soak: %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Judge the trace of a finished run: 0 steady, 1 grows, 2 error. */
+static int judge(const char *prog, const struct soak_opts *o, const struct soak_run *r,
+                 const char *trace)
+{
+    char err[512];
+    sqlite3 *db = ct_trace_open(trace, err, sizeof err);
+    if (db == NULL) {
+        cli_error("soak: %s", err);
+        return CLI_EXIT_ERROR;
+    }
+    int code = CLI_EXIT_ERROR;
+    struct soak_series s;
+    struct soak_sites sites = {0};
+    struct ct_trend t[SOAK_NMETRICS];
+    if (soak_read_samples(db, r->judge_from, r->judge_to, r->fd_ts, r->fd_v, r->nfd, &s, err,
+                          sizeof err) != 0) {
+        cli_error("soak: %s: %s", trace, err);
+        goto out;
+    }
+    bool grows = false;
+    for (int m = 0; m < SOAK_NMETRICS; m++) {
+        if (!ct_trend_judge(s.ts, s.v[m], s.n, soak_metrics[m].floor, &t[m])) {
+            cli_error("soak: too short to judge: %zu samples after the %.1f s warm-up "
+                      "(at least %d are needed; %s ran %.1f s)",
+                      s.n, o->warmup, CT_TREND_MIN_POINTS, prog,
+                      (double)(r->judge_to - r->start) / 1e9);
+            goto out;
+        }
+        grows = grows || t[m].grows;
+    }
+    /* Sites for what grows: contexts (timers live in contexts), waits, threads. */
+    static const struct { enum soak_metric metric, sites; } site_of[] = {
+        {SOAK_CONTEXTS, SOAK_CONTEXTS}, {SOAK_TIMERS, SOAK_CONTEXTS},
+        {SOAK_WAITERS, SOAK_WAITERS},   {SOAK_THREADS, SOAK_THREADS},
+    };
+    bool done[SOAK_NMETRICS] = {false};
+    for (size_t k = 0; k < sizeof site_of / sizeof *site_of; k++) {
+        enum soak_metric sm = site_of[k].sites;
+        if (!t[site_of[k].metric].grows || done[sm])
+            continue;
+        done[sm] = true;
+        if (soak_growing_sites(db, &s, sm, &sites, err, sizeof err) != 0) {
+            cli_error("soak: %s: %s", trace, err);
+            goto out;
+        }
+    }
+    print_report(stdout, prog, o, r, &s, t, &sites, grows);
+    fprintf(stdout, "trace: %s\n", trace);
+    code = grows ? 1 : 0;
+    if (o->json != NULL && write_json(o->json, prog, o, r, trace, &s, t, &sites, grows) != 0)
+        code = CLI_EXIT_ERROR;
+out:
+    soak_sites_free(&sites);
+    soak_series_free(&s);
+    sqlite3_close(db);
+    return code;
+}
+
+int cmd_soak(int argc, char **argv)
+{
+    struct soak_opts o;
+    int i = parse(argc, argv, &o);
+    if (i < 0)
+        return CLI_EXIT_ERROR;
+    struct launch l;
+    if (!launch_prepare(&l, "soak", argv + i))
+        return CLI_EXIT_ERROR;
+    char trace[PATH_MAX];
+    if (o.out != NULL) {
+        if (!launch_abs_path("soak", o.out, trace))
+            return CLI_EXIT_ERROR;
+        launch_remove_trace(trace);
+    }
+
+    /* Ctrl-C or a kill of soak ends the run early; the program is stopped as at the end
+     * of the duration and what was seen is judged. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    char env[32];
+    snprintf(env, sizeof env, "CTXTRACE_SAMPLE_MS=%d", o.interval_ms);
+    const char *const extra_env[] = {env, NULL};
+    struct soak_run r = {.start = mono_ns()};
+    r.judge_from = r.start + (int64_t)(o.warmup * 1e9);
+    r.pid = launch_start(&l, "soak", argv + i, trace, o.out == NULL, extra_env);
+    if (r.pid < 0)
+        return CLI_EXIT_ERROR;
+    soak_program(&r, &o);
+
+    int code = CLI_EXIT_ERROR;
+    if (check_ending(&r, argv[i]) == 0) {
+        if (access(trace, F_OK) != 0)
+            cli_error("soak: no trace: %s never loaded libctxtrace.so", argv[i]);
+        else
+            code = judge(argv[i], &o, &r, trace);
+    }
+    free(r.fd_ts);
+    free(r.fd_v);
+    return code;
+}
