@@ -35,51 +35,170 @@ static void notify_canceled(ctx_t *c, enum ctx_cancel_why why, int err, int caus
         t->canceled(c, why, err, cause, reason);
 }
 
+/* This thread's lane: fixed at its first attach, round-robin over the threads. */
+static int my_lane(void)
+{
+    static _Atomic unsigned next_lane;
+    static _Thread_local int lane = -1;
+    if (__builtin_expect(lane < 0, 0))
+        lane = (int)(atomic_fetch_add_explicit(&next_lane, 1, memory_order_relaxed) %
+                     CTX_LANES);
+    return lane;
+}
+
+static void list_push(ctx_t **head, ctx_t *c, uint8_t where)
+{
+    CC(c)->prev = NULL;
+    CC(c)->next = *head;
+    if (*head != NULL)
+        CC(*head)->prev = c;
+    *head = c;
+    atomic_store_explicit(&c->linked, where, memory_order_relaxed);
+}
+
+static void list_unlink(ctx_t **head, ctx_t *c)
+{
+    if (CC(c)->prev != NULL)
+        CC(CC(c)->prev)->next = CC(c)->next;
+    else
+        *head = CC(c)->next;
+    if (CC(c)->next != NULL)
+        CC(CC(c)->next)->prev = CC(c)->prev;
+    atomic_store_explicit(&c->linked, LINK_NONE, memory_order_relaxed);
+}
+
+/* Mark every node of a list taken by a canceller as unlinked; returns its tail. */
+static ctx_t *list_take(ctx_t *list)
+{
+    ctx_t *tail = NULL;
+    for (ctx_t *k = list; k != NULL; k = CC(k)->next) {
+        atomic_store_explicit(&k->linked, LINK_NONE, memory_order_relaxed);
+        tail = k;
+    }
+    return tail;
+}
+
+/* Born under a done parent: done at once, with the parent's error and cause. The
+ * parent's reason outlives us (we hold a reference on our ancestors). `pstate` was
+ * read with acquire (or under the parent's lock). */
+static void born_done(ctx_t *c, ctx_t *p, uint32_t pstate)
+{
+    ctx__cancel(c, ctx_state_err(pstate), CC(p)->cause, ctx_reason(p, pstate), false,
+                CTX_WHY_PARENT);
+}
+
+/* Under p's lock, p live and without lanes: give it lanes, the embedded list moving to
+ * lane `home` (its children keep their references on p->refs). False if out of memory:
+ * p then keeps its one list, which is correct, only slower. */
+static bool lanes_create(ctx_t *p, int home)
+{
+    struct ctx_lanes *ls = aligned_alloc(64, sizeof *ls);
+    if (ls == NULL)
+        return false;
+    for (int l = 0; l < CTX_LANES; l++) {
+        atomic_init(&ls->lane[l].lock, 0);
+        ls->lane[l].children = NULL;
+        atomic_init(&ls->lane[l].refs, 0);
+    }
+    ls->reason = NULL;
+    ls->lane[home].children = CC(p)->children;
+    for (ctx_t *k = CC(p)->children; k != NULL; k = CC(k)->next)
+        atomic_store_explicit(&k->linked, (uint8_t)(LINK_LANE0 + home), memory_order_relaxed);
+    CC(p)->lanes = ls;
+    /* Release: whoever sees STATE_LANES sees the lanes (and the moved children). */
+    atomic_fetch_or_explicit(&p->state, STATE_LANES, memory_order_release);
+    return true;
+}
+
+/* The child's reference on p, counted in lane l unless the lanes collapsed. */
+static void lane_ref(ctx_t *p, struct ctx_lane *ln, ctx_t *c, int l)
+{
+    uint64_t w = atomic_load_explicit(&ln->refs, memory_order_relaxed);
+    while (!(w & 1))
+        if (atomic_compare_exchange_weak_explicit(&ln->refs, &w, w + 2, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            c->flags |= (uint8_t)((l + 1) << CTX_F_REFLANE_SHIFT);
+            return;
+        }
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+
 void ctx__attach(ctx_t *c)
 {
     ctx_t *p = attach_target(c);
     if (p == NULL)
         return;
-    ctx_lock(&CC(p)->lock);
-    if (p == c->parent) /* see ctx_alloc: the child's reference on its parent */
-        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
-    uint32_t pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
-    if (ctx_state_err(pstate) == 0) {
-        CC(c)->prev = NULL;
-        CC(c)->next = CC(p)->children;
-        if (CC(p)->children != NULL)
-            CC(CC(p)->children)->prev = c;
-        CC(p)->children = c;
-        c->linked = 1;
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    bool ref_here = p == c->parent; /* see ctx_alloc: the child's reference on p */
+    int me = my_lane();
+    uint32_t pstate = atomic_load_explicit(&p->state, memory_order_acquire);
+    if (!(pstate & STATE_LANES)) {
+        ctx_lock(&CC(p)->lock);
+        pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
+        if (!(pstate & STATE_LANES)) {
+            int home = (p->flags >> CTX_F_HOME_SHIFT) & 7;
+            if (home == 0) {
+                home = me + 1;
+                p->flags |= (uint8_t)(home << CTX_F_HOME_SHIFT);
+            }
+            if (ref_here)
+                atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+            if (ctx_state_err(pstate) != 0) {
+                ctx_unlock(&CC(p)->lock);
+                born_done(c, p, pstate);
+                return;
+            }
+            if (home == me + 1 || !lanes_create(p, home - 1)) {
+                list_push(&CC(p)->children, c, LINK_MAIN);
+                atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+                ctx_unlock(&CC(p)->lock);
+                return;
+            }
+            ref_here = false; /* taken above, on p->refs */
+        }
         ctx_unlock(&CC(p)->lock);
+    }
+
+    struct ctx_lane *ln = &CC(p)->lanes->lane[me];
+    ctx_lock(&ln->lock);
+    pstate = atomic_load_explicit(&p->state, memory_order_acquire);
+    if (ref_here)
+        lane_ref(p, ln, c, me);
+    if (ctx_state_err(pstate) == 0) {
+        list_push(&ln->children, c, (uint8_t)(LINK_LANE0 + me));
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        ctx_unlock(&ln->lock);
         return;
     }
-    /* Born under a done parent: done at once, with the parent's error and cause. The
-     * parent's reason outlives us (we hold a reference on our ancestors). */
-    int cause = CC(p)->cause;
-    const char *reason = CC(p)->reason;
-    ctx_unlock(&CC(p)->lock);
-    ctx__cancel(c, ctx_state_err(pstate), cause, reason, false, CTX_WHY_PARENT);
+    ctx_unlock(&ln->lock);
+    born_done(c, p, pstate);
 }
 
 /* Make one node done. Returns false if it already was. On success *kids receives the
- * node's former children list, now owned by the caller: their `linked` flags are
- * cleared (under our lock), so nobody else will touch their sibling links, and the
- * list's reference on each passes to the caller. A node with children is left with
- * STATE_SUBTREE set: the caller clears it (subtree_done) once they are all done. */
+ * node's former children (every lane's), now owned by the caller: their `linked` flags
+ * are cleared under the lock of the list they were in, so nobody else will touch their
+ * sibling links, and each list's reference passes to the caller. A node with children
+ * is left with STATE_SUBTREE set: the caller clears it (subtree_done) once they are all
+ * done. */
+static void subtree_done(ctx_t *n);
+
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
                        bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
 {
     ctx_lock(&CC(n)->lock);
-    if (ctx_state_err(atomic_load_explicit(&n->state, memory_order_relaxed)) != 0) {
+    uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
+    if (ctx_state_err(s) != 0) {
         ctx_unlock(&CC(n)->lock);
         return false;
     }
-    ctx_t *list = CC(n)->children;
-    for (ctx_t *k = list; k != NULL; k = CC(k)->next)
-        k->linked = 0;
-    CC(n)->reason = reason; /* the children slot turns into the reason slot */
+    bool laned = s & STATE_LANES;
+    ctx_t *list = NULL;
+    if (laned) {
+        CC(n)->lanes->reason = reason;
+    } else {
+        list = CC(n)->children;
+        list_take(list);
+        CC(n)->reason = reason; /* the children slot turns into the reason slot */
+    }
     CC(n)->cause = cause;
     n->reason_owned = reason_owned;
     bool had_timer = (n->flags & CTX_F_TIMER) && ctx__timer_disarm(n);
@@ -89,10 +208,34 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
      * callbacks), so a trace never shows an effect before its cause. */
     notify_canceled(n, why, err, cause, reason);
     /* Publish: release pairs with the acquire in every reader of the state word, so
-     * cause and reason are visible to anyone who sees the error. */
+     * cause and reason are visible to anyone who sees the error. Lanes are emptied
+     * after this: a child attaching to a lane from now on sees the parent done. */
     uint32_t old = atomic_exchange_explicit(
-        &n->state, (uint32_t)err | (list != NULL ? STATE_SUBTREE : 0), memory_order_acq_rel);
+        &n->state,
+        (uint32_t)err | (s & STATE_LANES) | (laned || list != NULL ? STATE_SUBTREE : 0),
+        memory_order_acq_rel);
     ctx_unlock(&CC(n)->lock);
+
+    if (laned) {
+        ctx_t *tail = NULL;
+        for (int l = 0; l < CTX_LANES; l++) {
+            struct ctx_lane *ln = &CC(n)->lanes->lane[l];
+            ctx_lock(&ln->lock);
+            ctx_t *part = ln->children;
+            ln->children = NULL;
+            ctx_t *part_tail = list_take(part);
+            ctx_unlock(&ln->lock);
+            if (part == NULL)
+                continue;
+            if (tail == NULL)
+                list = part;
+            else
+                CC(tail)->next = part;
+            tail = part_tail;
+        }
+        if (list == NULL)
+            subtree_done(n);
+    }
 
     if (old & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
@@ -142,27 +285,41 @@ static void wait_subtree(ctx_t *n)
     }
 }
 
-/* Remove `c` from its attach target's list, if it is still there, and drop the list's
- * reference. Whoever clears `linked` (under the target's lock) owns that reference. */
+/* Remove `c` from its attach target's lists, if it is still in one, and drop the list's
+ * reference. Whoever clears `linked` (under the lock of the list it is in) owns that
+ * reference. `linked` only ever changes under that lock, to LINK_NONE or (when lanes
+ * are made) from LINK_MAIN to a lane: read it, take that list's lock, check again. */
 static void detach(ctx_t *c)
 {
     ctx_t *p = attach_target(c);
     if (p == NULL)
         return;
-    ctx_lock(&CC(p)->lock);
-    bool was_linked = c->linked;
-    if (was_linked) {
-        if (CC(c)->prev != NULL)
-            CC(CC(c)->prev)->next = CC(c)->next;
-        else
-            CC(p)->children = CC(c)->next;
-        if (CC(c)->next != NULL)
-            CC(CC(c)->next)->prev = CC(c)->prev;
-        c->linked = 0;
+    for (;;) {
+        uint8_t where = atomic_load_explicit(&c->linked, memory_order_relaxed);
+        if (where == LINK_NONE)
+            return;
+        ctx_lock_t *lock;
+        ctx_t **head;
+        if (where == LINK_MAIN) {
+            lock = &CC(p)->lock;
+            head = &CC(p)->children;
+        } else {
+            /* Acquire: a lane tag was set after the lanes were published. */
+            atomic_load_explicit(&p->state, memory_order_acquire);
+            struct ctx_lane *ln = &CC(p)->lanes->lane[where - LINK_LANE0];
+            lock = &ln->lock;
+            head = &ln->children;
+        }
+        ctx_lock(lock);
+        bool mine = atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
+        if (mine)
+            list_unlink(head, c);
+        ctx_unlock(lock);
+        if (mine) {
+            ctx__ref_drop(c);
+            return;
+        }
     }
-    ctx_unlock(&CC(p)->lock);
-    if (was_linked)
-        ctx__ref_drop(c);
 }
 
 /* The work stack of ctx__cancel is threaded through the nodes' sibling links, which

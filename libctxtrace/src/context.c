@@ -57,7 +57,7 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
     atomic_init(&c->owners, 1);
     atomic_init(&c->refs, 1);
     c->kind = (uint8_t)kind;
-    c->linked = 0;
+    atomic_init(&c->linked, LINK_NONE);
     c->flags = 0;
     c->reason_owned = 0;
     atomic_init(&c->state, 0);
@@ -207,11 +207,10 @@ CTX_API int ctx_err(ctx_t *c)
 CTX_API int ctx_cause(ctx_t *c, const char **reason)
 {
     ctx_t *src = ctx_done_src(c);
-    int err = src == NULL
-                  ? 0
-                  : ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire));
+    uint32_t state = src == NULL ? 0 : atomic_load_explicit(&src->state, memory_order_acquire);
+    int err = ctx_state_err(state);
     if (reason != NULL)
-        *reason = err != 0 ? CC(src)->reason : NULL;
+        *reason = err != 0 ? ctx_reason(src, state) : NULL;
     if (err == 0)
         return 0;
     return CC(src)->cause != 0 ? CC(src)->cause : err;
@@ -272,7 +271,23 @@ CTX_API void ctx_unref(ctx_t *c)
                     ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) == 0;
         t->unowned(c, live);
     }
+    if (ctx_is_cancellable(c) &&
+        (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES))
+        ctx__lanes_collapse(c);
     ctx__ref_drop(c);
+}
+
+void ctx__lanes_collapse(ctx_t *c)
+{
+    /* The owners' reference still holds c: no count can reach zero while the lanes'
+     * counts move into refs. A child freed meanwhile finds its lane collapsed and drops
+     * its reference on refs instead (ctx__ref_drop). */
+    for (int l = 0; l < CTX_LANES; l++) {
+        uint64_t w = atomic_exchange_explicit(&CC(c)->lanes->lane[l].refs, 1,
+                                              memory_order_acq_rel);
+        if (w >> 1)
+            atomic_fetch_add_explicit(&c->refs, (uint32_t)(w >> 1), memory_order_relaxed);
+    }
 }
 
 CTX_API void ctx_release(ctx_t *c)
@@ -298,10 +313,13 @@ static void ctx_destroy(ctx_t *c)
     if (__builtin_expect(t != NULL, 0) && t->freed)
         t->freed(c);
     if (ctx_is_cancellable(c)) {
+        uint32_t state = atomic_load_explicit(&c->state, memory_order_relaxed);
         if (CC(c)->fd >= 0)
             close(CC(c)->fd);
         if (c->reason_owned)
-            free((char *)CC(c)->reason);
+            free((char *)ctx_reason(c, state));
+        if (state & STATE_LANES)
+            free(CC(c)->lanes);
         ctx__after_free_all(CC(c)->afters);
     } else if (c->kind == CTX_KIND_VALUE && CV(c)->destroy != NULL) {
         CV(c)->destroy(CV(c)->value);
@@ -317,8 +335,19 @@ void ctx__ref_drop(ctx_t *c)
         if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
             return;
         ctx_t *parent = c->parent;
+        int lane = (c->flags >> CTX_F_REFLANE_SHIFT) & 7;
         ctx_destroy(c);
         c = parent;
+        if (lane == 0)
+            continue;
+        /* Our reference on the parent was counted in one of its lanes: drop it there,
+         * unless the lanes collapsed (then it moved into the parent's refs). */
+        _Atomic uint64_t *w = &CC(parent)->lanes->lane[lane - 1].refs;
+        uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+        while (!(v & 1))
+            if (atomic_compare_exchange_weak_explicit(w, &v, v - 2, memory_order_release,
+                                                      memory_order_relaxed))
+                return;
     }
 }
 

@@ -21,8 +21,9 @@
  *
  * Locking. A cancellable context's `lock` guards its children list, its after-func
  * list, its cause and reason, its fd, and the `linked` flag *of its children* (a child
- * is unlinked only by whoever holds the ancestor's lock). Lock order: a context, then
- * the timer heap lock; never two context locks at once.
+ * is unlinked only by whoever holds the ancestor's lock — with lanes, the lock of the
+ * lane it is linked in). Lock order: a context, then the timer heap lock; never two
+ * contexts' locks at once (a lane lock is its context's, taken alone).
  *
  * The done state is the futex word `state`: the low 16 bits hold the error (0 while
  * live); STATE_WAITERS is set by threads about to sleep on the word; STATE_SUBTREE is
@@ -44,10 +45,47 @@
 #define STATE_ERR_MASK 0xffffu
 #define STATE_WAITERS 0x80000000u /* someone may sleep on the word */
 #define STATE_SUBTREE 0x40000000u /* done, but its canceller is still on the descendants */
+#define STATE_LANES 0x20000000u   /* children live in per-thread lanes (never cleared) */
 
-/* ctx.flags: written under the context lock while it is being created */
+/* ctx.flags: the context's own bits are written while it is being created; the home
+ * lane bits are written under its lock by the threads attaching children to it. */
 enum {
-    CTX_F_TIMER = 1, /* a deadline timer was armed */
+    CTX_F_TIMER = 1,            /* a deadline timer was armed */
+    CTX_F_HOME_SHIFT = 1,       /* bits 1-3: 1 + the lane of the first thread that
+                                 * attached a child here (0: none yet) */
+    CTX_F_REFLANE_SHIFT = 4,    /* bits 4-6: 1 + the parent's lane that counts our
+                                 * reference on the parent (0: parent->refs does) */
+};
+
+/* ctx.linked: where a cancellable context is linked in its attach target. */
+enum {
+    LINK_NONE = 0,
+    LINK_MAIN = 1,              /* the embedded children list */
+    LINK_LANE0 = 2,             /* LINK_LANE0 + L: lane L's list */
+};
+
+/* Lanes. Threads deriving from one shared parent would all write the parent's cache
+ * line (lock, children head, reference count) and each other's children (the sibling
+ * links) on every create and release. So once a second thread attaches a child to a
+ * parent, the parent's children move into per-thread lanes, each on its own cache line
+ * with its own lock, list and count of the children's references on the parent: two
+ * threads deriving from one parent then write disjoint lines. A thread's lane is fixed
+ * (round-robin at its first attach); CTX_LANES threads share nothing, more share lanes.
+ *
+ * The lanes' reference counts fold back into `refs` when the last owner goes (collapse):
+ * until then the owners' reference keeps the context alive, so the sum need never be
+ * known; after it, every count lives in `refs` and a lane word only says "collapsed". */
+enum { CTX_LANES = 7 };
+
+struct ctx_lane {
+    ctx_lock_t lock;
+    ctx_t *children;             /* this lane's cancellable children */
+    _Atomic uint64_t refs;       /* (children's references on the parent << 1) | collapsed */
+} __attribute__((aligned(64)));
+
+struct ctx_lanes {
+    struct ctx_lane lane[CTX_LANES];
+    const char *reason;          /* once done: the cancellation reason or NULL */
 };
 
 /* The header every context starts with (32 bytes). A context of each kind is a struct
@@ -59,7 +97,7 @@ struct ctx {
     _Atomic uint32_t owners;     /* application references */
     _Atomic uint32_t refs;       /* internal references (see above) */
     uint8_t kind;                /* enum ctx_kind */
-    uint8_t linked;              /* in the attach target's children list */
+    _Atomic uint8_t linked;      /* LINK_*: where in the attach target's lists */
     uint8_t flags;               /* CTX_F_* */
     uint8_t reason_owned;        /* reason was copied here; set by the canceller */
     _Atomic uint32_t state;      /* cancellable only: error | STATE_* bits */
@@ -76,6 +114,7 @@ struct ctx_cancel {
     union {
         ctx_t *children;         /* while live: first child in the list */
         const char *reason;      /* once done: the cancellation reason or NULL */
+        struct ctx_lanes *lanes; /* with STATE_LANES, whether live or done */
     };
     int32_t heap_idx;            /* index in the timer heap, -1 if not armed */
     int32_t fd;                  /* eventfd, -1 until ctx_fd asks */
@@ -130,8 +169,16 @@ static inline int ctx_state_err(uint32_t state)
     return (int)(state & STATE_ERR_MASK);
 }
 
+/* The reason of a done cancellable context, given a state word read with acquire. */
+static inline const char *ctx_reason(ctx_t *c, uint32_t state)
+{
+    return state & STATE_LANES ? CC(c)->lanes->reason : CC(c)->reason;
+}
+
 /* ---- references (context.c) ---- */
 void ctx__ref_drop(ctx_t *c);
+/* The last owner of `c` (cancellable) is gone: fold its lanes' counts into refs. */
+void ctx__lanes_collapse(ctx_t *c);
 
 /* ---- cancellation (cancel.c) ---- */
 /* Link a new cancellable `c` under its attach target, or, if that is already done, make

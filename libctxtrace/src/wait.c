@@ -57,7 +57,7 @@ CTX_API int ctx_wait(ctx_t *c, int64_t timeout)
                                                        memory_order_acq_rel,
                                                        memory_order_acquire))
                 continue;
-            if (ctx_futex_wait(&src->state, STATE_WAITERS, absp) == ETIMEDOUT) {
+            if (ctx_futex_wait(&src->state, s | STATE_WAITERS, absp) == ETIMEDOUT) {
                 if (ctx_state_err(atomic_load_explicit(&src->state,
                                                        memory_order_acquire)) == 0)
                     result = ETIMEDOUT;
