@@ -101,12 +101,20 @@ static bool lanes_create(ctx_t *p, int home)
         atomic_init(&ls->lane[l].refs, 0);
     }
     ls->reason = NULL;
-    ls->lane[home].children = CC(p)->children;
-    for (ctx_t *k = CC(p)->children; k != NULL; k = CC(k)->next)
-        atomic_store_explicit(&k->linked, (uint8_t)(LINK_LANE0 + home), memory_order_relaxed);
+    ctx_t *list = CC(p)->children;
+    ls->lane[home].children = list;
     CC(p)->lanes = ls;
     /* Release: whoever sees STATE_LANES sees the lanes (and the moved children). */
     atomic_fetch_or_explicit(&p->state, STATE_LANES, memory_order_release);
+    /* Then the moved children's tags, with release too: a detacher reading a lane tag
+     * (acquire) sees the lanes. One still reading LINK_MAIN waits for our lock, then
+     * finds the tag changed and retries; one that read the new tag waits for the lane's
+     * lock, held here (p's, then its lane's: nothing takes them the other way round)
+     * until the walk is over. */
+    ctx_lock(&ls->lane[home].lock);
+    for (ctx_t *k = list; k != NULL; k = CC(k)->next)
+        atomic_store_explicit(&k->linked, (uint8_t)(LINK_LANE0 + home), memory_order_release);
+    ctx_unlock(&ls->lane[home].lock);
     return true;
 }
 
@@ -295,7 +303,8 @@ static void detach(ctx_t *c)
     if (p == NULL)
         return;
     for (;;) {
-        uint8_t where = atomic_load_explicit(&c->linked, memory_order_relaxed);
+        /* Acquire: a lane tag is stored (release) after the lanes were published. */
+        uint8_t where = atomic_load_explicit(&c->linked, memory_order_acquire);
         if (where == LINK_NONE)
             return;
         ctx_lock_t *lock;
@@ -304,8 +313,6 @@ static void detach(ctx_t *c)
             lock = &CC(p)->lock;
             head = &CC(p)->children;
         } else {
-            /* Acquire: a lane tag was set after the lanes were published. */
-            atomic_load_explicit(&p->state, memory_order_acquire);
             struct ctx_lane *ln = &CC(p)->lanes->lane[where - LINK_LANE0];
             lock = &ln->lock;
             head = &ln->children;

@@ -22,8 +22,8 @@
  * Locking. A cancellable context's `lock` guards its children list, its after-func
  * list, its cause and reason, its fd, and the `linked` flag *of its children* (a child
  * is unlinked only by whoever holds the ancestor's lock — with lanes, the lock of the
- * lane it is linked in). Lock order: a context, then the timer heap lock; never two
- * contexts' locks at once (a lane lock is its context's, taken alone).
+ * lane it is linked in). Lock order: a context, then one of its lanes (only when the
+ * lanes are made), then the timer heap lock; never two contexts' locks at once.
  *
  * The done state is the futex word `state`: the low 16 bits hold the error (0 while
  * live); STATE_WAITERS is set by threads about to sleep on the word; STATE_SUBTREE is
