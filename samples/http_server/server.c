@@ -25,10 +25,18 @@
  *
  * Look at: the "GET /report" lines of the output — why each backend call stopped (the
  * client's disconnect, or only the server's shutdown) — the poll() of the backend call
- * on ctx_fd (line 115), the disconnect detection in client_left() (line 194), and the
+ * on ctx_fd (line 126), the disconnect detection in client_left() (line 233), and the
  * CLIENT_GONE branch of handle_request() in the variant files. Determinism: the client
  * waits for each answer and the last request is a normal one, so the server has handled
  * every connection before the shutdown; every run creates the same contexts.
+ *
+ * Long-running mode, for `ctxtrace soak` (tests/soak): `sample_http_server_* --forever`
+ * repeats the same 8 requests, pausing 100 ms after each round, until SIGTERM, then
+ * shuts down the same way and prints a one-line summary. Finished backend calls are
+ * joined after every round; the leaky handler's disconnected calls keep running (until
+ * their 5 s timeout), so threads, contexts, timers and fds pile up round after round —
+ * what a soak test sees of the lost cancel. Without --forever the program is exactly
+ * the 8-request run above.
  *
  * Exit status: 0 when every /rates request got 200 and every /report backend call
  * stopped, 1 otherwise.
@@ -41,6 +49,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +61,7 @@
 #include <unistd.h>
 
 #include "err_text.h"
+#include "forever.h"
 
 /* ---- the backend client ------------------------------------------------------------ */
 
@@ -68,9 +78,11 @@ struct backend_call {
     _Atomic int state;
 };
 
-/* Every backend call ever started, joined by main() at shutdown. */
-static struct backend_call *calls[NREQUESTS];
-static int ncalls;
+/* Every backend call started and not yet joined: appended by the server thread,
+ * joined by main() at shutdown (and, with --forever, after every round). */
+static pthread_mutex_t calls_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct backend_call **calls;
+static int ncalls, capcalls;
 
 static int64_t backend_latency(const char *path)
 {
@@ -136,12 +148,34 @@ static void *backend_thread(void *arg)
     return NULL;
 }
 
+/* Room for one more call (only the server thread adds calls, so it stays there until
+ * calls_add). False when out of memory. */
+static bool calls_reserve(void)
+{
+    pthread_mutex_lock(&calls_mu);
+    bool ok = true;
+    if (ncalls == capcalls) {
+        int cap = capcalls ? capcalls * 2 : NREQUESTS;
+        struct backend_call **grown = realloc(calls, (size_t)cap * sizeof *grown);
+        if (grown != NULL) {
+            calls = grown;
+            capcalls = cap;
+        }
+        ok = grown != NULL;
+    }
+    pthread_mutex_unlock(&calls_mu);
+    return ok;
+}
+
+static void calls_add(struct backend_call *bc)
+{
+    pthread_mutex_lock(&calls_mu);
+    calls[ncalls++] = bc;
+    pthread_mutex_unlock(&calls_mu);
+}
+
 struct backend_call *backend_start(ctx_t *call, const char *path)
 {
-    if (ncalls == NREQUESTS) {
-        errno = ENOSPC;
-        return NULL;
-    }
     struct backend_call *bc = calloc(1, sizeof *bc);
     if (bc == NULL)
         return NULL;
@@ -149,6 +183,12 @@ struct backend_call *backend_start(ctx_t *call, const char *path)
     bc->done_fd = eventfd(0, EFD_CLOEXEC);
     if (bc->done_fd < 0) {
         free(bc);
+        return NULL;
+    }
+    if (!calls_reserve()) {
+        close(bc->done_fd);
+        free(bc);
+        errno = ENOMEM;
         return NULL;
     }
     bc->ctx = ctx_ref(call);
@@ -160,7 +200,7 @@ struct backend_call *backend_start(ctx_t *call, const char *path)
         errno = rc;
         return NULL;
     }
-    calls[ncalls++] = bc;
+    calls_add(bc);
     return bc;
 }
 
@@ -286,8 +326,8 @@ static void *server_thread(void *arg)
         int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
-        if (srv->handled < NREQUESTS)
-            handle_request(srv->ctx, fd, &srv->outcomes[srv->handled++]);
+        /* With --forever the outcomes of each round overwrite the last round's. */
+        handle_request(srv->ctx, fd, &srv->outcomes[srv->handled++ % NREQUESTS]);
         close(fd);
     }
 }
@@ -340,15 +380,60 @@ static int client_request(const struct sockaddr_in *addr, const char *path,
     return status;
 }
 
-int main(void)
+/* --forever: join and free the calls that have returned. Called between rounds: the
+ * round's last request has been answered, so the server has finished every request of
+ * the round and no handler uses these calls any more. */
+static void reap_returned_calls(void)
 {
-    static const struct {
-        const char *path;
-        bool impatient;
-    } plan[NREQUESTS] = {
-        {"/rates", false},  {"/rates", false}, {"/report", true}, {"/rates", false},
-        {"/report", true},  {"/rates", false}, {"/report", true}, {"/rates", false},
-    };
+    pthread_mutex_lock(&calls_mu);
+    int kept = 0;
+    for (int i = 0; i < ncalls; i++) {
+        struct backend_call *bc = calls[i];
+        if (atomic_load_explicit(&bc->state, memory_order_acquire) == CALL_RUNNING) {
+            calls[kept++] = bc;
+            continue;
+        }
+        pthread_join(bc->thread, NULL);
+        close(bc->done_fd);
+        free(bc);
+    }
+    ncalls = kept;
+    pthread_mutex_unlock(&calls_mu);
+}
+
+static const struct {
+    const char *path;
+    bool impatient;
+} plan[NREQUESTS] = {
+    {"/rates", false},  {"/rates", false}, {"/report", true}, {"/rates", false},
+    {"/report", true},  {"/rates", false}, {"/report", true}, {"/rates", false},
+};
+
+/* --forever: rounds of the plan until SIGTERM (blocked in every thread, taken here).
+ * Returns true when every normal request got 200. */
+static bool serve_until_sigterm(const struct sockaddr_in *addr, const sigset_t *term)
+{
+    const struct timespec pause = {.tv_nsec = 100 * 1000000L};
+    long rounds = 0, asked = 0, answered = 0;
+    do {
+        for (int i = 0; i < NREQUESTS; i++) {
+            int status = client_request(addr, plan[i].path, plan[i].impatient);
+            asked += !plan[i].impatient;
+            answered += !plan[i].impatient && status == 200;
+        }
+        rounds++;
+        reap_returned_calls();
+    } while (sigtimedwait(term, NULL, &pause) != SIGTERM);
+    printf("server: %ld rounds of %d requests until SIGTERM: %ld of %ld normal requests "
+           "answered\n",
+           rounds, NREQUESTS, answered, asked);
+    return answered == asked;
+}
+
+int main(int argc, char **argv)
+{
+    sigset_t term;
+    bool forever = forever_mode(argc, argv, &term);
 
     static struct server srv;
     struct sockaddr_in addr;
@@ -368,8 +453,13 @@ int main(void)
     printf("server: listening on 127.0.0.1 (ephemeral port)\n");
 
     int client_status[NREQUESTS];
-    for (int i = 0; i < NREQUESTS; i++)
-        client_status[i] = client_request(&addr, plan[i].path, plan[i].impatient);
+    bool ok = true;
+    if (forever) {
+        ok = serve_until_sigterm(&addr, &term);
+    } else {
+        for (int i = 0; i < NREQUESTS; i++)
+            client_status[i] = client_request(&addr, plan[i].path, plan[i].impatient);
+    }
 
     ctx_cancel_cause(srv.ctx, ESHUTDOWN, "server shutting down");
     pthread_join(thread, NULL);
@@ -377,34 +467,37 @@ int main(void)
         pthread_join(calls[i]->thread, NULL);
     close(srv.listen_fd);
 
-    bool ok = srv.handled == NREQUESTS;
-    int answered = 0, gone = 0, impatient = 0;
-    for (int i = 0; i < NREQUESTS; i++)
-        impatient += plan[i].impatient;
-    for (int i = 0; i < srv.handled; i++) {
-        const struct outcome *o = &srv.outcomes[i];
-        const struct backend_call *bc = o->call;
-        printf("  %d GET %-8s ", i + 1, o->path);
-        if (bc == NULL) {
-            printf("failed before the backend call\n");
-            ok = false;
-        } else if (!o->client_gone) {
-            printf("-> %d (client got %d)\n", o->status, client_status[i]);
-            answered += o->status == 200 && client_status[i] == 200;
-        } else {
-            printf("client disconnected; backend call stopped: %s (%s)\n",
-                   err_text(bc->err), bc->reason);
-            gone += bc->state == CALL_ENDED && bc->err == CTX_CANCELED;
+    if (!forever) {
+        ok = srv.handled == NREQUESTS;
+        int answered = 0, gone = 0, impatient = 0;
+        for (int i = 0; i < NREQUESTS; i++)
+            impatient += plan[i].impatient;
+        for (int i = 0; i < srv.handled; i++) {
+            const struct outcome *o = &srv.outcomes[i];
+            const struct backend_call *bc = o->call;
+            printf("  %d GET %-8s ", i + 1, o->path);
+            if (bc == NULL) {
+                printf("failed before the backend call\n");
+                ok = false;
+            } else if (!o->client_gone) {
+                printf("-> %d (client got %d)\n", o->status, client_status[i]);
+                answered += o->status == 200 && client_status[i] == 200;
+            } else {
+                printf("client disconnected; backend call stopped: %s (%s)\n",
+                       err_text(bc->err), bc->reason);
+                gone += bc->state == CALL_ENDED && bc->err == CTX_CANCELED;
+            }
         }
+        printf("server: %d requests: %d answered, %d clients disconnected mid-request\n",
+               srv.handled, answered, gone);
+        ok = ok && answered == NREQUESTS - impatient && gone == impatient;
     }
-    printf("server: %d requests: %d answered, %d clients disconnected mid-request\n",
-           srv.handled, answered, gone);
-    ok = ok && answered == NREQUESTS - impatient && gone == impatient;
 
     for (int i = 0; i < ncalls; i++) {
         close(calls[i]->done_fd);
         free(calls[i]);
     }
+    free(calls);
     ctx_release(srv.ctx);
     printf("server: shut down\n");
     return ok ? 0 : 1;
