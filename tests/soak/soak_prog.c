@@ -15,6 +15,8 @@
  *                  live contexts and armed timers grow
  *   leak-waiters   every 100 ms a thread starts, blocked in ctx_wait on a context
  *                  nobody can cancel, at stuck_wait(): waiters and threads grow
+ *   leak-then-exit as leak-contexts, but exits by itself (status 0) after 2.5 s: soak
+ *                  judges what it saw
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -72,14 +74,15 @@ int main(int argc, char **argv)
 {
     static ctx_t *held[1000];
     static const char *const shapes[] = {"steady-warmup", "pool", "sawtooth", "step",
-                                         "leak-contexts", "leak-timers", "leak-waiters"};
+                                         "leak-contexts", "leak-timers", "leak-waiters",
+                                         "leak-then-exit"};
     const char *shape = argc > 1 ? argv[1] : "";
     bool known = false;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         known = known || strcmp(shape, shapes[i]) == 0;
     if (!known) {
         fprintf(stderr, "usage: soak_prog steady-warmup|pool|sawtooth|step|leak-contexts|"
-                        "leak-timers|leak-waiters\n");
+                        "leak-timers|leak-waiters|leak-then-exit\n");
         return 2;
     }
     ctx_t *server = ctx_with_cancel(ctx_background());
@@ -124,6 +127,13 @@ int main(int argc, char **argv)
                 request(server);
             nap_ms(2);
         }
+    } else if (strcmp(shape, "leak-then-exit") == 0) {
+        for (unsigned i = 0; ctx_now() - start < 2500 * CTX_MILLISECOND; i++) {
+            if (i % 3 == 0)
+                leak_context(server);
+            nap_ms(2);
+        }
+        return 0; /* the lost contexts are the point; the process ends here */
     } else if (strcmp(shape, "leak-timers") == 0) {
         for (;;) {
             leak_timer(server);
