@@ -31,7 +31,7 @@ struct _CtLiveSource {
     CtTraceModel *model; /* owns this source: watched, not referenced back */
     GHashTable *sites;   /* stack id -> Site */
     CtTraceMeta meta;
-    gboolean in_snapshot, ended;
+    gboolean ended;
     char *state_text;
     guint64 frames;
 };
@@ -41,7 +41,7 @@ static void ct_live_source_iface_init(CtSourceInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE(CtLiveSource, ct_live_source, G_TYPE_OBJECT,
                               G_IMPLEMENT_INTERFACE(CT_TYPE_SOURCE, ct_live_source_iface_init))
 
-enum { SIGNAL_ENDED, N_SIGNALS };
+enum { SIGNAL_SNAPSHOT_DONE, SIGNAL_ENDED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void site_free(gpointer p)
@@ -174,10 +174,28 @@ static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c
 
 static void end(CtLiveSource *self, const char *text, gboolean complete);
 
+/* When a frame happened (0: it does not say). */
+static gint64 frame_time(const struct ct_wire_msg *m)
+{
+    switch (m->type) {
+    case CT_WIRE_CREATE: return m->u.create.ts;
+    case CT_WIRE_CANCEL: return m->u.cancel.ts;
+    case CT_WIRE_RELEASE: return m->u.release.ts;
+    case CT_WIRE_FREE: return m->u.free.ts;
+    case CT_WIRE_TIMER: return m->u.timer.ts;
+    case CT_WIRE_WAIT: return m->u.wait.ts;
+    case CT_WIRE_THREAD: return m->u.thread.ts;
+    case CT_WIRE_SAMPLE: return m->u.sample.ts;
+    default: return 0;
+    }
+}
+
 static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
 {
     struct ct_ctx_row r = {0};
     self->frames++;
+    /* The process's clock as far as the stream told it: ages and the time span. */
+    self->meta.now_ns = MAX(self->meta.now_ns, frame_time(m));
     switch (m->type) {
     case CT_WIRE_HELLO: {
         g_free(self->meta.program);
@@ -191,7 +209,6 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         ct_ctx_set(&todo, CT_KIND, CTX_KIND_TODO);
         ct_trace_model_apply_row(self->model, &bg);
         ct_trace_model_apply_row(self->model, &todo);
-        self->in_snapshot = TRUE;
         break;
     }
     case CT_WIRE_SITE:
@@ -201,7 +218,9 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         snapshot_context(self, &m->u.context);
         break;
     case CT_WIRE_SNAPSHOT_END:
-        self->in_snapshot = FALSE;
+        ct_trace_model_set_meta(self->model, &self->meta);
+        ct_trace_model_flush(self->model);
+        g_signal_emit(self, signals[SIGNAL_SNAPSHOT_DONE], 0);
         break;
     case CT_WIRE_CREATE:
         r.id = (int64_t)m->u.create.id;
@@ -425,6 +444,8 @@ static void ct_live_source_finalize(GObject *object)
 static void ct_live_source_class_init(CtLiveSourceClass *klass)
 {
     G_OBJECT_CLASS(klass)->finalize = ct_live_source_finalize;
+    signals[SIGNAL_SNAPSHOT_DONE] = g_signal_new("snapshot-done", G_TYPE_FROM_CLASS(klass),
+                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
     signals[SIGNAL_ENDED] = g_signal_new("ended", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

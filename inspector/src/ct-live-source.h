@@ -11,7 +11,7 @@
  *
  * When the stream ends — BYE, end of stream, a protocol error — the source stops
  * reading, keeps everything it pushed and says why in its state text; "ended" is
- * emitted once. A BYE saying the process exited marks the trace complete.
+ * emitted once. "snapshot-done": the live tree as it was at connection is in the model. A BYE saying the process exited marks the trace complete.
  */
 #ifndef CT_LIVE_SOURCE_H
 #define CT_LIVE_SOURCE_H

@@ -197,7 +197,7 @@ static void update_subtitle(CtWindow *self)
 {
     const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
     g_autofree char *program = m->program ? g_path_get_basename(m->program) : g_strdup("?");
-    g_autofree char *text = g_strdup_printf("%s (pid %" G_GINT64_FORMAT ") — %s", program, m->pid,
+    g_autofree char *text = g_strdup_printf("%s — %s", program,
                                             ct_live_source_has_ended(self->live) ? "process exited"
                                                                                  : "live");
     gtk_label_set_text(self->subtitle, text);
@@ -211,6 +211,13 @@ static void live_meta_changed_cb(CtWindow *self)
     update_status(self);
 }
 
+/* The tree opens its first levels when it is given a model (the program's top
+ * context under background); live, they arrive with the snapshot: open them then. */
+static void live_snapshot_done_cb(CtWindow *self)
+{
+    ct_tree_view_set_model(self->tree, self->model);
+}
+
 void ct_window_follow(CtWindow *self, CtLiveSource *live)
 {
     g_autoptr(CtTraceModel) model = ct_live_source_start(live);
@@ -220,6 +227,8 @@ void ct_window_follow(CtWindow *self, CtLiveSource *live)
     g_signal_connect_object(model, "meta-changed", G_CALLBACK(live_meta_changed_cb), self,
                             G_CONNECT_SWAPPED);
     g_signal_connect_object(live, "ended", G_CALLBACK(live_meta_changed_cb), self, G_CONNECT_SWAPPED);
+    g_signal_connect_object(live, "snapshot-done", G_CALLBACK(live_snapshot_done_cb), self,
+                            G_CONNECT_SWAPPED);
     live_meta_changed_cb(self);
 }
 
