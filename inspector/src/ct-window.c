@@ -290,6 +290,14 @@ static void open_file_cb(CtStartPage *page, const char *path, CtWindow *self)
     open_path(self, path);
 }
 
+static void connect_cb(CtStartPage *page, const char *socket, CtWindow *self)
+{
+    (void)page;
+    g_autoptr(GError) error = NULL;
+    if (!ct_window_connect(self, socket, &error))
+        show_error(self, error->message);
+}
+
 static void chooser_response_cb(GtkNativeDialog *dialog, int response, CtWindow *self)
 {
     if (response == GTK_RESPONSE_ACCEPT) {
@@ -424,4 +432,5 @@ static void ct_window_init(CtWindow *self)
     g_signal_connect(self->timeline, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->findings, "finding-selected", G_CALLBACK(finding_selected_cb), self);
     g_signal_connect(self->start_page, "open-file", G_CALLBACK(open_file_cb), self);
+    g_signal_connect(self->start_page, "connect", G_CALLBACK(connect_cb), self);
 }

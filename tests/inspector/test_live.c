@@ -5,7 +5,8 @@
  * snapshot's contexts with their sites, a context seen live and later cancelled and
  * freed, every request the program made while followed, and that after the program
  * exits the window says so and keeps the last state. Writes a screenshot of the live
- * window and one of the ended one.
+ * window and one of the ended one. And the start page: a second live_prog serving at
+ * its default socket is offered there, and picking it asks to connect to that socket.
  *
  *   test_live --shim LIBCTXTRACE_PRELOAD --prog LIVE_PROG --source live_prog.c
  *             --workdir DIR --screenshots DIR
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "ct-screenshot.h"
+#include "ct-start-page.h"
 #include "ct-window.h"
 
 /* Requests live_prog makes once told to go, one every INTERVAL_US: long enough that
@@ -127,6 +129,39 @@ static gboolean stream_ended(void)
     return ct_live_source_has_ended(ct_window_get_live_source(window));
 }
 
+/* live_prog under the shim with `env` set (NAME=VALUE pairs, NULL-terminated), waiting
+ * for "go" (its stdin: *in) once it said "ready". */
+static GPid start_prog(const char *const *args, const char *const *env_set, int *in, int *out)
+{
+    char **env = g_get_environ();
+    env = g_environ_setenv(env, "LD_PRELOAD", shim, TRUE);
+    env = g_environ_setenv(env, "CTXTRACE_SAMPLE_MS", "50", TRUE);
+    for (int i = 0; env_set[i] != NULL; i += 2)
+        env = g_environ_setenv(env, env_set[i], env_set[i + 1], TRUE);
+    GPid child = 0;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = g_spawn_async_with_pipes(NULL, (char **)args, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                           NULL, &child, in, out, NULL, &error);
+    g_strfreev(env);
+    if (!ok) {
+        fprintf(stderr, "test_live: starting live_prog: %s\n", error->message);
+        return 0;
+    }
+    /* "ready": its long-lived contexts exist and the socket is served. */
+    char line[16] = {0};
+    for (size_t n = 0; n < sizeof line - 1 && strchr(line, '\n') == NULL;) {
+        ssize_t r = read(*out, line + n, 1);
+        if (r <= 0 && !(r < 0 && errno == EINTR))
+            break;
+        n += r > 0 ? (size_t)r : 0;
+    }
+    if (strcmp(line, "ready\n") != 0) {
+        fprintf(stderr, "test_live: live_prog did not start (%s)\n", line);
+        return 0;
+    }
+    return child;
+}
+
 /* ---- setup: live_prog under the shim, the window following it ---------------------- */
 
 static int setup(void **state)
@@ -145,34 +180,14 @@ static int setup(void **state)
     g_unlink(trace);
     g_autofree char *iterations = g_strdup_printf("%d", ITERATIONS);
     g_autofree char *interval = g_strdup_printf("%d", INTERVAL_US);
-    const char *argv[] = {prog, "--wait-go", iterations, interval, NULL};
-    char **env = g_get_environ();
-    env = g_environ_setenv(env, "LD_PRELOAD", shim, TRUE);
-    env = g_environ_setenv(env, "CTXTRACE_OUTPUT", trace, TRUE);
-    env = g_environ_setenv(env, "CTXTRACE_SOCKET", socket_path, TRUE);
-    env = g_environ_setenv(env, "CTXTRACE_SAMPLE_MS", "50", TRUE);
-    g_autoptr(GError) error = NULL;
-    gboolean ok = g_spawn_async_with_pipes(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
-                                           NULL, &pid, &prog_in, &prog_out, NULL, &error);
-    g_strfreev(env);
-    if (!ok) {
-        fprintf(stderr, "test_live: starting live_prog: %s\n", error->message);
+    const char *args[] = {prog, "--wait-go", iterations, interval, NULL};
+    const char *env[] = {"CTXTRACE_OUTPUT", trace, "CTXTRACE_SOCKET", socket_path, NULL};
+    pid = start_prog(args, env, &prog_in, &prog_out);
+    if (pid == 0)
         return -1;
-    }
-    /* "ready": its long-lived contexts exist and the socket is served. */
-    char line[16] = {0};
-    for (size_t n = 0; n < sizeof line - 1 && strchr(line, '\n') == NULL;) {
-        ssize_t r = read(prog_out, line + n, 1);
-        if (r <= 0 && !(r < 0 && errno == EINTR))
-            break;
-        n += r > 0 ? (size_t)r : 0;
-    }
-    if (strcmp(line, "ready\n") != 0) {
-        fprintf(stderr, "test_live: live_prog did not start (%s)\n", line);
-        return -1;
-    }
 
     gtk_init();
+    g_autoptr(GError) error = NULL;
     window = ct_window_new(NULL);
     gtk_window_set_default_size(GTK_WINDOW(window), 1280, 800);
     gtk_window_present(GTK_WINDOW(window));
@@ -280,6 +295,71 @@ static void test_the_window_says_the_process_exited_and_keeps_the_last_state(voi
     screenshot("live-exited.png");
 }
 
+/* ---- the start page ------------------------------------------------------------------ */
+
+static char *picked;
+
+static void connect_cb(CtStartPage *page, const char *socket, gpointer data)
+{
+    (void)page;
+    (void)data;
+    g_free(picked);
+    picked = g_strdup(socket);
+}
+
+static GtkListBox *processes;
+static char *wanted_socket;
+
+static GtkListBoxRow *offered_row(void)
+{
+    for (GtkWidget *row = gtk_widget_get_first_child(GTK_WIDGET(processes)); row != NULL;
+         row = gtk_widget_get_next_sibling(row))
+        if (g_strcmp0(g_object_get_data(G_OBJECT(row), "ct-socket"), wanted_socket) == 0)
+            return GTK_LIST_BOX_ROW(row);
+    return NULL;
+}
+
+static gboolean offered(void)
+{
+    return offered_row() != NULL;
+}
+
+static void test_the_start_page_offers_running_processes(void **state)
+{
+    (void)state;
+    /* A process serving at its default socket, in a socket directory of the test's
+     * own (XDG_RUNTIME_DIR), which is where the start page looks. */
+    g_autofree char *runtime = g_build_filename(workdir, "runtime", NULL);
+    g_autofree char *trace = g_build_filename(workdir, "offered.db", NULL);
+    g_unlink(trace);
+    g_mkdir_with_parents(runtime, 0700);
+    g_setenv("XDG_RUNTIME_DIR", runtime, TRUE);
+    const char *args[] = {prog, "--wait-go", "0", "0", NULL};
+    const char *env[] = {"CTXTRACE_OUTPUT", trace, "XDG_RUNTIME_DIR", runtime, NULL};
+    int in = -1, out = -1;
+    GPid other = start_prog(args, env, &in, &out);
+    assert_true(other != 0);
+    wanted_socket = g_strdup_printf("%s/ctxtrace/%d.sock", runtime, (int)other);
+
+    CtStartPage *page = g_object_ref_sink(g_object_new(CT_TYPE_START_PAGE, NULL));
+    g_signal_connect(page, "connect", G_CALLBACK(connect_cb), NULL);
+    processes = ct_start_page_get_processes(page);
+    assert_true(pump_until(offered));
+    g_signal_emit_by_name(processes, "row-activated", offered_row());
+    assert_string_equal(picked, wanted_socket);
+
+    assert_int_equal(write(in, "go\n", 3), 3);
+    int status = 0;
+    assert_int_equal(waitpid(other, &status, 0), other);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(in);
+    close(out);
+    g_spawn_close_pid(other);
+    g_object_unref(page);
+    g_clear_pointer(&picked, g_free);
+    g_clear_pointer(&wanted_socket, g_free);
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -300,6 +380,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_context_is_seen_live_then_cancelled_and_freed),
         cmocka_unit_test(test_every_request_made_while_followed_arrived),
         cmocka_unit_test(test_the_window_says_the_process_exited_and_keeps_the_last_state),
+        cmocka_unit_test(test_the_start_page_offers_running_processes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
