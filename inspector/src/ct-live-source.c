@@ -32,6 +32,7 @@ struct _CtLiveSource {
     GHashTable *sites;   /* stack id -> Site */
     CtTraceMeta meta;
     gboolean ended;
+    gboolean dispatching; /* inside readable_cb */
     char *state_text;
     guint64 frames;
 };
@@ -220,7 +221,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
     case CT_WIRE_SNAPSHOT_END:
         ct_trace_model_set_meta(self->model, &self->meta);
         ct_trace_model_flush(self->model);
-        g_signal_emit(self, signals[SIGNAL_SNAPSHOT_DONE], 0);
+        g_signal_emit(self, signals[SIGNAL_SNAPSHOT_DONE], 0); /* may drop the model */
         break;
     case CT_WIRE_CREATE:
         r.id = (int64_t)m->u.create.id;
@@ -301,50 +302,60 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
     ct_trace_model_set_meta(self->model, &self->meta);
     ct_trace_model_flush(self->model);
     g_signal_emit(self, signals[SIGNAL_ENDED], 0);
+    /* (A handler may have dropped the model: read_some checks.) */
+}
+
+static gboolean read_some(CtLiveSource *self, int fd)
+{
+    gint64 until = g_get_monotonic_time() + READ_BUDGET_US;
+    /* Decode everything buffered before each read and after the last: bytes left in
+     * the decoder would wait for the next event to wake the loop. A signal handler may
+     * drop the model (closing the window) at any frame: then stop at once. */
+    for (;;) {
+        struct ct_wire_msg m;
+        int rc;
+        while (self->model != NULL && !self->ended && (rc = ct_wire_next(self->decoder, &m)) == CT_WIRE_OK)
+            handle(self, &m);
+        if (self->model == NULL || self->ended)
+            return FALSE;
+        if (rc < 0) {
+            g_autofree char *text = g_strdup_printf("protocol error: %s", ct_wire_strerror(rc));
+            end(self, text, FALSE);
+            return FALSE;
+        }
+        if (g_get_monotonic_time() >= until)
+            return TRUE; /* the socket stays readable: the loop calls again after painting */
+        ssize_t n = ct_wire_read(self->decoder, fd);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return TRUE; /* all caught up */
+        if (n <= 0) {
+            g_autofree char *text = n == 0 ? g_strdup("the stream ended without a BYE (did the process die?)")
+                                           : g_strdup_printf("reading the socket: %s", g_strerror(errno));
+            end(self, text, FALSE);
+            return FALSE;
+        }
+    }
 }
 
 static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 {
     (void)cond;
-    CtLiveSource *self = data;
-    gint64 until = g_get_monotonic_time() + READ_BUDGET_US;
-    /* Decode everything buffered before each read and after the last: bytes left in
-     * the decoder would wait for the next event to wake the loop. */
-    for (;;) {
-        struct ct_wire_msg m;
-        int rc;
-        while (!self->ended && (rc = ct_wire_next(self->decoder, &m)) == CT_WIRE_OK)
-            handle(self, &m);
-        if (self->ended)
-            break;
-        if (rc < 0) {
-            g_autofree char *text = g_strdup_printf("protocol error: %s", ct_wire_strerror(rc));
-            end(self, text, FALSE);
-            break;
-        }
-        if (g_get_monotonic_time() >= until)
-            break; /* the socket stays readable: the loop calls again after painting */
-        ssize_t n = ct_wire_read(self->decoder, fd);
-        if (n < 0 && (errno == EINTR))
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break; /* all caught up */
-        if (n <= 0) {
-            g_autofree char *text = n == 0 ? g_strdup("the stream ended without a BYE (did the process die?)")
-                                           : g_strdup_printf("reading the socket: %s", g_strerror(errno));
-            end(self, text, FALSE);
-            break;
-        }
-    }
-    if (!self->ended) {
+    CtLiveSource *self = g_object_ref(data); /* the model, its owner, may go meanwhile */
+    self->dispatching = TRUE;
+    gboolean more = read_some(self, fd);
+    self->dispatching = FALSE;
+    if (more) {
         /* The created count and the clock, once per wake-up (the model coalesces). */
         ct_trace_model_set_meta(self->model, &self->meta);
-        return G_SOURCE_CONTINUE;
+    } else {
+        self->watch = 0;
+        close(self->fd);
+        self->fd = -1;
     }
-    self->watch = 0;
-    close(self->fd);
-    self->fd = -1;
-    return G_SOURCE_REMOVE;
+    g_object_unref(self);
+    return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /* ---- life cycle ---------------------------------------------------------------------- */
@@ -388,9 +399,12 @@ static void model_gone(gpointer data, GObject *where_the_model_was)
     (void)where_the_model_was;
     CtLiveSource *self = data;
     self->model = NULL;
-    if (self->watch != 0)
+    /* From inside readable_cb (a handler of a signal it caused closed the window), the
+     * callback itself stops the watch when it returns. */
+    if (self->watch != 0 && !self->dispatching)
         g_source_remove(self->watch);
-    self->watch = 0;
+    if (!self->dispatching)
+        self->watch = 0;
 }
 
 CtTraceModel *ct_live_source_start(CtLiveSource *self)
@@ -402,7 +416,11 @@ CtTraceModel *ct_live_source_start(CtLiveSource *self)
     ct_trace_model_set_live(model, TRUE);
     self->meta.contexts = 0;
     ct_trace_model_set_meta(model, &self->meta);
-    self->watch = g_unix_fd_add(self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, readable_cb, self);
+    /* Below GTK's layout and redraw (GDK_PRIORITY_REDRAW): a socket that is always
+     * readable under a flood would otherwise win every main-loop turn and no frame
+     * would ever be painted. */
+    self->watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT_IDLE, self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                     readable_cb, self, NULL);
     return model;
 }
 
