@@ -18,6 +18,8 @@
 
 typedef struct {
     const char *file;
+    const char *connect;  /* --connect PID|SOCKET */
+    CtLiveSource *live;   /* connected before any window exists */
     const char *view;
     gint64 select;
     const char *screenshot;
@@ -30,7 +32,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "ctxtrace-inspector: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db] [--view tree|timeline|counts|findings] "
+    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
                     "[--select ID] [--screenshot OUT.png [--after MS]])\n");
     return 2;
 }
@@ -54,9 +56,13 @@ static int parse(int argc, char **argv, Options *o)
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         guint64 v;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: ctxtrace-inspector [FILE.db] [--view tree|timeline|counts|findings] "
+            printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
                    "[--select ID] [--screenshot OUT.png [--after MS]]\n");
             exit(0);
+        } else if (strcmp(a, "--connect") == 0) {
+            if (next == NULL || *next == '\0')
+                return usage_error("%s needs a PID or a socket path", a);
+            o->connect = argv[++i];
         } else if (strcmp(a, "--screenshot") == 0) {
             if (next == NULL)
                 return usage_error("%s needs an output file", a);
@@ -85,6 +91,8 @@ static int parse(int argc, char **argv, Options *o)
             o->file = a;
         }
     }
+    if (o->file != NULL && o->connect != NULL)
+        return usage_error("a trace file or --connect, not both ('%s')", o->file);
     if (o->after_ms != 0 && o->screenshot == NULL)
         return usage_error("%s only goes with --screenshot", "--after");
     return 0;
@@ -153,6 +161,13 @@ static void activate_cb(GtkApplication *app, Options *o)
         }
         if (o->select != 0)
             ct_window_select_context(o->window, o->select);
+    } else if (o->live != NULL) {
+        ct_window_follow(o->window, o->live);
+        if (o->select != 0)
+            ct_window_select_context(o->window, o->select);
+        /* Live: no analysis to wait for; --after lets events arrive first. */
+        if (o->screenshot != NULL)
+            ready_for_screenshot(o);
     } else if (o->screenshot != NULL) {
         ready_for_screenshot(o); /* the start page */
     }
@@ -175,6 +190,15 @@ int ct_app_run(int argc, char **argv)
         }
         sqlite3_close(db);
     }
+    /* Connect before any window exists too: no such process is a one-line error. */
+    if (o.connect != NULL) {
+        g_autoptr(GError) error = NULL;
+        o.live = ct_live_source_connect(o.connect, &error);
+        if (o.live == NULL) {
+            fprintf(stderr, "ctxtrace-inspector: %s\n", error->message);
+            return 2;
+        }
+    }
     /* NON_UNIQUE: each invocation is its own process with its own trace (and a
      * screenshot run must not hand its file to an instance already running). */
     GtkApplication *app = gtk_application_new("org.ctxtrace.Inspector", G_APPLICATION_NON_UNIQUE);
@@ -182,5 +206,6 @@ int ct_app_run(int argc, char **argv)
     char *args[] = {argv[0], NULL};
     int status = g_application_run(G_APPLICATION(app), 1, args);
     g_object_unref(app);
+    g_clear_object(&o.live);
     return o.status != 0 ? o.status : status;
 }

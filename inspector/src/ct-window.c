@@ -4,6 +4,7 @@
 #include "ct-window.h"
 
 #include "ct-format.h"
+#include "ct-live-source.h"
 #include "ct-resources.h"
 #include "ct-start-page.h"
 #include "ct-trace-source.h"
@@ -21,6 +22,7 @@ struct _CtWindow {
     CtDetailsView *details;
 
     CtTraceSource *source;
+    CtLiveSource *live; /* when following a process */
     CtTraceModel *model;
     GCancellable *cancel;
     gboolean analysed;
@@ -41,13 +43,21 @@ static void update_status(CtWindow *self)
     const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
     g_autofree char *n = ct_format_count(MAX(m->contexts, 0));
     g_autofree char *span = ct_format_duration(m->now_ns - m->start_ns);
-    const char *origin = self->source ? ct_trace_source_get_path(self->source) : "live";
-    gboolean indexed = self->source == NULL || ct_trace_source_has_indexes(self->source);
-    g_autofree char *text = g_strdup_printf(
-        "%s — pid %" G_GINT64_FORMAT " — %s contexts over %s — %s%s — %s", origin, m->pid, n, span,
-        m->complete ? "the process exited cleanly" : "incomplete trace (still running or killed)",
-        indexed ? "" : ", no indexes: tree mapped in memory",
-        self->analysis_note ? self->analysis_note : "analysing…");
+    g_autofree char *text = NULL;
+    if (self->live != NULL) {
+        /* Live: where it comes from, and whether it still does (an ended stream keeps
+         * its last state, and this says why it ended). */
+        text = g_strdup_printf("live — pid %" G_GINT64_FORMAT " — %s contexts seen over %s — %s", m->pid,
+                               n, span, ct_live_source_get_state_text(self->live));
+    } else {
+        const char *origin = self->source ? ct_trace_source_get_path(self->source) : "live";
+        gboolean indexed = self->source == NULL || ct_trace_source_has_indexes(self->source);
+        text = g_strdup_printf(
+            "%s — pid %" G_GINT64_FORMAT " — %s contexts over %s — %s%s — %s", origin, m->pid, n, span,
+            m->complete ? "the process exited cleanly" : "incomplete trace (still running or killed)",
+            indexed ? "" : ", no indexes: tree mapped in memory",
+            self->analysis_note ? self->analysis_note : "analysing…");
+    }
     gtk_label_set_text(self->status, text);
 }
 
@@ -153,6 +163,7 @@ static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *sourc
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
     g_clear_object(&self->source);
+    g_clear_object(&self->live);
     g_set_object(&self->model, model);
     g_clear_pointer(&self->analysis_note, g_free);
     self->analysed = FALSE;
@@ -179,6 +190,60 @@ void ct_window_show_model(CtWindow *self, CtTraceModel *model)
     show_model(self, model, NULL);
     self->analysis_note = g_strdup("no analysis yet");
     g_signal_connect_object(model, "meta-changed", G_CALLBACK(update_status), self, G_CONNECT_SWAPPED);
+}
+
+/* The header's subtitle: the program, and whether it is still running. */
+static void update_subtitle(CtWindow *self)
+{
+    const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
+    g_autofree char *program = m->program ? g_path_get_basename(m->program) : g_strdup("?");
+    g_autofree char *text = g_strdup_printf("%s — %s", program,
+                                            ct_live_source_has_ended(self->live) ? "process exited"
+                                                                                 : "live");
+    gtk_label_set_text(self->subtitle, text);
+    g_autofree char *title = g_strdup_printf("%s — ctxtrace inspector", program);
+    gtk_window_set_title(GTK_WINDOW(self), title);
+}
+
+static void live_meta_changed_cb(CtWindow *self)
+{
+    update_subtitle(self);
+    update_status(self);
+}
+
+/* The tree opens its first levels when it is given a model (the program's top
+ * context under background); live, they arrive with the snapshot: open them then. */
+static void live_snapshot_done_cb(CtWindow *self)
+{
+    ct_tree_view_set_model(self->tree, self->model);
+}
+
+void ct_window_follow(CtWindow *self, CtLiveSource *live)
+{
+    g_autoptr(CtTraceModel) model = ct_live_source_start(live);
+    ct_window_show_model(self, model);
+    g_clear_pointer(&self->analysis_note, g_free);
+    self->live = g_object_ref(live);
+    g_signal_connect_object(model, "meta-changed", G_CALLBACK(live_meta_changed_cb), self,
+                            G_CONNECT_SWAPPED);
+    g_signal_connect_object(live, "ended", G_CALLBACK(live_meta_changed_cb), self, G_CONNECT_SWAPPED);
+    g_signal_connect_object(live, "snapshot-done", G_CALLBACK(live_snapshot_done_cb), self,
+                            G_CONNECT_SWAPPED);
+    live_meta_changed_cb(self);
+}
+
+gboolean ct_window_connect(CtWindow *self, const char *target, GError **error)
+{
+    g_autoptr(CtLiveSource) live = ct_live_source_connect(target, error);
+    if (live == NULL)
+        return FALSE;
+    ct_window_follow(self, live);
+    return TRUE;
+}
+
+CtLiveSource *ct_window_get_live_source(CtWindow *self)
+{
+    return self->live;
 }
 
 gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
@@ -223,6 +288,14 @@ static void open_file_cb(CtStartPage *page, const char *path, CtWindow *self)
 {
     (void)page;
     open_path(self, path);
+}
+
+static void connect_cb(CtStartPage *page, const char *socket, CtWindow *self)
+{
+    (void)page;
+    g_autoptr(GError) error = NULL;
+    if (!ct_window_connect(self, socket, &error))
+        show_error(self, error->message);
 }
 
 static void chooser_response_cb(GtkNativeDialog *dialog, int response, CtWindow *self)
@@ -310,6 +383,7 @@ static void ct_window_dispose(GObject *object)
     g_clear_object(&self->cancel);
     g_clear_object(&self->model);
     g_clear_object(&self->source);
+    g_clear_object(&self->live);
     g_clear_pointer(&self->analysis_note, g_free);
     G_OBJECT_CLASS(ct_window_parent_class)->dispose(object);
 }
@@ -358,4 +432,5 @@ static void ct_window_init(CtWindow *self)
     g_signal_connect(self->timeline, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->findings, "finding-selected", G_CALLBACK(finding_selected_cb), self);
     g_signal_connect(self->start_page, "open-file", G_CALLBACK(open_file_cb), self);
+    g_signal_connect(self->start_page, "connect", G_CALLBACK(connect_cb), self);
 }

@@ -14,6 +14,7 @@
 #include "ct-counts-view.h"
 #include "ct-details-view.h"
 #include "ct-findings-view.h"
+#include "ct-live-source.h"
 #include "ct-timeline-view.h"
 #include "ct-trace-model.h"
 #include "ct-tree-view.h"
@@ -30,6 +31,13 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error);
 /* Show a model some other source fills (a live source pushing into it): the views
  * follow its incremental updates; the status line follows its meta. */
 void ct_window_show_model(CtWindow *self, CtTraceModel *model);
+/* Follow a running traced process: connect to target (a PID or a socket path) and
+ * show its live stream. FALSE with a one-line error if nothing can be connected to. */
+gboolean ct_window_connect(CtWindow *self, const char *target, GError **error);
+/* Follow an already connected live source. */
+void ct_window_follow(CtWindow *self, CtLiveSource *live);
+/* The live source followed, or NULL (a trace file, or nothing open). */
+CtLiveSource *ct_window_get_live_source(CtWindow *self);
 CtTraceModel *ct_window_get_model(CtWindow *self);
 gboolean ct_window_is_analysed(CtWindow *self);
 /* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */

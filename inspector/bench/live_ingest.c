@@ -1,0 +1,147 @@
+/*
+ * live_ingest.c — the live mode's end-to-end benchmark: frames a second from a traced
+ * process's real socket into the shown window. Starts live_prog under the shim with
+ * its socket in a temporary directory, follows it with ct_window_connect, tells it to
+ * go once the window has painted: a burst of N create+release pairs as fast as it can
+ * (each pair is four frames: create, cancel, release, free), then it idles 5 s before
+ * it exits (at exit clients only get 200 ms to drain). Measures the time from "go"
+ * until the window's model holds all N contexts. The burst outruns any client and the
+ * server buffers 8 MiB per client: well beyond ~50,000 pairs the window gets a "slow"
+ * BYE instead, which the report says. Reports the frames decoded, the rate
+ * from "go" to the end of the stream, the longest gap between two painted frames while
+ * it ran, and how the stream ended (a "slow" BYE means the window fell more than the
+ * server's 8 MiB behind).
+ *
+ *   inspector_live_ingest SHIM LIVE_PROG [PAIRS]     (default 20,000)
+ *
+ * Run it under Xvfb like the tests (docs/inspector.md). A benchmark, not a test.
+ */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <gtk/gtk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bench_window.h"
+
+static const char *shim, *prog;
+static long pairs = 20000;
+static CtWindow *window;
+static GPid pid;
+static int prog_in = -1;
+static char *dir;
+static gint64 t_go, t_all, last_frame, worst_gap;
+static guint64 frames_at_all;
+static guint frames_painted;
+static int status = 1;
+
+static void go(void)
+{
+    t_go = g_get_monotonic_time();
+    if (write(prog_in, "go\n", 3) != 3)
+        exit(1);
+}
+
+static void after_paint(void)
+{
+    gint64 now = g_get_monotonic_time();
+    /* Go once the window is up (its first frames cost GTK's start-up, not ingestion). */
+    if (t_go == 0 && frames_painted == 2)
+        go();
+    CtLiveSource *live = window ? ct_window_get_live_source(window) : NULL;
+    if (t_go != 0 && last_frame != 0 && live != NULL && !ct_live_source_has_ended(live))
+        worst_gap = MAX(worst_gap, now - last_frame);
+    last_frame = now;
+    frames_painted++;
+}
+
+static void report(const char *how)
+{
+    CtLiveSource *live = ct_window_get_live_source(window);
+    const CtTraceMeta *m = ct_trace_model_get_meta(ct_window_get_model(window));
+    gint64 end = t_all ? t_all : g_get_monotonic_time();
+    guint64 n = t_all ? frames_at_all : ct_live_source_get_frames(live);
+    double secs = (end - t_go) / 1e6;
+    fflush(stdout);
+    printf("%s: %" G_GUINT64_FORMAT " frames (%" G_GINT64_FORMAT " contexts) in %.3f s from go: "
+           "%.0f frames/s; %u frames painted, longest gap between frames %.1f ms; %s\n",
+           how, n, m->contexts, secs, n / secs, frames_painted, worst_gap / 1000.0,
+           ct_live_source_get_state_text(live));
+}
+
+/* Once a frame (the model's coalesced signal): have all the burst's contexts arrived? */
+static void meta_changed_cb(CtTraceModel *model, gpointer data)
+{
+    (void)data;
+    if (t_go == 0 || t_all != 0 || ct_trace_model_get_meta(model)->contexts < pairs)
+        return;
+    t_all = g_get_monotonic_time();
+    frames_at_all = ct_live_source_get_frames(ct_window_get_live_source(window));
+    report("all arrived");
+    status = 0;
+    /* Not from inside the model's own signal emission: the window owns the model. */
+    g_idle_add_once((GSourceOnceFunc)gtk_window_destroy, window);
+}
+
+static void ended_cb(CtLiveSource *live, gpointer data)
+{
+    (void)live;
+    (void)data;
+    if (t_all != 0)
+        return;
+    report("ended first");
+    status = 0;
+    g_idle_add_once((GSourceOnceFunc)gtk_window_destroy, window);
+}
+
+static void start(CtWindow *w)
+{
+    window = w;
+    dir = g_dir_make_tmp("ctxtrace-live-ingest-XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "live.sock", NULL);
+    g_autofree char *trace = g_build_filename(dir, "live.db", NULL);
+    g_autofree char *burst = g_strdup_printf("%ld", pairs);
+    const char *argv[] = {prog, "--wait-go", "--burst", burst, "1", "5000000", NULL};
+    char **env = g_get_environ();
+    env = g_environ_setenv(env, "LD_PRELOAD", shim, TRUE);
+    env = g_environ_setenv(env, "CTXTRACE_OUTPUT", trace, TRUE);
+    env = g_environ_setenv(env, "CTXTRACE_SOCKET", sock, TRUE);
+    int out = -1;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = g_spawn_async_with_pipes(NULL, (char **)argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                           NULL, &pid, &prog_in, &out, NULL, &error);
+    g_strfreev(env);
+    char line[16] = {0};
+    if (!ok || read(out, line, 6) != 6 || !ct_window_connect(window, sock, &error)) {
+        fprintf(stderr, "inspector_live_ingest: %s\n", error ? error->message : "live_prog did not start");
+        exit(1);
+    }
+    close(out);
+    g_signal_connect(ct_window_get_live_source(window), "ended", G_CALLBACK(ended_cb), NULL);
+    g_signal_connect(ct_window_get_model(window), "meta-changed", G_CALLBACK(meta_changed_cb), NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3 || argc > 4 || (argc == 4 && (pairs = atol(argv[3])) <= 0)) {
+        fprintf(stderr, "usage: inspector_live_ingest SHIM LIVE_PROG [PAIRS]\n");
+        return 2;
+    }
+    shim = argv[1];
+    prog = argv[2];
+    bench_window_run("org.ctxtrace.InspectorLiveIngest", start, after_paint);
+    if (prog_in >= 0)
+        close(prog_in);
+    kill(pid, SIGTERM); /* it idles 5 s: not needed any more */
+    g_spawn_close_pid(pid);
+    if (dir != NULL) {
+        g_autofree char *sock = g_build_filename(dir, "live.sock", NULL);
+        g_autofree char *trace = g_build_filename(dir, "live.db", NULL);
+        g_unlink(sock);
+        g_unlink(trace);
+        g_rmdir(dir);
+        g_free(dir);
+    }
+    return status;
+}

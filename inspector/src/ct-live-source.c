@@ -1,0 +1,475 @@
+/*
+ * ct-live-source.c — a running process's socket into a CtTraceModel (see
+ * ct-live-source.h).
+ */
+#include "ct-live-source.h"
+
+#include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/wire.h>
+#include <ctxtrace/tracer.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Longest stretch spent reading per main-loop wake-up: a quarter of a 60 Hz frame, so
+ * the loop gets back to painting however fast the process produces events. */
+#define READ_BUDGET_US 4000
+
+typedef struct {
+    char *function, *file, *module;
+    int line;
+    const char *text; /* interned "function file:line" */
+} Site;
+
+struct _CtLiveSource {
+    GObject parent_instance;
+    char *path;
+    int fd;
+    guint watch;
+    ct_wire_decoder *decoder;
+    CtTraceModel *model; /* owns this source: watched, not referenced back */
+    GHashTable *sites;   /* stack id -> Site */
+    CtTraceMeta meta;
+    gboolean ended;
+    gboolean dispatching; /* inside readable_cb */
+    char *state_text;
+    guint64 frames;
+};
+
+static void ct_live_source_iface_init(CtSourceInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(CtLiveSource, ct_live_source, G_TYPE_OBJECT,
+                              G_IMPLEMENT_INTERFACE(CT_TYPE_SOURCE, ct_live_source_iface_init))
+
+enum { SIGNAL_SNAPSHOT_DONE, SIGNAL_ENDED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void site_free(gpointer p)
+{
+    Site *s = p;
+    g_free(s->function);
+    g_free(s->file);
+    g_free(s->module);
+    g_free(s);
+}
+
+/* ---- CtSource: everything arrives by push; sites from SITE frames ------------------- */
+
+static guint count(CtSource *source, const CtQuery *q)
+{
+    (void)source;
+    (void)q;
+    return 0;
+}
+
+static guint fetch(CtSource *source, const CtQuery *q, gint64 after_id, guint offset, guint limit,
+                   GArray *rows, GArray *n_children)
+{
+    (void)source, (void)q, (void)after_id, (void)offset, (void)limit, (void)rows, (void)n_children;
+    return 0;
+}
+
+static const char *site_text(CtSource *source, gint64 stack_id)
+{
+    Site *s = g_hash_table_lookup(CT_LIVE_SOURCE(source)->sites, &stack_id);
+    return s != NULL ? s->text : NULL;
+}
+
+static char *strdup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* The socket sends a stack's site only: a stack of that one frame (malloc'd, as
+ * ct_stack_free expects). */
+static gboolean load_stack(CtSource *source, gint64 stack_id, struct ct_stack *out)
+{
+    Site *s = g_hash_table_lookup(CT_LIVE_SOURCE(source)->sites, &stack_id);
+    memset(out, 0, sizeof *out);
+    if (s == NULL)
+        return FALSE;
+    out->frames = calloc(1, sizeof *out->frames);
+    if (out->frames == NULL)
+        return FALSE;
+    out->depth = 1;
+    out->frames[0] = (struct ct_frame){strdup_or_null(s->function), strdup_or_null(s->file), s->line,
+                                       strdup_or_null(s->module)};
+    return TRUE;
+}
+
+/* The model walks its loaded items first; every pushed context is loaded. */
+static GArray *ancestry(CtSource *source, gint64 id)
+{
+    (void)source;
+    (void)id;
+    return g_array_new(FALSE, FALSE, sizeof(gint64));
+}
+
+static void ct_live_source_iface_init(CtSourceInterface *iface)
+{
+    iface->count = count;
+    iface->fetch = fetch;
+    iface->site = site_text;
+    iface->load_stack = load_stack;
+    iface->ancestry = ancestry;
+}
+
+/* ---- frames into the model -------------------------------------------------------------- */
+
+static void remember_site(CtLiveSource *self, const struct ct_wire_msg *m)
+{
+    gint64 id = (gint64)m->u.site.stack;
+    if (id == 0 || g_hash_table_contains(self->sites, &id))
+        return;
+    Site *s = g_new0(Site, 1);
+    s->function = g_strdup(m->u.site.function);
+    s->file = g_strdup(m->u.site.file);
+    s->module = g_strdup(m->u.site.module);
+    s->line = (int)m->u.site.line;
+    g_autofree char *text = NULL;
+    /* As the offline source: the file's base name (the column is narrow). */
+    if (s->file != NULL)
+        text = g_strdup_printf("%s %s:%d", s->function ? s->function : "??",
+                               strrchr(s->file, '/') ? strrchr(s->file, '/') + 1 : s->file, s->line);
+    else
+        text = g_strdup_printf("%s (%s)", s->function ? s->function : "??", s->module ? s->module : "?");
+    s->text = g_intern_string(text);
+    g_hash_table_insert(self->sites, g_memdup2(&id, sizeof id), s);
+}
+
+static void apply(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
+{
+    r->reason = (char *)reason; /* the model copies it */
+    ct_trace_model_apply_row(self->model, r);
+    if ((r->present >> CT_CREATED_NS) & 1 && r->id > 2)
+        self->meta.contexts++;
+}
+
+static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c)
+{
+    struct ct_ctx_row r = {.id = (int64_t)c->id};
+    ct_ctx_set(&r, CT_PARENT_ID, (int64_t)c->parent);
+    ct_ctx_set(&r, CT_KIND, c->kind);
+    ct_ctx_set(&r, CT_CREATED_NS, c->created);
+    ct_ctx_set(&r, CT_CREATE_THREAD, c->thread);
+    if (c->stack != 0)
+        ct_ctx_set(&r, CT_CREATE_STACK, (int64_t)c->stack);
+    if (c->deadline != 0)
+        ct_ctx_set(&r, CT_DEADLINE_NS, c->deadline);
+    if (c->done) {
+        ct_ctx_set(&r, CT_CANCELED_NS, c->canceled);
+        ct_ctx_set(&r, CT_CANCEL_WHY, c->why);
+        ct_ctx_set(&r, CT_CANCEL_ERR, c->err);
+        if (c->reason != NULL)
+            ct_ctx_set(&r, CT_CANCEL_REASON, 0);
+    }
+    /* Owners dropped it while live: the one column the tree's "leaked" state reads.
+     * When it happened is not on the wire, so no release time is invented. */
+    if (c->flags & CT_WIRE_LOST_CANCEL)
+        ct_ctx_set(&r, CT_RELEASED_LIVE, 1);
+    if (c->created != 0 && c->created < self->meta.start_ns)
+        self->meta.start_ns = c->created;
+    apply(self, &r, c->reason);
+}
+
+static void end(CtLiveSource *self, const char *text, gboolean complete);
+
+/* When a frame happened (0: it does not say). */
+static gint64 frame_time(const struct ct_wire_msg *m)
+{
+    switch (m->type) {
+    case CT_WIRE_CREATE: return m->u.create.ts;
+    case CT_WIRE_CANCEL: return m->u.cancel.ts;
+    case CT_WIRE_RELEASE: return m->u.release.ts;
+    case CT_WIRE_FREE: return m->u.free.ts;
+    case CT_WIRE_TIMER: return m->u.timer.ts;
+    case CT_WIRE_WAIT: return m->u.wait.ts;
+    case CT_WIRE_THREAD: return m->u.thread.ts;
+    case CT_WIRE_SAMPLE: return m->u.sample.ts;
+    default: return 0;
+    }
+}
+
+static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
+{
+    struct ct_ctx_row r = {0};
+    self->frames++;
+    /* The process's clock as far as the stream told it: ages and the time span. */
+    self->meta.now_ns = MAX(self->meta.now_ns, frame_time(m));
+    switch (m->type) {
+    case CT_WIRE_HELLO: {
+        g_free(self->meta.program);
+        self->meta = (CtTraceMeta){.program = g_strdup(m->u.hello.program), .pid = m->u.hello.pid,
+                                   .start_ns = m->u.hello.now, .now_ns = m->u.hello.now,
+                                   .contexts = 0};
+        /* The roots every trace has (ids 1 and 2, as in the trace file): the snapshot
+         * lists what the program made under them. */
+        struct ct_ctx_row bg = {.id = 1}, todo = {.id = 2};
+        ct_ctx_set(&bg, CT_KIND, CTX_KIND_BACKGROUND);
+        ct_ctx_set(&todo, CT_KIND, CTX_KIND_TODO);
+        ct_trace_model_apply_row(self->model, &bg);
+        ct_trace_model_apply_row(self->model, &todo);
+        break;
+    }
+    case CT_WIRE_SITE:
+        remember_site(self, m);
+        break;
+    case CT_WIRE_CONTEXT:
+        snapshot_context(self, &m->u.context);
+        break;
+    case CT_WIRE_SNAPSHOT_END:
+        ct_trace_model_set_meta(self->model, &self->meta);
+        ct_trace_model_flush(self->model);
+        g_signal_emit(self, signals[SIGNAL_SNAPSHOT_DONE], 0); /* may drop the model */
+        break;
+    case CT_WIRE_CREATE:
+        r.id = (int64_t)m->u.create.id;
+        ct_ctx_set(&r, CT_PARENT_ID, (int64_t)m->u.create.parent);
+        ct_ctx_set(&r, CT_KIND, m->u.create.kind);
+        ct_ctx_set(&r, CT_CREATED_NS, m->u.create.ts);
+        ct_ctx_set(&r, CT_CREATE_THREAD, m->u.create.thread);
+        if (m->u.create.stack != 0)
+            ct_ctx_set(&r, CT_CREATE_STACK, (int64_t)m->u.create.stack);
+        if (m->u.create.kind == CTX_KIND_DEADLINE)
+            ct_ctx_set(&r, CT_REQUESTED_DEADLINE_NS, m->u.create.requested);
+        if (m->u.create.deadline != 0)
+            ct_ctx_set(&r, CT_DEADLINE_NS, m->u.create.deadline);
+        apply(self, &r, NULL);
+        break;
+    case CT_WIRE_CANCEL:
+        r.id = (int64_t)m->u.cancel.id;
+        ct_ctx_set(&r, CT_CANCELED_NS, m->u.cancel.ts);
+        ct_ctx_set(&r, CT_CANCEL_WHY, m->u.cancel.why);
+        ct_ctx_set(&r, CT_CANCEL_ERR, m->u.cancel.err);
+        ct_ctx_set(&r, CT_CANCEL_CAUSE, m->u.cancel.cause);
+        ct_ctx_set(&r, CT_CANCEL_THREAD, m->u.cancel.thread);
+        if (m->u.cancel.reason != NULL)
+            ct_ctx_set(&r, CT_CANCEL_REASON, 0);
+        if (m->u.cancel.stack != 0)
+            ct_ctx_set(&r, CT_CANCEL_STACK, (int64_t)m->u.cancel.stack);
+        apply(self, &r, m->u.cancel.reason);
+        break;
+    case CT_WIRE_RELEASE:
+        r.id = (int64_t)m->u.release.id;
+        ct_ctx_set(&r, CT_RELEASED_NS, m->u.release.ts);
+        ct_ctx_set(&r, CT_RELEASED_LIVE, m->u.release.live);
+        ct_ctx_set(&r, CT_RELEASE_THREAD, m->u.release.thread);
+        if (m->u.release.stack != 0)
+            ct_ctx_set(&r, CT_RELEASE_STACK, (int64_t)m->u.release.stack);
+        apply(self, &r, NULL);
+        break;
+    case CT_WIRE_FREE:
+        r.id = (int64_t)m->u.free.id;
+        ct_ctx_set(&r, CT_FREED_NS, m->u.free.ts);
+        apply(self, &r, NULL);
+        break;
+    case CT_WIRE_TIMER: {
+        static const enum ct_ctx_col cols[] = {CT_TIMER_ARMED_NS, CT_TIMER_STOPPED_NS,
+                                               CT_TIMER_FIRED_NS};
+        r.id = (int64_t)m->u.timer.id;
+        ct_ctx_set(&r, cols[m->u.timer.event], m->u.timer.ts);
+        apply(self, &r, NULL);
+        break;
+    }
+    case CT_WIRE_SAMPLE: {
+        struct ct_sample_row s = {m->u.sample.ts, m->u.sample.contexts, m->u.sample.timers,
+                                  m->u.sample.waiters, m->u.sample.threads, m->u.sample.rss};
+        ct_trace_model_add_sample(self->model, &s);
+        break;
+    }
+    case CT_WIRE_BYE: {
+        g_autofree char *text = g_strdup_printf(
+            m->u.bye.reason == CT_WIRE_BYE_EXIT ? "the process exited (%s)" : "the stream ended: %s",
+            m->u.bye.text ? m->u.bye.text : ct_wire_bye_name(m->u.bye.reason));
+        end(self, text, m->u.bye.reason == CT_WIRE_BYE_EXIT);
+        break;
+    }
+    default:
+        break; /* waits and threads: the live views do not show them */
+    }
+}
+
+/* Stop reading; keep what was pushed; say why. */
+static void end(CtLiveSource *self, const char *text, gboolean complete)
+{
+    if (self->ended)
+        return;
+    self->ended = TRUE;
+    g_free(self->state_text);
+    self->state_text = g_strdup(text);
+    self->meta.complete = complete;
+    ct_trace_model_set_meta(self->model, &self->meta);
+    ct_trace_model_flush(self->model);
+    g_signal_emit(self, signals[SIGNAL_ENDED], 0);
+    /* (A handler may have dropped the model: read_some checks.) */
+}
+
+static gboolean read_some(CtLiveSource *self, int fd)
+{
+    gint64 until = g_get_monotonic_time() + READ_BUDGET_US;
+    /* Decode everything buffered before each read and after the last: bytes left in
+     * the decoder would wait for the next event to wake the loop. A signal handler may
+     * drop the model (closing the window) at any frame: then stop at once. */
+    for (;;) {
+        struct ct_wire_msg m;
+        int rc;
+        while (self->model != NULL && !self->ended && (rc = ct_wire_next(self->decoder, &m)) == CT_WIRE_OK)
+            handle(self, &m);
+        if (self->model == NULL || self->ended)
+            return FALSE;
+        if (rc < 0) {
+            g_autofree char *text = g_strdup_printf("protocol error: %s", ct_wire_strerror(rc));
+            end(self, text, FALSE);
+            return FALSE;
+        }
+        if (g_get_monotonic_time() >= until)
+            return TRUE; /* the socket stays readable: the loop calls again after painting */
+        ssize_t n = ct_wire_read(self->decoder, fd);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return TRUE; /* all caught up */
+        if (n <= 0) {
+            g_autofree char *text = n == 0 ? g_strdup("the stream ended without a BYE (did the process die?)")
+                                           : g_strdup_printf("reading the socket: %s", g_strerror(errno));
+            end(self, text, FALSE);
+            return FALSE;
+        }
+    }
+}
+
+static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
+{
+    (void)cond;
+    CtLiveSource *self = g_object_ref(data); /* the model, its owner, may go meanwhile */
+    self->dispatching = TRUE;
+    gboolean more = read_some(self, fd);
+    self->dispatching = FALSE;
+    if (more) {
+        /* The created count and the clock, once per wake-up (the model coalesces). */
+        ct_trace_model_set_meta(self->model, &self->meta);
+    } else {
+        self->watch = 0;
+        close(self->fd);
+        self->fd = -1;
+    }
+    g_object_unref(self);
+    return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+CtLiveSource *ct_live_source_connect(const char *target, GError **error)
+{
+    char path[CT_LIVE_PATH_MAX];
+    if (ct_live_resolve(target, path, sizeof path) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
+                    "'%s' is too long for a socket path", target);
+        return NULL;
+    }
+    int fd = ct_live_connect(path);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot connect to %s: %s%s", path,
+                    g_strerror(e),
+                    e == ENOENT || e == ECONNREFUSED ? " (is the process running under ctxtrace?)" : "");
+        return NULL;
+    }
+    ct_wire_decoder *d = ct_wire_decoder_new();
+    if (d == NULL || !g_unix_set_fd_nonblocking(fd, TRUE, error)) {
+        if (d == NULL)
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+        ct_wire_decoder_free(d);
+        close(fd);
+        return NULL;
+    }
+    CtLiveSource *self = g_object_new(CT_TYPE_LIVE_SOURCE, NULL);
+    self->path = g_strdup(path);
+    self->fd = fd;
+    self->decoder = d;
+    self->state_text = g_strdup_printf("following %s", path);
+    return self;
+}
+
+/* Others may hold the source longer than the window holds the model: with the model
+ * gone there is nothing to push into, so stop reading. */
+static void model_gone(gpointer data, GObject *where_the_model_was)
+{
+    (void)where_the_model_was;
+    CtLiveSource *self = data;
+    self->model = NULL;
+    /* From inside readable_cb (a handler of a signal it caused closed the window), the
+     * callback itself stops the watch when it returns. */
+    if (self->watch != 0 && !self->dispatching)
+        g_source_remove(self->watch);
+    if (!self->dispatching)
+        self->watch = 0;
+}
+
+CtTraceModel *ct_live_source_start(CtLiveSource *self)
+{
+    g_return_val_if_fail(self->model == NULL, NULL);
+    CtTraceModel *model = ct_trace_model_new(CT_SOURCE(self));
+    self->model = model;
+    g_object_weak_ref(G_OBJECT(model), model_gone, self);
+    ct_trace_model_set_live(model, TRUE);
+    self->meta.contexts = 0;
+    ct_trace_model_set_meta(model, &self->meta);
+    /* Below GTK's layout and redraw (GDK_PRIORITY_REDRAW): a socket that is always
+     * readable under a flood would otherwise win every main-loop turn and no frame
+     * would ever be painted. */
+    self->watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT_IDLE, self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                     readable_cb, self, NULL);
+    return model;
+}
+
+const char *ct_live_source_get_path(CtLiveSource *self)
+{
+    return self->path;
+}
+
+gboolean ct_live_source_has_ended(CtLiveSource *self)
+{
+    return self->ended;
+}
+
+const char *ct_live_source_get_state_text(CtLiveSource *self)
+{
+    return self->state_text;
+}
+
+guint64 ct_live_source_get_frames(CtLiveSource *self)
+{
+    return self->frames;
+}
+
+static void ct_live_source_finalize(GObject *object)
+{
+    CtLiveSource *self = CT_LIVE_SOURCE(object);
+    if (self->watch != 0)
+        g_source_remove(self->watch);
+    if (self->fd >= 0)
+        close(self->fd);
+    ct_wire_decoder_free(self->decoder);
+    g_hash_table_destroy(self->sites);
+    g_free(self->meta.program);
+    g_free(self->path);
+    g_free(self->state_text);
+    G_OBJECT_CLASS(ct_live_source_parent_class)->finalize(object);
+}
+
+static void ct_live_source_class_init(CtLiveSourceClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = ct_live_source_finalize;
+    signals[SIGNAL_SNAPSHOT_DONE] = g_signal_new("snapshot-done", G_TYPE_FROM_CLASS(klass),
+                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIGNAL_ENDED] = g_signal_new("ended", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void ct_live_source_init(CtLiveSource *self)
+{
+    self->fd = -1;
+    self->sites = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, site_free);
+}
