@@ -313,7 +313,7 @@ static gboolean read_some(CtLiveSource *self, int fd)
      * drop the model (closing the window) at any frame: then stop at once. */
     for (;;) {
         struct ct_wire_msg m;
-        int rc;
+        int rc = CT_WIRE_OK; /* (set by the loop whenever it is read) */
         while (self->model != NULL && !self->ended && (rc = ct_wire_next(self->decoder, &m)) == CT_WIRE_OK)
             handle(self, &m);
         if (self->model == NULL || self->ended)
