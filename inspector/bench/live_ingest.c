@@ -8,9 +8,13 @@
  * until the window's model holds all N contexts. The burst outruns any client and the
  * server buffers 8 MiB per client: well beyond ~50,000 pairs the window gets a "slow"
  * BYE instead, which the report says. Reports the frames decoded, the rate
- * from "go" to the end of the stream, the longest gap between two painted frames while
- * it ran, and how the stream ended (a "slow" BYE means the window fell more than the
- * server's 8 MiB behind).
+ * from "go" to the end of the stream, the time until the first of the burst reached
+ * the window (the traced side's latency: nothing is there to paint before it), the
+ * longest gap between two painted frames from then on, the longest the main loop was
+ * unresponsive from then on (a 5 ms heartbeat at high priority: its worst lateness is
+ * how long input and redraws would have waited — the freeze a person would feel) and
+ * how the stream ended (a "slow" BYE means the window fell more than the server's
+ * 8 MiB behind).
  *
  *   inspector_live_ingest SHIM LIVE_PROG [PAIRS]     (default 20,000)
  *
@@ -31,7 +35,22 @@ static CtWindow *window;
 static GPid pid;
 static int prog_in = -1;
 static char *dir;
-static gint64 t_go, t_all, last_frame, worst_gap;
+static gint64 t_go, t_all, t_first_data, last_frame, worst_gap;
+static gint64 contexts_at_go;
+static gint64 last_beat, worst_stall;
+
+/* The main loop's heartbeat while the burst is being followed. */
+static gboolean heartbeat(gpointer data)
+{
+    (void)data;
+    gint64 now = g_get_monotonic_time();
+    /* From the first painted data on: the frame that first shows rows builds the row
+     * widgets and glyph caches once, which is start-up, not following the stream. */
+    if (t_first_data != 0 && now > t_first_data && t_all == 0 && last_beat != 0)
+        worst_stall = MAX(worst_stall, now - last_beat);
+    last_beat = now;
+    return G_SOURCE_CONTINUE;
+}
 static guint64 frames_at_all;
 static guint frames_painted;
 static int status = 1;
@@ -47,11 +66,17 @@ static void after_paint(void)
 {
     gint64 now = g_get_monotonic_time();
     /* Go once the window is up (its first frames cost GTK's start-up, not ingestion). */
-    if (t_go == 0 && frames_painted == 2)
+    if (t_go == 0 && frames_painted == 2) {
+        contexts_at_go = ct_trace_model_get_meta(ct_window_get_model(window))->contexts;
         go();
+    }
     CtLiveSource *live = window ? ct_window_get_live_source(window) : NULL;
-    if (t_go != 0 && last_frame != 0 && live != NULL && !ct_live_source_has_ended(live))
+    /* Gaps count once the burst flows into the window: before that nothing changed. */
+    if (t_first_data != 0 && live != NULL && !ct_live_source_has_ended(live))
         worst_gap = MAX(worst_gap, now - last_frame);
+    if (t_go != 0 && t_first_data == 0 &&
+        ct_trace_model_get_meta(ct_window_get_model(window))->contexts > contexts_at_go)
+        t_first_data = now;
     last_frame = now;
     frames_painted++;
 }
@@ -65,8 +90,11 @@ static void report(const char *how)
     double secs = (end - t_go) / 1e6;
     fflush(stdout);
     printf("%s: %" G_GUINT64_FORMAT " frames (%" G_GINT64_FORMAT " contexts) in %.3f s from go: "
-           "%.0f frames/s; %u frames painted, longest gap between frames %.1f ms; %s\n",
-           how, n, m->contexts, secs, n / secs, frames_painted, worst_gap / 1000.0,
+           "%.0f frames/s; first data painted after %.1f ms; %u frames painted, longest gap "
+           "between frames after that %.1f ms; main loop unresponsive at most %.1f ms; %s\n",
+           how, n, m->contexts, secs, n / secs,
+           t_first_data ? (t_first_data - t_go) / 1000.0 : -1.0, frames_painted,
+           worst_gap / 1000.0, worst_stall / 1000.0,
            ct_live_source_get_state_text(live));
 }
 
@@ -98,6 +126,7 @@ static void ended_cb(CtLiveSource *live, gpointer data)
 static void start(CtWindow *w)
 {
     window = w;
+    g_timeout_add_full(G_PRIORITY_HIGH, 5, heartbeat, NULL, NULL);
     dir = g_dir_make_tmp("ctxtrace-live-ingest-XXXXXX", NULL);
     g_autofree char *sock = g_build_filename(dir, "live.sock", NULL);
     g_autofree char *trace = g_build_filename(dir, "live.db", NULL);
