@@ -27,9 +27,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ct-screenshot.h"
 #include "ct-start-page.h"
 #include "ct-window.h"
+#include "window_test.h"
 
 /* Requests live_prog makes once told to go, one every INTERVAL_US: long enough that
  * its job context is seen live before it is cancelled. */
@@ -57,36 +57,14 @@ static int line_of(const char *text)
     return line;
 }
 
-static gboolean tick_cb(GtkWidget *w, GdkFrameClock *clock, gpointer data)
-{
-    (void)w;
-    (void)clock;
-    (*(int *)data)--;
-    return *(int *)data > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
 static void settle(int frames)
 {
-    int left = frames;
-    gtk_widget_queue_draw(GTK_WIDGET(window));
-    gtk_widget_add_tick_callback(GTK_WIDGET(window), tick_cb, &left, NULL);
-    gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (left > 0 && g_get_monotonic_time() < until)
-        g_main_context_iteration(NULL, TRUE);
-    assert_int_equal(left, 0);
+    window_test_settle(GTK_WIDGET(window), frames);
 }
 
 static void screenshot(const char *name)
 {
-    settle(3);
-    g_autofree char *path = g_build_filename(shots, name, NULL);
-    g_autoptr(GError) error = NULL;
-    assert_true(ct_screenshot_save(GTK_WIDGET(window), path, &error));
-    g_autofree char *png = NULL;
-    gsize len = 0;
-    assert_true(g_file_get_contents(path, &png, &len, NULL));
-    assert_true(len > 10000);
-    assert_memory_equal(png, "\x89PNG", 4);
+    window_test_screenshot(GTK_WIDGET(window), shots, name);
 }
 
 /* The first context on the timeline created at `line` of live_prog.c, or NULL. */
