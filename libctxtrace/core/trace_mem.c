@@ -141,22 +141,7 @@ int64_t trace_site(struct trace *t, int64_t stack)
     uint64_t v;
     if (u64map_get(&t->site_of, (uint64_t)stack, &v))
         return (int64_t)v - 1;
-    int64_t site = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(t->db,
-                           "SELECT sf.frame_id, f.module FROM stack_frames sf "
-                           "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
-                           "ORDER BY sf.idx",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, stack);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (ct_is_own_module((const char *)sqlite3_column_text(st, 1)))
-                continue;
-            site = sqlite3_column_int64(st, 0);
-            break;
-        }
-        sqlite3_finalize(st);
-    }
+    int64_t site = ct_stack_site(t->db, stack);
     u64map_put(&t->site_of, (uint64_t)stack, (uint64_t)site + 1);
     return site;
 }

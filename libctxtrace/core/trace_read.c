@@ -98,6 +98,27 @@ bool ct_is_own_module(const char *module)
            strncmp(base, "libctxtrace_preload.so", 22) == 0;
 }
 
+int64_t ct_stack_site(sqlite3 *db, int64_t id)
+{
+    int64_t site = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sf.frame_id, f.module FROM stack_frames sf "
+                           "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
+                           "ORDER BY sf.idx",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (ct_is_own_module((const char *)sqlite3_column_text(st, 1)))
+            continue;
+        site = sqlite3_column_int64(st, 0);
+        break;
+    }
+    sqlite3_finalize(st);
+    return site;
+}
+
 int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
 {
     memset(out, 0, sizeof *out);

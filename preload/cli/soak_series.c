@@ -106,9 +106,10 @@ struct life {
 };
 
 struct site_acc {
-    struct ct_stack stack; /* of best_stack */
-    int64_t best_stack;
+    int64_t site;          /* ct_stack_site: the innermost frame outside ctxtrace */
+    int64_t best_stack;    /* the site's most frequent stack... */
     long best_count, total;
+    struct ct_stack stack; /* ...loaded, for printing */
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -128,21 +129,6 @@ static int cmp_site_growth(const void *a, const void *b)
     if (x->metric != y->metric)
         return (int)x->metric - (int)y->metric;
     return (x->trend.slope < y->trend.slope) - (x->trend.slope > y->trend.slope);
-}
-
-static bool same_str(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-/* Two stacks with the same innermost frame are one site. */
-static bool same_site(const struct ct_stack *a, const struct ct_stack *b)
-{
-    if (a->depth == 0 || b->depth == 0)
-        return a->depth == b->depth;
-    const struct ct_frame *x = &a->frames[0], *y = &b->frames[0];
-    return x->line == y->line && same_str(x->function, y->function) &&
-           same_str(x->file, y->file) && same_str(x->module, y->module);
 }
 
 static const char *const site_queries[SOAK_NMETRICS] = {
@@ -199,7 +185,8 @@ static int load_lives(sqlite3 *db, const char *sql, int64_t from, int64_t to,
     return 0;
 }
 
-/* Assign each life its site (grouping stacks by innermost frame); fills *sites. */
+/* Assign each life its site — the innermost frame outside ctxtrace, as the findings
+ * group them — and load each site's most frequent stack; fills *sites. */
 static int group_sites(sqlite3 *db, struct life *lives, size_t n, struct site_acc **sites,
                        size_t *nsites)
 {
@@ -210,39 +197,32 @@ static int group_sites(sqlite3 *db, struct life *lives, size_t n, struct site_ac
         size_t j = i;
         while (j < n && lives[j].stack == lives[i].stack)
             j++;
-        struct ct_stack st;
-        if (ct_load_stack(db, lives[i].stack, &st) != 0)
-            return -1;
+        int64_t site = ct_stack_site(db, lives[i].stack);
         size_t s = 0;
-        while (s < *nsites && !same_site(&(*sites)[s].stack, &st))
+        while (s < *nsites && (*sites)[s].site != site)
             s++;
         if (s == *nsites) {
             struct site_acc *grown = realloc(*sites, (s + 1) * sizeof *grown);
-            if (grown == NULL) {
-                ct_stack_free(&st);
+            if (grown == NULL)
                 return -1;
-            }
             *sites = grown;
-            grown[s] = (struct site_acc){.stack = st, .best_stack = lives[i].stack};
+            grown[s] = (struct site_acc){.site = site};
             (*nsites)++;
         }
         struct site_acc *a = &(*sites)[s];
         long count = (long)(j - i);
         a->total += count;
         if (count > a->best_count) {
-            if (a->best_stack != lives[i].stack) {
-                ct_stack_free(&a->stack);
-                a->stack = st;
-                a->best_stack = lives[i].stack;
-            }
             a->best_count = count;
-        } else if (a->best_stack != lives[i].stack) {
-            ct_stack_free(&st);
+            a->best_stack = lives[i].stack;
         }
         for (size_t k = i; k < j; k++)
             lives[k].site = (int)s;
         i = j;
     }
+    for (size_t s = 0; s < *nsites; s++)
+        if (ct_load_stack(db, (*sites)[s].best_stack, &(*sites)[s].stack) != 0)
+            return -1;
     return 0;
 }
 

@@ -98,6 +98,9 @@ void ct_findings_free(struct ct_findings *f);
 
 /* Load stack `id` with runtime/shim frames removed (for outputs needing more). */
 int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out);
+/* The site of stack `id`: the frame id of its innermost frame outside libctxtrace and the
+ * shim, or 0 if it has none (or cannot be read). Findings and soak group by this. */
+int64_t ct_stack_site(sqlite3 *db, int64_t id);
 void ct_stack_free(struct ct_stack *s);
 
 #endif /* CTXTRACE_CORE_ANALYSIS_H */
