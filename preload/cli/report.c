@@ -134,18 +134,22 @@ static int check_trace(sqlite3 *db, const char *trace, char *err, size_t errlen)
     return result;
 }
 
+void report_set_root(struct report *r, const char *source_root)
+{
+    char cwd[PATH_MAX];
+    if (source_root == NULL)
+        source_root = getcwd(cwd, sizeof cwd);
+    if (source_root == NULL || realpath(source_root, r->root) == NULL)
+        r->root[0] = '\0';
+}
+
 int report_build(struct report *r, const char *trace, struct report_opts *o, char *err,
                  size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->trace = trace;
     r->supp = &o->supp;
-    const char *root = o->source_root;
-    char cwd[PATH_MAX];
-    if (root == NULL)
-        root = getcwd(cwd, sizeof cwd);
-    if (root == NULL || realpath(root, r->root) == NULL)
-        r->root[0] = '\0';
+    report_set_root(r, o->source_root);
 
     sqlite3 *db = ct_trace_open(trace, err, errlen);
     if (db == NULL)

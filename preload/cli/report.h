@@ -67,6 +67,13 @@ void report_fmt_ns(char *buf, size_t len, int64_t ns);
 int report_profile(FILE *out, const char *trace, bool json, const char *source_root,
                    char *err, size_t errlen);
 
+/* Set r->root from `source_root` (NULL: the current directory); "" if it cannot be
+ * resolved. report_build does this; other printers of frames (soak) too. */
+void report_set_root(struct report *r, const char *source_root);
+/* A frame for people, as the text report prints it: "function file:line (module)",
+ * paths relative to r->root, control characters shown as '?' (a trace is input). */
+void report_text_frame(FILE *out, const struct report *r, const struct ct_frame *f);
+
 /* `path` relative to the source root when it is under it, else `path` (NULL: NULL). */
 const char *report_relpath(const struct report *r, const char *path);
 /* The last component of a path (NULL: NULL). */

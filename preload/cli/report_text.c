@@ -18,7 +18,7 @@ static void put_clean(FILE *out, const char *s)
 }
 
 /* "function file:line (module)", each part as far as known. */
-static void put_frame(FILE *out, const struct report *r, const struct ct_frame *f)
+void report_text_frame(FILE *out, const struct report *r, const struct ct_frame *f)
 {
     put_clean(out, f->function ? f->function : "??");
     if (f->file != NULL) {
@@ -42,7 +42,7 @@ static void put_stack(FILE *out, const struct report *r, const char *label,
         fputs("    (no stack recorded)\n", out);
     for (int i = 0; i < s->depth; i++) {
         fprintf(out, "    #%-2d ", i);
-        put_frame(out, r, &s->frames[i]);
+        report_text_frame(out, r, &s->frames[i]);
         fputc('\n', out);
     }
 }

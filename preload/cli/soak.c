@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "json.h"
 #include "launch.h"
+#include "report.h"
 #include "soak.h"
 
 struct soak_opts {
@@ -255,15 +256,6 @@ static void print_value(FILE *out, enum soak_metric m, double v)
         fprintf(out, "%12.0f", v);
 }
 
-static void print_frame(FILE *out, const struct ct_frame *f)
-{
-    fputs(f->function ? f->function : "??", out);
-    if (f->file != NULL)
-        fprintf(out, " %s:%d", f->file, f->line);
-    else if (f->module != NULL)
-        fprintf(out, " (%s)", f->module);
-}
-
 static const char *site_noun(enum soak_metric m)
 {
     return m == SOAK_CONTEXTS ? "live contexts created"
@@ -271,7 +263,8 @@ static const char *site_noun(enum soak_metric m)
                                : "running threads created";
 }
 
-static void print_report(FILE *out, const char *prog, const struct soak_opts *o,
+static void print_report(FILE *out, const struct report *rep, const char *prog,
+                         const struct soak_opts *o,
                          const struct soak_run *r, const struct soak_series *s,
                          const struct ct_trend *t, const struct soak_sites *sites,
                          bool grows)
@@ -298,14 +291,14 @@ static void print_report(FILE *out, const char *prog, const struct soak_opts *o,
             fprintf(out, "\n%s grow at:\n", site_noun(g->metric));
         fputs("  ", out);
         if (g->stack.depth > 0)
-            print_frame(out, &g->stack.frames[0]);
+            report_text_frame(out, rep, &g->stack.frames[0]);
         else
             fputs("an unknown site", out);
         fprintf(out, ": +%.1f/s (%.0f -> %.0f live; %ld in all)\n", g->trend.slope,
                 g->trend.first, g->trend.last, g->total);
         for (int k = 0; k < g->stack.depth; k++) {
             fprintf(out, "    #%d ", k);
-            print_frame(out, &g->stack.frames[k]);
+            report_text_frame(out, rep, &g->stack.frames[k]);
             fputc('\n', out);
         }
     }
@@ -327,16 +320,8 @@ static void json_frames(struct json *j, const struct ct_stack *st)
 {
     json_array(j);
     for (int k = 0; k < st->depth; k++) {
-        const struct ct_frame *f = &st->frames[k];
         json_object_inline(j);
-        json_key(j, "function");
-        json_string(j, f->function);
-        json_key(j, "file");
-        json_string(j, f->file);
-        json_key(j, "line");
-        json_int(j, f->line);
-        json_key(j, "module");
-        json_string(j, f->module);
+        report_json_frame(j, &st->frames[k], true);
         json_end_object(j);
     }
     json_end_array(j);
@@ -408,15 +393,10 @@ static int write_json(const char *path, const char *prog, const struct soak_opts
         json_object(&j);
         json_key(&j, "metric");
         json_string(&j, soak_metrics[g->metric].key);
-        const struct ct_frame *f = g->stack.depth > 0 ? &g->stack.frames[0] : NULL;
+        static const struct ct_frame unknown = {0};
         json_key(&j, "site");
         json_object_inline(&j);
-        json_key(&j, "function");
-        json_string(&j, f ? f->function : NULL);
-        json_key(&j, "file");
-        json_string(&j, f ? f->file : NULL);
-        json_key(&j, "line");
-        json_int(&j, f ? f->line : 0);
+        report_json_frame(&j, g->stack.depth > 0 ? &g->stack.frames[0] : &unknown, false);
         json_end_object(&j);
         json_key(&j, "total");
         json_int(&j, g->total);
@@ -495,7 +475,10 @@ static int judge(const char *prog, const struct soak_opts *o, const struct soak_
             goto out;
         }
     }
-    print_report(stdout, prog, o, r, &s, t, &sites, grows);
+    /* Paths in the text relative to the working directory, as the findings report's. */
+    struct report rep = {0};
+    report_set_root(&rep, NULL);
+    print_report(stdout, &rep, prog, o, r, &s, t, &sites, grows);
     fprintf(stdout, "trace: %s\n", trace);
     code = grows ? 1 : 0;
     if (o->json != NULL && write_json(o->json, prog, o, r, trace, &s, t, &sites, grows) != 0)
