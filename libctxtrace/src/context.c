@@ -256,6 +256,21 @@ CTX_API ctx_t *ctx_ref(ctx_t *c)
     return c;
 }
 
+/* The last owner of `c` (cancellable, with lanes) is gone: fold the lanes' counts of its
+ * children's references into refs. */
+static void lanes_collapse(ctx_t *c)
+{
+    /* The owners' reference still holds c: no count can reach zero while the lanes'
+     * counts move into refs. A child freed meanwhile finds its lane collapsed and drops
+     * its reference on refs instead (ctx__ref_drop). */
+    for (int l = 0; l < CTX_LANES; l++) {
+        uint64_t w = atomic_exchange_explicit(&CC(c)->lanes->lane[l].refs, 1,
+                                              memory_order_acq_rel);
+        if (w >> 1)
+            atomic_fetch_add_explicit(&c->refs, (uint32_t)(w >> 1), memory_order_relaxed);
+    }
+}
+
 CTX_API void ctx_unref(ctx_t *c)
 {
     if (c == NULL || is_root(c))
@@ -273,21 +288,8 @@ CTX_API void ctx_unref(ctx_t *c)
     }
     if (ctx_is_cancellable(c) &&
         (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES))
-        ctx__lanes_collapse(c);
+        lanes_collapse(c);
     ctx__ref_drop(c);
-}
-
-void ctx__lanes_collapse(ctx_t *c)
-{
-    /* The owners' reference still holds c: no count can reach zero while the lanes'
-     * counts move into refs. A child freed meanwhile finds its lane collapsed and drops
-     * its reference on refs instead (ctx__ref_drop). */
-    for (int l = 0; l < CTX_LANES; l++) {
-        uint64_t w = atomic_exchange_explicit(&CC(c)->lanes->lane[l].refs, 1,
-                                              memory_order_acq_rel);
-        if (w >> 1)
-            atomic_fetch_add_explicit(&c->refs, (uint32_t)(w >> 1), memory_order_relaxed);
-    }
 }
 
 CTX_API void ctx_release(ctx_t *c)

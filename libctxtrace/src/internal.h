@@ -177,8 +177,6 @@ static inline const char *ctx_reason(ctx_t *c, uint32_t state)
 
 /* ---- references (context.c) ---- */
 void ctx__ref_drop(ctx_t *c);
-/* The last owner of `c` (cancellable) is gone: fold its lanes' counts into refs. */
-void ctx__lanes_collapse(ctx_t *c);
 
 /* ---- cancellation (cancel.c) ---- */
 /* Link a new cancellable `c` under its attach target, or, if that is already done, make
