@@ -190,12 +190,21 @@ CTX_API ctx_t *ctx_without_cancel(ctx_t *parent)
 
 /* ---- observing ---------------------------------------------------------------------- */
 
-CTX_API bool ctx_is_done(ctx_t *c)
-{
-    ctx_t *src = ctx_done_src(c);
-    return src != NULL &&
-           ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) != 0;
-}
+/* ctx_is_done is an inline function of ctx.h; this declaration makes this file emit its
+ * one external definition (C99 inline), the exported symbol older binaries call. It
+ * reads the layout through struct ctx__done_view, which must match ours: */
+_Static_assert(offsetof(struct ctx, kind) == offsetof(struct ctx__done_view, kind),
+               "ctx.h's inline ctx_is_done reads kind here");
+_Static_assert(offsetof(struct ctx, state) == offsetof(struct ctx__done_view, state),
+               "ctx.h's inline ctx_is_done reads the state word here");
+_Static_assert(offsetof(struct ctx_valued, done_src) ==
+                   offsetof(struct ctx__done_view, done_src),
+               "ctx.h's inline ctx_is_done reads a value context's done source here");
+_Static_assert(CTX__KIND_VALUE == CTX_KIND_VALUE && CTX__KIND_CANCEL == CTX_KIND_CANCEL &&
+                   CTX_KIND_DEADLINE > CTX_KIND_CANCEL,
+               "ctx.h's kind numbers");
+_Static_assert(CTX__STATE_ERR_MASK == STATE_ERR_MASK, "ctx.h's error mask");
+extern inline bool ctx_is_done(ctx_t *c);
 
 CTX_API int ctx_err(ctx_t *c)
 {

@@ -44,7 +44,9 @@
 #define CTXTRACE_CTX_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -70,6 +72,20 @@ extern "C" {
 typedef struct ctx ctx_t;
 typedef struct ctx_after ctx_after_t;
 typedef struct ctx_group ctx_group_t;
+
+/* Not part of the API: the few bytes of a context that the inline ctx_is_done reads.
+ * Their offsets are part of the library's ABI (context.c asserts them against the real
+ * layout), so they never move within a major version. */
+struct ctx__done_view {
+    unsigned char ctx__private0[24];
+    uint8_t kind;                 /* CTX__KIND_VALUE, >= CTX__KIND_CANCEL: cancellable */
+    unsigned char ctx__private1[3];
+    uint32_t state;               /* cancellable: the error in the low 16 bits, 0 live */
+    ctx_t *done_src;              /* value contexts: the cancellable ancestor, or NULL */
+};
+#define CTX__KIND_VALUE 3
+#define CTX__KIND_CANCEL 4
+#define CTX__STATE_ERR_MASK 0xffffu
 
 /* Now, in nanoseconds on CLOCK_MONOTONIC: the clock every deadline is measured on. */
 CTX_API int64_t ctx_now(void);
@@ -134,8 +150,24 @@ CTX_API int ctx_err(ctx_t *c);
  * reason text (valid while `c` lives) or NULL. */
 CTX_API int ctx_cause(ctx_t *c, const char **reason);
 
-/* Non-blocking, lock-free: has the context been cancelled or reached its deadline? */
-CTX_API bool ctx_is_done(ctx_t *c);
+/* Non-blocking, lock-free: has the context been cancelled or reached its deadline?
+ * NULL: false. An inline function (two or three loads, no call): the done check sits in
+ * every loop that honours cancellation. The exported symbol of the same name stays, for
+ * binaries built before it was inline and for callers that take its address. */
+CTX_API inline bool ctx_is_done(ctx_t *c)
+{
+    const struct ctx__done_view *v = (const struct ctx__done_view *)c;
+    if (v == NULL)
+        return false;
+    if (v->kind == CTX__KIND_VALUE) {
+        v = (const struct ctx__done_view *)v->done_src;
+        if (v == NULL)
+            return false;
+    } else if (v->kind < CTX__KIND_CANCEL) {
+        return false;
+    }
+    return (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) & CTX__STATE_ERR_MASK) != 0;
+}
 
 /* Block until the context is done (returns 0) or `timeout` ns have passed (returns
  * ETIMEDOUT). A negative timeout waits forever. Returns 0 at once if already done. */
