@@ -6,6 +6,7 @@
  * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
  * with acquire ordering.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,17 +37,14 @@ static inline bool is_root(const ctx_t *c)
     return c->parent == NULL;
 }
 
-/* Allocate a context of `kind` under `parent`, holding a ref on the parent. Only the
- * bytes the kind uses are allocated. */
-static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
+/* Allocate `size` bytes for a context of `kind` under `parent`, holding a ref on the
+ * parent. Only the bytes the kind uses are allocated. */
+static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind, size_t size)
 {
     if (parent == NULL) {
         errno = EINVAL;
         return NULL;
     }
-    size_t size = kind >= CTX_KIND_CANCEL  ? sizeof(struct ctx_cancel)
-                  : kind == CTX_KIND_VALUE ? sizeof(struct ctx_valued)
-                                           : sizeof(struct ctx);
     ctx_t *c = malloc(size);
     if (c == NULL) {
         errno = ENOMEM;
@@ -92,11 +90,17 @@ static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t 
 }
 
 static ctx_t *new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
-                              int64_t requested)
+                              int64_t requested, struct ctx_deadline_cause *why)
 {
-    ctx_t *c = ctx_alloc(parent, kind);
+    ctx_t *c = ctx_alloc(parent, kind, why != NULL ? sizeof *why : sizeof(struct ctx_cancel));
     if (c == NULL)
         return NULL;
+    if (why != NULL) {
+        /* Before anyone can see c: the timer and the tracer read these. */
+        c->flags = CTX_F_CAUSE;
+        ((struct ctx_deadline_cause *)c)->cause = why->cause;
+        ((struct ctx_deadline_cause *)c)->reason = why->reason;
+    }
     atomic_init(&CC(c)->lock, 0);
     CC(c)->heap_idx = -1;
     CC(c)->fd = -1;
@@ -116,28 +120,54 @@ CTX_API ctx_t *ctx_with_cancel(ctx_t *parent)
         errno = EINVAL;
         return NULL;
     }
-    return new_cancellable(parent, CTX_KIND_CANCEL, effective_deadline(parent), 0);
+    return new_cancellable(parent, CTX_KIND_CANCEL, effective_deadline(parent), 0, NULL);
 }
 
-/* with_deadline, given the current time when the caller already read it (each clock
- * read is ~20 ns: a third of a timeout context's cost). */
-static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now)
+void ctx__deadline_passed(ctx_t *c)
+{
+    assert(c->kind == CTX_KIND_DEADLINE);
+    int cause = CTX_DEADLINE_EXCEEDED;
+    const char *reason = NULL;
+    if (c->flags & CTX_F_CAUSE) {
+        /* Borrowed: the context owns it and frees it with itself (ctx_destroy). */
+        cause = ((struct ctx_deadline_cause *)c)->cause;
+        reason = ((struct ctx_deadline_cause *)c)->reason;
+    }
+    ctx__cancel(c, CTX_DEADLINE_EXCEEDED, cause, reason, false, CTX_WHY_DEADLINE);
+}
+
+/* with_deadline and with_deadline_cause, given the current time when the caller already
+ * read it (each clock read is ~20 ns: a third of a timeout context's cost). `cause` 0
+ * and `reason` NULL: plain ctx_with_deadline. */
+static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause,
+                               const char *reason)
 {
     if (parent == NULL) {
         errno = EINVAL;
         return NULL;
     }
     /* As in Go: a parent deadline that comes first makes ours moot — no timer, and the
-     * child reports the parent's deadline. */
+     * child reports the parent's deadline (and, when it passes, the parent's cause: the
+     * cause given here is never used, so it is not even copied). At equal deadlines Go
+     * races the two timers; here the parent's wins, always. */
     int64_t inherited = effective_deadline(parent);
     bool own = deadline < inherited;
+    struct ctx_deadline_cause why = {.cause = cause != 0 ? cause : CTX_DEADLINE_EXCEEDED};
+    bool with_cause = own && (cause != 0 || reason != NULL);
+    if (with_cause && reason != NULL && (why.reason = strdup(reason)) == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
     ctx_t *c = new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
-                               deadline);
-    if (c == NULL || !own)
+                               deadline, with_cause ? &why : NULL);
+    if (c == NULL) {
+        free(why.reason);
+        return NULL;
+    }
+    if (!own)
         return c;
     if (deadline <= now) {
-        ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
-                    CTX_WHY_DEADLINE);
+        ctx__deadline_passed(c);
         return c;
     }
     /* Arm under our lock so a parent cancelling us concurrently either sees the timer
@@ -149,17 +179,34 @@ static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now)
     return c;
 }
 
+/* now + timeout, saturated rather than overflowing for "practically forever". */
+static int64_t deadline_after(int64_t now, int64_t timeout)
+{
+    return timeout > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + timeout;
+}
+
 CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
 {
-    return with_deadline_at(parent, deadline, ctx_now());
+    return with_deadline_at(parent, deadline, ctx_now(), 0, NULL);
 }
 
 CTX_API ctx_t *ctx_with_timeout(ctx_t *parent, int64_t timeout)
 {
     int64_t now = ctx_now();
-    /* Saturate rather than overflow for "practically forever" timeouts. */
-    int64_t deadline = timeout > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + timeout;
-    return with_deadline_at(parent, deadline, now);
+    return with_deadline_at(parent, deadline_after(now, timeout), now, 0, NULL);
+}
+
+CTX_API ctx_t *ctx_with_deadline_cause(ctx_t *parent, int64_t deadline, int cause,
+                                       const char *reason)
+{
+    return with_deadline_at(parent, deadline, ctx_now(), cause, reason);
+}
+
+CTX_API ctx_t *ctx_with_timeout_cause(ctx_t *parent, int64_t timeout, int cause,
+                                      const char *reason)
+{
+    int64_t now = ctx_now();
+    return with_deadline_at(parent, deadline_after(now, timeout), now, cause, reason);
 }
 
 CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
@@ -169,7 +216,7 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
         errno = EINVAL;
         return NULL;
     }
-    ctx_t *c = ctx_alloc(parent, CTX_KIND_VALUE);
+    ctx_t *c = ctx_alloc(parent, CTX_KIND_VALUE, sizeof(struct ctx_valued));
     if (c == NULL)
         return NULL;
     CV(c)->done_src = ctx_done_src(parent);
@@ -182,7 +229,7 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
 
 CTX_API ctx_t *ctx_without_cancel(ctx_t *parent)
 {
-    ctx_t *c = ctx_alloc(parent, CTX_KIND_WITHOUT_CANCEL);
+    ctx_t *c = ctx_alloc(parent, CTX_KIND_WITHOUT_CANCEL, sizeof(struct ctx));
     if (c != NULL)
         notify_created(c, parent, CTX_KIND_WITHOUT_CANCEL, 0);
     return c;
@@ -331,6 +378,8 @@ static void ctx_destroy(ctx_t *c)
             free((char *)ctx_reason(c, state));
         if (state & STATE_LANES)
             free(CC(c)->lanes);
+        if (c->flags & CTX_F_CAUSE)
+            free(((struct ctx_deadline_cause *)c)->reason);
         ctx__after_free_all(CC(c)->afters);
     } else if (c->kind == CTX_KIND_VALUE && CV(c)->destroy != NULL) {
         CV(c)->destroy(CV(c)->value);

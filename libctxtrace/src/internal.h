@@ -55,6 +55,7 @@ enum {
                                  * attached a child here (0: none yet) */
     CTX_F_REFLANE_SHIFT = 4,    /* bits 4-6: 1 + the parent's lane that counts our
                                  * reference on the parent (0: parent->refs does) */
+    CTX_F_CAUSE = 0x80,         /* a struct ctx_deadline_cause (with_deadline_cause) */
 };
 
 /* ctx.linked: where a cancellable context is linked in its attach target. */
@@ -123,6 +124,15 @@ struct ctx_cancel {
     ctx_after_t *afters;         /* every after_func record registered here */
 };
 
+/* CTX_KIND_DEADLINE from ctx_with_deadline_cause, with its own timer and a cause or
+ * reason to report when that timer fires (CTX_F_CAUSE; 104 bytes). Only these pay for
+ * the two fields: every other cancellable context stays within its 96-byte chunk. */
+struct ctx_deadline_cause {
+    struct ctx_cancel cc;
+    int32_t cause;               /* what ctx_cause reports when the deadline passes */
+    char *reason;                /* owned, or NULL */
+};
+
 /* CTX_KIND_VALUE (64 bytes). */
 struct ctx_valued {
     struct ctx h;
@@ -177,6 +187,10 @@ static inline const char *ctx_reason(ctx_t *c, uint32_t state)
 
 /* ---- references (context.c) ---- */
 void ctx__ref_drop(ctx_t *c);
+
+/* The deadline of `c` (CTX_KIND_DEADLINE, its own timer) has passed: make it done with
+ * CTX_DEADLINE_EXCEEDED and the cause it was created with (context.c). */
+void ctx__deadline_passed(ctx_t *c);
 
 /* ---- cancellation (cancel.c) ---- */
 /* Link a new cancellable `c` under its attach target, or, if that is already done, make

@@ -112,8 +112,7 @@ static void *timer_main(void *arg)
         heap_remove_at(0);
         pthread_mutex_unlock(&heap_mu);
         notify_timer(c, CTX_TIMER_FIRED);
-        ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
-                    CTX_WHY_DEADLINE);
+        ctx__deadline_passed(c);
         ctx__ref_drop(c);
         pthread_mutex_lock(&heap_mu);
     }

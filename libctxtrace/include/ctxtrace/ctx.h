@@ -118,6 +118,21 @@ CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline);
 /* ctx_with_deadline(parent, ctx_now() + timeout). */
 CTX_API ctx_t *ctx_with_timeout(ctx_t *parent, int64_t timeout);
 
+/* Go's WithDeadlineCause: as ctx_with_deadline, and when *this context's own* deadline
+ * passes, ctx_cause() reports `cause` (0: CTX_DEADLINE_EXCEEDED) and `reason` (copied;
+ * may be NULL); ctx_err() is still CTX_DEADLINE_EXCEEDED. Any other ending reports its
+ * own cause: ctx_cancel/ctx_release give CTX_CANCELED (as Go's CancelFunc, which does
+ * not set the cause), ctx_cancel_cause its cause, a parent that ends first the parent's.
+ * A parent deadline earlier than (or equal to) `deadline` wins as in ctx_with_deadline,
+ * so `cause` is then never reported. A deadline already past: done at once, with `cause`.
+ * ENOMEM also when the reason cannot be copied. */
+CTX_API ctx_t *ctx_with_deadline_cause(ctx_t *parent, int64_t deadline, int cause,
+                                       const char *reason);
+
+/* ctx_with_deadline_cause(parent, ctx_now() + timeout, cause, reason). */
+CTX_API ctx_t *ctx_with_timeout_cause(ctx_t *parent, int64_t timeout, int cause,
+                                      const char *reason);
+
 /* A child carrying one key/value pair. Keys are compared by pointer (use the address of
  * a static object of your own). destroy(value), if not NULL, runs exactly once when the
  * context is freed. Done, deadline and other values come from the parent. */
