@@ -241,10 +241,23 @@ CTX_API ctx_group_t *ctx_group_new(ctx_t *parent);
  * to the work; ctx_ref() it if it must outlive the group. */
 CTX_API ctx_t *ctx_group_ctx(ctx_group_t *g);
 
-/* Run fn(group context, arg) on a new thread. The first nonzero return cancels the
- * group's context, with that code as the cause. Returns 0, or an errno (EINVAL, or
+/* Run fn(group context, arg) on a new thread, first waiting for a free slot if the group
+ * has a limit (ctx_group_set_limit). The first nonzero return cancels the group's
+ * context, with that code as the cause. Returns 0, or an errno (EINVAL, ENOMEM, or
  * pthread_create's error) if the thread could not be started. */
 CTX_API int ctx_group_go(ctx_group_t *g, int (*fn)(ctx_t *, void *), void *arg);
+
+/* errgroup's SetLimit: at most `n` functions of the group run at once (n < 0: no limit,
+ * the default; 0: none may start). ctx_group_go then blocks until a slot is free; a fn
+ * frees its slot when it returns. Returns 0, EINVAL for a NULL group, or EBUSY while any
+ * function of the group is running (errgroup panics there: the running ones were
+ * counted against the old limit). */
+CTX_API int ctx_group_set_limit(ctx_group_t *g, int n);
+
+/* errgroup's TryGo: as ctx_group_go, but only if a slot is free right now. Returns 0 (fn
+ * started), EAGAIN (the group is at its limit: fn not started), or ctx_group_go's
+ * errors. */
+CTX_API int ctx_group_try_go(ctx_group_t *g, int (*fn)(ctx_t *, void *), void *arg);
 
 /* Join every thread, cancel the group's context, free the group, and return the first
  * nonzero code any fn returned (0 if all returned 0). */
