@@ -56,7 +56,7 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind, size_t size)
     atomic_init(&c->refs, 1);
     c->kind = (uint8_t)kind;
     atomic_init(&c->linked, LINK_NONE);
-    c->flags = 0;
+    atomic_init(&c->flags, 0);
     c->reason_owned = 0;
     atomic_init(&c->state, 0);
     /* The child's reference on its parent. A cancellable child whose parent is its
@@ -67,9 +67,7 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind, size_t size)
     return c;
 }
 
-/* The effective deadline of `c`: the nearest cancellable context's (which stores the
- * effective value), or none above a without_cancel or a root. */
-static int64_t effective_deadline(const ctx_t *c)
+int64_t ctx__effective_deadline(const ctx_t *c)
 {
     for (;;) {
         if (ctx_is_cancellable(c))
@@ -84,23 +82,22 @@ static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t 
 {
     const struct ctx_tracer *t = ctx_tracer();
     if (__builtin_expect(t != NULL, 0) && t->created) {
-        int64_t d = effective_deadline(c);
+        int64_t d = ctx__effective_deadline(c);
         t->created(c, parent, kind, requested, d == INT64_MAX ? 0 : d);
     }
 }
 
-static ctx_t *new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
-                              int64_t requested, struct ctx_deadline_cause *why)
+/* The extension's fields are read only once the caller has armed a timer or registered
+ * the context, so the caller can fill them in after this returns. */
+ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
+                            int64_t requested, size_t size)
 {
-    ctx_t *c = ctx_alloc(parent, kind, why != NULL ? sizeof *why : sizeof(struct ctx_cancel));
+    assert(size >= sizeof(struct ctx_cancel));
+    ctx_t *c = ctx_alloc(parent, kind, size);
     if (c == NULL)
         return NULL;
-    if (why != NULL) {
-        /* Before anyone can see c: the timer and the tracer read these. */
-        c->flags = CTX_F_CAUSE;
-        ((struct ctx_deadline_cause *)c)->cause = why->cause;
-        ((struct ctx_deadline_cause *)c)->reason = why->reason;
-    }
+    if (size > sizeof(struct ctx_cancel))
+        ctx_flags_set(c, CTX_F_EXT);
     atomic_init(&CC(c)->lock, 0);
     CC(c)->heap_idx = -1;
     CC(c)->fd = -1;
@@ -120,7 +117,8 @@ CTX_API ctx_t *ctx_with_cancel(ctx_t *parent)
         errno = EINVAL;
         return NULL;
     }
-    return new_cancellable(parent, CTX_KIND_CANCEL, effective_deadline(parent), 0, NULL);
+    return ctx__new_cancellable(parent, CTX_KIND_CANCEL, ctx__effective_deadline(parent), 0,
+                                sizeof(struct ctx_cancel));
 }
 
 void ctx__deadline_passed(ctx_t *c)
@@ -128,7 +126,7 @@ void ctx__deadline_passed(ctx_t *c)
     assert(c->kind == CTX_KIND_DEADLINE);
     int cause = CTX_DEADLINE_EXCEEDED;
     const char *reason = NULL;
-    if (c->flags & CTX_F_CAUSE) {
+    if (ctx_flags(c) & CTX_F_EXT) {
         /* Borrowed: the context owns it and frees it with itself (ctx_destroy). */
         cause = ((struct ctx_deadline_cause *)c)->cause;
         reason = ((struct ctx_deadline_cause *)c)->reason;
@@ -150,7 +148,7 @@ static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int
      * child reports the parent's deadline (and, when it passes, the parent's cause: the
      * cause given here is never used, so it is not even copied). At equal deadlines Go
      * races the two timers; here the parent's wins, always. */
-    int64_t inherited = effective_deadline(parent);
+    int64_t inherited = ctx__effective_deadline(parent);
     bool own = deadline < inherited;
     struct ctx_deadline_cause why = {.cause = cause != 0 ? cause : CTX_DEADLINE_EXCEEDED};
     bool with_cause = own && (cause != 0 || reason != NULL);
@@ -158,11 +156,15 @@ static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int
         errno = ENOMEM;
         return NULL;
     }
-    ctx_t *c = new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
-                               deadline, with_cause ? &why : NULL);
+    ctx_t *c = ctx__new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
+                                    deadline, with_cause ? sizeof why : sizeof why.cc);
     if (c == NULL) {
         free(why.reason);
         return NULL;
+    }
+    if (with_cause) {
+        ((struct ctx_deadline_cause *)c)->cause = why.cause;
+        ((struct ctx_deadline_cause *)c)->reason = why.reason;
     }
     if (!own)
         return c;
@@ -274,7 +276,7 @@ CTX_API int ctx_cause(ctx_t *c, const char **reason)
 
 CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 {
-    int64_t d = effective_deadline(c);
+    int64_t d = ctx__effective_deadline(c);
     if (d == INT64_MAX)
         return false;
     if (deadline != NULL)
@@ -342,9 +344,14 @@ CTX_API void ctx_unref(ctx_t *c)
                     ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) == 0;
         t->unowned(c, live);
     }
-    if (ctx_is_cancellable(c) &&
-        (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES))
-        lanes_collapse(c);
+    if (ctx_is_cancellable(c)) {
+        /* "Releasing it restores the signals' previous handling": at the last owner,
+         * like Go's stop(), whether or not the context was cancelled first. */
+        if (c->kind == CTX_KIND_CANCEL && (ctx_flags(c) & CTX_F_EXT))
+            ctx__signals_unwatch(c);
+        if (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES)
+            lanes_collapse(c);
+    }
     ctx__ref_drop(c);
 }
 
@@ -378,7 +385,7 @@ static void ctx_destroy(ctx_t *c)
             free((char *)ctx_reason(c, state));
         if (state & STATE_LANES)
             free(CC(c)->lanes);
-        if (c->flags & CTX_F_CAUSE)
+        if (c->kind == CTX_KIND_DEADLINE && (ctx_flags(c) & CTX_F_EXT))
             free(((struct ctx_deadline_cause *)c)->reason);
         ctx__after_free_all(CC(c)->afters);
     } else if (c->kind == CTX_KIND_VALUE && CV(c)->destroy != NULL) {
@@ -395,7 +402,7 @@ void ctx__ref_drop(ctx_t *c)
         if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
             return;
         ctx_t *parent = c->parent;
-        int lane = (c->flags >> CTX_F_REFLANE_SHIFT) & 7;
+        int lane = (ctx_flags(c) >> CTX_F_REFLANE_SHIFT) & 7;
         ctx_destroy(c);
         c = parent;
         if (lane == 0)

@@ -178,7 +178,7 @@ void ctx__timer_arm(ctx_t *c)
 {
     pthread_once(&atfork_once, install_atfork);
     atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-    c->flags |= CTX_F_TIMER;
+    ctx_flags_set(c, CTX_F_TIMER);
     pthread_mutex_lock(&heap_mu);
     if (heap_len == heap_cap) {
         size_t cap = heap_cap ? heap_cap * 2 : 64;

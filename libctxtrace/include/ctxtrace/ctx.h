@@ -45,6 +45,13 @@
 
 #include <errno.h>
 #include <signal.h>
+/* sigset_t (ctx_with_signals) is POSIX, not ISO C: a program built with a strict
+ * -std=c11 and no feature macro gets it from glibc's own header. */
+#if defined(__has_include)
+#if __has_include(<bits/types/sigset_t.h>)
+#include <bits/types/sigset_t.h>
+#endif
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,6 +149,27 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
 /* A child that keeps the parent's values but is never done and has no deadline: for
  * work that must outlive the request that started it. */
 CTX_API ctx_t *ctx_without_cancel(ctx_t *parent);
+
+/* Go's signal.NotifyContext: a cancellable child of `parent` that is also cancelled when
+ * one of `signals` arrives, with ctx_cause() = the signal number and the reason its name
+ * ("SIGTERM"). The safe way to stop a C server on SIGTERM: no ctx_* call may be made from
+ * a signal handler (see "Signals" below), and none is — the library's handler only writes
+ * the signal number to a pipe, and a library thread cancels the contexts.
+ *   - The first context watching a signal installs the library's handler; the previous
+ *     action is kept and restored when the last context watching that signal loses its
+ *     last owner (ctx_release/ctx_unref: Go's stop()). Until then the signal stays
+ *     caught, even after it cancelled the context: a second SIGINT does not kill the
+ *     process before the program has released the context. A handler the program
+ *     installs meanwhile for the same signal is overwritten by that restore, as in Go.
+ *   - Several contexts may watch one signal: each arrival cancels all of them.
+ *   - After fork() the child's copies still watch their signals (the child gets its own
+ *     pipe and thread), and the child may create new ones.
+ *   - A signal blocked in every thread is never delivered, so never cancels anything.
+ * NULL with errno EINVAL for a NULL parent or set, an empty set, or a set holding a
+ * signal that cannot or must not be caught this way (SIGKILL, SIGSTOP, and the fault
+ * signals SIGSEGV, SIGBUS, SIGFPE, SIGILL); ENOMEM, or the error of pipe2() or
+ * pthread_create() for the library's thread. */
+CTX_API ctx_t *ctx_with_signals(ctx_t *parent, const sigset_t *signals);
 
 /* ---- Cancellation ------------------------------------------------------------------- */
 
