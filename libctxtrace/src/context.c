@@ -255,8 +255,13 @@ _Static_assert(CTX__KIND_VALUE == CTX_KIND_VALUE && CTX__KIND_CANCEL == CTX_KIND
 _Static_assert(CTX__STATE_ERR_MASK == STATE_ERR_MASK, "ctx.h's error mask");
 extern inline bool ctx_is_done(ctx_t *c);
 
+/* The observers below are async-signal-safe (ctx.h): loads only, no lock, no tracer
+ * hook, no errno on the paths a handler may take. Keep them so. */
+
 CTX_API int ctx_err(ctx_t *c)
 {
+    if (c == NULL)
+        return EINVAL;
     ctx_t *src = ctx_done_src(c);
     return src == NULL ? 0
                        : ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire));
@@ -264,6 +269,11 @@ CTX_API int ctx_err(ctx_t *c)
 
 CTX_API int ctx_cause(ctx_t *c, const char **reason)
 {
+    if (c == NULL) {
+        if (reason != NULL)
+            *reason = NULL;
+        return EINVAL;
+    }
     ctx_t *src = ctx_done_src(c);
     uint32_t state = src == NULL ? 0 : atomic_load_explicit(&src->state, memory_order_acquire);
     int err = ctx_state_err(state);
@@ -276,6 +286,8 @@ CTX_API int ctx_cause(ctx_t *c, const char **reason)
 
 CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 {
+    if (c == NULL)
+        return false;
     int64_t d = ctx__effective_deadline(c);
     if (d == INT64_MAX)
         return false;
@@ -286,6 +298,10 @@ CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
+    if (c == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
     /* Walk up; cancellable and without_cancel contexts pass lookups to their parent. */
     ctx_t *start = c;
     int depth = 0;
@@ -300,7 +316,7 @@ CTX_API void *ctx_value(ctx_t *c, const void *key)
         }
     }
     const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL, 0) && t->value && start != NULL)
+    if (__builtin_expect(t != NULL, 0) && t->value)
         t->value(start, depth, found);
     return value;
 }
@@ -422,10 +438,10 @@ void ctx__ref_drop(ctx_t *c)
 
 CTX_API uint64_t ctx_trace_id(const ctx_t *c)
 {
-    return c->id;
+    return c != NULL ? c->id : 0;
 }
 
 CTX_API enum ctx_kind ctx_trace_kind(const ctx_t *c)
 {
-    return (enum ctx_kind)c->kind;
+    return c != NULL ? (enum ctx_kind)c->kind : CTX_KIND_BACKGROUND;
 }

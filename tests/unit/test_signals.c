@@ -333,6 +333,79 @@ static void RealtimeSignal(void **state)
     assert_true(current_handler(sig) == SIG_DFL);
 }
 
+/* What the handler below saw; it may only use async-signal-safe calls itself. */
+static ctx_t *_Atomic observed;
+static atomic_int handler_runs, handler_bad;
+
+static void observing_handler(int sig)
+{
+    (void)sig;
+    ctx_t *c = atomic_load(&observed);
+    if (c == NULL)
+        return;
+    int64_t d = 0;
+    bool done = ctx_is_done(c);
+    int err = ctx_err(c);
+    const char *reason = NULL;
+    int cause = ctx_cause(c, &reason);
+    bool has_deadline = ctx_deadline(c, &d);
+    /* Consistent answers: done exactly when err is set; a cause only when done. */
+    if (done != (err != 0) || (err == 0 && cause != 0) || !has_deadline || ctx_now() <= 0 ||
+        ctx_is_done(ctx_background()) || ctx_err(ctx_todo()) != 0)
+        atomic_fetch_add(&handler_bad, 1);
+    atomic_fetch_add(&handler_runs, 1);
+}
+
+struct observe_storm {
+    atomic_int stop;
+    pthread_t target;
+};
+
+static void *observe_storm_main(void *arg)
+{
+    struct observe_storm *st = arg;
+    while (!atomic_load(&st->stop)) {
+        pthread_kill(st->target, SIGUSR1);
+        sleep_ns(20 * CTX_MICROSECOND);
+    }
+    return NULL;
+}
+
+/* ctx.h "Signals": ctx_is_done, ctx_err, ctx_cause, ctx_deadline, ctx_now and the roots
+ * may be called from a handler — here one that interrupts this thread again and again
+ * while it derives, cancels and releases contexts around the one the handler reads. */
+static void ObserversAreAsyncSignalSafe(void **state)
+{
+    (void)state;
+    atomic_store(&handler_runs, 0);
+    atomic_store(&handler_bad, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = observing_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    struct sigaction old;
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    struct observe_storm st = {.target = pthread_self()};
+    pthread_t t = spawn(observe_storm_main, &st);
+    for (int round = 0; round < 200; round++) {
+        ctx_t *c = ctx_with_timeout(ctx_background(), VERY_LONG_NS);
+        atomic_store(&observed, c);
+        for (int i = 0; i < 200; i++)
+            ctx_release(ctx_with_cancel(c));
+        ctx_cancel_cause(c, EPIPE, "observed");
+        for (int i = 0; i < 50; i++)
+            ctx_release(ctx_with_cancel(c)); /* born done */
+        atomic_store(&observed, NULL); /* before the context goes: the handler's rule */
+        ctx_release(c);
+    }
+    atomic_store(&st.stop, 1);
+    join(t);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    assert_true(atomic_load(&handler_runs) > 0);
+    assert_int_equal(atomic_load(&handler_bad), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +421,7 @@ int main(void)
         cmocka_unit_test(WorksAfterFork),
         cmocka_unit_test(BadInputIsEinval),
         cmocka_unit_test(RealtimeSignal),
+        cmocka_unit_test(ObserversAreAsyncSignalSafe),
     };
     return cmocka_run_group_tests_name("signals", tests, NULL, NULL);
 }

@@ -29,6 +29,29 @@
  * than you own (for example calling ctx_release() twice on one reference) is a
  * use-after-free; build with -fsanitize=address to catch it.
  *
+ * NULL contexts
+ * -------------
+ * No function crashes on a NULL context; each answers as its comment says:
+ *   - derivation (ctx_with_*, ctx_group_new), ctx_after_func: NULL with errno EINVAL;
+ *   - ctx_err, ctx_cause, ctx_wait: EINVAL (ctx_err and ctx_wait never return it for a
+ *     real context);
+ *   - ctx_fd: -1 with errno EINVAL; ctx_value: NULL with errno EINVAL;
+ *   - ctx_is_done: false; ctx_deadline: false (no errno: both are signal-safe, below);
+ *   - no-ops: ctx_cancel, ctx_cancel_cause, ctx_ref (returns NULL), ctx_unref,
+ *     ctx_release, ctx_releasep (also for a NULL pointer), ctx_after_stop (false);
+ *   - a NULL group: ctx_group_ctx gives NULL, every other ctx_group_* call EINVAL.
+ *
+ * Signals
+ * -------
+ * Async-signal-safe, so callable from a signal handler: ctx_now, ctx_background,
+ * ctx_todo, ctx_is_done, ctx_err, ctx_cause, ctx_deadline — they only load, never lock,
+ * allocate or call a tracer. (The context must stay alive meanwhile: use one that the
+ * program releases only after its handler can no longer run.) No other function is:
+ * they take locks, allocate and wake threads, and calling one from a handler can
+ * deadlock — for example ctx_cancel when the signal lands on a thread that holds that
+ * context's lock. To cancel on a signal, use ctx_with_signals, which does the cancelling
+ * on a library thread.
+ *
  * fork()
  * ------
  * After fork() the child may create, wait on and time out contexts: the library's timer
@@ -185,16 +208,18 @@ CTX_API void ctx_cancel_cause(ctx_t *c, int cause, const char *reason);
 
 /* ---- Observing ---------------------------------------------------------------------- */
 
-/* 0 while live; CTX_CANCELED or CTX_DEADLINE_EXCEEDED once done. */
+/* 0 while live; CTX_CANCELED or CTX_DEADLINE_EXCEEDED once done. NULL: EINVAL.
+ * Async-signal-safe. */
 CTX_API int ctx_err(ctx_t *c);
 
 /* 0 while live; otherwise the cause recorded where the cancellation started (inherited
  * by descendants), falling back to ctx_err(). When `reason` is not NULL it receives the
- * reason text (valid while `c` lives) or NULL. */
+ * reason text (valid while `c` lives) or NULL. NULL context: EINVAL (and *reason NULL).
+ * Async-signal-safe. */
 CTX_API int ctx_cause(ctx_t *c, const char **reason);
 
 /* Non-blocking, lock-free: has the context been cancelled or reached its deadline?
- * NULL: false. An inline function (two or three loads, no call): the done check sits in
+ * NULL: false. Async-signal-safe. An inline function (two or three loads, no call): the done check sits in
  * every loop that honours cancellation. The exported symbol of the same name stays, for
  * binaries built before it was inline and for callers that take its address. */
 CTX_API inline bool ctx_is_done(ctx_t *c)
@@ -213,7 +238,8 @@ CTX_API inline bool ctx_is_done(ctx_t *c)
 }
 
 /* Block until the context is done (returns 0) or `timeout` ns have passed (returns
- * ETIMEDOUT). A negative timeout waits forever. Returns 0 at once if already done. */
+ * ETIMEDOUT). A negative timeout waits forever. Returns 0 at once if already done.
+ * NULL: EINVAL. */
 CTX_API int ctx_wait(ctx_t *c, int64_t timeout);
 
 /* A file descriptor that becomes readable (level-triggered) once the context is done,
@@ -224,15 +250,17 @@ CTX_API int ctx_wait(ctx_t *c, int64_t timeout);
 CTX_API int ctx_fd(ctx_t *c);
 
 /* The effective deadline: the earliest one up the chain. Returns false (and leaves
- * *deadline alone) when there is none. `deadline` may be NULL. */
+ * *deadline alone) when there is none, or for a NULL context. `deadline` may be NULL.
+ * Async-signal-safe. */
 CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline);
 
-/* The value for `key` from the nearest ctx_with_value up the chain, or NULL. */
+/* The value for `key` from the nearest ctx_with_value up the chain, or NULL. A NULL
+ * context: NULL with errno EINVAL. */
 CTX_API void *ctx_value(ctx_t *c, const void *key);
 
 /* ---- References --------------------------------------------------------------------- */
 
-/* Take another owner reference; returns c. */
+/* Take another owner reference; returns c. NULL (or a root): a no-op. */
 CTX_API ctx_t *ctx_ref(ctx_t *c);
 
 /* Drop an owner reference. NULL is a no-op. Never cancels (see "Ownership" above). */
@@ -256,7 +284,7 @@ CTX_API void ctx_releasep(ctx_t **c);
 CTX_API ctx_after_t *ctx_after_func(ctx_t *c, void (*fn)(void *), void *arg);
 
 /* Prevent a registered callback from running. Returns true if this call prevented it,
- * false if it already started (or finished) or was already stopped. */
+ * false if it already started (or finished) or was already stopped, and for NULL. */
 CTX_API bool ctx_after_stop(ctx_after_t *a);
 
 /* ---- Structured concurrency (Go's errgroup) ----------------------------------------- */
@@ -266,7 +294,7 @@ CTX_API bool ctx_after_stop(ctx_after_t *a);
 CTX_API ctx_group_t *ctx_group_new(ctx_t *parent);
 
 /* The group's context (owned by the group; valid until ctx_group_wait returns). Pass it
- * to the work; ctx_ref() it if it must outlive the group. */
+ * to the work; ctx_ref() it if it must outlive the group. NULL for a NULL group. */
 CTX_API ctx_t *ctx_group_ctx(ctx_group_t *g);
 
 /* Run fn(group context, arg) on a new thread, first waiting for a free slot if the group
@@ -288,7 +316,7 @@ CTX_API int ctx_group_set_limit(ctx_group_t *g, int n);
 CTX_API int ctx_group_try_go(ctx_group_t *g, int (*fn)(ctx_t *, void *), void *arg);
 
 /* Join every thread, cancel the group's context, free the group, and return the first
- * nonzero code any fn returned (0 if all returned 0). */
+ * nonzero code any fn returned (0 if all returned 0). NULL: EINVAL. */
 CTX_API int ctx_group_wait(ctx_group_t *g);
 
 #ifdef __cplusplus

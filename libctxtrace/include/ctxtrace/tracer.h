@@ -96,10 +96,11 @@ CTX_API int ctx_tracer_attach(const struct ctx_tracer *t);
 /* Stop delivering events. Hooks already running may still complete. */
 CTX_API void ctx_tracer_detach(void);
 
-/* The context's process-unique id (never reused). Roots: background 1, todo 2. */
+/* The context's process-unique id (never reused). Roots: background 1, todo 2.
+ * NULL: 0, which no context has. */
 CTX_API uint64_t ctx_trace_id(const ctx_t *c);
 
-/* The context's kind. */
+/* The context's kind. NULL: CTX_KIND_BACKGROUND (callers check ids first). */
 CTX_API enum ctx_kind ctx_trace_kind(const ctx_t *c);
 
 #ifdef __cplusplus
