@@ -68,7 +68,9 @@ struct ctx_tracer {
     void (*created)(ctx_t *c, ctx_t *parent, enum ctx_kind kind,
                     int64_t requested_deadline, int64_t deadline);
     /* A cancellable context became done (exactly once per context). `err` is its
-     * ctx_err, `cause`/`reason` what ctx_cause reports. Reported with the context's
+     * ctx_err, `cause`/`reason` what ctx_cause reports (a deadline's cause from
+     * ctx_with_deadline_cause; a signal's number and name from ctx_with_signals, reported
+     * as CTX_WHY_EXPLICIT from the runtime's signal thread, the one that cancels). Reported with the context's
      * lock held, just before the done state is published: before any waiter wakes,
      * any poller sees the fd, any callback runs. */
     void (*canceled)(ctx_t *c, enum ctx_cancel_why why, int err, int cause,
