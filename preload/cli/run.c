@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,17 +37,14 @@ static void forward(int sig, siginfo_t *info, void *uctx)
 
 static long count_contexts(const char *path)
 {
-    sqlite3 *db;
-    long n = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM contexts WHERE id > 2", -1, &st,
-                               NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
+    char err[512];
+    ct_reader *r = ct_reader_open(path, err, sizeof err);
+    if (r == NULL)
+        return -1;
+    struct ct_meta m;
+    long n = ct_reader_meta(r, &m) == 0 ? (long)m.contexts : -1;
+    ct_meta_free(&m);
+    ct_reader_close(r);
     return n;
 }
 
