@@ -8,14 +8,34 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 
 enum { HELLO_TIMEOUT_MS = 1000 };
 
+static const struct cli_opt ps_options[] = {{0}};
+
+static const struct cli_command ps_command = {
+    .name = "ps",
+    .synopsis = "",
+    .summary = "this user's traced processes that can be tailed: PID, program, socket",
+    .about = "List this user's running traced processes that answer on their live socket,\n"
+             "one per line: PID, program and socket (for ctxtrace tail and the inspector).",
+    .opts = ps_options,
+    .footer = "Exit status: 0, or 2 when the socket directory cannot be read.",
+};
+
+const struct cli_command *const cli_ps = &ps_command;
+
 int cmd_ps(int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
-        fputs("usage: ctxtrace ps\n", stderr);
+    const char *v;
+    struct cli_parser p;
+    cli_parser_init(&p, &ps_command, argc, argv);
+    int id = cli_next(&p, &v);
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : CLI_EXIT_ERROR;
+    if (cli_optind(&p) < argc) {
+        cli_error("ps: takes no arguments ('%s'; usage: ctxtrace ps)", argv[cli_optind(&p)]);
         return CLI_EXIT_ERROR;
     }
     struct ct_live_proc *procs;

@@ -1,6 +1,5 @@
 /*
- * soak.c — `ctxtrace soak [--duration S] [--warmup S] [--interval MS] [--grace S]
- *          [--json FILE] [-o FILE.db] -- PROGRAM ARGS...`
+ * soak.c — `ctxtrace soak [OPTIONS] [--] PROGRAM ARGS...` (options: soak_options below)
  *
  * The acceptance test of a leak fix in the Go literature — "a soak test shows zero
  * goroutine growth" — as one command: run the program under the shim for --duration
@@ -14,6 +13,7 @@
  * missing, crashed (a signal other than soak's own stop), failed (nonzero exit), or
  * too short to judge. docs/soak.md has the decision and the output formats.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "json.h"
 #include "launch.h"
+#include "opts.h"
 #include "report.h"
 #include "soak.h"
 
@@ -81,69 +82,80 @@ static bool parse_seconds(const char *s, double min, double *out)
     return true;
 }
 
-/* "--name VALUE" or "--name=VALUE": the value, or NULL if argv[*i] is another option. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *bad = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
+enum { OPT_OUTPUT = 'o', OPT_DURATION = 1, OPT_WARMUP, OPT_INTERVAL, OPT_GRACE, OPT_JSON };
 
+static const struct cli_opt soak_options[] = {
+    {OPT_DURATION, "duration", 0, "S", "run PROGRAM for S seconds (default 30), then SIGTERM"},
+    {OPT_WARMUP, "warmup", 0, "S", "judge only the samples after S seconds (default 5)"},
+    {OPT_INTERVAL, "interval", 0, "MS", "sample every MS milliseconds (10-60000, default 100)"},
+    {OPT_GRACE, "grace", 0, "S",
+     "after the SIGTERM, wait S seconds (default 5)\nbefore the SIGKILL"},
+    {OPT_JSON, "json", 0, "FILE", "also write the verdict, trends and samples as JSON"},
+    {OPT_OUTPUT, "output", 'o', "FILE.db",
+     "write the trace to FILE.db (replaced if it exists;\ndefault ctxtrace.PROGRAM.PID.db)"},
+    {0},
+};
+
+static const struct cli_command soak_command = {
+    .name = "soak",
+    .synopsis = "[OPTIONS] [--] PROGRAM [ARGS...]",
+    .summary = "run PROGRAM for a while; fail when contexts, timers, waiters or threads grow",
+    .about = "Run PROGRAM under the tracer for --duration seconds and judge whether live\n"
+             "contexts, armed timers, blocked waiters, threads, open fds or RSS grow after\n"
+             "the warm-up; name the sites that grow. Options end at PROGRAM.",
+    .opts = soak_options,
+    .footer = "Exit status: 0 nothing grows, 1 something grows, 2 error (docs/soak.md).",
+    .stop_at_operand = true,
+};
+
+const struct cli_command *const cli_soak = &soak_command;
+
+/* Returns the index of the program in argv, -1 on an error (printed), 0 after --help. */
 static int parse(int argc, char **argv, struct soak_opts *o)
 {
     *o = (struct soak_opts){.duration = 30, .warmup = 5, .grace = 5, .interval_ms = 100};
-    int i = 1;
-    for (; i < argc; i++) {
-        bool bad = false;
-        const char *v;
+    struct cli_parser p;
+    const char *v;
+    int id;
+    cli_parser_init(&p, &soak_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
         double d;
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
+        bool ok = true;
+        switch (id) {
+        case OPT_DURATION:
+            ok = parse_seconds(v, 0.1, &o->duration);
             break;
-        } else if ((v = option_value(argc, argv, &i, "--duration", &bad)) != NULL) {
-            if (!parse_seconds(v, 0.1, &o->duration))
-                goto bad_value;
-        } else if ((v = option_value(argc, argv, &i, "--warmup", &bad)) != NULL) {
-            if (!parse_seconds(v, 0, &o->warmup))
-                goto bad_value;
-        } else if ((v = option_value(argc, argv, &i, "--grace", &bad)) != NULL) {
-            if (!parse_seconds(v, 0, &o->grace))
-                goto bad_value;
-        } else if ((v = option_value(argc, argv, &i, "--interval", &bad)) != NULL) {
-            if (!parse_seconds(v, 10, &d) || d > 60000 || d != (int)d)
-                goto bad_value;
-            o->interval_ms = (int)d;
-        } else if ((v = option_value(argc, argv, &i, "--json", &bad)) != NULL) {
+        case OPT_WARMUP:
+            ok = parse_seconds(v, 0, &o->warmup);
+            break;
+        case OPT_GRACE:
+            ok = parse_seconds(v, 0, &o->grace);
+            break;
+        case OPT_INTERVAL:
+            ok = parse_seconds(v, 10, &d) && d <= 60000 && d == (int)d;
+            o->interval_ms = ok ? (int)d : o->interval_ms;
+            break;
+        case OPT_JSON:
             o->json = v;
-        } else if ((v = option_value(argc, argv, &i, "-o", &bad)) != NULL) {
+            break;
+        default:
+            assert(id == OPT_OUTPUT);
             o->out = v;
-        } else if (bad) {
-            cli_error("soak: %s needs a value", argv[i]);
-            return -1;
-        } else if (argv[i][0] == '-') {
-            cli_error("soak: unknown option '%s'", argv[i]);
-            return -1;
-        } else {
-            break; /* the program, without "--" */
+            break;
         }
-        continue;
-    bad_value:
-        cli_error("soak: bad value '%s' for %s (durations: seconds, --duration >= 0.1; "
-                  "--interval: whole milliseconds, 10 to 60000)", v, argv[i - 1]);
-        return -1;
+        if (!ok) {
+            cli_error("soak: bad value '%s' for %s (durations: seconds, --duration >= 0.1; "
+                      "--interval: whole milliseconds, 10 to 60000)", v,
+                      cli_opt_name(&soak_command, id));
+            return -1;
+        }
     }
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : -1;
+    int i = cli_optind(&p);
     if (i >= argc) {
-        cli_error("soak: no program given (usage: ctxtrace soak [--duration S] [--warmup S] "
-                  "[--interval MS] [--json FILE] -- PROGRAM ARGS...)");
+        cli_error("soak: no program given (usage: ctxtrace soak [OPTIONS] [--] PROGRAM "
+                  "ARGS...)");
         return -1;
     }
     if (o->warmup >= o->duration) {
@@ -494,8 +506,8 @@ int cmd_soak(int argc, char **argv)
 {
     struct soak_opts o;
     int i = parse(argc, argv, &o);
-    if (i < 0)
-        return CLI_EXIT_ERROR;
+    if (i <= 0)
+        return i == 0 ? 0 : CLI_EXIT_ERROR;
     struct launch l;
     if (!launch_prepare(&l, "soak", argv + i))
         return CLI_EXIT_ERROR;

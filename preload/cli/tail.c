@@ -15,6 +15,7 @@
 #include <ctxtrace/core/u64map.h>
 #include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "opts.h"
 
 struct site {
     char *function, *file;
@@ -317,32 +319,53 @@ static int follow(int fd, const char *path, int64_t deadline_ms)
     return status;
 }
 
-static int usage(void)
-{
-    fputs("usage: ctxtrace tail [--seconds S] PID|SOCKET\n", stderr);
-    return CLI_EXIT_ERROR;
-}
+enum { OPT_SECONDS = 1 };
+
+static const struct cli_opt tail_options[] = {
+    {OPT_SECONDS, "seconds", 0, "S", "stop after S seconds (default: until the process ends)"},
+    {0},
+};
+
+static const struct cli_command tail_command = {
+    .name = "tail",
+    .synopsis = "[OPTIONS] PID|SOCKET",
+    .summary = "follow a running traced process's live contexts and events",
+    .about = "Connect to a running traced process (its PID, or its socket's path) and print\n"
+             "its live stream as JSON lines, each with a \"type\": the snapshot of every live\n"
+             "context, then every event (docs/live.md).",
+    .opts = tail_options,
+    .footer = "Exit status: 0 after the process said goodbye or at the end of --seconds,\n"
+              "1 when the stream ended without a goodbye, 2 on errors.",
+};
+
+const struct cli_command *const cli_tail = &tail_command;
 
 int cmd_tail(int argc, char **argv)
 {
     double seconds = -1;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            char *end;
-            seconds = strtod(argv[++i], &end);
-            if (*end != '\0' || !isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
-                cli_error("--seconds wants a positive number of seconds, not '%s'", argv[i]);
-                return CLI_EXIT_ERROR;
-            }
-        } else {
-            cli_error("unknown option '%s' (usage: ctxtrace tail [--seconds S] PID|SOCKET)",
-                      argv[i]);
+    const char *v;
+    int id;
+    struct cli_parser p;
+    cli_parser_init(&p, &tail_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
+        assert(id == OPT_SECONDS);
+        char *end;
+        seconds = strtod(v, &end);
+        if (end == v || *end != '\0' || !isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
+            cli_error("tail: --seconds wants a positive number of seconds, not '%s'", v);
             return CLI_EXIT_ERROR;
         }
     }
-    if (i + 1 != argc)
-        return usage();
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : CLI_EXIT_ERROR;
+    int i = cli_optind(&p);
+    if (i + 1 != argc) {
+        cli_error(i >= argc ? "tail: no PID or socket given (usage: ctxtrace tail [OPTIONS] "
+                              "PID|SOCKET)"
+                            : "tail: one process at a time (usage: ctxtrace tail [OPTIONS] "
+                              "PID|SOCKET)");
+        return CLI_EXIT_ERROR;
+    }
     char path[CT_LIVE_PATH_MAX];
     if (ct_live_resolve(argv[i], path, sizeof path) != 0) {
         cli_error("'%s' is too long for a socket path", argv[i]);

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""cli_test.py — the command-line conventions of DESIGN.md's "The command line", for
+every command (label "cli"): `--help` on each (usage on stdout, exit 0), `--version` on
+both programs, and bad input as one line on stderr with exit status 2.
+
+usage: cli_test.py TEST --ctxtrace EXE --version V [--inspector EXE] --workdir DIR
+                   [--sample EXE]
+
+Standard library only.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+ARGS = None
+FAILURES = []
+COMMANDS = ["run", "report", "soak", "tail", "ps"]
+
+
+def fail(msg):
+    FAILURES.append(msg)
+    print("FAIL: " + msg)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    return cond
+
+
+def run(argv, env=None, timeout=120, cwd=None):
+    full_env = dict(os.environ)
+    for k in ("CTXTRACE_OUTPUT", "CTXTRACE_SUPPRESSIONS"):
+        full_env.pop(k, None)
+    full_env.update(env or {})
+    return subprocess.run(argv, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd or ARGS.workdir)
+
+
+def ctxtrace(*argv, **kw):
+    return run([ARGS.ctxtrace, *argv], **kw)
+
+
+def expect_error(argv, says, **kw):
+    """`ctxtrace ARGV` fails with exit status 2 and one line on stderr containing `says`,
+    nothing on stdout."""
+    p = ctxtrace(*argv, **kw)
+    check(p.returncode == 2 and p.stdout == "" and p.stderr.count("\n") == 1
+          and says in p.stderr,
+          "ctxtrace %s: want exit 2, one line saying %r; got exit %d, stdout %r, stderr %r"
+          % (" ".join(argv), says, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def test_help_on_every_command():
+    for argv in [["--help"], ["-h"]] + [[c, h] for c in COMMANDS for h in ("--help", "-h")]:
+        p = ctxtrace(*argv)
+        check(p.returncode == 0 and p.stdout.startswith("Usage: ctxtrace") and p.stderr == "",
+              "ctxtrace %s: exit %d, stdout %r..., stderr %r"
+              % (" ".join(argv), p.returncode, p.stdout[:60], p.stderr))
+    # --help wins wherever it is, and nothing runs (no program, no trace).
+    p = ctxtrace("run", "--help", "--", "/bin/false")
+    check(p.returncode == 0 and "Usage: ctxtrace run" in p.stdout, "run --help -- PROG")
+    check(os.listdir(ARGS.workdir) == [], "run --help wrote %s" % os.listdir(ARGS.workdir))
+    # The overview carries every command's options (it is what the man page is made of).
+    top = ctxtrace("--help").stdout
+    for c in COMMANDS:
+        own = ctxtrace(c, "--help").stdout
+        check(own in top, "ctxtrace --help lacks `ctxtrace %s --help`'s text" % c)
+    for opt in ("--profile", "--grace", "--source-root", "--suppressions", "--exitcode",
+                "--seconds", "--interval"):
+        check(opt in top, "ctxtrace --help does not mention %s" % opt)
+
+
+def test_version():
+    p = ctxtrace("--version")
+    check(p.returncode == 0 and p.stdout == "ctxtrace %s\n" % ARGS.version,
+          "ctxtrace --version: exit %d, %r (project version %s)"
+          % (p.returncode, p.stdout, ARGS.version))
+    if ARGS.inspector:
+        p = run([ARGS.inspector, "--version"])
+        check(p.returncode == 0 and p.stdout == "ctxtrace-inspector %s\n" % ARGS.version,
+              "ctxtrace-inspector --version: exit %d, %r" % (p.returncode, p.stdout))
+
+
+def test_errors_are_one_line():
+    expect_error([], "no command given")
+    expect_error(["frobnicate"], "unknown command 'frobnicate'")
+    for c in COMMANDS:
+        expect_error([c, "--bogus"], "%s: unknown option '--bogus'" % c)
+        expect_error([c, "-Q"], "%s: unknown option '-Q'" % c)
+    expect_error(["run", "-o"], "run: -o needs a value")
+    expect_error(["run", "--output"], "run: --output needs a value")
+    expect_error(["run", "--exitcode", "300", "--", "true"], "--exitcode needs a status")
+    expect_error(["run"], "run: no program given")
+    expect_error(["report", "--format"], "report: --format needs a value")
+    expect_error(["report", "--format", "xml", "x.db"], "unknown format 'xml'")
+    expect_error(["report"], "report: no trace file given")
+    expect_error(["soak", "--duration", "soon", "--", "true"], "bad value 'soon' for --duration")
+    expect_error(["soak", "--interval"], "soak: --interval needs a value")
+    expect_error(["soak"], "soak: no program given")
+    expect_error(["tail", "--seconds", "-1", "1"], "--seconds wants a positive number")
+    expect_error(["tail"], "tail: no PID or socket given")
+    expect_error(["tail", "1", "2"], "tail: one process at a time")
+    expect_error(["ps", "extra"], "ps: takes no arguments")
+    # Options are the program's own after PROGRAM: `run PROG -o x` passes -o to PROG.
+    p = ctxtrace("run", "--no-report", "-o", "echo.db", "--", "/bin/echo", "-o", "x")
+    check(p.stdout == "-o x\n", "run: the program's own options: %r %r" % (p.stdout, p.stderr))
+
+
+TESTS = {
+    "help_on_every_command": test_help_on_every_command,
+    "version": test_version,
+    "errors_are_one_line": test_errors_are_one_line,
+}
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--ctxtrace", required=True)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--inspector")
+    ap.add_argument("--sample")
+    ap.add_argument("--workdir", required=True)
+    ARGS = ap.parse_args()
+    shutil.rmtree(ARGS.workdir, ignore_errors=True)
+    os.makedirs(ARGS.workdir)
+    TESTS[ARGS.test]()
+    if FAILURES:
+        print("%d failure(s)" % len(FAILURES))
+        return 1
+    print("ok: " + ARGS.test)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
