@@ -7,8 +7,10 @@
  * "timer", "wait", "thread", "sample") and at last "bye". SITE frames are not printed:
  * their stack ids are resolved into a "site" object on the lines that refer to them.
  *
- * Exit status: 0 after a BYE or at the end of --seconds, 1 when the stream ended
- * without a BYE (the process died), 2 on usage, connection or protocol errors.
+ * Exit status: 0 after a BYE for the process's own reasons (exit, exec) or at the end
+ * of --seconds, 1 when the stream ended without a BYE (the process died), 2 on usage,
+ * connection or protocol errors, 3 when the process dropped this client (BYE slow,
+ * busy or protocol: what was printed is not the whole stream).
  */
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/store.h>
@@ -21,12 +23,16 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
 #include "opts.h"
+
+/* The process ended the stream for this client alone (BYE slow, busy, protocol). */
+enum { TAIL_EXIT_DROPPED = 3 };
 
 struct site {
     char *function, *file;
@@ -41,6 +47,7 @@ struct tail {
     size_t nsites, cap;
     int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
     bool bye;
+    int bye_reason;        /* CT_WIRE_BYE_*, once bye */
 };
 
 static int64_t now_ms(void)
@@ -247,6 +254,7 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
         break;
     case CT_WIRE_BYE:
         t->bye = true;
+        t->bye_reason = m->u.bye.reason;
         text(t, "reason", ct_wire_bye_name(m->u.bye.reason));
         text(t, "text", m->u.bye.text);
         break;
@@ -256,6 +264,28 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
     }
     json_end_object(&t->j);
     json_finish(&t->j);
+}
+
+/* A BYE for the process's own reasons (exit, exec) is the stream's end: 0. A BYE that
+ * drops this client (too slow, too many clients, it sent data) leaves the stream
+ * incomplete: TAIL_EXIT_DROPPED with the reason on stderr, so a script can tell. */
+static int bye_status(const char *path, int reason)
+{
+    switch (reason) {
+    case CT_WIRE_BYE_EXIT:
+    case CT_WIRE_BYE_EXEC:
+        return 0;
+    case CT_WIRE_BYE_SLOW:
+        cli_error("tail: %s dropped this client for reading too slowly (BYE slow): the "
+                  "stream printed is incomplete", path);
+        return TAIL_EXIT_DROPPED;
+    case CT_WIRE_BYE_BUSY:
+        cli_error("tail: %s serves too many clients already (BYE busy)", path);
+        return TAIL_EXIT_DROPPED;
+    default:
+        cli_error("tail: %s ended the stream: %s", path, ct_wire_bye_name(reason));
+        return TAIL_EXIT_DROPPED;
+    }
 }
 
 /* Read and print until BYE, end of stream, an error, or the deadline (-1: none). */
@@ -275,7 +305,7 @@ static int follow(int fd, const char *path, int64_t deadline_ms)
             print(&t, &m);
         fflush(stdout);
         if (t.bye) {
-            status = 0;
+            status = bye_status(path, t.bye_reason);
             break;
         }
         if (rc < 0) {
@@ -319,6 +349,40 @@ static int follow(int fd, const char *path, int64_t deadline_ms)
     return status;
 }
 
+static bool is_trace_file(const char *path)
+{
+    static const char magic[16] = "SQLite format 3"; /* with its NUL: 16 bytes */
+    char head[16];
+    FILE *f = fopen(path, "rb");
+    bool trace = f != NULL && fread(head, 1, sizeof head, f) == sizeof head &&
+                 memcmp(head, magic, sizeof head) == 0;
+    if (f != NULL)
+        fclose(f);
+    return trace;
+}
+
+/* Why `arg` (resolved to `path`) cannot be followed, in the user's terms: connect's
+ * "Connection refused" says nothing useful about a trace file or a finished process. */
+static void connect_error(const char *arg, const char *path, int err)
+{
+    struct stat st;
+    bool is_pid = arg[0] != '\0' && strspn(arg, "0123456789") == strlen(arg);
+    if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        if (is_trace_file(path))
+            cli_error("tail: %s is a trace file, not a live socket (read it with ctxtrace "
+                      "report or ctxtrace-inspector)", path);
+        else
+            cli_error("tail: %s is not a live socket", path);
+    } else if (err == ENOENT && is_pid) {
+        cli_error("tail: no traced process %s serves a live socket (%s does not exist; "
+                  "ctxtrace ps lists those that do)", arg, path);
+    } else if (err == ECONNREFUSED) {
+        cli_error("tail: nobody serves %s any more (its process has ended)", path);
+    } else {
+        cli_error("tail: cannot connect to %s: %s", path, strerror(err));
+    }
+}
+
 enum { OPT_SECONDS = 1 };
 
 static const struct cli_opt tail_options[] = {
@@ -334,8 +398,10 @@ static const struct cli_command tail_command = {
              "its live stream as JSON lines, each with a \"type\": the snapshot of every live\n"
              "context, then every event (docs/live.md).",
     .opts = tail_options,
-    .footer = "Exit status: 0 after the process said goodbye or at the end of --seconds,\n"
-              "1 when the stream ended without a goodbye, 2 on errors.",
+    .footer = "Exit status: 0 when the process ended the stream (exit, exec) or at the end\n"
+              "of --seconds, 1 when the stream ended without a goodbye (the process died),\n"
+              "2 on errors, 3 when the process dropped this client (too slow: BYE slow;\n"
+              "too many clients: BYE busy) and the stream printed is incomplete.",
 };
 
 const struct cli_command *const cli_tail = &tail_command;
@@ -373,7 +439,7 @@ int cmd_tail(int argc, char **argv)
     }
     int fd = ct_live_connect(path);
     if (fd < 0) {
-        cli_error("cannot connect to %s: %s", path, strerror(errno));
+        connect_error(argv[i], path, errno);
         return CLI_EXIT_ERROR;
     }
     int64_t deadline = seconds > 0 ? now_ms() + (int64_t)(seconds * 1000) : -1;
