@@ -160,10 +160,14 @@ static int run(int argc, char **argv, struct report_opts *ro)
     if (!launch_prepare(&l, "run", argv + i))
         return CLI_EXIT_ERROR;
 
+    /* Without -o, the shim's own variable names the file, as it would without run. */
+    const char *env_out = getenv("CTXTRACE_OUTPUT");
+    if (out == NULL && env_out != NULL && env_out[0] != '\0')
+        out = env_out;
     char trace[PATH_MAX];
     if (out != NULL) {
         /* Replaced if it exists (like -o anywhere). */
-        if (!launch_abs_path("run", out, trace))
+        if (!launch_abs_path("run", out, trace) || !launch_check_output("run", trace))
             return CLI_EXIT_ERROR;
         launch_remove_trace(trace);
     }
@@ -189,7 +193,10 @@ static int run(int argc, char **argv, struct report_opts *ro)
                   strsignal(WTERMSIG(status)));
 
     if (access(trace, F_OK) != 0) {
-        cli_error("no trace: %s never loaded libctxtrace.so", argv[i]);
+        /* The usual reason; the other (the shim could not write the file after the
+         * check above) has its own message from the shim, above this one. */
+        cli_error("no trace: %s never loaded libctxtrace.so (or the tracer could not "
+                  "write %s: see its message above)", argv[i], trace);
         return code;
     }
     long n = count_contexts(trace);

@@ -513,7 +513,7 @@ int cmd_soak(int argc, char **argv)
         return CLI_EXIT_ERROR;
     char trace[PATH_MAX];
     if (o.out != NULL) {
-        if (!launch_abs_path("soak", o.out, trace))
+        if (!launch_abs_path("soak", o.out, trace) || !launch_check_output("soak", trace))
             return CLI_EXIT_ERROR;
         launch_remove_trace(trace);
     }

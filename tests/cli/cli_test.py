@@ -4,7 +4,7 @@ every command (label "cli"): `--help` on each (usage on stdout, exit 0), `--vers
 both programs, and bad input as one line on stderr with exit status 2.
 
 usage: cli_test.py TEST --ctxtrace EXE --version V [--inspector EXE] --workdir DIR
-                   [--sample EXE]
+                   [--sample EXE] [--asan-sample EXE]
 
 Standard library only.
 """
@@ -110,7 +110,63 @@ def test_errors_are_one_line():
     check(p.stdout == "-o x\n", "run: the program's own options: %r %r" % (p.stdout, p.stderr))
 
 
+def test_run_output_unwritable():
+    """A trace that cannot be written is an error before the program runs, not a
+    misleading "never loaded libctxtrace.so" and exit 0 after it."""
+    p = expect_error(["run", "-o", "/nonexistent/x.db", "--", ARGS.sample],
+                     "run: cannot write the trace to /nonexistent/x.db: no directory "
+                     "/nonexistent")
+    os.mkdir(os.path.join(ARGS.workdir, "d.db"))
+    expect_error(["run", "-o", "d.db", "--", ARGS.sample], "d.db: it is a directory")
+    expect_error(["soak", "-o", "/nonexistent/x.db", "--", ARGS.sample],
+                 "soak: cannot write the trace to /nonexistent/x.db")
+
+
+def test_run_honours_ctxtrace_output():
+    """Without -o, run writes where CTXTRACE_OUTPUT says, as a direct LD_PRELOAD does."""
+    want = os.path.join(ARGS.workdir, "from-env.db")
+    p = ctxtrace("run", "--no-report", "--", ARGS.sample, env={"CTXTRACE_OUTPUT": want})
+    check(p.returncode == 0 and os.path.exists(want)
+          and "trace written to %s" % want in p.stderr,
+          "run with CTXTRACE_OUTPUT=%s: exit %d, files %s, stderr %r"
+          % (want, p.returncode, os.listdir(ARGS.workdir), p.stderr))
+    check(not any(f.startswith("ctxtrace.") for f in os.listdir(ARGS.workdir)),
+          "a default-named trace was written too: %s" % os.listdir(ARGS.workdir))
+    # -o still wins over the variable.
+    other = os.path.join(ARGS.workdir, "from-o.db")
+    p = ctxtrace("run", "--no-report", "-o", other, "--", ARGS.sample,
+                 env={"CTXTRACE_OUTPUT": want})
+    check(p.returncode == 0 and os.path.exists(other), "-o beside CTXTRACE_OUTPUT: %r"
+          % p.stderr)
+
+
+def test_run_says_why_a_program_cannot_run():
+    script = os.path.join(ARGS.workdir, "not-executable.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\necho hi\n")
+    os.chmod(script, 0o644)
+    expect_error(["run", "--", script], "run: %s is not executable" % script)
+    expect_error(["run", "--", ARGS.workdir], "run: %s is a directory" % ARGS.workdir)
+    expect_error(["run", "--", "no-such-program-here"], "no-such-program-here: no such executable")
+    expect_error(["soak", "--", script], "soak: %s is not executable" % script)
+
+
+def test_run_traces_asan_programs():
+    """An ASan-built program is traced out of the box (run turns off ASan's link-order
+    check, which the preloaded shim would trip), keeping the user's ASAN_OPTIONS."""
+    trace = os.path.join(ARGS.workdir, "asan.db")
+    p = ctxtrace("run", "-o", trace, "--", ARGS.asan_sample,
+                 env={"ASAN_OPTIONS": "detect_leaks=0:exitcode=42"})
+    check(p.returncode == 0 and "ASan runtime does not come first" not in p.stderr
+          and "trace written to %s" % trace in p.stderr and "lost-cancel" in p.stderr,
+          "ctxtrace run on an ASan program: exit %d, stderr %r" % (p.returncode, p.stderr))
+
+
 TESTS = {
+    "run_output_unwritable": test_run_output_unwritable,
+    "run_honours_ctxtrace_output": test_run_honours_ctxtrace_output,
+    "run_says_why_a_program_cannot_run": test_run_says_why_a_program_cannot_run,
+    "run_traces_asan_programs": test_run_traces_asan_programs,
     "help_on_every_command": test_help_on_every_command,
     "version": test_version,
     "errors_are_one_line": test_errors_are_one_line,
@@ -125,6 +181,7 @@ def main():
     ap.add_argument("--version", required=True)
     ap.add_argument("--inspector")
     ap.add_argument("--sample")
+    ap.add_argument("--asan-sample")
     ap.add_argument("--workdir", required=True)
     ARGS = ap.parse_args()
     shutil.rmtree(ARGS.workdir, ignore_errors=True)
