@@ -161,22 +161,22 @@ bool launch_abs_path(const char *cmd, const char *out, char abs[PATH_MAX])
     return true;
 }
 
-bool launch_check_output(const char *cmd, const char *abs)
+bool launch_check_output(const char *cmd, const char *what, const char *abs)
 {
     char dir[PATH_MAX];
     struct stat st;
     snprintf(dir, sizeof dir, "%s", abs);
     const char *parent = dirname(dir);
     if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_error("%s: cannot write the trace to %s: it is a directory", cmd, abs);
+        cli_error("%s: cannot write %s to %s: it is a directory", cmd, what, abs);
         return false;
     }
     if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cli_error("%s: cannot write the trace to %s: no directory %s", cmd, abs, parent);
+        cli_error("%s: cannot write %s to %s: no directory %s", cmd, what, abs, parent);
         return false;
     }
     if (access(parent, W_OK | X_OK) != 0) {
-        cli_error("%s: cannot write the trace to %s: %s", cmd, abs, strerror(errno));
+        cli_error("%s: cannot write %s to %s: %s", cmd, what, abs, strerror(errno));
         return false;
     }
     return true;

@@ -167,7 +167,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
     char trace[PATH_MAX];
     if (out != NULL) {
         /* Replaced if it exists (like -o anywhere). */
-        if (!launch_abs_path("run", out, trace) || !launch_check_output("run", trace))
+        if (!launch_abs_path("run", out, trace) || !launch_check_output("run", "the trace", trace))
             return CLI_EXIT_ERROR;
         launch_remove_trace(trace);
     }

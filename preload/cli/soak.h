@@ -5,6 +5,7 @@
 #ifndef CT_CLI_SOAK_H
 #define CT_CLI_SOAK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +64,23 @@ void soak_series_free(struct soak_series *s);
 int soak_growing_sites(sqlite3 *db, const struct soak_series *s, enum soak_metric metric,
                        struct soak_sites *out, char *err, size_t errlen);
 void soak_sites_free(struct soak_sites *s);
+
+/* What soak shows while the program runs (soak_progress.c): on a terminal one line on
+ * stderr rewritten in place; with verbose, one line per sample. */
+struct soak_progress {
+    const char *trace;     /* the trace file the shim writes */
+    sqlite3 *db;           /* opened once the shim has created it */
+    int64_t start;         /* the program's start (CLOCK_MONOTONIC ns) */
+    int64_t last_ts;       /* the last sample shown */
+    double duration;       /* --duration, seconds */
+    bool verbose, tty, line_shown;
+};
+void soak_progress_init(struct soak_progress *p, const char *trace, int64_t start,
+                        double duration, bool verbose);
+/* Show the samples the shim has written since the last tick (fd samples: soak's own). */
+void soak_progress_tick(struct soak_progress *p, const int64_t *fd_ts, const double *fd_v,
+                        size_t nfd);
+/* Erase the progress line, close the trace. */
+void soak_progress_end(struct soak_progress *p);
 
 #endif /* CT_CLI_SOAK_H */

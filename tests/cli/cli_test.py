@@ -4,12 +4,14 @@ every command (label "cli"): `--help` on each (usage on stdout, exit 0), `--vers
 both programs, and bad input as one line on stderr with exit status 2.
 
 usage: cli_test.py TEST --ctxtrace EXE --version V [--inspector EXE] --workdir DIR
-                   [--sample EXE] [--asan-sample EXE]
+                   [--sample EXE] [--asan-sample EXE] [--soak-prog EXE]
 
 Standard library only.
 """
 import argparse
 import os
+import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -162,7 +164,48 @@ def test_run_traces_asan_programs():
           "ctxtrace run on an ASan program: exit %d, stderr %r" % (p.returncode, p.stderr))
 
 
+def test_soak_shows_progress():
+    """soak is not silent while it runs: --verbose prints one line per sample on stderr;
+    on a terminal, one line is rewritten in place (\\r ... erase to end of line)."""
+    args = ["soak", "--duration", "2", "--warmup", "0.5", "--interval", "100",
+            "--no-findings", "-o", "p.db"]
+    p = ctxtrace(*args, "--verbose", "--", ARGS.soak_prog, "pool")
+    lines = [l for l in p.stderr.splitlines()
+             if re.match(r"soak: +\d+\.\d s: \d+ live contexts, \d+ armed timers, \d+ "
+                         r"blocked waiters, \d+ threads, \d+ open fds, [\d.]+ MiB RSS$", l)]
+    check(p.returncode == 0 and len(lines) >= 10 and "\r" not in p.stderr,
+          "soak --verbose: exit %d, %d sample lines (want >= 10 in 2 s at 100 ms): %r"
+          % (p.returncode, len(lines), p.stderr[-400:]))
+    check("SOAK: PASS" in p.stdout, "soak --verbose: the report is on stdout: %r" % p.stdout)
+    # Not a terminal, not verbose: nothing but the report.
+    p = ctxtrace(*args, "--", ARGS.soak_prog, "pool")
+    check(p.returncode == 0 and p.stderr == "", "soak to a pipe: stderr %r" % p.stderr)
+    # A terminal on stderr: the progress line.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([ARGS.ctxtrace, *args, "--", ARGS.soak_prog, "pool"],
+                            stdout=subprocess.PIPE, stderr=slave, cwd=ARGS.workdir)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            b = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's last writer is gone
+            break
+        if not b:
+            break
+        seen += b
+    out, _ = proc.communicate(timeout=60)
+    os.close(master)
+    text = seen.decode(errors="replace")
+    shown = re.findall(r"\rsoak: [\d.]+/2\.0 s: \d+ live contexts, \d+ armed timers, "
+                       r"\d+ threads\x1b\[K", text)
+    check(proc.returncode == 0 and len(shown) >= 5 and text.endswith("\r\x1b[K"),
+          "soak on a terminal: exit %d, %d progress lines, the line erased at the end: %r"
+          % (proc.returncode, len(shown), text[-300:]))
+
+
 TESTS = {
+    "soak_shows_progress": test_soak_shows_progress,
     "run_output_unwritable": test_run_output_unwritable,
     "run_honours_ctxtrace_output": test_run_honours_ctxtrace_output,
     "run_says_why_a_program_cannot_run": test_run_says_why_a_program_cannot_run,
@@ -182,6 +225,7 @@ def main():
     ap.add_argument("--inspector")
     ap.add_argument("--sample")
     ap.add_argument("--asan-sample")
+    ap.add_argument("--soak-prog")
     ap.add_argument("--workdir", required=True)
     ARGS = ap.parse_args()
     shutil.rmtree(ARGS.workdir, ignore_errors=True)
