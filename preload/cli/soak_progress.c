@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <ctxtrace/core/analysis.h>
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 
 #include "soak.h"
 
@@ -53,7 +52,7 @@ void soak_progress_tick(struct soak_progress *p, const int64_t *fd_ts, const dou
     if (p->db == NULL) {
         char err[256];
         if (access(p->trace, F_OK) != 0 ||
-            (p->db = ct_trace_open(p->trace, err, sizeof err)) == NULL)
+            (p->db = ct_reader_open(p->trace, err, sizeof err)) == NULL)
             return;
     }
     struct soak_series s;
@@ -73,6 +72,6 @@ void soak_progress_end(struct soak_progress *p)
 {
     if (p->line_shown)
         fputs("\r\033[K", stderr); /* the report follows on a clean line */
-    sqlite3_close(p->db);
+    ct_reader_close(p->db);
     p->db = NULL;
 }
