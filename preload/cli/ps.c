@@ -1,9 +1,10 @@
 /*
  * ps.c — `ctxtrace ps`: this user's traced processes that serve a live socket, one
  * per line: PID, program, socket (ct_live_list: only sockets that answer with a HELLO,
- * so a killed process's leftover is not listed).
+ * so a killed process's leftover is not listed; ct_live_sweep removes those first).
  */
 #include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/livesweep.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ int cmd_ps(int argc, char **argv)
         cli_error("ps: takes no arguments ('%s'; usage: ctxtrace ps)", argv[cli_optind(&p)]);
         return CLI_EXIT_ERROR;
     }
+    ct_live_sweep(); /* dead processes' sockets go; ct_live_list skips them anyway */
     struct ct_live_proc *procs;
     size_t n;
     int rc = ct_live_list(HELLO_TIMEOUT_MS, &procs, &n);

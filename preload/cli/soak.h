@@ -15,7 +15,6 @@
  * stderr rewritten in place; with verbose, one line per sample. */
 struct soak_progress {
     const char *trace;     /* the trace file the shim writes */
-    ct_reader *db;         /* opened once the shim has created it */
     int64_t start;         /* the program's start (CLOCK_MONOTONIC ns) */
     int64_t last_ts;       /* the last sample shown */
     double duration;       /* --duration, seconds */
@@ -26,7 +25,7 @@ void soak_progress_init(struct soak_progress *p, const char *trace, int64_t star
 /* Show the samples the shim has written since the last tick (fd samples: soak's own). */
 void soak_progress_tick(struct soak_progress *p, const int64_t *fd_ts, const double *fd_v,
                         size_t nfd);
-/* Erase the progress line, close the trace. */
+/* Erase the progress line. */
 void soak_progress_end(struct soak_progress *p);
 
 #endif /* CT_CLI_SOAK_H */

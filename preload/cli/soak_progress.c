@@ -8,7 +8,8 @@
  * written (soak_read_samples over the samples not shown yet), so the progress shows
  * exactly the data that will be judged. Until the shim has created the trace nothing
  * is shown; a trace that cannot be read (yet) is retried at the next tick, quietly:
- * the progress is a courtesy, the judgement after the run reports real errors.
+ * the progress is a courtesy, the judgement after the run reports real errors. The
+ * cost: one open of the trace per --interval, in soak's process, not the program's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -49,16 +50,17 @@ void soak_progress_tick(struct soak_progress *p, const int64_t *fd_ts, const dou
 {
     if (!p->verbose && !p->tty)
         return;
-    if (p->db == NULL) {
-        char err[256];
-        if (access(p->trace, F_OK) != 0 ||
-            (p->db = ct_reader_open(p->trace, err, sizeof err)) == NULL)
-            return;
-    }
-    struct soak_series s;
+    /* Open for each look and closed at once: the shim switches a finished trace out of
+     * WAL mode (no -wal/-shm left), which needs the file to itself. */
     char err[256];
-    if (soak_read_samples(p->db, p->last_ts + 1, INT64_MAX, fd_ts, fd_v, nfd, &s, err,
-                          sizeof err) != 0)
+    ct_reader *db;
+    if (access(p->trace, F_OK) != 0 || (db = ct_reader_open(p->trace, err, sizeof err)) == NULL)
+        return;
+    struct soak_series s;
+    int rc = soak_read_samples(db, p->last_ts + 1, INT64_MAX, fd_ts, fd_v, nfd, &s, err,
+                               sizeof err);
+    ct_reader_close(db);
+    if (rc != 0)
         return;
     for (size_t i = 0; i < s.n; i++)
         show(p, &s, i, i + 1 == s.n);
@@ -72,6 +74,4 @@ void soak_progress_end(struct soak_progress *p)
 {
     if (p->line_shown)
         fputs("\r\033[K", stderr); /* the report follows on a clean line */
-    ct_reader_close(p->db);
-    p->db = NULL;
 }

@@ -13,6 +13,7 @@
  * busy or protocol: what was printed is not the whole stream).
  */
 #include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/livesweep.h>
 #include <ctxtrace/core/store.h>
 #include <ctxtrace/core/u64map.h>
 #include <ctxtrace/core/wire.h>
@@ -437,6 +438,7 @@ int cmd_tail(int argc, char **argv)
         cli_error("'%s' is too long for a socket path", argv[i]);
         return CLI_EXIT_ERROR;
     }
+    ct_live_sweep(); /* a dead process's socket is then "no such process", not refused */
     int fd = ct_live_connect(path);
     if (fd < 0) {
         connect_error(argv[i], path, errno);

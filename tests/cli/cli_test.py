@@ -13,6 +13,7 @@ import os
 import pty
 import re
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -204,7 +205,87 @@ def test_soak_shows_progress():
           % (proc.returncode, len(shown), text[-300:]))
 
 
+def wal_mode(path):
+    """The file format bytes of a SQLite header (offsets 18, 19): 2 in WAL mode."""
+    with open(path, "rb") as f:
+        h = f.read(20)
+    return h[18] == 2 or h[19] == 2
+
+
+def test_no_wal_left_beside_a_trace():
+    """A finished trace is one file: no -wal/-shm after run, after report reads it,
+    after soak (whose progress reads it while it is written)."""
+    trace = os.path.join(ARGS.workdir, "t.db")
+    p = ctxtrace("run", "-o", trace, "--", ARGS.sample)
+    check(os.path.exists(trace), "run wrote no trace: %r" % p.stderr)
+    check(sorted(os.listdir(ARGS.workdir)) == ["t.db"],
+          "after run: %s" % sorted(os.listdir(ARGS.workdir)))
+    check(not wal_mode(trace), "the finished trace is still in WAL mode")
+    ctxtrace("report", trace)
+    ctxtrace("report", "--profile", trace)
+    check(sorted(os.listdir(ARGS.workdir)) == ["t.db"],
+          "after report: %s" % sorted(os.listdir(ARGS.workdir)))
+    p = ctxtrace("soak", "--duration", "2", "--warmup", "0.5", "--no-findings", "--verbose",
+                 "-o", "s.db", "--", ARGS.soak_prog, "pool")
+    check(p.returncode == 0, "soak: %d %r" % (p.returncode, p.stderr[-300:]))
+    check(sorted(os.listdir(ARGS.workdir)) == ["s.db", "t.db"],
+          "after soak: %s" % sorted(os.listdir(ARGS.workdir)))
+
+
+def dead_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_stale_sockets_are_swept():
+    """Sockets of dead processes in the socket directory are removed by the shim's next
+    start, `ctxtrace ps` and `ctxtrace tail`; a live listener's socket, a dead pid's
+    socket someone still listens on, and files that are not sockets stay."""
+    xdg = os.path.join(ARGS.workdir, "xdg")
+    sockdir = os.path.join(xdg, "ctxtrace")
+    os.makedirs(sockdir, mode=0o700)
+    os.chmod(xdg, 0o700)
+    env = {"XDG_RUNTIME_DIR": xdg}
+    keep = []
+
+    def stale(pid):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(os.path.join(sockdir, "%d.sock" % pid))
+        s.close()  # the file stays, nobody listens
+
+    def listening(pid):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(os.path.join(sockdir, "%d.sock" % pid))
+        s.listen(1)
+        keep.append(s)
+
+    def plant():
+        stale(dead_pid())
+        listening(os.getpid())             # alive
+        listening(dead_pid())              # dead pid, but it serves (another pid namespace)
+        with open(os.path.join(sockdir, "%d.sock" % dead_pid()), "w"):
+            pass                           # not a socket: not ours to judge
+        return set(os.listdir(sockdir))
+
+    for how, argv in (("ps", ["ps"]), ("tail", ["tail", "1"]),
+                      ("the shim", ["run", "--no-report", "-o", "r.db", "--", ARGS.sample])):
+        before = plant()
+        ctxtrace(*argv, env=env)
+        after = set(os.listdir(sockdir))
+        check(len(before) - len(after) == 1 and after < before,
+              "%s: removed %s, want exactly the stale socket (before %s)"
+              % (how, sorted(before - after), sorted(before)))
+        for s in keep:
+            s.close()
+        keep.clear()
+        for f in os.listdir(sockdir):
+            os.unlink(os.path.join(sockdir, f))
+
+
 TESTS = {
+    "no_wal_left_beside_a_trace": test_no_wal_left_beside_a_trace,
+    "stale_sockets_are_swept": test_stale_sockets_are_swept,
     "soak_shows_progress": test_soak_shows_progress,
     "run_output_unwritable": test_run_output_unwritable,
     "run_honours_ctxtrace_output": test_run_honours_ctxtrace_output,
