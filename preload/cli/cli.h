@@ -17,8 +17,9 @@ int cmd_report(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_soak(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 extern const struct cli_command *const cli_run, *const cli_report, *const cli_tail,
-    *const cli_ps, *const cli_soak;
+    *const cli_ps, *const cli_soak, *const cli_export;
 
 /* Print "ctxtrace: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,7 +20,7 @@ static const struct {
     const struct cli_command *const *cmd;
 } commands[] = {
     {cmd_run, &cli_run},   {cmd_report, &cli_report}, {cmd_soak, &cli_soak},
-    {cmd_tail, &cli_tail}, {cmd_ps, &cli_ps},
+    {cmd_tail, &cli_tail}, {cmd_ps, &cli_ps},     {cmd_export, &cli_export},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -19,7 +19,7 @@ import sys
 
 ARGS = None
 FAILURES = []
-COMMANDS = ["run", "report", "soak", "tail", "ps"]
+COMMANDS = ["run", "report", "soak", "tail", "ps", "export"]
 
 
 def fail(msg):
