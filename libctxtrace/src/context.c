@@ -308,29 +308,39 @@ CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
     return true;
 }
 
+/* The nearest value context for `key` at or above `c` (cancellable and without_cancel
+ * contexts pass lookups to their parent), or NULL. With `depth`, also counts the
+ * contexts examined; inlined with a constant NULL the count disappears from the loop. */
+static inline __attribute__((always_inline)) ctx_t *value_walk(ctx_t *c, const void *key,
+                                                                int *depth)
+{
+    for (; c != NULL; c = c->parent) {
+        if (depth != NULL)
+            ++*depth;
+        if (c->kind == CTX_KIND_VALUE && CV(c)->key == key)
+            return c;
+    }
+    return NULL;
+}
+
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
     if (c == NULL) {
         errno = EINVAL;
         return NULL;
     }
-    /* Walk up; cancellable and without_cancel contexts pass lookups to their parent. */
-    ctx_t *start = c;
-    int depth = 0;
-    void *value = NULL;
-    bool found = false;
-    for (; c != NULL; c = c->parent) {
-        depth++;
-        if (c->kind == CTX_KIND_VALUE && CV(c)->key == key) {
-            value = CV(c)->value;
-            found = true;
-            break;
-        }
-    }
+    /* Lookups are throughput-bound (independent walks overlap in the CPU), so each
+     * instruction per level counts: without a tracer the walk does not count depth. */
     const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL, 0) && t->value)
-        t->value(start, depth, found);
-    return value;
+    ctx_t *v;
+    if (__builtin_expect(t == NULL || t->value == NULL, 1)) {
+        v = value_walk(c, key, NULL);
+    } else {
+        int depth = 0;
+        v = value_walk(c, key, &depth);
+        t->value(c, depth, v != NULL);
+    }
+    return v != NULL ? CV(v)->value : NULL;
 }
 
 /* ---- references --------------------------------------------------------------------- */
