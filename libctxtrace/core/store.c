@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const char ct_schema_sql[];  /* generated from schema.sql */
 extern const char ct_indexes_sql[]; /* generated from indexes.sql */
@@ -136,11 +137,11 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    /* SQLITE_OPEN_EXCLUSIVE is not for this; refuse an existing file ourselves so two
-     * processes never share one trace. */
-    FILE *probe = fopen(path, "r");
-    if (probe != NULL) {
-        fclose(probe);
+    /* Never write into an existing file: only into an empty one, a name the caller
+     * claimed exclusively (ctxtrace/core/claim.h) so that two processes never share
+     * one trace. */
+    struct stat st;
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size != 0)) {
         snprintf(err, errlen, "%s: already exists", path);
         free(s);
         return NULL;

@@ -1,5 +1,5 @@
 /*
- * run.c — `ctxtrace run [-o FILE.db] [--exitcode N] [--suppressions FILE]...
+ * run.c — `ctxtrace run [-o FILE.db [--force]] [--exitcode N] [--suppressions FILE]...
  *          [--threshold N] [--source-root DIR] [--no-report] -- PROGRAM ARGS...`
  *
  * Runs an unmodified program with the shim in LD_PRELOAD (kept in front of whatever
@@ -89,7 +89,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
 {
     const char *out = NULL;
     int exitcode = -1;
-    bool report = true;
+    bool report = true, force = false;
     int i = 1;
     for (; i < argc; i++) {
         int rc;
@@ -107,6 +107,8 @@ static int run(int argc, char **argv, struct report_opts *ro)
             }
         } else if (strcmp(argv[i], "--no-report") == 0) {
             report = false;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            force = true;
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             out = argv[++i];
         } else if (strncmp(argv[i], "-o", 2) == 0 && argv[i][2] != '\0') {
@@ -119,7 +121,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
         }
     }
     if (i >= argc) {
-        cli_error("run: no program given (usage: ctxtrace run [-o FILE.db] [--exitcode N] "
+        cli_error("run: no program given (usage: ctxtrace run [-o FILE.db [--force]] [--exitcode N] "
                   "[--suppressions FILE] -- PROGRAM ARGS...)");
         return CLI_EXIT_ERROR;
     }
@@ -130,13 +132,13 @@ static int run(int argc, char **argv, struct report_opts *ro)
     if (!launch_prepare(&l, "run", argv + i))
         return CLI_EXIT_ERROR;
 
-    char trace[PATH_MAX];
-    if (out != NULL) {
-        /* Replaced if it exists (like -o anywhere). */
-        if (!launch_abs_path("run", out, trace))
-            return CLI_EXIT_ERROR;
-        launch_remove_trace(trace);
-    }
+    /* -o never touches a file that is not a trace, and replaces a trace only with
+     * --force (launch.h). */
+    struct launch_output o;
+    if (out == NULL)
+        launch_output_default(&o);
+    else if (!launch_output_named("run", out, force, &o))
+        return CLI_EXIT_ERROR;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -147,18 +149,23 @@ static int run(int argc, char **argv, struct report_opts *ro)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    child = launch_start(&l, "run", argv + i, trace, out == NULL, NULL);
-    if (child < 0)
+    child = launch_start(&l, "run", argv + i, &o, NULL);
+    if (child < 0) {
+        launch_output_done(&o);
         return CLI_EXIT_ERROR;
+    }
     int status;
-    if (launch_wait("run", child, &status) != 0)
+    if (launch_wait("run", child, &status) != 0) {
+        launch_output_done(&o);
         return CLI_EXIT_ERROR;
+    }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (WIFSIGNALED(status))
         cli_error("%s was killed by signal %d (%s)", argv[i], WTERMSIG(status),
                   strsignal(WTERMSIG(status)));
 
-    if (access(trace, F_OK) != 0) {
+    const char *trace = o.shown;
+    if (!launch_output_done(&o)) {
         cli_error("no trace: %s never loaded libctxtrace.so", argv[i]);
         return code;
     }

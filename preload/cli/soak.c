@@ -1,6 +1,6 @@
 /*
  * soak.c — `ctxtrace soak [--duration S] [--warmup S] [--interval MS] [--grace S]
- *          [--json FILE] [-o FILE.db] -- PROGRAM ARGS...`
+ *          [--json FILE] [-o FILE.db [--force]] -- PROGRAM ARGS...`
  *
  * The acceptance test of a leak fix in the Go literature — "a soak test shows zero
  * goroutine growth" — as one command: run the program under the shim for --duration
@@ -36,6 +36,7 @@ struct soak_opts {
     double duration, warmup, grace; /* seconds */
     int interval_ms;
     const char *json, *out;
+    bool force; /* -o may replace an existing trace */
 };
 
 /* The run, as soak saw it. */
@@ -126,6 +127,8 @@ static int parse(int argc, char **argv, struct soak_opts *o)
             o->json = v;
         } else if ((v = option_value(argc, argv, &i, "-o", &bad)) != NULL) {
             o->out = v;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            o->force = true;
         } else if (bad) {
             cli_error("soak: %s needs a value", argv[i]);
             return -1;
@@ -499,12 +502,13 @@ int cmd_soak(int argc, char **argv)
     struct launch l;
     if (!launch_prepare(&l, "soak", argv + i))
         return CLI_EXIT_ERROR;
-    char trace[PATH_MAX];
-    if (o.out != NULL) {
-        if (!launch_abs_path("soak", o.out, trace))
-            return CLI_EXIT_ERROR;
-        launch_remove_trace(trace);
-    }
+    /* -o never touches a file that is not a trace, and replaces a trace only with
+     * --force (launch.h). */
+    struct launch_output out;
+    if (o.out == NULL)
+        launch_output_default(&out);
+    else if (!launch_output_named("soak", o.out, o.force, &out))
+        return CLI_EXIT_ERROR;
 
     /* Ctrl-C or a kill of soak ends the run early; the program is stopped as at the end
      * of the duration and what was seen is judged. */
@@ -521,17 +525,20 @@ int cmd_soak(int argc, char **argv)
     const char *const extra_env[] = {env, NULL};
     struct soak_run r = {.start = mono_ns()};
     r.judge_from = r.start + (int64_t)(o.warmup * 1e9);
-    r.pid = launch_start(&l, "soak", argv + i, trace, o.out == NULL, extra_env);
-    if (r.pid < 0)
+    r.pid = launch_start(&l, "soak", argv + i, &out, extra_env);
+    if (r.pid < 0) {
+        launch_output_done(&out);
         return CLI_EXIT_ERROR;
+    }
     soak_program(&r, &o);
 
     int code = CLI_EXIT_ERROR;
+    bool wrote = launch_output_done(&out);
     if (check_ending(&r, argv[i]) == 0) {
-        if (access(trace, F_OK) != 0)
+        if (!wrote)
             cli_error("soak: no trace: %s never loaded libctxtrace.so", argv[i]);
         else
-            code = judge(argv[i], &o, &r, trace);
+            code = judge(argv[i], &o, &r, out.shown);
     }
     free(r.fd_ts);
     free(r.fd_v);
