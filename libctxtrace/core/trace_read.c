@@ -41,26 +41,25 @@ static bool companion_exists(const char *path, const char *suffix)
 
 /* Open without ever writing: nothing is created beside the file, and read-only
  * directories and media work.
- * - No "-wal" beside it: the file is closed (a finished writer checkpoints and
- *   removes its WAL; a live one always has one), so it is opened immutable: no locks,
- *   no -shm, no -wal.
- * - A "-wal" and its "-shm": a live writer, or one that was killed. Plain read-only
- *   shares the writer's wal-index and creates nothing, as both files exist.
- * - A "-wal" alone: nobody is writing (a live writer always has its -shm). Exclusive
- *   locking mode, set before the first read, keeps the wal-index in heap memory, so
- *   the committed transactions in the WAL are read without creating a -shm. */
+ * - A "-wal" and its "-shm" beside it: a live writer, or one that was killed. Plain
+ *   read-only shares the writer's wal-index and creates nothing, as both files exist
+ *   (SQLite reads a read-only -shm on read-only media too).
+ * - No "-wal": the file is closed (a finished writer checkpoints and removes its WAL;
+ *   a live one always has one), so it is opened immutable: no locks, no -shm, no -wal.
+ * - A "-wal" alone (copied without its -shm, or the -shm removed): nobody writes it,
+ *   but SQLite could only read the WAL by creating a -shm, which reading must never
+ *   do — and a read-only medium does not allow. It is opened immutable too: what the
+ *   main file holds (the last checkpoint), without the WAL's later transactions. */
 static sqlite3 *open_read_only(const char *path, char *err, size_t errlen)
 {
-    bool wal = companion_exists(path, "-wal");
+    bool shared = companion_exists(path, "-wal") && companion_exists(path, "-shm");
     char uri[3 * PATH_MAX + 32];
-    if (!file_uri(path, wal ? "mode=ro" : "mode=ro&immutable=1", uri, sizeof uri)) {
+    if (!file_uri(path, shared ? "mode=ro" : "mode=ro&immutable=1", uri, sizeof uri)) {
         snprintf(err, errlen, "%s: path too long", path);
         return NULL;
     }
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-        (wal && !companion_exists(path, "-shm") &&
-         sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)) {
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);
         return NULL;

@@ -35,15 +35,19 @@ static void forward(int sig, siginfo_t *info, void *uctx)
         kill(child, sig);
 }
 
-static long count_contexts(const char *path)
+/* The number of contexts in the trace (-1: unreadable), and into write_error (malloc'd,
+ * or NULL) why the shim stopped writing it, if it did (a full disk). */
+static long count_contexts(const char *path, char **write_error)
 {
     char err[512];
+    *write_error = NULL;
     ct_reader *r = ct_reader_open(path, err, sizeof err);
     if (r == NULL)
         return -1;
     struct ct_meta m;
     long n = ct_reader_meta(r, &m) == 0 ? (long)m.contexts : -1;
     ct_meta_free(&m);
+    *write_error = ct_reader_meta_text(r, "write_error");
     ct_reader_close(r);
     return n;
 }
@@ -169,11 +173,19 @@ static int run(int argc, char **argv, struct report_opts *ro)
         cli_error("no trace: %s never loaded libctxtrace.so", argv[i]);
         return code;
     }
-    long n = count_contexts(trace);
+    char *write_error;
+    long n = count_contexts(trace, &write_error);
     if (n < 0)
         cli_error("trace written to %s (unreadable: see `sqlite3 %s`)", trace, trace);
     else
         cli_error("trace written to %s (%ld contexts)", trace, n);
+    if (write_error != NULL) {
+        /* The program ran to its end; its trace did not: not a result to act on. */
+        cli_error("the trace is incomplete: the tracer could not write it (%s); it holds "
+                  "what was recorded before", write_error);
+        free(write_error);
+        return CLI_EXIT_ERROR;
+    }
     if (report && n >= 0 && exit_report(trace, ro) && exitcode >= 0)
         return exitcode;
     return code;

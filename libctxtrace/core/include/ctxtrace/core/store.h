@@ -58,6 +58,9 @@ void ct_store_close(ct_store *s);
 const char *ct_store_error(ct_store *s);
 
 int ct_store_begin(ct_store *s);
+/* Commit, or — if any statement since ct_store_begin failed, or the commit itself did
+ * (a full disk) — roll back: a transaction is never committed with holes. -1 with the
+ * reason in ct_store_error then. */
 int ct_store_commit(ct_store *s);
 
 int ct_store_meta_text(ct_store *s, const char *key, const char *value);
