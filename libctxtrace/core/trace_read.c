@@ -128,7 +128,12 @@ sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen)
                                 &st_meta, NULL);
     if (rc != SQLITE_OK) {
         const char *msg = sqlite3_errmsg(db);
-        if (strstr(msg, "no such table") != NULL)
+        if (strstr(msg, "no such table") != NULL && companion_exists(path, "-wal") &&
+            !companion_exists(path, "-shm"))
+            snprintf(err, errlen, "%s: its contents are in %s-wal, which cannot be read "
+                     "without creating a %s-shm beside it, and reading never writes: copy "
+                     "the -shm along with it", path, path, path);
+        else if (strstr(msg, "no such table") != NULL)
             snprintf(err, errlen, "%s: a SQLite database, but not a ctxtrace trace (no meta table)",
                      path);
         else

@@ -375,7 +375,7 @@ def read_only():
                 os.chmod(os.path.join(ro, f), 0o444)
             os.chmod(ro, 0o555)
         before = {f: digest(os.path.join(ro, f)) for f in os.listdir(ro)}
-        for t in ("done.db", "killed.db", "walonly.db"):
+        for t in ("done.db", "killed.db"):
             row(fault)[0] += 1
             row(fault)[2] += 1
             r = subprocess.run([ARGS.ctxtrace, "report", os.path.join(ro, t)],
@@ -383,6 +383,14 @@ def read_only():
             ok = check(r.returncode in (0, 1), "report %s on read-only media: %d %r"
                        % (t, r.returncode, r.stderr))
             row(fault)[1] += ok
+        # A -wal without its -shm cannot be read without creating the -shm: a clear
+        # one-line error, not a write.
+        row(fault)[0] += 1
+        r = subprocess.run([ARGS.ctxtrace, "report", os.path.join(ro, "walonly.db")],
+                           capture_output=True, text=True, env=env(), timeout=60)
+        check(r.returncode == 2 and len(r.stderr.splitlines()) == 1 and
+              "copy the -shm along with it" in r.stderr,
+              "report on a -wal without its -shm: %d %r" % (r.returncode, r.stderr))
         after = {f: digest(os.path.join(ro, f)) for f in os.listdir(ro)}
         destroyed = len(set(before) ^ set(after)) + sum(before[f] != after.get(f)
                                                           for f in before)

@@ -6,7 +6,8 @@
  *
  * Listens on SOCKET, accepts one client, sends a valid HELLO, then:
  *   sites    distinct SITE frames, each with the longest strings the wire allows,
- *            until the client goes away (or 400,000 frames: ~3 GB if all were kept)
+ *            until the client goes away (or 400,000 frames: ~3 GB if all were kept),
+ *            then BYE
  *   garbage  bytes that are no frame at all
  * and exits 0 when the client has gone (or the frames are sent).
  */
@@ -73,6 +74,8 @@ int main(int argc, char **argv)
             if (!send_all(fd, frame, ct_wire_encode(&m, frame, sizeof frame)))
                 break;
         }
+        m = (struct ct_wire_msg){CT_WIRE_BYE, .u.bye = {CT_WIRE_BYE_EXIT, "flood over"}};
+        send_all(fd, frame, ct_wire_encode(&m, frame, sizeof frame));
     }
     close(fd);
     unlink(argv[1]);
