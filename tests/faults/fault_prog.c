@@ -12,7 +12,7 @@
  * "pid P THREADS". After DELAY_MS, MODE decides what happens:
  *
  *   run        nothing: the driver kills the program (SIGKILL, SIGTERM...) itself
- *   segv       worker 0 writes through a NULL pointer
+ *   segv       worker 0 writes to a page it may not touch (SIGSEGV)
  *   abort      worker 0 calls abort()
  *   _exit      worker 0 calls _exit(3): no atexit, no flush
  *   exit       worker 0 calls exit(4): exit from a worker thread
@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,8 +72,12 @@ static int64_t now_ms(void)
 
 static void fault(void)
 {
-    if (strcmp(mode, "segv") == 0)
-        *(volatile int *)(uintptr_t)0 = 1;
+    if (strcmp(mode, "segv") == 0) {
+        /* A real invalid access, not a NULL store: the sanitizer builds would report
+         * that as undefined behaviour and exit instead of taking the signal. */
+        void *guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        *(volatile int *)guard = 1;
+    }
     else if (strcmp(mode, "abort") == 0)
         abort();
     else if (strcmp(mode, "_exit") == 0)
