@@ -64,24 +64,34 @@ static bool find_shim(char out[PATH_MAX])
     return false;
 }
 
-/* PROGRAM as execvp would find it. */
-static bool resolve_program(const char *prog, char *out, size_t len)
+/* PROGRAM as execvp would find it: 0, or why not — ENOENT (nowhere), EACCES (found,
+ * but not executable), EISDIR (a directory). */
+static int resolve_program(const char *prog, char *out, size_t len)
 {
+    struct stat st;
     if (strchr(prog, '/') != NULL) {
         snprintf(out, len, "%s", prog);
-        return access(out, X_OK) == 0;
+        if (stat(out, &st) != 0)
+            return errno;
+        if (S_ISDIR(st.st_mode))
+            return EISDIR;
+        return access(out, X_OK) == 0 ? 0 : EACCES;
     }
     const char *path = getenv("PATH");
     char *copy = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
+    int why = ENOENT;
     for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         snprintf(out, len, "%s/%s", *d ? d : ".", prog);
-        if (is_file(out) && access(out, X_OK) == 0) {
+        if (!is_file(out))
+            continue;
+        if (access(out, X_OK) == 0) {
             free(copy);
-            return true;
+            return 0;
         }
+        why = EACCES; /* execvp would go on looking, and say EACCES if nothing else */
     }
     free(copy);
-    return false;
+    return why;
 }
 
 /* LD_PRELOAD only works through the dynamic loader: a static executable (no
@@ -120,7 +130,17 @@ static const char *base_name(const char *path)
 
 bool launch_prepare(struct launch *l, const char *cmd, char *const argv[])
 {
-    if (!resolve_program(argv[0], l->prog, sizeof l->prog)) {
+    switch (resolve_program(argv[0], l->prog, sizeof l->prog)) {
+    case 0:
+        break;
+    case EACCES:
+        cli_error("%s: %s is not executable (chmod +x it, or run its interpreter)", cmd,
+                  l->prog);
+        return false;
+    case EISDIR:
+        cli_error("%s: %s is a directory, not a program", cmd, argv[0]);
+        return false;
+    default:
         cli_error("%s: %s: no such executable", cmd, argv[0]);
         return false;
     }
@@ -132,9 +152,7 @@ bool launch_prepare(struct launch *l, const char *cmd, char *const argv[])
     return find_shim(l->shim);
 }
 
-/* `out` made absolute (the program may chdir) in abs[]; false with a message if the
- * path is too long or the working directory unknown. */
-static bool abs_path(const char *cmd, const char *out, char abs[PATH_MAX])
+bool launch_abs_path(const char *cmd, const char *out, char abs[PATH_MAX])
 {
     char cwd[PATH_MAX] = "";
     if (out[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
@@ -143,6 +161,27 @@ static bool abs_path(const char *cmd, const char *out, char abs[PATH_MAX])
     }
     if (snprintf(abs, PATH_MAX, "%s%s%s", cwd, cwd[0] ? "/" : "", out) >= PATH_MAX) {
         cli_error("%s: %s: path too long", cmd, out);
+        return false;
+    }
+    return true;
+}
+
+bool launch_check_output(const char *cmd, const char *what, const char *abs)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    snprintf(dir, sizeof dir, "%s", abs);
+    const char *parent = dirname(dir);
+    if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: cannot write %s to %s: it is a directory", cmd, what, abs);
+        return false;
+    }
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("%s: cannot write %s to %s: no directory %s", cmd, what, abs, parent);
+        return false;
+    }
+    if (access(parent, W_OK | X_OK) != 0) {
+        cli_error("%s: cannot write %s to %s: %s", cmd, what, abs, strerror(errno));
         return false;
     }
     return true;
@@ -168,7 +207,7 @@ bool launch_output_named(const char *cmd, const char *out, bool force,
                          struct launch_output *o)
 {
     o->claim = CT_CLAIM_NONE;
-    if (!abs_path(cmd, out, o->path))
+    if (!launch_abs_path(cmd, out, o->path) || !launch_check_output(cmd, "the trace", o->path))
         return false;
     snprintf(o->shown, sizeof o->shown, "%s", o->path);
     switch (ct_trace_probe(o->path)) {
@@ -218,7 +257,7 @@ static bool claim_default(const struct launch *l, const char *cmd, pid_t pid,
                                   base_name(l->prog), (int)pid)
                        : snprintf(o->shown, sizeof o->shown, "ctxtrace.%.200s.%d.%d.db",
                                   base_name(l->prog), (int)pid, i);
-        if (w < 0 || !abs_path(cmd, o->shown, o->path))
+        if (w < 0 || !launch_abs_path(cmd, o->shown, o->path))
             return false;
         err = ct_claim_new(o->path, false, &o->claim);
     }
@@ -267,6 +306,25 @@ static bool send_all(int fd, const char *buf, size_t len)
     return true;
 }
 
+/* An ASan-built program aborts at start ("ASan runtime does not come first in initial
+ * library list") when anything is preloaded ahead of its runtime, as the shim must be.
+ * The check exists because a library in front could hide ASan's interceptors; the
+ * shim's interposers (pthread_create, exec*, dlopen) forward with dlsym(RTLD_NEXT),
+ * which reaches ASan's, and its own malloc calls resolve to ASan's malloc, so the check
+ * can be off. The user's ASAN_OPTIONS come after ours: their settings win. */
+static bool asan_allow_preload(void)
+{
+    static const char ours[] = "verify_asan_link_order=0";
+    const char *user = getenv("ASAN_OPTIONS");
+    if (user == NULL || user[0] == '\0')
+        return setenv("ASAN_OPTIONS", ours, 1) == 0;
+    char *both = malloc(sizeof ours + 1 + strlen(user));
+    if (both == NULL)
+        return false;
+    sprintf(both, "%s:%s", ours, user);
+    return setenv("ASAN_OPTIONS", both, 1) == 0; /* setenv copies; the child execs next */
+}
+
 pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
                    struct launch_output *out, const char *const *extra_env)
 {
@@ -300,6 +358,10 @@ pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
         setenv("CTXTRACE_OUTPUT", path, 1);
         setenv("CTXTRACE_OUTPUT_CLAIM", token, 1);
         setenv("LD_PRELOAD", preload, 1);
+        if (!asan_allow_preload()) {
+            cli_error("%s: out of memory", cmd);
+            _exit(127);
+        }
         for (const char *const *e = extra_env; e != NULL && *e != NULL; e++)
             putenv((char *)*e);
         execv(l->prog, argv);

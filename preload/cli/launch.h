@@ -51,6 +51,15 @@ bool launch_output_done(struct launch_output *o);
 pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
                    struct launch_output *out, const char *const *extra_env);
 
+/* `out` made absolute (the program may chdir) in abs[]; false with a message if the
+ * path is too long or the working directory unknown. */
+bool launch_abs_path(const char *cmd, const char *out, char abs[PATH_MAX]);
+
+/* Before the program starts: can `what` ("the trace") be created at `abs` (its
+ * directory exists and is writable; it is not a directory)? False with a one-line
+ * message if not, so a bad -o is an error up front, not after the whole run. */
+bool launch_check_output(const char *cmd, const char *what, const char *abs);
+
 /* waitpid that retries on EINTR; -1 with a message on another error. */
 int launch_wait(const char *cmd, pid_t pid, int *status);
 

@@ -1,6 +1,5 @@
 /*
- * run.c — `ctxtrace run [-o FILE.db [--force]] [--exitcode N] [--suppressions FILE]...
- *          [--threshold N] [--source-root DIR] [--no-report] -- PROGRAM ARGS...`
+ * run.c — `ctxtrace run [OPTIONS] [--] PROGRAM ARGS...` (options: run_options below)
  *
  * Runs an unmodified program with the shim in LD_PRELOAD (kept in front of whatever
  * LD_PRELOAD already held), waits for it, says where the trace file is, prints the
@@ -10,6 +9,7 @@
  *
  * Starting the program under the shim is launch.c's (shared with soak).
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,9 +22,10 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "opts.h"
 #include "report.h"
 
-static pid_t child = -1;
+static volatile pid_t child = -1;
 
 /* Signals sent to ctxtrace itself (kill, not the terminal: those reach the whole
  * process group anyway) are passed on to the program. */
@@ -33,6 +34,44 @@ static void forward(int sig, siginfo_t *info, void *uctx)
     (void)uctx;
     if (child > 0 && info->si_code == SI_USER)
         kill(child, sig);
+}
+
+/* SIGINT/SIGTERM/SIGHUP once the program is gone: stop at once, report or not (the
+ * trace is complete already), with the shell's status for death by that signal. */
+static void stop_now(int sig)
+{
+    _exit(128 + sig);
+}
+
+/* Wait for the program, then make the rest of the run interruptible. The program is
+ * waited for without reaping it first: until its zombie is reaped its pid cannot be
+ * reused, so the forwarder, switched off before the reaping, never signals a stranger.
+ * Returns its wait status, or -1 with a message. */
+static int wait_program(int *status)
+{
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) != 0)
+        if (errno != EINTR) {
+            cli_error("run: waiting for the program: %s", strerror(errno));
+            return -1;
+        }
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    pid_t pid = child;
+    child = -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_now;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return launch_wait("run", pid, status);
 }
 
 /* The number of contexts in the trace (-1: unreadable), and into write_error (malloc'd,
@@ -89,44 +128,74 @@ int cmd_run(int argc, char **argv)
     return code;
 }
 
+enum { OPT_OUTPUT = 'o', OPT_EXITCODE = 1, OPT_NO_REPORT, OPT_FORCE };
+
+static const struct cli_opt run_options[] = {
+    {OPT_OUTPUT, "output", 'o', "FILE.db",
+     "write the trace to FILE.db (default: $CTXTRACE_OUTPUT,\nelse ctxtrace.PROGRAM.PID.db in "
+     "the current\ndirectory); never an existing file but a trace,\nand that only with --force"},
+    {OPT_FORCE, "force", 0, NULL,
+     "let -o replace an existing trace (never another\nfile, never one still being written)"},
+    {OPT_EXITCODE, "exitcode", 0, "N",
+     "exit N (0-255) when findings remain after the\nsuppressions"},
+    {OPT_NO_REPORT, "no-report", 0, NULL, "no findings report at exit"},
+    REPORT_OPTIONS,
+    {0},
+};
+
+static const struct cli_command run_command = {
+    .name = "run",
+    .synopsis = "[OPTIONS] [--] PROGRAM [ARGS...]",
+    .summary = "trace an unmodified PROGRAM; its findings on stderr when it exits",
+    .about = "Run PROGRAM (dynamically linked, using libctxtrace.so) with the tracer in\n"
+             "LD_PRELOAD, record every context into a SQLite trace file and, when it exits,\n"
+             "print the findings on stderr. Options end at PROGRAM.",
+    .opts = run_options,
+    .footer = "Exit status: the program's (128+N if signal N ended it), or N of --exitcode N\n"
+              "when findings remain; 2 when ctxtrace itself fails, or could not write the\n"
+              "whole trace (a full disk).",
+    .stop_at_operand = true,
+};
+
+const struct cli_command *const cli_run = &run_command;
+
 static int run(int argc, char **argv, struct report_opts *ro)
 {
-    const char *out = NULL;
-    int exitcode = -1;
+    const char *out = NULL, *v;
+    int exitcode = -1, id;
     bool report = true, force = false;
-    int i = 1;
-    for (; i < argc; i++) {
-        int rc;
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        } else if ((rc = report_option("run", argc, argv, &i, ro)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_ERROR;
-        } else if (strcmp(argv[i], "--exitcode") == 0 || strncmp(argv[i], "--exitcode=", 11) == 0) {
-            const char *v = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : NULL;
-            if (v == NULL || !parse_exitcode(v, &exitcode)) {
-                cli_error("run: --exitcode needs a status from 0 to 255");
+    struct cli_parser p;
+    cli_parser_init(&p, &run_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
+        int rc = report_option("run", id, v, ro);
+        if (rc < 0)
+            return CLI_EXIT_ERROR;
+        if (rc > 0)
+            continue;
+        switch (id) {
+        case OPT_EXITCODE:
+            if (!parse_exitcode(v, &exitcode)) {
+                cli_error("run: --exitcode needs a status from 0 to 255, not '%s'", v);
                 return CLI_EXIT_ERROR;
             }
-        } else if (strcmp(argv[i], "--no-report") == 0) {
+            break;
+        case OPT_NO_REPORT:
             report = false;
-        } else if (strcmp(argv[i], "--force") == 0) {
+            break;
+        case OPT_FORCE:
             force = true;
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strncmp(argv[i], "-o", 2) == 0 && argv[i][2] != '\0') {
-            out = argv[i] + 2;
-        } else if (argv[i][0] == '-') {
-            cli_error("run: unknown option '%s'", argv[i]);
-            return CLI_EXIT_ERROR;
-        } else {
-            break; /* the program, without "--" */
+            break;
+        default:
+            assert(id == OPT_OUTPUT);
+            out = v;
+            break;
         }
     }
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : CLI_EXIT_ERROR;
+    int i = cli_optind(&p);
     if (i >= argc) {
-        cli_error("run: no program given (usage: ctxtrace run [-o FILE.db [--force]] [--exitcode N] "
-                  "[--suppressions FILE] -- PROGRAM ARGS...)");
+        cli_error("run: no program given (usage: ctxtrace run [OPTIONS] [--] PROGRAM ARGS...)");
         return CLI_EXIT_ERROR;
     }
     /* A bad suppressions file is found before the program runs, not after. */
@@ -136,6 +205,10 @@ static int run(int argc, char **argv, struct report_opts *ro)
     if (!launch_prepare(&l, "run", argv + i))
         return CLI_EXIT_ERROR;
 
+    /* Without -o, the shim's own variable names the file, as it would without run. */
+    const char *env_out = getenv("CTXTRACE_OUTPUT");
+    if (out == NULL && env_out != NULL && env_out[0] != '\0')
+        out = env_out;
     /* -o never touches a file that is not a trace, and replaces a trace only with
      * --force (launch.h). */
     struct launch_output o;
@@ -159,7 +232,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
         return CLI_EXIT_ERROR;
     }
     int status;
-    if (launch_wait("run", child, &status) != 0) {
+    if (wait_program(&status) != 0) {
         launch_output_done(&o);
         return CLI_EXIT_ERROR;
     }
@@ -170,7 +243,10 @@ static int run(int argc, char **argv, struct report_opts *ro)
 
     const char *trace = o.shown;
     if (!launch_output_done(&o)) {
-        cli_error("no trace: %s never loaded libctxtrace.so", argv[i]);
+        /* The usual reason; the other (the shim could not write the file after the
+         * check above) has its own message from the shim, above this one. */
+        cli_error("no trace: %s never loaded libctxtrace.so (or the tracer could not "
+                  "write %s: see its message above)", argv[i], trace);
         return code;
     }
     char *write_error;
