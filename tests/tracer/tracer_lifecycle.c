@@ -849,7 +849,7 @@ static void test_usage_errors(void)
     const char *help[] = {E.ctxtrace, "--help", NULL};
     struct tt_output o;
     TT_EQ(0, tt_exit_code(run(help, NULL, &o, "ctxtrace --help")), "ctxtrace --help: exit status");
-    TT_CONTAINS(o.out, "run [-o FILE.db [--force]] -- PROGRAM", "ctxtrace --help");
+    TT_CONTAINS(o.out, "run [-o FILE.db] -- PROGRAM", "ctxtrace --help");
     tt_output_free(&o);
 }
 
