@@ -4,6 +4,7 @@
  */
 #include "ct-live-source.h"
 
+#include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
@@ -30,6 +31,7 @@ struct _CtLiveSource {
     ct_wire_decoder *decoder;
     CtTraceModel *model; /* owns this source: watched, not referenced back */
     GHashTable *sites;   /* stack id -> Site */
+    struct ct_live_budget budget; /* what sites may cost us: a server is a peer */
     CtTraceMeta meta;
     gboolean ended;
     gboolean dispatching; /* inside readable_cb */
@@ -122,6 +124,19 @@ static void remember_site(CtLiveSource *self, const struct ct_wire_msg *m)
     gint64 id = (gint64)m->u.site.stack;
     if (id == 0 || g_hash_table_contains(self->sites, &id))
         return;
+    const char *strings[] = {m->u.site.function, m->u.site.file, m->u.site.module};
+    size_t bytes = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+        bytes += strings[i] != NULL ? strlen(strings[i]) + 1 : 0;
+    bool first;
+    if (!ct_live_budget_take(&self->budget, 2 * bytes, &first)) { /* + the interned text */
+        if (first) {
+            g_free(self->state_text);
+            self->state_text = g_strdup_printf(CT_LIVE_BUDGET_MESSAGE, self->path,
+                                               CT_LIVE_BUDGET_ARGS);
+        }
+        return;
+    }
     Site *s = g_new0(Site, 1);
     s->function = g_strdup(m->u.site.function);
     s->file = g_strdup(m->u.site.file);

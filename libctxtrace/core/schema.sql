@@ -22,7 +22,9 @@ PRAGMA journal_mode = WAL;
 -- ppid, start_ns (CLOCK_MONOTONIC), start_realtime (Unix seconds, for humans),
 -- end_ns, complete (0 while running or if killed, 1 after a clean exit),
 -- events (events written), events_dropped (always 0 unless a memory cap forced drops;
--- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason.
+-- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason,
+-- write_error (present only when the tracer could not write the trace — a full disk —
+-- and stopped recording there: the trace is then a prefix of the run, complete = 0).
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value

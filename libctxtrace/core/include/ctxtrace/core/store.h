@@ -46,7 +46,8 @@ struct ct_sample_row {
     int64_t ts_ns, live_contexts, armed_timers, blocked_waiters, threads, rss_bytes;
 };
 
-/* Create a new trace file at `path` (which must not exist), with the schema and the
+/* Create a new trace file at `path` (which must not exist, or be an empty file the
+ * caller claimed: ctxtrace/core/claim.h), with the schema and the
  * roots. Returns NULL and fills err on failure. */
 ct_store *ct_store_create(const char *path, char *err, size_t errlen);
 /* Build the secondary indexes (indexes.sql): done once, at a clean end of the trace,
@@ -59,6 +60,9 @@ void ct_store_close(ct_store *s);
 const char *ct_store_error(ct_store *s);
 
 int ct_store_begin(ct_store *s);
+/* Commit, or — if any statement since ct_store_begin failed, or the commit itself did
+ * (a full disk) — roll back: a transaction is never committed with holes. -1 with the
+ * reason in ct_store_error then. */
 int ct_store_commit(ct_store *s);
 
 int ct_store_meta_text(ct_store *s, const char *key, const char *value);
