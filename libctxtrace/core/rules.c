@@ -440,7 +440,7 @@ static int build(struct trace *t, struct groups *g, int threshold, struct ct_fin
         if (f->stack.depth > 0) {
             const struct ct_frame *s = &f->stack.frames[0];
             f->site = (struct ct_frame){dup_or_null(s->function), dup_or_null(s->file),
-                                        s->line, dup_or_null(s->module)};
+                                        s->line, dup_or_null(s->module), s->inlined};
         }
         if (gr->stack2 != 0) {
             f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ? "thread created at"
