@@ -89,6 +89,19 @@ static void physical_location(struct json *j, const struct report *r, const stru
     free(uri);
 }
 
+/* A location's property bag for a frame the compiler inlined into its caller (no
+ * physical frame of its own): {"inlined": true}. Nothing for other frames. */
+static void inlined_property(struct json *j, const struct ct_frame *f)
+{
+    if (!f->inlined)
+        return;
+    json_key(j, "properties");
+    json_object_inline(j);
+    json_key(j, "inlined");
+    json_bool(j, true);
+    json_end_object(j);
+}
+
 static void logical_locations(struct json *j, const struct ct_frame *f)
 {
     if (f->function == NULL)
@@ -281,6 +294,7 @@ static void code_flow(struct json *j, const struct report *r, const struct ct_st
         json_object(j);
         physical_location(j, r, f);
         text_object(j, "message", f->function ? f->function : "??");
+        inlined_property(j, f);
         json_end_object(j);
         json_end_object(j);
     }
@@ -309,6 +323,7 @@ static void result(struct json *j, const struct report *r, const struct ct_findi
     json_object(j);
     physical_location(j, r, at);
     logical_locations(j, at);
+    inlined_property(j, at);
     json_end_object(j);
     json_end_array(j);
     json_key(j, "partialFingerprints");
