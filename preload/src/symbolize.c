@@ -10,11 +10,9 @@
  * DW_TAG_inlined_subroutine DIE nested, at the addresses it covers, inside the DIE of
  * the function it was inlined into (possibly through lexical blocks), with the call's
  * DW_AT_call_file/DW_AT_call_line. So the logical frames of an address are the
- * function-like DIEs on the path from the innermost scope holding it out to its
- * DW_TAG_subprogram. dwarf_getscopes finds that innermost scope, but above an inlined
- * instance it continues into the *definition's* scopes (where the inlined function was
- * written), not its callers; dwarf_getscopes_die on the innermost DIE gives the
- * concrete nest, which is the one we walk.
+ * function DIEs holding it, innermost first, out to its DW_TAG_subprogram (inlines.c
+ * finds them). The innermost frame's line is the line table's; each outer frame's is
+ * the call site recorded on the instance inlined into it.
  */
 #include "symbolize.h"
 
@@ -29,6 +27,8 @@
 
 #include <ctxtrace/core/u64map.h>
 
+#include "inlines.h"
+
 /* frames_of_ip's values: the first frame id of the ip's logical frames, and their count
  * (the ids are consecutive). */
 enum { COUNT_BITS = 8 };
@@ -36,6 +36,7 @@ _Static_assert(SYM_MAX_LOGICAL < (1 << COUNT_BITS), "the count must fit its bits
 
 struct symbolizer {
     Dwfl *dwfl;
+    struct inlines *inlines;
     struct u64map frames_of_ip; /* ip -> first id << COUNT_BITS | count */
     int64_t next_frame;
     char build_id[129];               /* the last description's */
@@ -49,6 +50,7 @@ static const Dwfl_Callbacks callbacks = {
 
 static void report_modules(struct symbolizer *s)
 {
+    inlines_forget(s->inlines); /* it points into modules the report may remove */
     dwfl_report_begin(s->dwfl);
     dwfl_linux_proc_report(s->dwfl, getpid());
     dwfl_report_end(s->dwfl, NULL, NULL);
@@ -60,7 +62,11 @@ struct symbolizer *symbolizer_new(void)
     if (s == NULL)
         return NULL;
     s->dwfl = dwfl_begin(&callbacks);
-    if (s->dwfl == NULL) {
+    s->inlines = inlines_new();
+    if (s->dwfl == NULL || s->inlines == NULL) {
+        if (s->dwfl != NULL)
+            dwfl_end(s->dwfl);
+        inlines_free(s->inlines);
         free(s);
         return NULL;
     }
@@ -74,6 +80,7 @@ void symbolizer_free(struct symbolizer *s)
     if (s == NULL)
         return;
     dwfl_end(s->dwfl);
+    inlines_free(s->inlines);
     u64map_free(&s->frames_of_ip);
     free(s);
 }
@@ -144,44 +151,21 @@ static int expand_inlines(struct symbolizer *s, Dwfl_Module *mod, Dwarf_Addr pc,
     Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
     if (cu == NULL)
         return 0;
-    Dwarf_Die *scopes = NULL;
-    int n = dwarf_getscopes(cu, pc - bias, &scopes);
-    if (n <= 0) {
-        free(scopes);
-        return 0;
-    }
-    Dwarf_Die innermost = scopes[0];
-    free(scopes);
-    scopes = NULL;
-    n = dwarf_getscopes_die(&innermost, &scopes);
-    if (n <= 0) {
-        free(scopes);
-        return 0;
-    }
-    int k = 0;
-    Dwarf_Die *inner = NULL; /* the previous logical frame's DIE */
-    for (int i = 0; i < n && k < SYM_MAX_LOGICAL; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
-            continue; /* a lexical block */
+    Dwarf_Die nest[SYM_MAX_LOGICAL];
+    int n = inlines_at(s->inlines, cu, pc - bias, nest, SYM_MAX_LOGICAL);
+    for (int k = 0; k < n; k++) {
         struct sym_frame *f = &out[k];
-        f->function = die_name(&scopes[i]);
-        f->inlined = tag == DW_TAG_inlined_subroutine;
-        if (inner == NULL)
+        memset(f, 0, sizeof *f);
+        f->function = die_name(&nest[k]);
+        f->inlined = dwarf_tag(&nest[k]) == DW_TAG_inlined_subroutine;
+        if (k == 0)
             table_line(s, mod, pc, f);
         else
-            call_site(s, k, cu, inner, f);
-        inner = &scopes[i];
-        k++;
-        /* The function with the physical frame. (A GCC nested function's DIE sits
-         * inside its parent's, but the parent is not its caller.) */
-        if (tag == DW_TAG_subprogram)
-            break;
+            call_site(s, k, cu, &nest[k - 1], f);
     }
-    if (k > 0 && out[k - 1].function == NULL && !out[k - 1].inlined)
-        out[k - 1].function = dwfl_module_addrname(mod, pc);
-    free(scopes);
-    return k;
+    if (n > 0 && out[n - 1].function == NULL && !out[n - 1].inlined)
+        out[n - 1].function = dwfl_module_addrname(mod, pc);
+    return n;
 }
 
 int symbolizer_describe(struct symbolizer *s, uint64_t ip, struct sym_frame out[SYM_MAX_LOGICAL])
