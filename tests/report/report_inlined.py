@@ -6,8 +6,8 @@ static functions that -O2 inlines into `worker`. Checked:
   - the stacks' application frames, (function, line), are the same at both levels: the
     inlined calls are frames of their own, at their lines;
   - at -O2 exactly the frames the compiler inlined are marked — text "(inlined)", JSON
-    "inlined": true, SARIF {"inlined": true} in the location's property bag — and at -O0
-    none is.
+    "inlined": true, SARIF {"inlined": true} in the property bag of each location (the
+    result's, codeFlow steps, related locations) — and at -O0 none is.
 
 usage: report_inlined.py --ctxtrace EXE --o0 EXE --o2 EXE --source FILE --workdir DIR
 
@@ -128,6 +128,8 @@ def check_sarif(o0_doc, o2_doc):
         for res in doc["runs"][0]["results"]:
             for loc in res.get("locations", []):
                 yield res["ruleId"], "result", loc
+            for loc in res.get("relatedLocations", []):
+                yield res["ruleId"], "related", loc
             for flow in res.get("codeFlows", []):
                 for tf in flow["threadFlows"]:
                     for tfl in tf["locations"]:
@@ -136,7 +138,7 @@ def check_sarif(o0_doc, o2_doc):
     def function(loc):
         if "logicalLocations" in loc:
             return loc["logicalLocations"][0]["name"]
-        return loc["message"]["text"]
+        return loc["message"]["text"].split()[-1]  # a related location: "LABEL FUNCTION"
 
     seen = 0
     for rule, where, loc in locations(o2_doc):
@@ -145,7 +147,8 @@ def check_sarif(o0_doc, o2_doc):
         check(loc.get("properties") == want, "-O2 SARIF %s %s location of %s: properties %s" %
               (rule, where, fn, loc.get("properties")))
         seen += fn in INLINED
-    check(seen >= 4, "-O2 SARIF: the inlined frames appear in locations (%d seen)" % seen)
+    # Each finding: its result location, two codeFlow steps or more, its release site.
+    check(seen >= 6, "-O2 SARIF: the inlined frames appear in locations (%d seen)" % seen)
     for rule, where, loc in locations(o0_doc):
         check("properties" not in loc, "-O0 SARIF %s %s location: %s" % (rule, where, loc))
 
