@@ -115,7 +115,11 @@ CREATE TABLE stack_frames (
 -- the innermost logical frame's comes from the line table, each outer one's is the
 -- call site of the inlined function inside it (DW_AT_call_file/DW_AT_call_line).
 -- `inlined` is 1 when the frame was inlined into the next (outer) frame of the stack,
--- so has no physical frame of its own; 0 otherwise.
+-- so has no physical frame of its own; 0 otherwise. `tail_call` is 1 for a frame a tail
+-- call removed (its function jumped to the frame inside it instead of calling it, so
+-- the captured stack lacks it), put back from the DWARF call sites; its ip and line are
+-- those of the jump (line NULL when the function made several tail calls and which was
+-- taken is unknown); 0 otherwise.
 CREATE TABLE frames (
     id        INTEGER PRIMARY KEY,
     ip        INTEGER NOT NULL,
@@ -125,7 +129,8 @@ CREATE TABLE frames (
     function  TEXT,
     file      TEXT,
     line      INTEGER,
-    inlined   INTEGER NOT NULL DEFAULT 0
+    inlined   INTEGER NOT NULL DEFAULT 0,
+    tail_call INTEGER NOT NULL DEFAULT 0
 );
 
 -- Periodic samples (every 100 ms by default, and one at exit).

@@ -89,16 +89,23 @@ static void physical_location(struct json *j, const struct report *r, const stru
     free(uri);
 }
 
-/* A location's property bag for a frame the compiler inlined into its caller (no
- * physical frame of its own): {"inlined": true}. Nothing for other frames. */
+/* A location's property bag for a frame without a physical frame of its own: one the
+ * compiler inlined into its caller {"inlined": true}, one a tail call replaced
+ * {"tailCall": true}. Nothing for other frames. */
 static void inlined_property(struct json *j, const struct ct_frame *f)
 {
-    if (!f->inlined)
+    if (!f->inlined && !f->tail_call)
         return;
     json_key(j, "properties");
     json_object_inline(j);
-    json_key(j, "inlined");
-    json_bool(j, true);
+    if (f->inlined) {
+        json_key(j, "inlined");
+        json_bool(j, true);
+    }
+    if (f->tail_call) {
+        json_key(j, "tailCall");
+        json_bool(j, true);
+    }
     json_end_object(j);
 }
 

@@ -237,11 +237,19 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
     int rc = 0;
     for (size_t i = 0; i < b->stacks.len && rc == 0; i++) {
         struct pending_stack *s = &b->stacks.items[i];
-        /* Each captured ip expands into its logical frames (inlined calls). */
-        int64_t frames[MAX_FRAMES * SYM_MAX_LOGICAL];
+        /* Each captured ip expands into its logical frames (inlined calls), preceded
+         * by any frames a tail call removed between it and the ip inside it. */
+        int64_t frames[MAX_FRAMES * 2 * SYM_MAX_LOGICAL];
         int depth = 0;
         for (int f = 0; f < s->depth && rc == 0; f++) {
-            int n = symbolizer_frames(sym, store, s->ips[f], frames + depth);
+            int t = f > 0 ? symbolizer_tail_frames(sym, store, s->ips[f], s->ips[f - 1],
+                                                   frames + depth)
+                          : 0;
+            if (t < 0)
+                rc = -1;
+            else
+                depth += t;
+            int n = rc == 0 ? symbolizer_frames(sym, store, s->ips[f], frames + depth) : 0;
             if (n == 0)
                 rc = -1;
             depth += n;

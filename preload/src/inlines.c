@@ -9,6 +9,9 @@
  * parent is none: a GCC nested function's DIE sits inside its enclosing function's,
  * but that function is not its caller.
  *
+ * Call sites are indexed in the same walk, wherever they sit in a function's nest, by
+ * their return address, each with the subprogram it is made in.
+ *
  * Units are keyed by the address of their DIE's data (unique while the Dwfl keeps the
  * module), which is why the indexes are dropped when the module list is reported again.
  */
@@ -37,6 +40,8 @@ struct range {
 struct unit {
     VEC(struct fn) fns;
     VEC(struct range) ranges;
+    VEC(struct inline_call) calls;
+    struct u64map call_at; /* return_pc -> index in calls + 1 */
 };
 
 struct inlines {
@@ -55,6 +60,8 @@ static void unit_free(struct unit *u)
         return;
     free(u->fns.items);
     free(u->ranges.items);
+    free(u->calls.items);
+    u64map_free(&u->call_at);
     free(u);
 }
 
@@ -101,9 +108,28 @@ static bool has_code(Dwarf_Die *die)
     return dwarf_ranges(die, 0, &base, &low, &high) > 0;
 }
 
-/* Index the functions among `parent_die`'s children, and theirs, inside function `fn`
- * (-1: none) at nest depth `depth`. */
-static bool index_children(struct unit *u, Dwarf_Die *parent_die, int fn, int depth)
+/* Index call site `die` made in subprogram `top`; false when out of memory. A site
+ * without a return address (DWARF allows one) is of no use here and skipped. */
+static bool add_call(struct unit *u, Dwarf_Die *die, bool gnu, int top)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Addr pc;
+    if (dwarf_formaddr(dwarf_attr(die, gnu ? DW_AT_low_pc : DW_AT_call_return_pc, &attr),
+                       &pc) != 0 || pc == 0 || top < 0)
+        return true;
+    bool tail = dwarf_hasattr(die, gnu ? DW_AT_GNU_tail_call : DW_AT_call_tail_call);
+    long i = VEC_PUSH(u->calls);
+    if (i < 0 || !u64map_put(&u->call_at, pc, (uint64_t)i + 1))
+        return false;
+    u->calls.items[i] = (struct inline_call){
+        .site = *die, .return_pc = pc, .function = dwarf_dieoffset(&u->fns.items[top].die),
+        .tail = tail};
+    return true;
+}
+
+/* Index the functions and call sites among `parent_die`'s children, and theirs, inside
+ * function `fn` (-1: none) at nest depth `depth`, in subprogram `top`. */
+static bool index_children(struct unit *u, Dwarf_Die *parent_die, int fn, int depth, int top)
 {
     Dwarf_Die child;
     if (dwarf_child(parent_die, &child) != 0)
@@ -117,16 +143,22 @@ static bool index_children(struct unit *u, Dwarf_Die *parent_die, int fn, int de
             if (!has_code(&child))
                 break;
             if (tag == DW_TAG_subprogram) {
-                if (!add_fn(u, &child, -1, 0, &index) || !index_children(u, &child, index, 1))
+                if (!add_fn(u, &child, -1, 0, &index) ||
+                    !index_children(u, &child, index, 1, index))
                     return false;
             } else if (fn >= 0) {
                 if (!add_fn(u, &child, fn, depth, &index) ||
-                    !index_children(u, &child, index, depth + 1))
+                    !index_children(u, &child, index, depth + 1, top))
                     return false;
             }
             break;
         case DW_TAG_lexical_block:
-            if (!index_children(u, &child, fn, depth))
+            if (!index_children(u, &child, fn, depth, top))
+                return false;
+            break;
+        case DW_TAG_call_site:
+        case DW_TAG_GNU_call_site:
+            if (!add_call(u, &child, tag == DW_TAG_GNU_call_site, top))
                 return false;
             break;
         default:
@@ -143,7 +175,7 @@ static struct unit *unit_for(struct inlines *x, Dwarf_Die *cu)
         return x->units.items[v - 1];
     struct unit *u = calloc(1, sizeof *u);
     long i = VEC_PUSH(x->units);
-    if (u == NULL || i < 0 || !index_children(u, cu, -1, 0)) {
+    if (u == NULL || i < 0 || !index_children(u, cu, -1, 0, -1)) {
         if (i >= 0)
             x->units.len--;
         unit_free(u);
@@ -174,6 +206,44 @@ int inlines_at(struct inlines *x, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out
     for (int f = inner; f >= 0 && n < max; f = u->fns.items[f].parent) {
         assert(u->fns.items[f].parent < f); /* indexed parents first: the walk ends */
         out[n++] = u->fns.items[f].die;
+    }
+    return n;
+}
+
+Dwarf_Off inlines_function_at(struct inlines *x, Dwarf_Die *cu, Dwarf_Addr addr)
+{
+    struct unit *u = unit_for(x, cu);
+    for (size_t i = 0; u != NULL && i < u->ranges.len; i++) {
+        const struct range *r = &u->ranges.items[i];
+        if (addr >= r->low && addr < r->high && u->fns.items[r->fn].depth == 0)
+            return dwarf_dieoffset(&u->fns.items[r->fn].die);
+    }
+    return 0;
+}
+
+bool inlines_call_at(struct inlines *x, Dwarf_Die *cu, Dwarf_Addr return_pc,
+                     struct inline_call *out)
+{
+    struct unit *u = unit_for(x, cu);
+    uint64_t i;
+    if (u == NULL || return_pc == 0 || !u64map_get(&u->call_at, return_pc, &i))
+        return false;
+    *out = u->calls.items[i - 1];
+    return true;
+}
+
+int inlines_tail_calls(struct inlines *x, Dwarf_Die *cu, Dwarf_Off function,
+                       struct inline_call *out, int max)
+{
+    struct unit *u = unit_for(x, cu);
+    int n = 0;
+    for (size_t i = 0; u != NULL && i < u->calls.len; i++) {
+        const struct inline_call *c = &u->calls.items[i];
+        if (!c->tail || c->function != function)
+            continue;
+        if (n < max)
+            out[n] = *c;
+        n++;
     }
     return n;
 }

@@ -128,9 +128,13 @@ static void add_site(const struct ev *e)
     s->stack = e->id;
     const uint64_t *ips = (const uint64_t *)(e + 1);
     for (int64_t f = 0; f < e->a && f < 64; f++) {
-        /* The innermost logical frame: a function inlined at this ip, if any. */
+        /* The innermost logical frame: one a tail call removed just inside this ip, or
+         * a function inlined at it, if any (as the trace's stacks list them). Tail
+         * frames are in this ip's module: own ones mean this ip is the shim's or the
+         * runtime's too. */
         struct sym_frame fr[SYM_MAX_LOGICAL];
-        symbolizer_describe(sym, ips[f], fr);
+        if (f == 0 || symbolizer_describe_tail(sym, ips[f], ips[f - 1], fr) == 0)
+            symbolizer_describe(sym, ips[f], fr);
         if (ct_is_own_module(fr[0].module))
             continue;
         s->module = dup_or_null(fr[0].module);

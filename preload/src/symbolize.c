@@ -13,6 +13,9 @@
  * function DIEs holding it, innermost first, out to its DW_TAG_subprogram (inlines.c
  * finds them). The innermost frame's line is the line table's; each outer frame's is
  * the call site recorded on the instance inlined into it.
+ *
+ * Tail calls (tailcall.c): between two physical frames, the function that jumped to
+ * the inner one instead of calling it is described at its jump, like a return address.
  */
 #include "symbolize.h"
 
@@ -28,16 +31,19 @@
 #include <ctxtrace/core/u64map.h>
 
 #include "inlines.h"
+#include "tailcall.h"
 
-/* frames_of_ip's values: the first frame id of the ip's logical frames, and their count
- * (the ids are consecutive). */
+/* frames_of_ip's and tail_frames' values: the first frame id of the ip's logical
+ * frames, and their count (the ids are consecutive; a count of 0 for no tail frames). */
 enum { COUNT_BITS = 8 };
 _Static_assert(SYM_MAX_LOGICAL < (1 << COUNT_BITS), "the count must fit its bits");
 
 struct symbolizer {
     Dwfl *dwfl;
     struct inlines *inlines;
+    struct tailcalls *tailcalls;
     struct u64map frames_of_ip; /* ip -> first id << COUNT_BITS | count */
+    struct u64map tail_frames;  /* pair_key(ip, inner ip) -> the same */
     int64_t next_frame;
     char build_id[129];               /* the last description's */
     char path[SYM_MAX_LOGICAL][4096]; /* its file names joined to their directory */
@@ -50,7 +56,9 @@ static const Dwfl_Callbacks callbacks = {
 
 static void report_modules(struct symbolizer *s)
 {
-    inlines_forget(s->inlines); /* it points into modules the report may remove */
+    /* They point into modules the report may remove. */
+    inlines_forget(s->inlines);
+    tailcalls_forget(s->tailcalls);
     dwfl_report_begin(s->dwfl);
     dwfl_linux_proc_report(s->dwfl, getpid());
     dwfl_report_end(s->dwfl, NULL, NULL);
@@ -63,10 +71,12 @@ struct symbolizer *symbolizer_new(void)
         return NULL;
     s->dwfl = dwfl_begin(&callbacks);
     s->inlines = inlines_new();
-    if (s->dwfl == NULL || s->inlines == NULL) {
+    s->tailcalls = tailcalls_new();
+    if (s->dwfl == NULL || s->inlines == NULL || s->tailcalls == NULL) {
         if (s->dwfl != NULL)
             dwfl_end(s->dwfl);
         inlines_free(s->inlines);
+        tailcalls_free(s->tailcalls);
         free(s);
         return NULL;
     }
@@ -81,7 +91,9 @@ void symbolizer_free(struct symbolizer *s)
         return;
     dwfl_end(s->dwfl);
     inlines_free(s->inlines);
+    tailcalls_free(s->tailcalls);
     u64map_free(&s->frames_of_ip);
+    u64map_free(&s->tail_frames);
     free(s);
 }
 
@@ -171,6 +183,7 @@ static int expand_inlines(struct symbolizer *s, Dwfl_Module *mod, Dwarf_Addr pc,
 int symbolizer_describe(struct symbolizer *s, uint64_t ip, struct sym_frame out[SYM_MAX_LOGICAL])
 {
     memset(out, 0, sizeof out[0]);
+    out[0].ip = ip;
     Dwarf_Addr pc = ip - 1;
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
     if (mod == NULL) {
@@ -198,6 +211,7 @@ int symbolizer_describe(struct symbolizer *s, uint64_t ip, struct sym_frame out[
         n = 1;
     }
     for (int i = 0; i < n; i++) {
+        out[i].ip = ip;
         out[i].module = module;
         out[i].build_id = build_id;
         out[i].offset = (int64_t)(ip - low);
@@ -205,31 +219,99 @@ int symbolizer_describe(struct symbolizer *s, uint64_t ip, struct sym_frame out[
     return n;
 }
 
+/* The name of the function owning ip's physical frame (a return address), or NULL. */
+static const char *physical_function(struct symbolizer *s, uint64_t ip)
+{
+    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, ip - 1);
+    if (mod == NULL)
+        return NULL;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, ip - 1, &bias);
+    Dwarf_Die nest[SYM_MAX_LOGICAL];
+    int n = cu != NULL ? inlines_at(s->inlines, cu, ip - 1 - bias, nest, SYM_MAX_LOGICAL) : 0;
+    const char *name = n > 0 ? die_name(&nest[n - 1]) : NULL;
+    return name != NULL ? name : dwfl_module_addrname(mod, ip - 1);
+}
+
+int symbolizer_describe_tail(struct symbolizer *s, uint64_t ip, uint64_t inner_ip,
+                             struct sym_frame out[SYM_MAX_LOGICAL])
+{
+    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, ip - 1);
+    Dwarf_Addr at;
+    bool line_known;
+    if (mod == NULL || !tailcall_between(s->tailcalls, s->inlines, mod, ip,
+                                         physical_function(s, inner_ip), &at, &line_known))
+        return 0;
+    int n = symbolizer_describe(s, at, out);
+    if (!line_known) {
+        /* The function is certain, the line is not: its physical frame alone. */
+        out[0] = out[n - 1];
+        out[0].line = 0;
+        n = 1;
+    }
+    out[n - 1].tail_call = true;
+    return n;
+}
+
+/* Cached ids: `v` from frames_of_ip or tail_frames. */
+static int cached(uint64_t v, int64_t ids[SYM_MAX_LOGICAL])
+{
+    int n = (int)(v & ((1u << COUNT_BITS) - 1));
+    assert(n <= SYM_MAX_LOGICAL);
+    for (int i = 0; i < n; i++)
+        ids[i] = (int64_t)(v >> COUNT_BITS) + i;
+    return n;
+}
+
+/* Store frames f[0..n-1] under consecutive new ids, remembered in `map` under `key`.
+ * Returns n, or -1 if the store failed. */
+static int store_frames(struct symbolizer *s, ct_store *store, struct u64map *map, uint64_t key,
+                        const struct sym_frame *f, int n, int64_t ids[SYM_MAX_LOGICAL])
+{
+    for (int i = 0; i < n; i++) {
+        struct ct_frame_row row = {.id = s->next_frame + i, .ip = (int64_t)f[i].ip,
+                                   .module = f[i].module, .offset = f[i].offset,
+                                   .build_id = f[i].build_id, .function = f[i].function,
+                                   .file = f[i].file, .line = f[i].line,
+                                   .inlined = f[i].inlined, .tail_call = f[i].tail_call};
+        if (ct_store_frame(store, &row) != 0)
+            return -1;
+        ids[i] = row.id;
+    }
+    /* Without room in the map the ip is merely symbolized again next time. */
+    u64map_put(map, key, (uint64_t)s->next_frame << COUNT_BITS | (uint64_t)n);
+    s->next_frame += n;
+    return n;
+}
+
 int symbolizer_frames(struct symbolizer *s, ct_store *store, uint64_t ip,
                       int64_t ids[SYM_MAX_LOGICAL])
 {
     uint64_t v;
-    if (u64map_get(&s->frames_of_ip, ip, &v)) {
-        int n = (int)(v & ((1u << COUNT_BITS) - 1));
-        assert(n >= 1 && n <= SYM_MAX_LOGICAL);
-        for (int i = 0; i < n; i++)
-            ids[i] = (int64_t)(v >> COUNT_BITS) + i;
-        return n;
-    }
+    if (u64map_get(&s->frames_of_ip, ip, &v))
+        return cached(v, ids);
     struct sym_frame f[SYM_MAX_LOGICAL];
     int n = symbolizer_describe(s, ip, f);
-    for (int i = 0; i < n; i++) {
-        struct ct_frame_row row = {.id = s->next_frame + i, .ip = (int64_t)ip,
-                                   .module = f[i].module, .offset = f[i].offset,
-                                   .build_id = f[i].build_id, .function = f[i].function,
-                                   .file = f[i].file, .line = f[i].line,
-                                   .inlined = f[i].inlined};
-        if (ct_store_frame(store, &row) != 0)
-            return 0;
-        ids[i] = row.id;
-    }
-    /* Without room in the map the ip is merely symbolized again next time. */
-    u64map_put(&s->frames_of_ip, ip, (uint64_t)s->next_frame << COUNT_BITS | (uint64_t)n);
-    s->next_frame += n;
-    return n;
+    return store_frames(s, store, &s->frames_of_ip, ip, f, n, ids) < 0 ? 0 : n;
+}
+
+/* A key for a pair of instruction pointers (never 0, u64map's empty key). */
+static uint64_t pair_key(uint64_t ip, uint64_t inner_ip)
+{
+    uint64_t h = ip * 0x9e3779b97f4a7c15ull ^ inner_ip;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h != 0 ? h : 1;
+}
+
+int symbolizer_tail_frames(struct symbolizer *s, ct_store *store, uint64_t ip, uint64_t inner_ip,
+                           int64_t ids[SYM_MAX_LOGICAL])
+{
+    uint64_t key = pair_key(ip, inner_ip), v;
+    if (u64map_get(&s->tail_frames, key, &v))
+        return cached(v, ids);
+    struct sym_frame f[SYM_MAX_LOGICAL];
+    int n = symbolizer_describe_tail(s, ip, inner_ip, f);
+    return store_frames(s, store, &s->tail_frames, key, f, n, ids);
 }

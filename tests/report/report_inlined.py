@@ -8,8 +8,12 @@ static functions that -O2 inlines into `worker`. Checked:
   - at -O2 exactly the frames the compiler inlined are marked — text "(inlined)", JSON
     "inlined": true, SARIF {"inlined": true} in the property bag of each location (the
     result's, codeFlow steps, related locations) — and at -O0 none is.
+And tests/findings' tail_sites at -O2, whose constructor's frame a tail call removed:
+that frame is back in the stack and marked — text "(tail call)", JSON "tail_call": true,
+SARIF {"tailCall": true}.
 
-usage: report_inlined.py --ctxtrace EXE --o0 EXE --o2 EXE --source FILE --workdir DIR
+usage: report_inlined.py --ctxtrace EXE --o0 EXE --o2 EXE --source FILE
+                         --tail-o2 EXE --tail-source FILE --workdir DIR
 
 Standard library only.
 """
@@ -34,12 +38,13 @@ def check(cond, msg):
     return cond
 
 
-def line_of(text):
+def line_of(text, source=None):
     """The line number of the one line of the source containing `text`."""
-    with open(ARGS.source) as f:
+    source = source or ARGS.source
+    with open(source) as f:
         hits = [i + 1 for i, line in enumerate(f) if text in line]
     if len(hits) != 1:
-        print("FAIL: %r is on lines %s of %s, expected exactly one" % (text, hits, ARGS.source))
+        print("FAIL: %r is on lines %s of %s, expected exactly one" % (text, hits, source))
         sys.exit(1)
     return hits[0]
 
@@ -57,11 +62,11 @@ def trace_of(program):
     return path
 
 
-def report(trace, fmt):
+def report(trace, fmt, source=None):
     # From the source's directory, the source root: SARIF's codeFlows hold the frames
     # inside it.
     p = run([ARGS.ctxtrace, "report", "--format", fmt, trace],
-            cwd=os.path.dirname(os.path.abspath(ARGS.source)))
+            cwd=os.path.dirname(os.path.abspath(source or ARGS.source)))
     check(p.returncode == 1, "report --format %s %s: status %d, expected 1 (findings)" %
           (fmt, trace, p.returncode))
     return p.stdout.decode("utf-8")
@@ -153,10 +158,34 @@ def check_sarif(o0_doc, o2_doc):
         check("properties" not in loc, "-O0 SARIF %s %s location: %s" % (rule, where, loc))
 
 
+def check_tail():
+    trace = trace_of(ARGS.tail_o2)
+    line = line_of("return ctx_with_timeout(parent, 10 * CTX_SECOND);", ARGS.tail_source)
+    doc = json.loads(report(trace, "json", ARGS.tail_source))
+    stacks = [app_frames(f["stack"], ARGS.tail_o2) for f in doc["findings"]]
+    want = [("new_call_ctx", line, True), ("main", False)]
+    got = [[(f["function"], f["line"], f.get("tail_call", False))
+            if f["function"] == "new_call_ctx" else (f["function"], f.get("tail_call", False))
+            for f in s if f["function"] != "_start"] for s in stacks]
+    check(got == [want], "-O2 tail_sites JSON: the creation stack's frames (function, line, "
+          "tail_call) %s, expected [%s]" % (got, want))
+    text = report(trace, "text", ARGS.tail_source)
+    check(re.search(r"#0 +new_call_ctx \S*constructors\.c:%d \(%s\) \(tail call\)$" %
+                    (line, re.escape(os.path.basename(ARGS.tail_o2))), text, re.M),
+          "-O2 tail_sites text: '#0  new_call_ctx constructors.c:%d (...) (tail call)':\n%s" %
+          (line, text))
+    sarif = json.loads(report(trace, "sarif", ARGS.tail_source))
+    marked = [loc.get("properties") for res in sarif["runs"][0]["results"]
+              for loc in res.get("locations", [])]
+    check(marked == [{"tailCall": True}], "-O2 tail_sites SARIF: the result's location "
+          "(new_call_ctx) has properties {'tailCall': True}: %s" % marked)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
-    for opt in ("--ctxtrace", "--o0", "--o2", "--source", "--workdir"):
+    for opt in ("--ctxtrace", "--o0", "--o2", "--source", "--tail-o2", "--tail-source",
+                "--workdir"):
         ap.add_argument(opt, required=True)
     ARGS = ap.parse_args()
     shutil.rmtree(ARGS.workdir, ignore_errors=True)
@@ -165,6 +194,7 @@ def main():
     check_json(json.loads(report(o0, "json")), json.loads(report(o2, "json")))
     check_text(report(o0, "text"), report(o2, "text"))
     check_sarif(json.loads(report(o0, "sarif")), json.loads(report(o2, "sarif")))
+    check_tail()
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES))
         sys.exit(1)

@@ -3,8 +3,10 @@
  * program, built at -O2 -g: a return address inside functions inlined two deep must
  * come back as three logical frames — the innermost inlined function at the call's
  * line, each function it was inlined into at the line of that inlined call, the
- * physical function last — as `addr2line -i -f` shows them. The expected lines are
- * recorded with __LINE__ on the very lines of the calls.
+ * physical function last — as `addr2line -i -f` shows them. And a function that ends
+ * in a tail call (a jump at -O2) must be put back between its caller and the function
+ * it jumped to. The expected lines are recorded with __LINE__ on the very lines of the
+ * calls.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +24,7 @@
 #include "symbolize.h"
 
 static volatile int sink; /* work after each call, so that none is a tail call */
-static int line_inner, line_middle, line_outer, line_plain;
+static int line_inner, line_middle, line_outer, line_plain, line_jump, line_before_jump;
 
 /* The return address of its call: a real call, never inlined nor cloned. */
 static __attribute__((noinline, noclone)) uint64_t return_address(void)
@@ -57,6 +59,29 @@ static __attribute__((noinline, noclone)) uint64_t outer(void)
 static __attribute__((noinline, noclone)) uint64_t plain(void)
 {
     uint64_t ip; line_plain = __LINE__; ip = return_address();
+    sink++;
+    return ip;
+}
+
+/* The function jumped to: it reports an address inside itself, and its return address,
+ * which is in before_jump (jumper's frame is gone). */
+static __attribute__((noinline, noclone)) uint64_t jumped_to(uint64_t *inside)
+{
+    *inside = return_address();
+    sink++;
+    return (uint64_t)(uintptr_t)__builtin_return_address(0);
+}
+
+/* Ends in a tail call: at -O2, `jmp jumped_to`. */
+static __attribute__((noinline, noclone)) uint64_t jumper(uint64_t *inside)
+{
+    sink++;
+    line_jump = __LINE__; return jumped_to(inside);
+}
+
+static __attribute__((noinline, noclone)) uint64_t before_jump(uint64_t *inside)
+{
+    uint64_t ip; line_before_jump = __LINE__; ip = jumper(inside);
     sink++;
     return ip;
 }
@@ -139,6 +164,33 @@ static void an_address_in_no_module_is_one_unknown_frame(void **state)
     assert_false(f[0].inlined);
 }
 
+static void a_frame_removed_by_a_tail_call_is_put_back_at_its_jump(void **state)
+{
+    uint64_t inside, ip = before_jump(&inside);
+    struct sym_frame f[SYM_MAX_LOGICAL];
+    /* What the stack shows: before_jump's call, then jumped_to. */
+    assert_int_equal(symbolizer_describe(*state, ip, f), 1);
+    assert_frame(&f[0], "before_jump", line_before_jump, false);
+    assert_false(f[0].tail_call);
+    assert_int_equal(symbolizer_describe(*state, inside, f), 1);
+    assert_string_equal(f[0].function, "jumped_to");
+    /* What was between them. */
+    assert_int_equal(symbolizer_describe_tail(*state, ip, inside, f), 1);
+    assert_frame(&f[0], "jumper", line_jump, false);
+    assert_true(f[0].tail_call);
+}
+
+static void a_plain_call_has_no_tail_frames(void **state)
+{
+    uint64_t ip = plain(), inside_callee = (uint64_t)(uintptr_t)&return_address + 1;
+    struct sym_frame f[SYM_MAX_LOGICAL];
+    assert_int_equal(symbolizer_describe_tail(*state, ip, inside_callee, f), 0);
+    uint64_t inside, jump_ip = before_jump(&inside);
+    /* before_jump's call went to jumper; a frame of jumper itself inside it is no tail. */
+    uint64_t inside_jumper = (uint64_t)(uintptr_t)&jumper + 1;
+    assert_int_equal(symbolizer_describe_tail(*state, jump_ip, inside_jumper, f), 0);
+}
+
 /* symbolizer_frames stores one frames row per logical frame, with consecutive ids,
  * once: the second lookup of the ip answers the same ids without symbolizing. */
 static void each_logical_frame_is_stored_once_with_its_own_id(void **state)
@@ -200,6 +252,47 @@ static void each_logical_frame_is_stored_once_with_its_own_id(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* symbolizer_tail_frames stores the put-back frame once per pair of ips, marked. */
+static void a_tail_frame_is_stored_once_per_pair_marked(void **state)
+{
+    char dir[] = "/tmp/test_symbolize.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[sizeof dir + 16];
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    char err[256];
+    ct_store *store = ct_store_create(path, err, sizeof err);
+    assert_non_null(store);
+    uint64_t inside, ip = before_jump(&inside);
+    int64_t ids[SYM_MAX_LOGICAL], again[SYM_MAX_LOGICAL];
+    assert_int_equal(ct_store_begin(store), 0);
+    assert_int_equal(symbolizer_tail_frames(*state, store, ip, inside, ids), 1);
+    assert_int_equal(symbolizer_tail_frames(*state, store, ip, inside, again), 1);
+    assert_int_equal(again[0], ids[0]);
+    assert_int_equal(ct_store_commit(store), 0);
+    ct_store_close(store);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT id, function, line, inlined, tail_call "
+                                        "FROM frames",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), ids[0]);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "jumper");
+    assert_int_equal(sqlite3_column_int(st, 2), line_jump);
+    assert_int_equal(sqlite3_column_int(st, 3), 0);
+    assert_int_equal(sqlite3_column_int(st, 4), 1);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    char cmd[sizeof dir + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,7 +300,10 @@ int main(void)
         cmocka_unit_test(logical_frames_share_the_physical_frame_s_module_and_offset),
         cmocka_unit_test(a_call_not_inlined_is_one_frame),
         cmocka_unit_test(an_address_in_no_module_is_one_unknown_frame),
+        cmocka_unit_test(a_frame_removed_by_a_tail_call_is_put_back_at_its_jump),
+        cmocka_unit_test(a_plain_call_has_no_tail_frames),
         cmocka_unit_test(each_logical_frame_is_stored_once_with_its_own_id),
+        cmocka_unit_test(a_tail_frame_is_stored_once_per_pair_marked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -25,6 +25,7 @@ struct ct_frame {
     int line;       /* 0 if unknown */
     char *module;
     bool inlined;   /* inlined into the next (outer) frame: no physical frame of its own */
+    bool tail_call; /* removed by a tail call (a jump), put back from the DWARF */
 };
 
 struct ct_stack {

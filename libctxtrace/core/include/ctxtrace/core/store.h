@@ -41,6 +41,7 @@ struct ct_frame_row {
     const char *build_id, *function, *file; /* may be NULL */
     int line;           /* 0: unknown */
     bool inlined;       /* inlined into the next (outer) frame of its stacks */
+    bool tail_call;     /* its function's frame was replaced by a tail call (jump) */
 };
 
 struct ct_sample_row {
