@@ -79,6 +79,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* CTX_VERSION_MAJOR, CTX_VERSION_MINOR, CTX_VERSION_PATCH, CTX_VERSION_STRING, and
+ * CTX_VERSION / CTX_VERSION_AT(major, minor, patch) to compare (generated). */
+#include <ctxtrace/ctx_version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
