@@ -95,8 +95,9 @@ static gboolean load_stack(CtSource *source, gint64 stack_id, struct ct_stack *o
     if (out->frames == NULL)
         return FALSE;
     out->depth = 1;
-    out->frames[0] = (struct ct_frame){strdup_or_null(s->function), strdup_or_null(s->file), s->line,
-                                       strdup_or_null(s->module)};
+    out->frames[0] = (struct ct_frame){.function = strdup_or_null(s->function),
+                                       .file = strdup_or_null(s->file), .line = s->line,
+                                       .module = strdup_or_null(s->module)};
     return TRUE;
 }
 

@@ -728,7 +728,8 @@ static int build(struct trace *t, struct groups *g, const struct ct_analysis_opt
         if (f->stack.depth > 0) {
             const struct ct_frame *s = &f->stack.frames[0];
             f->site = (struct ct_frame){dup_or_null(s->function), dup_or_null(s->file),
-                                        s->line, dup_or_null(s->module)};
+                                        s->line, dup_or_null(s->module), s->inlined,
+                                        s->tail_call};
         }
         if (gr->stack2 != 0) {
             f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ? "thread created at"

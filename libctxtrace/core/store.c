@@ -117,7 +117,7 @@ static int prepare_all(ct_store *s)
         return -1;
     return prepare(s, &s->frame_insert,
                    "INSERT OR IGNORE INTO frames(id,ip,module,offset,build_id,function,file,"
-                   "line) VALUES(?,?,?,?,?,?,?,?)") ||
+                   "line,inlined,tail_call) VALUES(?,?,?,?,?,?,?,?,?,?)") ||
                    prepare(s, &s->stack_insert,
                            "INSERT OR IGNORE INTO stacks(id,depth) VALUES(?,?)") ||
                    prepare(s, &s->stack_frame_insert,
@@ -335,6 +335,8 @@ int ct_store_frame(ct_store *s, const struct ct_frame_row *r)
     bind_text(st, 6, r->function);
     bind_text(st, 7, r->file);
     bind_known(st, 8, r->line);
+    sqlite3_bind_int(st, 9, r->inlined);
+    sqlite3_bind_int(st, 10, r->tail_call);
     return step(s, st, "frames");
 }
 

@@ -40,6 +40,8 @@ struct ct_frame_row {
     int64_t offset;
     const char *build_id, *function, *file; /* may be NULL */
     int line;           /* 0: unknown */
+    bool inlined;       /* inlined into the next (outer) frame of its stacks */
+    bool tail_call;     /* its function's frame was replaced by a tail call (jump) */
 };
 
 struct ct_sample_row {
@@ -72,7 +74,8 @@ int ct_store_context(ct_store *s, const struct ct_ctx_row *row);
 int ct_store_thread(ct_store *s, const struct ct_thread_row *row);
 int ct_store_wait(ct_store *s, const struct ct_wait_row *row);
 int ct_store_frame(ct_store *s, const struct ct_frame_row *row);
-/* A stack and its frames (frame ids innermost first). Ignored if already stored. */
+/* A stack and its logical frames (frame ids innermost first, inlined frames included).
+ * Ignored if already stored. */
 int ct_store_stack(ct_store *s, int64_t id, int depth, const int64_t *frame_ids);
 int ct_store_sample(ct_store *s, const struct ct_sample_row *row);
 
