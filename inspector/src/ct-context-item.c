@@ -105,9 +105,8 @@ void ct_context_item_set_site(CtContextItem *self, const char *site)
     g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
 
-CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
+CtState ct_state_of_row(const struct ct_ctx_row *r, gboolean trace_complete)
 {
-    const struct ct_ctx_row *r = &self->row;
     int kind = (int)ct_ctx_get(r, CT_KIND, -1);
     /* Only what can be cancelled can leak a cancel: a value context is "released
      * live" every time, since it is never done. */
@@ -121,6 +120,22 @@ CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
     return CT_STATE_LIVE;
 }
 
+gint64 ct_end_of_row(const struct ct_ctx_row *r)
+{
+    gint64 freed = ct_ctx_get(r, CT_FREED_NS, 0);
+    return freed ? freed : ct_ctx_get(r, CT_CANCELED_NS, 0);
+}
+
+CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
+{
+    return ct_state_of_row(&self->row, trace_complete);
+}
+
+const struct ct_ctx_row *ct_context_item_get_row(CtContextItem *self)
+{
+    return &self->row;
+}
+
 const char *ct_state_name(CtState s)
 {
     static const char *const names[] = {"live", "cancelled", "deadline", "leaked"};
@@ -129,8 +144,7 @@ const char *ct_state_name(CtState s)
 
 gint64 ct_context_item_get_end_ns(CtContextItem *self)
 {
-    gint64 freed = ct_ctx_get(&self->row, CT_FREED_NS, 0);
-    return freed ? freed : ct_ctx_get(&self->row, CT_CANCELED_NS, 0);
+    return ct_end_of_row(&self->row);
 }
 
 gint64 ct_context_item_get_n_children(CtContextItem *self)

@@ -26,7 +26,7 @@ struct _CtTraceModel {
     CtChildList *roots;
     GHashTable *lists;    /* parent id -> CtChildList, children lists handed out */
     GHashTable *items;    /* id -> CtContextItem */
-    GPtrArray *timeline;  /* CtContextItem */
+    CtSpans *spans;       /* every context's lifespan (the timeline, the sites) */
     GArray *samples;      /* struct ct_sample_row */
     struct ct_findings *findings;
     GListStore *groups;   /* CtFindingItem */
@@ -77,7 +77,7 @@ static void ct_trace_model_dispose(GObject *object)
     g_clear_pointer(&self->lists, g_hash_table_unref);
     g_clear_pointer(&self->dirty_lists, g_hash_table_unref);
     g_clear_pointer(&self->items, g_hash_table_unref);
-    g_clear_pointer(&self->timeline, g_ptr_array_unref);
+    g_clear_pointer(&self->spans, ct_spans_unref);
     g_clear_pointer(&self->pushed, g_ptr_array_unref);
     g_clear_pointer(&self->pushed_children, g_hash_table_unref);
     g_clear_object(&self->groups);
@@ -117,7 +117,7 @@ static void ct_trace_model_init(CtTraceModel *self)
     self->lists = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->items = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->dirty_lists = g_hash_table_new(g_direct_hash, g_direct_equal);
-    self->timeline = g_ptr_array_new_with_free_func(g_object_unref);
+    self->spans = ct_spans_new(TRUE);
     self->pushed = g_ptr_array_new();
     self->pushed_children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                                   (GDestroyNotify)g_ptr_array_unref);
@@ -347,6 +347,15 @@ gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextI
 
 /* ---- incremental updates ---------------------------------------------------------------- */
 
+/* The pushed context's lifespan, from its merged row (so a partial row of a later
+ * event keeps what earlier ones said). */
+static void put_span(CtTraceModel *self, CtContextItem *item)
+{
+    ct_spans_put(self->spans, ct_context_item_get_row(item), self->meta.complete);
+    self->timeline_dirty = TRUE;
+    schedule_flush(self);
+}
+
 void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
 {
     CtContextItem *item = ct_trace_model_lookup(self, row->id);
@@ -354,6 +363,7 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
         ct_context_item_merge(item, row);
         if (ct_context_item_get_site(item) == NULL && ((row->present >> CT_CREATE_STACK) & 1))
             ct_context_item_set_site(item, site_of(self, row));
+        put_span(self, item);
         return;
     }
     item = ct_trace_model_intern_row(self, row, self->live ? 0 : -1);
@@ -383,10 +393,7 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
         ct_child_list_append(self->roots, item);
         mark_list(self, self->roots);
     }
-    if (self->timeline->len < CT_TIMELINE_MAX) {
-        ct_trace_model_timeline_add(self, item);
-        schedule_flush(self);
-    }
+    put_span(self, item);
     gint64 created = ct_context_item_get(item, CT_CREATED_NS, 0);
     if (created > self->meta.now_ns)
         ct_trace_model_set_now(self, created);
@@ -402,15 +409,19 @@ void ct_trace_model_add_sample(CtTraceModel *self, const struct ct_sample_row *s
 
 /* ---- timeline and counts --------------------------------------------------------------- */
 
-GPtrArray *ct_trace_model_get_timeline(CtTraceModel *self)
+CtSpans *ct_trace_model_get_spans(CtTraceModel *self)
 {
-    return self->timeline;
+    return self->spans;
 }
 
-void ct_trace_model_timeline_add(CtTraceModel *self, CtContextItem *item)
+void ct_trace_model_set_spans(CtTraceModel *self, CtSpans *spans)
 {
-    g_ptr_array_add(self->timeline, g_object_ref(item));
+    g_assert(spans != NULL);
+    ct_spans_ref(spans);
+    ct_spans_unref(self->spans);
+    self->spans = spans;
     self->timeline_dirty = TRUE;
+    schedule_flush(self);
 }
 
 const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint *n)

@@ -467,20 +467,106 @@ void ct_trace_source_load(CtTraceSource *self, CtTraceModel *model)
         sqlite3_finalize(st);
     }
 
-    /* The timeline shows the first contexts created (ids grow with creation); their
-     * child counts are not needed there, so none are queried. */
-    if (sqlite3_prepare_v2(self->db, "SELECT " CONTEXT_COLUMNS " FROM contexts WHERE id > 2 "
-                                     "ORDER BY id LIMIT ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int(st, 1, CT_TIMELINE_MAX);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            struct ct_ctx_row r;
-            read_row(st, &r);
-            ct_trace_model_timeline_add(model, ct_trace_model_intern_row(model, &r, -1));
-            g_free(r.reason);
-        }
-        sqlite3_finalize(st);
-    }
     ct_trace_model_flush(model);
+}
+
+/* ---- every lifespan, off the main thread ---------------------------------------------------- */
+
+/* What a span needs, read by name into a partial row (ct_spans_put takes rows). */
+static const struct {
+    const char *name;
+    enum ct_ctx_col col;
+} span_columns[] = {
+    {"parent_id", CT_PARENT_ID},     {"kind", CT_KIND},
+    {"created_ns", CT_CREATED_NS},   {"create_thread", CT_CREATE_THREAD},
+    {"create_stack", CT_CREATE_STACK}, {"timer_fired_ns", CT_TIMER_FIRED_NS},
+    {"canceled_ns", CT_CANCELED_NS}, {"cancel_why", CT_CANCEL_WHY},
+    {"released_live", CT_RELEASED_LIVE}, {"freed_ns", CT_FREED_NS},
+};
+
+typedef struct {
+    char *path;
+    gboolean complete;
+} SpansJob;
+
+static void spans_job_free(gpointer p)
+{
+    SpansJob *job = p;
+    g_free(job->path);
+    g_free(job);
+}
+
+static void spans_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    (void)source;
+    SpansJob *job = data;
+    char err[512];
+    sqlite3 *db = ct_trace_open(job->path, err, sizeof err);
+    if (db == NULL) {
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err);
+        return;
+    }
+    GString *sql = g_string_new("SELECT id");
+    for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++)
+        g_string_append_printf(sql, ", %s", span_columns[i].name);
+    g_string_append(sql, " FROM contexts WHERE parent_id IS NOT NULL");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql->str, -1, &st, NULL) != SQLITE_OK) {
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: unreadable trace: %s",
+                                job->path, sqlite3_errmsg(db));
+        g_string_free(sql, TRUE);
+        sqlite3_close(db);
+        return;
+    }
+    g_string_free(sql, TRUE);
+    CtSpans *spans = ct_spans_new(FALSE);
+    guint n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        /* A window closed mid-read: stop early, the result is dropped anyway. */
+        if ((++n & 0xffff) == 0 && g_cancellable_is_cancelled(cancel))
+            break;
+        struct ct_ctx_row r = {.id = sqlite3_column_int64(st, 0)};
+        for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++) {
+            int col = (int)i + 1;
+            if (sqlite3_column_type(st, col) == SQLITE_NULL)
+                continue;
+            gint64 v = sqlite3_column_int64(st, col);
+            if (span_columns[i].col == CT_KIND)
+                v = kind_from_name((const char *)sqlite3_column_text(st, col));
+            else if (span_columns[i].col == CT_CANCEL_WHY)
+                v = why_from_name((const char *)sqlite3_column_text(st, col));
+            ct_ctx_set(&r, span_columns[i].col, v);
+        }
+        ct_spans_put(spans, &r, job->complete);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (g_task_return_error_if_cancelled(task)) {
+        ct_spans_unref(spans);
+        return;
+    }
+    ct_spans_sort(spans);
+    g_task_return_pointer(task, spans, (GDestroyNotify)ct_spans_unref);
+}
+
+void ct_trace_source_load_spans_async(CtTraceSource *self, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    SpansJob *job = g_new0(SpansJob, 1);
+    job->path = g_strdup(self->path);
+    job->complete = self->complete;
+    g_task_set_task_data(task, job, spans_job_free);
+    g_task_set_return_on_cancel(task, FALSE);
+    g_task_run_in_thread(task, spans_thread);
+    g_object_unref(task);
+}
+
+CtSpans *ct_trace_source_load_spans_finish(CtTraceSource *self, GAsyncResult *result,
+                                           GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+    return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 /* ---- the analysis, off the main thread ----------------------------------------------------- */

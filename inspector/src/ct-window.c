@@ -25,7 +25,8 @@ struct _CtWindow {
     CtLiveSource *live; /* when following a process */
     CtTraceModel *model;
     GCancellable *cancel;
-    gboolean analysed;
+    gboolean analysed;     /* findings and lifespans both arrived */
+    gboolean have_findings, have_spans;
     char *analysis_note;
     guint analysis_tick, analysis_timeout; /* the deferred start of the analysis */
     int frames_before_analysis;
@@ -61,6 +62,16 @@ static void update_status(CtWindow *self)
     gtk_label_set_text(self->status, text);
 }
 
+/* "analysis-done" once both background reads arrived (findings and lifespans). */
+static void background_done(CtWindow *self)
+{
+    if (!self->have_findings || !self->have_spans)
+        return;
+    ct_trace_model_flush(self->model);
+    self->analysed = TRUE;
+    g_signal_emit(self, signals[SIGNAL_ANALYSIS_DONE], 0);
+}
+
 static void analysis_done_cb(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -77,9 +88,24 @@ static void analysis_done_cb(GObject *source, GAsyncResult *result, gpointer dat
                                           : g_strdup_printf("%zu finding%s", f->len, f->len == 1 ? "" : "s");
         ct_trace_model_set_findings(self->model, f);
     }
-    self->analysed = TRUE;
+    self->have_findings = TRUE;
     update_status(self);
-    g_signal_emit(self, signals[SIGNAL_ANALYSIS_DONE], 0);
+    background_done(self);
+}
+
+static void spans_done_cb(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CtSpans) spans = ct_trace_source_load_spans_finish(CT_TRACE_SOURCE(source), result, &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    CtWindow *self = data;
+    if (spans != NULL)
+        ct_trace_model_set_spans(self->model, spans);
+    else
+        g_warning("the timeline could not read the trace: %s", error->message);
+    self->have_spans = TRUE;
+    background_done(self);
 }
 
 static void context_selected_cb(GtkWidget *view, gint64 id, CtWindow *self)
@@ -116,6 +142,7 @@ static void unschedule_analysis(CtWindow *self);
 static void start_analysis(CtWindow *self)
 {
     unschedule_analysis(self);
+    ct_trace_source_load_spans_async(self->source, self->cancel, spans_done_cb, self);
     ct_trace_source_analyze_async(self->source, self->cancel, analysis_done_cb, self);
 }
 
@@ -166,7 +193,7 @@ static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *sourc
     g_clear_object(&self->live);
     g_set_object(&self->model, model);
     g_clear_pointer(&self->analysis_note, g_free);
-    self->analysed = FALSE;
+    self->analysed = self->have_findings = self->have_spans = FALSE;
     self->source = source;
 
     ct_tree_view_set_model(self->tree, self->model);

@@ -4,7 +4,8 @@
  * Findings, and the Details of the selected context beside them — kept in step: a
  * context selected in one view is selected in the others.
  *
- * Signal "analysis-done": the findings arrived (or the analysis failed).
+ * Signal "analysis-done": what a trace file's views read in the background arrived —
+ * the findings (or the analysis failed) and every context's lifespan (the timeline).
  */
 #ifndef CT_WINDOW_H
 #define CT_WINDOW_H

@@ -3,7 +3,8 @@
  * leaky party-supplies sample run through `ctxtrace run`. Asserts what a person would
  * look at — the tree's rows, the leaked context flagged, the details naming the
  * sample's file:line, findings grouped by rule (and selecting one jumps to its
- * context), the timeline and counts filled — and writes a screenshot of each view.
+ * context), the timeline's lanes holding every context, the counts filled — and writes
+ * a screenshot of each view.
  *
  *   test_gui --ctxtrace CTXTRACE --sample PROGRAM --source party_leaky.c
  *            --workdir DIR --screenshots DIR
@@ -199,18 +200,58 @@ static void test_selecting_a_finding_jumps_to_its_context(void **state)
     assert_int_equal(ct_details_view_get_shown(ct_window_get_details_view(window)), f->examples[0]);
 }
 
-static void test_the_timeline_and_counts_hold_the_trace(void **state)
+static void test_the_timeline_holds_every_context_in_lanes_by_site_leaks_first(void **state)
 {
     (void)state;
-    guint contexts = 0;
-    guint lanes = ct_timeline_view_get_n_lanes(ct_window_get_timeline_view(window), &contexts);
-    assert_int_equal(contexts, sql_int("SELECT count(*) FROM contexts WHERE id > 2"));
-    assert_true(lanes >= contexts);
+    CtTimelineView *view = ct_window_get_timeline_view(window);
+    CtSpans *spans = ct_trace_model_get_spans(ct_window_get_model(window));
+    gint64 contexts = sql_int("SELECT count(*) FROM contexts WHERE parent_id IS NOT NULL");
+    assert_int_equal(ct_spans_get_len(spans), contexts);
+    g_autofree char *info = g_strdup_printf("%" G_GINT64_FORMAT " contexts", contexts);
+    assert_string_equal(ct_timeline_view_get_info(view), info);
+
+    /* The finding's example: selected, it is zoomed to and drawn as a bar. */
+    const struct ct_finding *f = first_finding();
+    ct_window_select_context(window, f->examples[0]);
+    assert_true(ct_window_show_view(window, "timeline"));
+    settle(3);
+    CtTimelineCanvas *canvas = ct_timeline_view_get_canvas(view);
+    assert_true(ct_timeline_canvas_shows_bar(canvas, f->examples[0]));
+    screenshot("timeline", "inspector-timeline.png");
+
+    /* Lanes by site: every context in one, the leaked site's lane first, its label the
+     * finding's site. */
+    ct_timeline_canvas_zoom_fit(canvas);
+    settle(2);
+    CtTimelineLayout *layout = ct_timeline_canvas_get_layout(canvas);
+    assert_non_null(layout);
+    guint n = ct_timeline_layout_get_n_lanes(layout), total = 0;
+    for (guint i = 0; i < n; i++)
+        total += ct_timeline_layout_get_lane(layout, i)->n_spans;
+    assert_int_equal(total, contexts);
+    CtLane *first = ct_timeline_layout_get_lane(layout, 0);
+    assert_true(first->n_leaked > 0);
+    g_autofree char *site = g_strdup_printf("%s party_leaky.c:%d", f->site.function, f->site.line);
+    assert_string_equal(first->label, site);
+    screenshot("timeline", "inspector-timeline-sites.png");
+
+    /* By thread: one lane per thread that created contexts. */
+    ct_timeline_view_set_grouping(view, CT_LANES_BY_THREAD);
+    settle(2);
+    layout = ct_timeline_canvas_get_layout(canvas);
+    assert_int_equal(ct_timeline_layout_get_n_lanes(layout),
+                     sql_int("SELECT count(DISTINCT create_thread) FROM contexts WHERE parent_id IS NOT NULL"));
+    screenshot("timeline", "inspector-timeline-threads.png");
+    ct_timeline_view_set_grouping(view, CT_LANES_BY_SITE);
+}
+
+static void test_the_counts_hold_the_samples(void **state)
+{
+    (void)state;
     guint n = 0;
     ct_trace_model_get_samples(ct_window_get_model(window), &n);
     assert_int_equal(n, sql_int("SELECT count(*) FROM samples"));
     assert_true(n > 0);
-    screenshot("timeline", "inspector-timeline.png");
     screenshot("counts", "inspector-counts.png");
 }
 
@@ -263,7 +304,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_the_details_stack_names_the_samples_file_and_line),
         cmocka_unit_test(test_findings_are_grouped_by_rule),
         cmocka_unit_test(test_selecting_a_finding_jumps_to_its_context),
-        cmocka_unit_test(test_the_timeline_and_counts_hold_the_trace),
+        cmocka_unit_test(test_the_timeline_holds_every_context_in_lanes_by_site_leaks_first),
+        cmocka_unit_test(test_the_counts_hold_the_samples),
         cmocka_unit_test(test_only_problems_lists_exactly_the_leaked_contexts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
