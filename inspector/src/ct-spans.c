@@ -65,7 +65,7 @@ static guint32 intern(GHashTable *slots, GArray *ids, gint64 id)
 }
 
 /* The columns a span keeps, from the (merged) row. */
-static void fill(CtSpans *self, CtSpan *s, const struct ct_ctx_row *row, gboolean complete)
+static void fill(CtSpans *self, CtSpan *s, const struct ct_ctx_row *row, const struct ct_verdict *v)
 {
     s->id = row->id;
     s->parent_id = ct_ctx_get(row, CT_PARENT_ID, 0);
@@ -74,16 +74,16 @@ static void fill(CtSpans *self, CtSpan *s, const struct ct_ctx_row *row, gboolea
     s->canceled_ns = ct_ctx_get(row, CT_CANCELED_NS, 0);
     s->stack = intern(self->stack_slot, self->stacks, ct_ctx_get(row, CT_CREATE_STACK, 0));
     s->thread = intern(self->thread_slot, self->threads, ct_ctx_get(row, CT_CREATE_THREAD, 0));
-    s->state = (guint8)ct_state_of_row(row, complete);
+    s->state = (guint8)v->state;
+    s->leak = (guint8)v->leak;
     s->why = (guint8)(ct_ctx_get(row, CT_CANCEL_WHY, -1) + 1);
     s->fired = ct_ctx_get(row, CT_TIMER_FIRED_NS, 0) != 0;
-    s->kind = (guint8)(ct_ctx_get(row, CT_KIND, -1) + 1);
     if (s->created_ns != 0)
         self->min_created = MIN(self->min_created, s->created_ns);
     self->max_end = MAX(self->max_end, MAX(s->end_ns, s->created_ns));
 }
 
-void ct_spans_put(CtSpans *self, const struct ct_ctx_row *row, gboolean trace_complete)
+void ct_spans_put(CtSpans *self, const struct ct_ctx_row *row, const struct ct_verdict *verdict)
 {
     if (ct_ctx_get(row, CT_PARENT_ID, 0) == 0)
         return;
@@ -91,37 +91,16 @@ void ct_spans_put(CtSpans *self, const struct ct_ctx_row *row, gboolean trace_co
     if (self->by_id != NULL) {
         guint at = GPOINTER_TO_UINT(g_hash_table_lookup(self->by_id, &row->id));
         if (at != 0) {
-            fill(self, &g_array_index(self->spans, CtSpan, at - 1), row, trace_complete);
+            fill(self, &g_array_index(self->spans, CtSpan, at - 1), row, verdict);
             return;
         }
     }
     CtSpan s;
-    fill(self, &s, row, trace_complete);
+    fill(self, &s, row, verdict);
     g_array_append_val(self->spans, s);
     if (self->by_id != NULL)
         g_hash_table_insert(self->by_id, g_memdup2(&row->id, sizeof row->id),
                             GUINT_TO_POINTER(self->spans->len));
-}
-
-static int by_created(gconstpointer a, gconstpointer b)
-{
-    const CtSpan *x = a, *y = b;
-    if (x->created_ns != y->created_ns)
-        return x->created_ns < y->created_ns ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-void ct_spans_sort(CtSpans *self)
-{
-    g_array_sort(self->spans, by_created);
-    self->version++;
-    if (self->by_id == NULL)
-        return;
-    g_hash_table_remove_all(self->by_id);
-    for (guint i = 0; i < self->spans->len; i++) {
-        gint64 id = g_array_index(self->spans, CtSpan, i).id;
-        g_hash_table_insert(self->by_id, g_memdup2(&id, sizeof id), GUINT_TO_POINTER(i + 1));
-    }
 }
 
 guint64 ct_spans_get_version(CtSpans *self)

@@ -3,22 +3,23 @@
  * trace at once (the timeline's lanes, density and bars; per-site aggregates) read.
  *
  * A CtSpans holds one CtSpan per context (the roots excluded: they live as long as the
- * process and say nothing), 48 bytes each, so a 1,000,000-context trace costs ~48 MB
+ * process and say nothing), 56 bytes each, so a 1,000,000-context trace costs ~48 MB
  * rather than a million GObjects. Creation stacks and threads are interned into small
  * slots, so grouping by site or thread maps a handful of slots, not every span.
  *
  * Two ways to fill it:
- *  - in bulk (the offline source, on a worker thread): ct_spans_put each row, then
- *    ct_spans_sort once — spans end up in creation order;
+ *  - in bulk (the offline source, on a worker thread): ct_spans_put each row in
+ *    creation order (the core's reader lists them so);
  *  - incrementally (live): created with track_ids, a later row for a known id updates
- *    its span in place; rows arrive roughly in creation order, and ct_spans_sort
- *    restores the order exactly when a reader needs it.
+ *    its span in place; rows arrive roughly in creation order (readers of the table
+ *    do not depend on the order).
  * Not thread-safe: one thread at a time (the worker hands the table to the main thread).
  */
 #ifndef CT_SPANS_H
 #define CT_SPANS_H
 
 #include <ctxtrace/core/store.h>
+#include <ctxtrace/core/verdict.h>
 #include <glib.h>
 
 #include "ct-context-item.h"
@@ -32,10 +33,10 @@ typedef struct {
     gint64 canceled_ns; /* became done; 0: not done */
     guint32 stack;      /* slot of its creation stack (ct_spans_stack_id) */
     guint32 thread;     /* slot of its creating thread (ct_spans_thread_id) */
-    guint8 state;       /* CtState (ct_state_of_row) */
+    guint8 state;       /* CtState: the core's verdict */
+    guint8 leak;        /* enum ct_leak: which leak, when state is leaked */
     guint8 why;         /* enum ctx_why + 1; 0: not done */
     guint8 fired;       /* its own timer fired */
-    guint8 kind;        /* enum ctx_kind + 1; 0: unknown */
 } CtSpan;
 
 typedef struct _CtSpans CtSpans;
@@ -46,11 +47,9 @@ CtSpans *ct_spans_ref(CtSpans *self);
 void ct_spans_unref(CtSpans *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtSpans, ct_spans_unref)
 
-/* Add (or, tracking ids, update) the span of row's context; rows of the roots (no
- * parent) are ignored. `trace_complete` as in ct_state_of_row. */
-void ct_spans_put(CtSpans *self, const struct ct_ctx_row *row, gboolean trace_complete);
-/* Put the spans in creation order (stable: ties keep id order). */
-void ct_spans_sort(CtSpans *self);
+/* Add (or, tracking ids, update) the span of row's context, judged `verdict` (the
+ * core's, ct_judge); rows of the roots (no parent) are ignored. */
+void ct_spans_put(CtSpans *self, const struct ct_ctx_row *row, const struct ct_verdict *verdict);
 /* Bumped by every change: a reader caches what it computed per version. */
 guint64 ct_spans_get_version(CtSpans *self);
 

@@ -351,7 +351,9 @@ gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextI
  * event keeps what earlier ones said). */
 static void put_span(CtTraceModel *self, CtContextItem *item)
 {
-    ct_spans_put(self->spans, ct_context_item_get_row(item), self->meta.complete);
+    const struct ct_ctx_row *row = ct_context_item_get_row(item);
+    struct ct_verdict v = ct_verdict_of_row(row, self->meta.complete);
+    ct_spans_put(self->spans, row, &v);
     self->timeline_dirty = TRUE;
     schedule_flush(self);
 }

@@ -182,13 +182,13 @@ static void rule_descriptor(struct json *j, enum ct_rule rule)
     json_string(j, id);
     json_key(j, "name");
     json_string(j, name);
-    text_object(j, "shortDescription", report_rule_title(rule));
+    text_object(j, "shortDescription", ct_rule_title(rule));
     text_object(j, "fullDescription", ct_rule_summary(rule));
     text_object(j, "help", help);
     json_key(j, "defaultConfiguration");
     json_object_inline(j);
     json_key(j, "level");
-    json_string(j, report_rule_level(rule));
+    json_string(j, ct_rule_level(rule));
     json_end_object(j);
     json_key(j, "properties");
     json_object_inline(j);
@@ -300,7 +300,7 @@ static void result(struct json *j, const struct report *r, const struct ct_findi
     json_key(j, "ruleIndex");
     json_int(j, (int64_t)f->rule);
     json_key(j, "level");
-    json_string(j, report_rule_level(f->rule));
+    json_string(j, ct_rule_level(f->rule));
     char *msg = message_text(f, at);
     text_object(j, "message", msg ? msg : ct_rule_summary(f->rule));
     free(msg);

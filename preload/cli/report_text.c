@@ -103,7 +103,7 @@ static void put_finding(FILE *out, const struct report *r, const struct ct_findi
         put_clean(out, f->detail);
         fputc('\n', out);
     }
-    const char *dl = report_duration_label(f->rule);
+    const char *dl = ct_rule_duration_label(f->rule);
     if (dl != NULL && (f->dur_max > 0 || f->dur_p50 > 0)) {
         char p50[32], max[32];
         report_fmt_ns(p50, sizeof p50, f->dur_p50);

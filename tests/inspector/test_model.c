@@ -383,6 +383,7 @@ static void check_paging(const char *path, gboolean indexed)
     assert_int_equal(ct_spans_get_len(spans), N_KIDS + 1);
     for (guint i = 1; i < ct_spans_get_len(spans); i++)
         assert_true(ct_spans_get(spans, i - 1)->created_ns <= ct_spans_get(spans, i)->created_ns);
+    /* The leaks by the core's verdict: every 7th released live. */
     for (guint pos = 0; pos < N_KIDS; pos++) {
         const CtSpan *sp = ct_spans_find(spans, 10 + 3 * (gint64)pos);
         assert_non_null(sp);

@@ -32,7 +32,8 @@ static void put(CtSpans *spans, gint64 id, gint64 at, gint64 end, gint64 stack, 
     }
     if (leaked)
         ct_ctx_set(&r, CT_RELEASED_LIVE, 1);
-    ct_spans_put(spans, &r, FALSE);
+    struct ct_verdict v = ct_verdict_of_row(&r, FALSE);
+    ct_spans_put(spans, &r, &v);
 }
 
 /* Stacks 100 and 101 are one site ("a.c:1"), 200 another. */
@@ -60,8 +61,8 @@ static void test_stacks_of_one_site_share_a_lane_and_leaks_come_first(void **sta
     put(spans, 50, 100, 0, 200, 1, TRUE);
     struct ct_ctx_row root = {.id = 1}; /* roots are not spans */
     ct_ctx_set(&root, CT_KIND, CTX_KIND_BACKGROUND);
-    ct_spans_put(spans, &root, FALSE);
-    ct_spans_sort(spans);
+    struct ct_verdict none = {0};
+    ct_spans_put(spans, &root, &none);
     assert_int_equal(ct_spans_get_len(spans), 11);
 
     g_autoptr(CtTimelineLayout) l = ct_timeline_layout_new(spans, CT_LANES_BY_SITE, site_label, NULL);
@@ -95,7 +96,6 @@ static void test_few_contexts_in_view_are_bars_packed_into_rows_that_never_overl
     /* Overlapping triples: at most 3 live at once. */
     for (int i = 0; i < 30; i++)
         put(spans, 10 + i, 1000 * i, 1000 * i + 2500, 100, 1, FALSE);
-    ct_spans_sort(spans);
     g_autoptr(CtTimelineLayout) l = ct_timeline_layout_new(spans, CT_LANES_BY_SITE, site_label, NULL);
     ct_timeline_layout_update(l, 0, 100, 400, 40000); /* 40 µs in 400 px */
     CtLane *lane = ct_timeline_layout_get_lane(l, 0);
@@ -123,7 +123,6 @@ static void test_many_contexts_are_a_density_counting_exactly_the_live_ones(void
         gint64 at = (gint64)i * 50, life = 100 + (i % 97) * 40;
         put(spans, 10 + i, at, i % 5 == 0 ? 0 : at + life, 100, 1, i % 5 == 0);
     }
-    ct_spans_sort(spans);
     gint64 now = (gint64)N * 50 + 10000;
     g_autoptr(CtTimelineLayout) l = ct_timeline_layout_new(spans, CT_LANES_BY_SITE, site_label, NULL);
     double npp = (double)now / COLS;
@@ -157,7 +156,6 @@ static void test_zooming_into_a_density_turns_it_into_bars(void **state)
     g_autoptr(CtSpans) spans = ct_spans_new(FALSE);
     for (int i = 0; i < 100000; i++) /* back to back, one at a time */
         put(spans, 10 + i, (gint64)i * 100, (gint64)i * 100 + 90, 100, 1, FALSE);
-    ct_spans_sort(spans);
     g_autoptr(CtTimelineLayout) l = ct_timeline_layout_new(spans, CT_LANES_BY_SITE, site_label, NULL);
     ct_timeline_layout_update(l, 0, 10000000.0 / 800, 800, 10000000);
     assert_false(ct_timeline_layout_get_lane(l, 0)->detail);
