@@ -99,6 +99,12 @@ void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f);
 const struct ct_findings *ct_trace_model_get_findings(CtTraceModel *self);
 /* CtFindingItem groups, one per rule with findings, most severe first. */
 GListModel *ct_trace_model_get_finding_groups(CtTraceModel *self);
+/* The first finding covering context `id` — naming it as an example, or (rules that
+ * are one context's verdict: lost-cancel, orphaned-timer) at its site with its leak —
+ * or NULL. */
+const struct ct_finding *ct_trace_model_get_finding_of(CtTraceModel *self, gint64 id);
+/* How many contexts the findings cover. */
+guint ct_trace_model_get_n_covered(CtTraceModel *self);
 /* Context ids named by findings (for the "only problems" filter); NULL if none. */
 GHashTable *ct_trace_model_get_flagged(CtTraceModel *self);
 /* Does the item pass the filter q? (What a source's query must agree with.) */

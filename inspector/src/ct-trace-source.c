@@ -6,6 +6,8 @@
  */
 #include "ct-trace-source.h"
 
+#include "ct-format.h"
+
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/tracer.h>
 #include <sqlite3.h>
@@ -80,16 +82,7 @@ static const char *site_for_stack(CtSource *source, gint64 stack_id)
     const char *site = NULL;
     if (ct_reader_stack(self->reader, stack_id, &stack) == 0 && stack.depth > 0) {
         const struct ct_frame *f = &stack.frames[0];
-        g_autofree char *text = NULL;
-        /* The file's base name: the column is narrow, the details show the path. */
-        if (f->file != NULL)
-            text = g_strdup_printf("%s %s:%d", f->function ? f->function : "??",
-                                   strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file,
-                                   f->line);
-        else
-            text = g_strdup_printf("%s (%s)", f->function ? f->function : "??",
-                                   f->module ? f->module : "?");
-        site = g_intern_string(text);
+        site = ct_format_site(f->function, f->file, f->line, f->module);
     }
     ct_stack_free(&stack);
     g_hash_table_insert(self->sites, g_memdup2(&stack_id, sizeof stack_id), (gpointer)site);

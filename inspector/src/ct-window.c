@@ -27,6 +27,8 @@ struct _CtWindow {
     GCancellable *cancel;
     gboolean analysed;     /* findings and lifespans both arrived */
     gboolean have_findings, have_spans;
+    gboolean view_chosen;  /* a view was asked for: findings arriving do not switch */
+    gboolean switching;    /* the window itself is switching views */
     char *analysis_note;
     guint analysis_tick, analysis_timeout; /* the deferred start of the analysis */
     int frames_before_analysis;
@@ -87,6 +89,15 @@ static void analysis_done_cb(GObject *source, GAsyncResult *result, gpointer dat
         self->analysis_note = f->len == 0 ? g_strdup("no findings")
                                           : g_strdup_printf("%zu finding%s", f->len, f->len == 1 ? "" : "s");
         ct_trace_model_set_findings(self->model, f);
+        /* Findings are why one opens a trace: show them, the first one selected (its
+         * context in the tree, the timeline and the details) — unless a view was
+         * asked for meanwhile. */
+        if (f->len > 0 && !self->view_chosen) {
+            self->switching = TRUE;
+            gtk_stack_set_visible_child_name(self->views, "findings");
+            self->switching = FALSE;
+            ct_findings_view_select(self->findings, 1); /* row 0 is its rule's group */
+        }
     }
     self->have_findings = TRUE;
     update_status(self);
@@ -362,8 +373,14 @@ gboolean ct_window_show_view(CtWindow *self, const char *name)
 {
     if (gtk_stack_get_child_by_name(self->views, name) == NULL)
         return FALSE;
+    self->view_chosen = TRUE;
     gtk_stack_set_visible_child_name(self->views, name);
     return TRUE;
+}
+
+const char *ct_window_get_view(CtWindow *self)
+{
+    return gtk_stack_get_visible_child_name(self->views);
 }
 
 CtTraceModel *ct_window_get_model(CtWindow *self)
@@ -452,9 +469,19 @@ static void ct_window_class_init(CtWindowClass *klass)
                                             "s", names[i]);
 }
 
+/* The user switched views (the switcher): findings arriving later leave it be. */
+static void visible_view_cb(CtWindow *self)
+{
+    if (!self->switching && gtk_stack_get_visible_child_name(self->pages) != NULL &&
+        g_strcmp0(gtk_stack_get_visible_child_name(self->pages), "trace") == 0)
+        self->view_chosen = TRUE;
+}
+
 static void ct_window_init(CtWindow *self)
 {
+    ct_resources_ensure_style();
     gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect_swapped(self->views, "notify::visible-child", G_CALLBACK(visible_view_cb), self);
     g_signal_connect(self->tree, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->timeline, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->findings, "finding-selected", G_CALLBACK(finding_selected_cb), self);

@@ -43,6 +43,8 @@ CtTraceModel *ct_window_get_model(CtWindow *self);
 gboolean ct_window_is_analysed(CtWindow *self);
 /* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */
 gboolean ct_window_show_view(CtWindow *self, const char *name);
+/* The view shown ("tree", "timeline", "counts", "findings"). */
+const char *ct_window_get_view(CtWindow *self);
 /* Select a context everywhere (tree, timeline, details). */
 void ct_window_select_context(CtWindow *self, gint64 id);
 
