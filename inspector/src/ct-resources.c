@@ -23,8 +23,12 @@ void ct_resources_ensure_style(void)
         ct_resources_ensure();
         GtkCssProvider *css = gtk_css_provider_new();
         gtk_css_provider_load_from_resource(css, "/org/ctxtrace/Inspector/inspector.css");
-        gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
+        GdkDisplay *display = gdk_display_get_default();
+        gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(css),
                                                    GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+        /* The application icon, also when not installed (tests, the build tree). */
+        gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display),
+                                         "/org/ctxtrace/Inspector/icons");
         g_object_unref(css);
         g_once_init_leave(&done, 1);
     }

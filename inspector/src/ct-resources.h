@@ -9,8 +9,9 @@
 #define CT_RESOURCES_H
 
 void ct_resources_ensure(void);
-/* Add the inspector's style sheet (inspector.css: the state colours) to the default
- * display, once; needs a display (call from a widget's init, not class_init). */
+/* Add the inspector's style sheet (inspector.css: the state colours) and its icon to
+ * the default display, once; needs a display (call from a widget's init, not
+ * class_init). */
 void ct_resources_ensure_style(void);
 
 #endif /* CT_RESOURCES_H */

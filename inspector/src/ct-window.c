@@ -13,6 +13,8 @@ struct _CtWindow {
     GtkApplicationWindow parent_instance;
     GtkStack *pages, *views;
     GtkWidget *switcher; /* shown once a trace is */
+    GtkMenuButton *menu_button;
+    gboolean forget_files; /* opened files stay out of the recent files */
     GtkLabel *subtitle, *status;
     CtStartPage *start_page;
     CtTreeView *tree;
@@ -298,7 +300,7 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
         g_autofree char *abs = g_canonicalize_filename(path, NULL);
         uri = g_filename_to_uri(abs, NULL, NULL);
     }
-    if (uri != NULL)
+    if (uri != NULL && !self->forget_files)
         gtk_recent_manager_add_item(gtk_recent_manager_get_default(), uri);
 
     self->cancel = g_cancellable_new();
@@ -306,13 +308,22 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
     return TRUE;
 }
 
+/* GTK 4.10 replaced GtkMessageDialog and GtkFileChooserNative by GtkAlertDialog and
+ * GtkFileDialog; Debian 12 has 4.8, where the older ones are current. */
 static void show_error(CtWindow *self, const char *message)
 {
+#if GTK_CHECK_VERSION(4, 10, 0)
+    GtkAlertDialog *dialog = gtk_alert_dialog_new("Cannot open the trace");
+    gtk_alert_dialog_set_detail(dialog, message);
+    gtk_alert_dialog_show(dialog, GTK_WINDOW(self));
+    g_object_unref(dialog);
+#else
     GtkWidget *dialog = gtk_message_dialog_new(GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                                GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Cannot open the trace");
     gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", message);
     g_signal_connect(dialog, "response", G_CALLBACK(gtk_window_destroy), NULL);
     gtk_window_present(GTK_WINDOW(dialog));
+#endif
 }
 
 static void open_path(CtWindow *self, const char *path)
@@ -336,6 +347,35 @@ static void connect_cb(CtStartPage *page, const char *socket, CtWindow *self)
         show_error(self, error->message);
 }
 
+static GtkFileFilter *trace_filter(void)
+{
+    GtkFileFilter *filter = gtk_file_filter_new();
+    gtk_file_filter_set_name(filter, "ctxtrace trace files (*.db)");
+    gtk_file_filter_add_pattern(filter, "*.db");
+    return filter;
+}
+
+#if GTK_CHECK_VERSION(4, 10, 0)
+static void file_chosen_cb(GObject *dialog, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GFile) file = gtk_file_dialog_open_finish(GTK_FILE_DIALOG(dialog), result, NULL);
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path != NULL)
+        open_path(CT_WINDOW(data), path);
+}
+
+static void open_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    GtkFileDialog *dialog = gtk_file_dialog_new();
+    gtk_file_dialog_set_title(dialog, "Open Trace File");
+    g_autoptr(GtkFileFilter) filter = trace_filter();
+    gtk_file_dialog_set_default_filter(dialog, filter);
+    gtk_file_dialog_open(dialog, GTK_WINDOW(widget), NULL, file_chosen_cb, widget);
+    g_object_unref(dialog);
+}
+#else
 static void chooser_response_cb(GtkNativeDialog *dialog, int response, CtWindow *self)
 {
     if (response == GTK_RESPONSE_ACCEPT) {
@@ -353,14 +393,13 @@ static void open_action(GtkWidget *widget, const char *name, GVariant *param)
     (void)param;
     GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
         "Open Trace File", GTK_WINDOW(widget), GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
-    GtkFileFilter *filter = gtk_file_filter_new();
-    gtk_file_filter_set_name(filter, "ctxtrace trace files (*.db)");
-    gtk_file_filter_add_pattern(filter, "*.db");
+    GtkFileFilter *filter = trace_filter();
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
     g_object_unref(filter);
     g_signal_connect(chooser, "response", G_CALLBACK(chooser_response_cb), widget);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
+#endif
 
 /* Alt+1 … Alt+4 switch views (as in GNOME applications with a view switcher). */
 static void view_action(GtkWidget *widget, const char *name, GVariant *param)
@@ -376,6 +415,16 @@ gboolean ct_window_show_view(CtWindow *self, const char *name)
     self->view_chosen = TRUE;
     gtk_stack_set_visible_child_name(self->views, name);
     return TRUE;
+}
+
+void ct_window_set_forget_files(CtWindow *self, gboolean forget)
+{
+    self->forget_files = forget;
+}
+
+GMenuModel *ct_window_get_primary_menu(CtWindow *self)
+{
+    return gtk_menu_button_get_menu_model(self->menu_button);
 }
 
 const char *ct_window_get_view(CtWindow *self)
@@ -451,6 +500,7 @@ static void ct_window_class_init(CtWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, CtWindow, pages);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, views);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, switcher);
+    gtk_widget_class_bind_template_child(widget_class, CtWindow, menu_button);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, subtitle);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, status);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, start_page);

@@ -43,6 +43,10 @@ CtTraceModel *ct_window_get_model(CtWindow *self);
 gboolean ct_window_is_analysed(CtWindow *self);
 /* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */
 gboolean ct_window_show_view(CtWindow *self, const char *name);
+/* Keep the files opened out of the recent files (a --screenshot run leaves no trace). */
+void ct_window_set_forget_files(CtWindow *self, gboolean forget);
+/* The header bar's primary menu (Open, Keyboard Shortcuts, About). */
+GMenuModel *ct_window_get_primary_menu(CtWindow *self);
 /* The view shown ("tree", "timeline", "counts", "findings"). */
 const char *ct_window_get_view(CtWindow *self);
 /* Select a context everywhere (tree, timeline, details). */

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "ct-app.h"
 #include "ct-finding-item.h"
 #include "ct-window.h"
 #include "window_test.h"
@@ -349,6 +350,64 @@ static void test_a_trace_without_findings_shows_the_no_findings_status_page(void
     gtk_window_destroy(GTK_WINDOW(w));
 }
 
+/* The menu item whose action is `action`, in any section of `menu`; its label or NULL. */
+static char *menu_label_of(GMenuModel *menu, const char *action)
+{
+    for (int i = 0; i < g_menu_model_get_n_items(menu); i++) {
+        g_autoptr(GMenuModel) section = g_menu_model_get_item_link(menu, i, G_MENU_LINK_SECTION);
+        if (section != NULL) {
+            char *label = menu_label_of(section, action);
+            if (label != NULL)
+                return label;
+            continue;
+        }
+        g_autofree char *a = NULL, *label = NULL;
+        g_menu_model_get_item_attribute(menu, i, G_MENU_ATTRIBUTE_ACTION, "s", &a);
+        g_menu_model_get_item_attribute(menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+        if (g_strcmp0(a, action) == 0)
+            return g_steal_pointer(&label);
+    }
+    return NULL;
+}
+
+static void test_the_primary_menu_offers_open_shortcuts_and_about(void **state)
+{
+    (void)state;
+    GMenuModel *menu = ct_window_get_primary_menu(window);
+    assert_non_null(menu);
+    g_autofree char *open = menu_label_of(menu, "win.open");
+    g_autofree char *keys = menu_label_of(menu, "win.show-help-overlay");
+    g_autofree char *about = menu_label_of(menu, "app.about");
+    assert_string_equal(open, "_Open Trace File…");
+    assert_string_equal(keys, "_Keyboard Shortcuts");
+    assert_string_equal(about, "_About ctxtrace Inspector");
+
+    /* About: the program, its version, its icon. */
+    ct_app_show_about(GTK_WINDOW(window));
+    GtkAboutDialog *dialog = NULL;
+    GListModel *tops = gtk_window_get_toplevels();
+    for (guint i = 0; i < g_list_model_get_n_items(tops) && dialog == NULL; i++) {
+        g_autoptr(GObject) w = g_list_model_get_item(tops, i);
+        if (GTK_IS_ABOUT_DIALOG(w))
+            dialog = GTK_ABOUT_DIALOG(w);
+    }
+    assert_non_null(dialog);
+    assert_string_equal(gtk_about_dialog_get_program_name(dialog), "ctxtrace Inspector");
+    assert_string_equal(gtk_about_dialog_get_version(dialog), CTXTRACE_VERSION);
+    assert_string_equal(gtk_about_dialog_get_logo_icon_name(dialog), CT_APP_ID);
+    window_test_screenshot(GTK_WIDGET(dialog), shots, "inspector-about.png");
+    gtk_window_destroy(GTK_WINDOW(dialog));
+
+    /* Keyboard Shortcuts: the window GtkApplication loads from the bundle. */
+    g_autoptr(GtkBuilder) b = gtk_builder_new_from_resource("/org/ctxtrace/Inspector/gtk/help-overlay.ui");
+    GtkWidget *overlay = GTK_WIDGET(gtk_builder_get_object(b, "help_overlay"));
+    assert_true(GTK_IS_SHORTCUTS_WINDOW(overlay));
+    gtk_window_set_transient_for(GTK_WINDOW(overlay), GTK_WINDOW(window));
+    gtk_window_present(GTK_WINDOW(overlay));
+    window_test_screenshot(overlay, shots, "inspector-shortcuts.png");
+    gtk_window_destroy(GTK_WINDOW(overlay));
+}
+
 static void test_only_problems_lists_exactly_the_leaked_contexts(void **state)
 {
     (void)state;
@@ -405,6 +464,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_the_timeline_holds_every_context_in_lanes_by_site_leaks_first),
         cmocka_unit_test(test_the_counts_hold_the_samples),
         cmocka_unit_test(test_a_trace_without_findings_shows_the_no_findings_status_page),
+        cmocka_unit_test(test_the_primary_menu_offers_open_shortcuts_and_about),
         cmocka_unit_test(test_only_problems_lists_exactly_the_leaked_contexts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
