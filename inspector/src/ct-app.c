@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <ctxtrace/core/reader.h>
+#include <ctxtrace/ctx.h> /* CTX_VERSION_STRING */
 
 #include "ct-resources.h"
 #include "ct-screenshot.h"
@@ -62,6 +63,9 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
                    "[--select ID] [--screenshot OUT.png [--after MS]] | --version\n");
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            printf("ctxtrace-inspector %s\n", CTX_VERSION_STRING);
             exit(0);
         } else if (strcmp(a, "--connect") == 0) {
             if (next == NULL || *next == '\0')

@@ -171,11 +171,27 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
     return s;
 }
 
+/* A finished trace is one file: out of WAL mode (which checkpoints the WAL into the
+ * database), the -wal and -shm files go, and a reader opening the file later finds a
+ * plain database and creates none either. WAL is only for the run, when readers
+ * (sqlite3, tail's users, soak) must see the file while it is written. The switch needs
+ * the file to itself: a reader still attached (an inspector, soak's progress between
+ * two looks) gets a moment to let go, after which the trace stays in WAL mode — still a
+ * complete, valid trace, with its companions beside it. */
+static void leave_wal(ct_store *s)
+{
+    enum { SWITCH_WAIT_MS = 300 };
+    sqlite3_busy_timeout(s->db, SWITCH_WAIT_MS);
+    sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(s->db, 0);
+}
+
 int ct_store_finish(ct_store *s)
 {
-    return sqlite3_exec(s->db, ct_indexes_sql, NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : fail(s, "creating indexes");
+    if (sqlite3_exec(s->db, ct_indexes_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "creating indexes");
+    leave_wal(s);
+    return 0;
 }
 
 void ct_store_close(ct_store *s)

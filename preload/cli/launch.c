@@ -59,24 +59,34 @@ static bool find_shim(char out[PATH_MAX])
     return false;
 }
 
-/* PROGRAM as execvp would find it. */
-static bool resolve_program(const char *prog, char *out, size_t len)
+/* PROGRAM as execvp would find it: 0, or why not — ENOENT (nowhere), EACCES (found,
+ * but not executable), EISDIR (a directory). */
+static int resolve_program(const char *prog, char *out, size_t len)
 {
+    struct stat st;
     if (strchr(prog, '/') != NULL) {
         snprintf(out, len, "%s", prog);
-        return access(out, X_OK) == 0;
+        if (stat(out, &st) != 0)
+            return errno;
+        if (S_ISDIR(st.st_mode))
+            return EISDIR;
+        return access(out, X_OK) == 0 ? 0 : EACCES;
     }
     const char *path = getenv("PATH");
     char *copy = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
+    int why = ENOENT;
     for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         snprintf(out, len, "%s/%s", *d ? d : ".", prog);
-        if (is_file(out) && access(out, X_OK) == 0) {
+        if (!is_file(out))
+            continue;
+        if (access(out, X_OK) == 0) {
             free(copy);
-            return true;
+            return 0;
         }
+        why = EACCES; /* execvp would go on looking, and say EACCES if nothing else */
     }
     free(copy);
-    return false;
+    return why;
 }
 
 /* LD_PRELOAD only works through the dynamic loader: a static executable (no
@@ -115,7 +125,17 @@ static const char *base_name(const char *path)
 
 bool launch_prepare(struct launch *l, const char *cmd, char *const argv[])
 {
-    if (!resolve_program(argv[0], l->prog, sizeof l->prog)) {
+    switch (resolve_program(argv[0], l->prog, sizeof l->prog)) {
+    case 0:
+        break;
+    case EACCES:
+        cli_error("%s: %s is not executable (chmod +x it, or run its interpreter)", cmd,
+                  l->prog);
+        return false;
+    case EISDIR:
+        cli_error("%s: %s is a directory, not a program", cmd, argv[0]);
+        return false;
+    default:
         cli_error("%s: %s: no such executable", cmd, argv[0]);
         return false;
     }
@@ -141,6 +161,27 @@ bool launch_abs_path(const char *cmd, const char *out, char abs[PATH_MAX])
     return true;
 }
 
+bool launch_check_output(const char *cmd, const char *what, const char *abs)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    snprintf(dir, sizeof dir, "%s", abs);
+    const char *parent = dirname(dir);
+    if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: cannot write %s to %s: it is a directory", cmd, what, abs);
+        return false;
+    }
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("%s: cannot write %s to %s: no directory %s", cmd, what, abs, parent);
+        return false;
+    }
+    if (access(parent, W_OK | X_OK) != 0) {
+        cli_error("%s: cannot write %s to %s: %s", cmd, what, abs, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 void launch_remove_trace(const char *path)
 {
     char side[PATH_MAX + 8];
@@ -149,6 +190,25 @@ void launch_remove_trace(const char *path)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+}
+
+/* An ASan-built program aborts at start ("ASan runtime does not come first in initial
+ * library list") when anything is preloaded ahead of its runtime, as the shim must be.
+ * The check exists because a library in front could hide ASan's interceptors; the
+ * shim's interposers (pthread_create, exec*, dlopen) forward with dlsym(RTLD_NEXT),
+ * which reaches ASan's, and its own malloc calls resolve to ASan's malloc, so the check
+ * can be off. The user's ASAN_OPTIONS come after ours: their settings win. */
+static bool asan_allow_preload(void)
+{
+    static const char ours[] = "verify_asan_link_order=0";
+    const char *user = getenv("ASAN_OPTIONS");
+    if (user == NULL || user[0] == '\0')
+        return setenv("ASAN_OPTIONS", ours, 1) == 0;
+    char *both = malloc(sizeof ours + 1 + strlen(user));
+    if (both == NULL)
+        return false;
+    sprintf(both, "%s:%s", ours, user);
+    return setenv("ASAN_OPTIONS", both, 1) == 0; /* setenv copies; the child execs next */
 }
 
 pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
@@ -181,6 +241,10 @@ pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
         }
         setenv("CTXTRACE_OUTPUT", trace, 1);
         setenv("LD_PRELOAD", preload, 1);
+        if (!asan_allow_preload()) {
+            cli_error("%s: out of memory", cmd);
+            _exit(127);
+        }
         for (const char *const *e = extra_env; e != NULL && *e != NULL; e++)
             putenv((char *)*e);
         execv(l->prog, argv);

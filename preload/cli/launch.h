@@ -28,6 +28,11 @@ pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
  * path is too long or the working directory unknown. */
 bool launch_abs_path(const char *cmd, const char *out, char abs[PATH_MAX]);
 
+/* Before the program starts: can `what` ("the trace") be created at `abs` (its
+ * directory exists and is writable; it is not a directory)? False with a one-line
+ * message if not, so a bad -o is an error up front, not after the whole run. */
+bool launch_check_output(const char *cmd, const char *what, const char *abs);
+
 /* Delete a trace file and its -wal/-shm companions. */
 void launch_remove_trace(const char *path);
 

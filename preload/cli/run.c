@@ -1,6 +1,5 @@
 /*
- * run.c — `ctxtrace run [-o FILE.db] [--exitcode N] [--suppressions FILE]...
- *          [--threshold N] [--source-root DIR] [--no-report] -- PROGRAM ARGS...`
+ * run.c — `ctxtrace run [OPTIONS] [--] PROGRAM ARGS...` (options: run_options below)
  *
  * Runs an unmodified program with the shim in LD_PRELOAD (kept in front of whatever
  * LD_PRELOAD already held), waits for it, says where the trace file is, prints the
@@ -10,6 +9,7 @@
  *
  * Starting the program under the shim is launch.c's (shared with soak).
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "opts.h"
 #include "report.h"
 
 static volatile pid_t child = -1;
@@ -123,42 +124,68 @@ int cmd_run(int argc, char **argv)
     return code;
 }
 
+enum { OPT_OUTPUT = 'o', OPT_EXITCODE = 1, OPT_NO_REPORT };
+
+static const struct cli_opt run_options[] = {
+    {OPT_OUTPUT, "output", 'o', "FILE.db",
+     "write the trace to FILE.db (replaced if it exists;\ndefault: $CTXTRACE_OUTPUT, else\n"
+     "ctxtrace.PROGRAM.PID.db in the current directory)"},
+    {OPT_EXITCODE, "exitcode", 0, "N",
+     "exit N (0-255) when findings remain after the\nsuppressions"},
+    {OPT_NO_REPORT, "no-report", 0, NULL, "no findings report at exit"},
+    REPORT_OPTIONS,
+    {0},
+};
+
+static const struct cli_command run_command = {
+    .name = "run",
+    .synopsis = "[OPTIONS] [--] PROGRAM [ARGS...]",
+    .summary = "trace an unmodified PROGRAM; its findings on stderr when it exits",
+    .about = "Run PROGRAM (dynamically linked, using libctxtrace.so) with the tracer in\n"
+             "LD_PRELOAD, record every context into a SQLite trace file and, when it exits,\n"
+             "print the findings on stderr. Options end at PROGRAM.",
+    .opts = run_options,
+    .footer = "Exit status: the program's (128+N if signal N ended it), or N of --exitcode N\n"
+              "when findings remain; 2 when ctxtrace itself fails.",
+    .stop_at_operand = true,
+};
+
+const struct cli_command *const cli_run = &run_command;
+
 static int run(int argc, char **argv, struct report_opts *ro)
 {
-    const char *out = NULL;
-    int exitcode = -1;
+    const char *out = NULL, *v;
+    int exitcode = -1, id;
     bool report = true;
-    int i = 1;
-    for (; i < argc; i++) {
-        int rc;
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        } else if ((rc = report_option("run", argc, argv, &i, ro)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_ERROR;
-        } else if (strcmp(argv[i], "--exitcode") == 0 || strncmp(argv[i], "--exitcode=", 11) == 0) {
-            const char *v = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : NULL;
-            if (v == NULL || !parse_exitcode(v, &exitcode)) {
-                cli_error("run: --exitcode needs a status from 0 to 255");
+    struct cli_parser p;
+    cli_parser_init(&p, &run_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
+        int rc = report_option("run", id, v, ro);
+        if (rc < 0)
+            return CLI_EXIT_ERROR;
+        if (rc > 0)
+            continue;
+        switch (id) {
+        case OPT_EXITCODE:
+            if (!parse_exitcode(v, &exitcode)) {
+                cli_error("run: --exitcode needs a status from 0 to 255, not '%s'", v);
                 return CLI_EXIT_ERROR;
             }
-        } else if (strcmp(argv[i], "--no-report") == 0) {
+            break;
+        case OPT_NO_REPORT:
             report = false;
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strncmp(argv[i], "-o", 2) == 0 && argv[i][2] != '\0') {
-            out = argv[i] + 2;
-        } else if (argv[i][0] == '-') {
-            cli_error("run: unknown option '%s'", argv[i]);
-            return CLI_EXIT_ERROR;
-        } else {
-            break; /* the program, without "--" */
+            break;
+        default:
+            assert(id == OPT_OUTPUT);
+            out = v;
+            break;
         }
     }
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : CLI_EXIT_ERROR;
+    int i = cli_optind(&p);
     if (i >= argc) {
-        cli_error("run: no program given (usage: ctxtrace run [-o FILE.db] [--exitcode N] "
-                  "[--suppressions FILE] -- PROGRAM ARGS...)");
+        cli_error("run: no program given (usage: ctxtrace run [OPTIONS] [--] PROGRAM ARGS...)");
         return CLI_EXIT_ERROR;
     }
     /* A bad suppressions file is found before the program runs, not after. */
@@ -168,10 +195,14 @@ static int run(int argc, char **argv, struct report_opts *ro)
     if (!launch_prepare(&l, "run", argv + i))
         return CLI_EXIT_ERROR;
 
+    /* Without -o, the shim's own variable names the file, as it would without run. */
+    const char *env_out = getenv("CTXTRACE_OUTPUT");
+    if (out == NULL && env_out != NULL && env_out[0] != '\0')
+        out = env_out;
     char trace[PATH_MAX];
     if (out != NULL) {
         /* Replaced if it exists (like -o anywhere). */
-        if (!launch_abs_path("run", out, trace))
+        if (!launch_abs_path("run", out, trace) || !launch_check_output("run", "the trace", trace))
             return CLI_EXIT_ERROR;
         launch_remove_trace(trace);
     }
@@ -197,7 +228,10 @@ static int run(int argc, char **argv, struct report_opts *ro)
                   strsignal(WTERMSIG(status)));
 
     if (access(trace, F_OK) != 0) {
-        cli_error("no trace: %s never loaded libctxtrace.so", argv[i]);
+        /* The usual reason; the other (the shim could not write the file after the
+         * check above) has its own message from the shim, above this one. */
+        cli_error("no trace: %s never loaded libctxtrace.so (or the tracer could not "
+                  "write %s: see its message above)", argv[i], trace);
         return code;
     }
     long n = count_contexts(trace);

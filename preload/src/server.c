@@ -16,6 +16,7 @@
  * the writer a bounded time per drain and cannot stall the application's rings.
  */
 #include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/livesweep.h>
 #include <ctxtrace/core/wire.h>
 #include <errno.h>
 #include <poll.h>
@@ -123,6 +124,7 @@ void live_server_start(void)
             fprintf(stderr, "ctxtrace: no live socket: %s\n", err);
             return;
         }
+        ct_live_sweep(); /* dead processes' sockets: the directory holds the living */
     }
     listen_fd = bind_replacing_stale(sock_path);
     if (listen_fd < 0 && errno == EADDRINUSE && want != NULL && want[0] != '\0') {

@@ -602,9 +602,10 @@ def test_usage():
         check(p.returncode == 2 and msg in p.stderr.decode(),
               "report %s: exit %d, stderr %r" % (" ".join(argv), p.returncode, p.stderr))
     p = report("--help")
-    check(p.returncode == 0 and b"usage: ctxtrace report" in p.stdout, "report --help")
+    check(p.returncode == 0 and b"Usage: ctxtrace report" in p.stdout, "report --help")
     p = run([ARGS.ctxtrace, "--help"])
-    check(p.returncode == 0 and b"report [--format text|json|sarif]" in p.stdout,
+    check(p.returncode == 0 and b"--format=FORMAT" in p.stdout
+          and b"Usage: ctxtrace report [OPTIONS] FILE.db" in p.stdout,
           "ctxtrace --help does not list report")
     # --threshold reaches the analysis (detached-root: a huge threshold never fires).
     p = report("--format", "json", "--threshold", "1000000", leaky)

@@ -17,6 +17,9 @@
  *                  nobody can cancel, at stuck_wait(): waiters and threads grow
  *   leak-then-exit as leak-contexts, but exits by itself (status 0) after 2.5 s: soak
  *                  judges what it saw
+ *   bounded-leak   a 50 ms ctx_with_timeout dropped uncancelled every few ms at
+ *                  bounded_leak(): the timers fire, so nothing grows — but every one is
+ *                  an orphaned timer, a finding that fails the soak
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -58,6 +61,12 @@ static __attribute__((noinline)) void leak_timer(ctx_t *server)
     ctx_unref(call); /* the orphaned timer */
 }
 
+static __attribute__((noinline)) void bounded_leak(ctx_t *server)
+{
+    ctx_t *call = ctx_with_timeout(server, 50 * CTX_MILLISECOND);
+    ctx_unref(call); /* an orphaned timer, freed when it fires 50 ms later */
+}
+
 static __attribute__((noinline)) void stuck_wait(ctx_t *c)
 {
     ctx_wait(c, -1);
@@ -75,14 +84,14 @@ int main(int argc, char **argv)
     static ctx_t *held[1000];
     static const char *const shapes[] = {"steady-warmup", "pool", "sawtooth", "step",
                                          "leak-contexts", "leak-timers", "leak-waiters",
-                                         "leak-then-exit"};
+                                         "leak-then-exit", "bounded-leak"};
     const char *shape = argc > 1 ? argv[1] : "";
     bool known = false;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         known = known || strcmp(shape, shapes[i]) == 0;
     if (!known) {
         fprintf(stderr, "usage: soak_prog steady-warmup|pool|sawtooth|step|leak-contexts|"
-                        "leak-timers|leak-waiters|leak-then-exit\n");
+                        "leak-timers|leak-waiters|leak-then-exit|bounded-leak\n");
         return 2;
     }
     ctx_t *server = ctx_with_cancel(ctx_background());
@@ -137,6 +146,11 @@ int main(int argc, char **argv)
     } else if (strcmp(shape, "leak-timers") == 0) {
         for (;;) {
             leak_timer(server);
+            nap_ms(5);
+        }
+    } else if (strcmp(shape, "bounded-leak") == 0) {
+        for (;;) {
+            bounded_leak(server);
             nap_ms(5);
         }
     } else if (strcmp(shape, "leak-waiters") == 0) {
