@@ -18,13 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rule_exit.h"
 #include "trace_mem.h"
 
 const char *ct_rule_name(enum ct_rule r)
 {
     static const char *const names[CT_RULE_COUNT] = {
         "leaked-waiter", "orphaned-timer", "lost-cancel", "detached-root",
-        "ineffective-deadline"};
+        "ineffective-deadline", "leaked-thread"};
     return r < CT_RULE_COUNT ? names[r] : "unknown";
 }
 
@@ -38,7 +39,9 @@ const char *ct_rule_summary(enum ct_rule r)
         "stays attached to its parent",
         "one call site derives from ctx_background()/ctx_todo() over and over while other "
         "contexts are live: work cut off from its caller's cancellation",
-        "a deadline later than the parent's: its own timer can never fire first"};
+        "a deadline later than the parent's: its own timer can never fire first",
+        "a thread is blocked at exit although every context it was handed or used is done: "
+        "it missed its cancellation"};
     return r < CT_RULE_COUNT ? text[r] : "";
 }
 
@@ -345,6 +348,17 @@ static int rule_leaked_waiter(struct trace *t, struct groups *g)
     return rc;
 }
 
+/* The exit check's rules (rule_exit.c) report matches; they are grouped here. */
+static int add_exit_matches(struct groups *g, const struct exit_matches *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct exit_match *x = &m->items[i];
+        if (!add_match(g, x->rule, x->site, x->id, x->stack, x->stack2, x->stack3, x->dur))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- building the findings ---------------------------------------------------------- */
 
 static int cmp_i64(const void *a, const void *b)
@@ -413,6 +427,13 @@ static void describe(struct ct_finding *f, const struct group *gr, int threshold
                  gr->count, gr->count == 1 ? "thread" : "threads",
                  gr->count == 1 ? "it" : "them");
         break;
+    case CT_RULE_LEAKED_THREAD:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld %s blocked at the exit check although every context handed to %s or "
+                 "used by %s had been done for the durations shown",
+                 gr->count, gr->count == 1 ? "thread" : "threads",
+                 gr->count == 1 ? "it" : "them", gr->count == 1 ? "it" : "them");
+        break;
     case CT_RULE_COUNT:
         break;
     }
@@ -438,17 +459,24 @@ static int build(struct trace *t, struct groups *g, int threshold, struct ct_fin
         f->dur_max = gr->ndurs ? gr->durs[gr->ndurs - 1] : 0;
         ct_load_stack(t->db, gr->stack, &f->stack);
         if (f->stack.depth > 0) {
-            const struct ct_frame *s = &f->stack.frames[0];
+            /* leaked-thread: the thread is blocked inside the C library; its site is
+             * where the application called it. */
+            const struct ct_frame *s =
+                &f->stack.frames[f->rule == CT_RULE_LEAKED_THREAD ? exit_app_frame(&f->stack)
+                                                                  : 0];
             f->site = (struct ct_frame){dup_or_null(s->function), dup_or_null(s->file),
                                         s->line, dup_or_null(s->module)};
         }
         if (gr->stack2 != 0) {
-            f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ? "thread created at"
-                                                               : "released at";
+            f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ||
+                                      f->rule == CT_RULE_LEAKED_THREAD
+                                  ? "thread created at"
+                                  : "released at";
             ct_load_stack(t->db, gr->stack2, &f->stack2);
         }
         if (gr->stack3 != 0) {
-            f->stack3_label = "context created at";
+            f->stack3_label = f->rule == CT_RULE_LEAKED_THREAD ? "missed context created at"
+                                                               : "context created at";
             ct_load_stack(t->db, gr->stack3, &f->stack3);
         }
         describe(f, gr, threshold);
@@ -465,6 +493,7 @@ int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findi
                                                               : 32;
     struct trace t;
     struct groups g = {0};
+    struct exit_matches xm = {0};
     int rc = -1;
     /* One read transaction: a consistent snapshot even while the program still runs. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
@@ -472,6 +501,7 @@ int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findi
         goto done;
     if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
         rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
+        rule_leaked_thread(&t, &xm) != 0 || add_exit_matches(&g, &xm) != 0 ||
         build(&t, &g, threshold, out) != 0) {
         snprintf(err, errlen, "analysis failed: %s", sqlite3_errmsg(db));
         ct_findings_free(out);
@@ -479,6 +509,8 @@ int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findi
     }
     out->contexts = (long)t.n;
     out->complete = t.complete;
+    out->threads_unjudged = xm.threads_unjudged;
+    exit_check_status(db, out->exit_check, sizeof out->exit_check);
     rc = 0;
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -486,6 +518,7 @@ done:
         free(g.items[i].durs);
     free(g.items);
     u64map_free(&g.index);
+    exit_matches_free(&xm);
     trace_mem_free(&t);
     return rc;
 }

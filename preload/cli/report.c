@@ -215,12 +215,16 @@ const char *report_noun(enum ct_rule rule, long count)
 {
     if (rule == CT_RULE_LEAKED_WAITER)
         return count == 1 ? "blocked wait" : "blocked waits";
+    if (rule == CT_RULE_LEAKED_THREAD)
+        return count == 1 ? "thread" : "threads";
     return count == 1 ? "context" : "contexts";
 }
 
 const char *report_stack_label(enum ct_rule rule)
 {
-    return rule == CT_RULE_LEAKED_WAITER ? "waiting at" : "created at";
+    return rule == CT_RULE_LEAKED_WAITER   ? "waiting at"
+           : rule == CT_RULE_LEAKED_THREAD ? "blocked at (at the exit check)"
+                                           : "created at";
 }
 
 const char *report_duration_label(enum ct_rule rule)
@@ -234,6 +238,8 @@ const char *report_duration_label(enum ct_rule rule)
         return "left attached for";
     case CT_RULE_INEFFECTIVE_DEADLINE:
         return "requested deadline later than the parent's by";
+    case CT_RULE_LEAKED_THREAD:
+        return "blocked although its last context had been done for";
     default:
         return NULL;
     }
@@ -252,6 +258,8 @@ const char *report_rule_title(enum ct_rule rule)
         return "Work derived from a root context instead of its caller's";
     case CT_RULE_INEFFECTIVE_DEADLINE:
         return "Deadline later than the parent's: it can never fire";
+    case CT_RULE_LEAKED_THREAD:
+        return "Thread blocked at exit after every context it had was done";
     default:
         return "Unknown rule";
     }
@@ -261,6 +269,7 @@ const char *report_rule_level(enum ct_rule rule)
 {
     switch (rule) {
     case CT_RULE_LEAKED_WAITER:
+    case CT_RULE_LEAKED_THREAD:
         return "error";
     case CT_RULE_INEFFECTIVE_DEADLINE:
         return "note";

@@ -82,7 +82,8 @@ static void finding(struct json *j, const struct ct_finding *f)
     if (f->stack2.depth > 0)
         stack(j, stack2_key(f), &f->stack2);
     if (f->stack3.depth > 0)
-        stack(j, "context_stack", &f->stack3);
+        stack(j, f->rule == CT_RULE_LEAKED_THREAD ? "missed_context_stack" : "context_stack",
+              &f->stack3);
     report_json_examples(j, f);
     if (f->rule == CT_RULE_ORPHANED_TIMER) {
         json_key(j, "fired");
@@ -108,6 +109,14 @@ void report_json(FILE *out, const struct report *r)
     json_bool(&j, r->findings.complete);
     json_key(&j, "suppressed");
     json_int(&j, (int64_t)r->suppressed);
+    if (r->findings.exit_check[0] != '\0') {
+        /* The exit check (docs/rules.md): "done", "off" or "abandoned: REASON", and the
+         * created threads alive at it that leaked-thread could not judge. */
+        json_key(&j, "exit_check");
+        json_string(&j, r->findings.exit_check);
+        json_key(&j, "threads_unjudged");
+        json_int(&j, r->findings.threads_unjudged);
+    }
     if (r->supp != NULL && r->supp->len > 0) {
         json_key(&j, "suppressions");
         json_array(&j);

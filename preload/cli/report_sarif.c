@@ -291,6 +291,34 @@ static void code_flow(struct json *j, const struct report *r, const struct ct_st
     json_end_array(j);
 }
 
+/* The finding's other stacks (a thread's creation, a release, the missed context's
+ * creation), each as a related location at its innermost frame with source. */
+static void related_locations(struct json *j, const struct report *r, const struct ct_finding *f)
+{
+    const struct ct_stack *stacks[] = {&f->stack2, &f->stack3};
+    const char *labels[] = {f->stack2_label, f->stack3_label};
+    const struct ct_frame *at[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < stacks[k]->depth && at[k] == NULL; i++)
+            if (has_source(&stacks[k]->frames[i]))
+                at[k] = &stacks[k]->frames[i];
+    if (at[0] == NULL && at[1] == NULL)
+        return;
+    json_key(j, "relatedLocations");
+    json_array(j);
+    for (int k = 0; k < 2; k++) {
+        if (at[k] == NULL)
+            continue;
+        json_object(j);
+        json_key(j, "id");
+        json_int(j, k + 1);
+        physical_location(j, r, at[k]);
+        text_object(j, "message", labels[k] ? labels[k] : "also");
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void result(struct json *j, const struct report *r, const struct ct_finding *f,
                    const struct ct_frame *at, uint64_t fp)
 {
@@ -318,6 +346,7 @@ static void result(struct json *j, const struct report *r, const struct ct_findi
     json_key(j, "ctxtraceSite/v1");
     json_string(j, hex);
     json_end_object(j);
+    related_locations(j, r, f);
     code_flow(j, r, &f->stack);
     json_key(j, "properties");
     json_object(j);

@@ -4,6 +4,7 @@
  * forever, its context long done. Built twice: the leaky variant exits with the watcher
  * blocked; with -DFIXED the reader takes the result and joins the watcher (no finding).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <ctxtrace/ctx.h>
 #include <pthread.h>
 #include <stdbool.h>

@@ -4,6 +4,7 @@
  * ever write to. Built twice: the leaky variant exits with the fetcher blocked in read();
  * with -DFIXED the fetcher returns when its context is done (no finding).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <ctxtrace/ctx.h>
 #include <pthread.h>
 #include <stdio.h>
