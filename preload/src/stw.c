@@ -337,11 +337,18 @@ int stw_stop(struct stw_world *w, pid_t skip, int64_t timeout_ns, char *why, siz
             return -1;
         }
         if (!wait_phase(w, 1, deadline)) {
-            size_t late = 0;
-            for (size_t i = 0; i < w->n; i++)
-                late += w->threads[i].status == 0;
-            snprintf(why, whylen, "%zu of %zu threads did not stop within %lld ms", late,
-                     w->n, (long long)(timeout_ns / 1000000));
+            /* Say what the late threads were doing: running (starved of CPU), or asleep
+             * with the signal pending (blocked in the kernel uninterruptibly). */
+            size_t late = 0, running = 0;
+            for (size_t i = 0; i < w->n; i++) {
+                if (w->threads[i].status != 0)
+                    continue;
+                late++;
+                running += task_state(w->threads[i].tid) == 'R';
+            }
+            snprintf(why, whylen,
+                     "%zu of %zu threads did not stop within %lld ms (%zu of them running)",
+                     late, w->n, (long long)(timeout_ns / 1000000), running);
             stw_resume(w);
             return -1;
         }
