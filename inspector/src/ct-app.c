@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 
 #include "ct-screenshot.h"
 #include "ct-window.h"
@@ -183,12 +183,12 @@ int ct_app_run(int argc, char **argv)
     /* Check the file before any window exists: a bad trace is a one-line error. */
     if (o.file != NULL) {
         char err[512];
-        sqlite3 *db = ct_trace_open(o.file, err, sizeof err);
-        if (db == NULL) {
+        ct_reader *r = ct_reader_open(o.file, err, sizeof err);
+        if (r == NULL) {
             fprintf(stderr, "ctxtrace-inspector: %s\n", err);
             return 2;
         }
-        sqlite3_close(db);
+        ct_reader_close(r);
     }
     /* Connect before any window exists too: no such process is a one-line error. */
     if (o.connect != NULL) {

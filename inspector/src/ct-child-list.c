@@ -37,17 +37,19 @@ static void load_page(CtChildList *self, guint pos)
 {
     guint first = pos - pos % CT_CHILD_LIST_PAGE;
     guint limit = MIN((guint)CT_CHILD_LIST_PAGE, self->n_paged - first);
-    gint64 after = G_MININT64;
-    guint offset = first;
-    /* Keyset when the previous row is known: the query starts where that row's id
-     * leaves off instead of counting its way past `first` rows. */
-    if (first > 0 && g_ptr_array_index(self->items, first - 1) != NULL) {
-        after = ct_context_item_get_id(g_ptr_array_index(self->items, first - 1));
-        offset = 0;
+    struct ct_cursor after = {0, 0};
+    guint skip = first;
+    /* Keyset when the previous row is known: the query starts where that row leaves
+     * off instead of counting its way past `first` rows. */
+    CtContextItem *prev = first > 0 ? g_ptr_array_index(self->items, first - 1) : NULL;
+    if (prev != NULL) {
+        after = (struct ct_cursor){ct_context_item_get(prev, CT_CREATED_NS, 0),
+                                   ct_context_item_get_id(prev)};
+        skip = 0;
     }
     GArray *rows = ct_ctx_rows_new();
     GArray *n_children = g_array_new(FALSE, FALSE, sizeof(gint64));
-    guint got = ct_source_fetch(self->source, &self->query, after, offset, limit, rows, n_children);
+    guint got = ct_source_fetch(self->source, &self->query, after, skip, limit, rows, n_children);
     for (guint i = 0; i < got && first + i < self->n_paged; i++) {
         if (g_ptr_array_index(self->items, first + i) != NULL)
             continue;

@@ -4,6 +4,7 @@
 #include "ct-context-item.h"
 
 #include <ctxtrace/tracer.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct _CtContextItem {
@@ -22,7 +23,7 @@ static guint signals[N_SIGNALS];
 static void ct_context_item_finalize(GObject *object)
 {
     CtContextItem *self = CT_CONTEXT_ITEM(object);
-    g_free(self->row.reason);
+    free(self->row.reason); /* ct_ctx_row_merge's malloc */
     G_OBJECT_CLASS(ct_context_item_parent_class)->finalize(object);
 }
 
@@ -43,27 +44,14 @@ CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *sit
 {
     CtContextItem *self = g_object_new(CT_TYPE_CONTEXT_ITEM, NULL);
     self->row = *row;
-    self->row.reason = g_strdup(row->reason);
+    self->row.reason = row->reason != NULL ? strdup(row->reason) : NULL;
     self->site = site;
     return self;
 }
 
 void ct_context_item_merge(CtContextItem *self, const struct ct_ctx_row *row)
 {
-    gboolean changed = FALSE;
-    for (int c = 0; c < CT_CTX_NCOLS; c++) {
-        if (!((row->present >> c) & 1))
-            continue;
-        if (!((self->row.present >> c) & 1) || self->row.v[c] != row->v[c])
-            changed = TRUE;
-        ct_ctx_set(&self->row, (enum ct_ctx_col)c, row->v[c]);
-    }
-    if (((row->present >> CT_CANCEL_REASON) & 1) && g_strcmp0(self->row.reason, row->reason) != 0) {
-        g_free(self->row.reason);
-        self->row.reason = g_strdup(row->reason);
-        changed = TRUE;
-    }
-    if (changed)
+    if (ct_ctx_row_merge(&self->row, row))
         g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
 
@@ -107,24 +95,9 @@ void ct_context_item_set_site(CtContextItem *self, const char *site)
 
 CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
 {
-    const struct ct_ctx_row *r = &self->row;
-    int kind = (int)ct_ctx_get(r, CT_KIND, -1);
-    /* Only what can be cancelled can leak a cancel: a value context is "released
-     * live" every time, since it is never done. */
-    gboolean cancellable = kind == CTX_KIND_CANCEL || kind == CTX_KIND_DEADLINE;
-    gboolean done = (r->present >> CT_CANCELED_NS) & 1;
-    if (cancellable && (ct_ctx_get(r, CT_RELEASED_LIVE, 0) == 1 || (trace_complete && !done)))
-        return CT_STATE_LEAKED;
-    if (done)
-        return ct_ctx_get(r, CT_CANCEL_WHY, -1) == CTX_WHY_DEADLINE ? CT_STATE_DEADLINE
-                                                                    : CT_STATE_CANCELLED;
-    return CT_STATE_LIVE;
-}
-
-const char *ct_state_name(CtState s)
-{
-    static const char *const names[] = {"live", "cancelled", "deadline", "leaked"};
-    return names[s];
+    struct ct_facts f;
+    ct_facts_from_row(&self->row, trace_complete, CT_REACH_UNKNOWN, &f);
+    return ct_judge(&f).state;
 }
 
 gint64 ct_context_item_get_end_ns(CtContextItem *self)

@@ -2,7 +2,7 @@
  * ct-context-item.h — one context as the inspector's views see it: a GObject wrapping
  * the trace core's partial `contexts` row (struct ct_ctx_row, store.h), so an offline
  * source (rows read from the file) and a live source (rows decoded from events) feed
- * the same item. Rows merge: a later row sets the columns it marks present.
+ * the same item. Rows merge by the trace file's own rules (ct_ctx_row_merge).
  *
  * Items are owned by the CtTraceModel (one item per context id) and shared by every
  * list that shows the context; "changed" is emitted when a merge changed something,
@@ -12,6 +12,7 @@
 #define CT_CONTEXT_ITEM_H
 
 #include <ctxtrace/core/store.h>
+#include <ctxtrace/core/verdict.h>
 #include <glib-object.h>
 
 G_BEGIN_DECLS
@@ -19,16 +20,10 @@ G_BEGIN_DECLS
 #define CT_TYPE_CONTEXT_ITEM (ct_context_item_get_type())
 G_DECLARE_FINAL_TYPE(CtContextItem, ct_context_item, CT, CONTEXT_ITEM, GObject)
 
-/* What became of a context, as the tree's state column shows it. */
-typedef enum {
-    CT_STATE_LIVE,      /* not done */
-    CT_STATE_CANCELLED, /* done: cancelled explicitly or by its parent */
-    CT_STATE_DEADLINE,  /* done: its deadline passed */
-    CT_STATE_LEAKED,    /* a cancellable (cancel/deadline) context whose owners let go
-                           while it was live (released_live = 1), or still not done
-                           when a complete trace ended: what lost-cancel and
-                           orphaned-timer look at (their exact verdicts: the findings) */
-} CtState;
+/* What became of a context, as the tree's state column shows it: the trace core's one
+ * verdict (ctxtrace/core/verdict.h), so the tree marks leaked exactly what the rules
+ * count. */
+typedef enum ct_state CtState;
 
 /* A new item from `row` (copied, reason included); `site` is an interned string
  * ("function file:line") or NULL. */
@@ -49,7 +44,6 @@ void ct_context_item_set_site(CtContextItem *self, const char *site);
 /* The state; `trace_complete` says whether the trace ended cleanly (a live
  * cancellable context at the end of a complete trace was never cancelled: leaked). */
 CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete);
-const char *ct_state_name(CtState s);
 
 /* When it stopped mattering (freed, else done), or 0 while it lives on. */
 gint64 ct_context_item_get_end_ns(CtContextItem *self);

@@ -63,10 +63,10 @@ static guint count(CtSource *source, const CtQuery *q)
     return 0;
 }
 
-static guint fetch(CtSource *source, const CtQuery *q, gint64 after_id, guint offset, guint limit,
+static guint fetch(CtSource *source, const CtQuery *q, struct ct_cursor after, guint skip, guint limit,
                    GArray *rows, GArray *n_children)
 {
-    (void)source, (void)q, (void)after_id, (void)offset, (void)limit, (void)rows, (void)n_children;
+    (void)source, (void)q, (void)after, (void)skip, (void)limit, (void)rows, (void)n_children;
     return 0;
 }
 
@@ -164,10 +164,17 @@ static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c
         if (c->reason != NULL)
             ct_ctx_set(&r, CT_CANCEL_REASON, 0);
     }
-    /* Owners dropped it while live: the one column the tree's "leaked" state reads.
-     * When it happened is not on the wire, so no release time is invented. */
-    if (c->flags & CT_WIRE_LOST_CANCEL)
-        ct_ctx_set(&r, CT_RELEASED_LIVE, 1);
+    if (c->done && c->origin != 0)
+        ct_ctx_set(&r, CT_CANCEL_ORIGIN_NS, c->origin);
+    /* What the verdict (ctxtrace/core/verdict.h) reads, as the server saw it: the
+     * release, and whether the context was still live then; a deadline context's timer
+     * is armed as it is created. */
+    if (c->released != 0) {
+        ct_ctx_set(&r, CT_RELEASED_NS, c->released);
+        ct_ctx_set(&r, CT_RELEASED_LIVE, !c->done || c->canceled > c->released);
+    }
+    if (c->flags & (CT_WIRE_TIMER_ARMED | CT_WIRE_ORPHANED_TIMER))
+        ct_ctx_set(&r, CT_TIMER_ARMED_NS, c->created);
     if (c->created != 0 && c->created < self->meta.start_ns)
         self->meta.start_ns = c->created;
     apply(self, &r, c->reason);
@@ -248,6 +255,8 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
             ct_ctx_set(&r, CT_CANCEL_REASON, 0);
         if (m->u.cancel.stack != 0)
             ct_ctx_set(&r, CT_CANCEL_STACK, (int64_t)m->u.cancel.stack);
+        if (m->u.cancel.origin != 0)
+            ct_ctx_set(&r, CT_CANCEL_ORIGIN_NS, m->u.cancel.origin);
         apply(self, &r, m->u.cancel.reason);
         break;
     case CT_WIRE_RELEASE:

@@ -32,10 +32,10 @@ guint ct_source_count(CtSource *self, const CtQuery *q)
     return CT_SOURCE_GET_IFACE(self)->count(self, q);
 }
 
-guint ct_source_fetch(CtSource *self, const CtQuery *q, gint64 after_id, guint offset,
+guint ct_source_fetch(CtSource *self, const CtQuery *q, struct ct_cursor after, guint skip,
                       guint limit, GArray *rows, GArray *n_children)
 {
-    return CT_SOURCE_GET_IFACE(self)->fetch(self, q, after_id, offset, limit, rows, n_children);
+    return CT_SOURCE_GET_IFACE(self)->fetch(self, q, after, skip, limit, rows, n_children);
 }
 
 const char *ct_source_site(CtSource *self, gint64 stack_id)

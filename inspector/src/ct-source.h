@@ -11,6 +11,7 @@
 #define CT_SOURCE_H
 
 #include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/store.h>
 #include <glib-object.h>
 
@@ -39,13 +40,13 @@ struct _CtSourceInterface {
 
     /* How many contexts the source holds that match q. */
     guint (*count)(CtSource *self, const CtQuery *q);
-    /* Up to `limit` matching rows in id order, with id > after_id, skipping the first
-     * `offset` of those (keyset paging: callers pass the last id of the previous page
-     * and offset 0 when they have it). Appends to `rows` (struct ct_ctx_row, reason
+    /* Up to `limit` matching rows in creation order after `after`, skipping the first
+     * `skip` of those (keyset paging: callers pass the last row of the previous page
+     * and skip 0 when they have it). Appends to `rows` (struct ct_ctx_row, reason
      * owned by the array's clear func) and, per row, its number of children to
      * `n_children` (gint64). Returns the rows appended. */
-    guint (*fetch)(CtSource *self, const CtQuery *q, gint64 after_id, guint offset, guint limit,
-                   GArray *rows, GArray *n_children);
+    guint (*fetch)(CtSource *self, const CtQuery *q, struct ct_cursor after, guint skip,
+                   guint limit, GArray *rows, GArray *n_children);
     /* "function file:line" of the innermost frame of stack_id outside the runtime and
      * the shim, as an interned string; NULL if unknown. */
     const char *(*site)(CtSource *self, gint64 stack_id);
@@ -56,7 +57,7 @@ struct _CtSourceInterface {
 };
 
 guint ct_source_count(CtSource *self, const CtQuery *q);
-guint ct_source_fetch(CtSource *self, const CtQuery *q, gint64 after_id, guint offset,
+guint ct_source_fetch(CtSource *self, const CtQuery *q, struct ct_cursor after, guint skip,
                       guint limit, GArray *rows, GArray *n_children);
 const char *ct_source_site(CtSource *self, gint64 stack_id);
 gboolean ct_source_load_stack(CtSource *self, gint64 stack_id, struct ct_stack *out);

@@ -83,8 +83,9 @@ static int64_t *origins(const struct trace *t)
     return origin;
 }
 
-int ct_profile(sqlite3 *db, struct ct_profile *out, char *err, size_t errlen)
+int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errlen)
 {
+    sqlite3 *db = ct_reader_db(reader);
     memset(out, 0, sizeof *out);
     struct trace t;
     struct acc *acc = NULL;
@@ -93,7 +94,7 @@ int ct_profile(sqlite3 *db, struct ct_profile *out, char *err, size_t errlen)
     int64_t *origin = NULL, *row_acc = NULL;
     int rc = -1;
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (trace_mem_load(&t, db, err, errlen) != 0)
+    if (trace_mem_load(&t, reader, err, errlen) != 0)
         goto done;
     acc = calloc(t.n ? t.n : 1, sizeof *acc); /* at most one site per context */
     row_acc = malloc((t.n ? t.n : 1) * sizeof *row_acc);

@@ -10,7 +10,9 @@
  * every caller reaching the same call instruction is one site.
  */
 #include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/u64map.h>
+#include <ctxtrace/core/verdict.h>
 #include <ctxtrace/tracer.h>
 #include <errno.h>
 #include <sqlite3.h>
@@ -21,28 +23,96 @@
 #include "rule_exit.h"
 #include "trace_mem.h"
 
+/* Everything a rule means, once: its name (a contract: DESIGN.md), a title, what it
+ * means in one line, how to fix it in one line, how severe it is (SARIF's levels) and
+ * what a finding's durations measure. docs/rules.md says all of it at length. */
+static const struct {
+    const char *name, *title, *summary, *fix, *level, *duration;
+} rule_text[CT_RULE_COUNT] = {
+    [CT_RULE_LEAKED_WAITER] = {
+        "leaked-waiter", "Thread blocked on a context nothing can cancel",
+        "a thread is blocked in ctx_wait on a context that nothing can cancel any more",
+        "keep a cancel path for every waiter: the creator cancels the context (ctx_release "
+        "or CTX_AUTO) when the work is no longer wanted, or give it a deadline",
+        "error", "blocked for"},
+    [CT_RULE_ORPHANED_TIMER] = {
+        "orphaned-timer", "Deadline context dropped with its timer armed",
+        "a deadline context was dropped uncancelled: its timer stays armed (and the "
+        "context alive) until it fires",
+        "release it on every path: ctx_release(c) instead of ctx_unref(c), or declare it "
+        "CTX_AUTO",
+        "warning", "timer armed after the release for"},
+    [CT_RULE_LOST_CANCEL] = {
+        "lost-cancel", "Cancellable context never cancelled",
+        "a cancellable context was dropped (or kept to exit) without being cancelled: it "
+        "stays attached to its parent",
+        "release it on every path: ctx_release(c) instead of ctx_unref(c), or declare it "
+        "CTX_AUTO",
+        "warning", "left attached for"},
+    [CT_RULE_DERIVED_FROM_DONE] = {
+        "derived-from-done", "Work derived from a context that is already done",
+        "one call site derives over and over from a context that is already done: a "
+        "stale context kept in a long-lived object, reused after its request ended",
+        "do not keep a request's context in a long-lived object: derive from a context the "
+        "object owns (made from the service's), or pass the current request's context in",
+        "warning", "derived after the parent was done by"},
+    [CT_RULE_VALUE_CHAIN_GROWTH] = {
+        "value-chain-growth", "Value contexts stacked without bound",
+        "value contexts stack on top of each other at one call site without bound: every "
+        "lookup walks the whole chain and its memory is never given back",
+        "derive each request's values from the request's context, not from a context kept "
+        "across requests; replace a value instead of stacking another layer on top",
+        "warning", NULL},
+    [CT_RULE_DETACHED_ROOT] = {
+        "detached-root", "Work derived from a root context instead of its caller's",
+        "one call site derives from ctx_background()/ctx_todo() over and over while other "
+        "contexts are live: work cut off from its caller's cancellation",
+        "pass the caller's context down and derive from it instead of ctx_background()",
+        "warning", NULL},
+    [CT_RULE_INEFFECTIVE_DEADLINE] = {
+        "ineffective-deadline", "Deadline later than the parent's: it can never fire",
+        "a deadline later than the parent's: its own timer can never fire first",
+        "drop the timeout, or shorten it below the caller's deadline (ctx_deadline tells "
+        "what is left)",
+        "note", "requested deadline later than the parent's by"},
+    [CT_RULE_LEAKED_THREAD] = {
+        "leaked-thread", "Thread blocked at exit after every context it had was done",
+        "a thread is blocked at exit although every context it was handed or used is done: "
+        "it missed its cancellation",
+        "make every blocking step of the thread end with its context: wait with a timeout "
+        "and check ctx_is_done, poll ctx_fd beside the other descriptor, or have whoever "
+        "cancels also wake the condition the thread sleeps on",
+        "error", "blocked although its last context had been done for"},
+};
+
+const char *ct_rule_title(enum ct_rule r)
+{
+    return r < CT_RULE_COUNT ? rule_text[r].title : "Unknown rule";
+}
+
+const char *ct_rule_level(enum ct_rule r)
+{
+    return r < CT_RULE_COUNT ? rule_text[r].level : "warning";
+}
+
+const char *ct_rule_duration_label(enum ct_rule r)
+{
+    return r < CT_RULE_COUNT ? rule_text[r].duration : NULL;
+}
+
 const char *ct_rule_name(enum ct_rule r)
 {
-    static const char *const names[CT_RULE_COUNT] = {
-        "leaked-waiter", "orphaned-timer", "lost-cancel", "detached-root",
-        "ineffective-deadline", "leaked-thread"};
-    return r < CT_RULE_COUNT ? names[r] : "unknown";
+    return r < CT_RULE_COUNT ? rule_text[r].name : "unknown";
 }
 
 const char *ct_rule_summary(enum ct_rule r)
 {
-    static const char *const text[CT_RULE_COUNT] = {
-        "a thread is blocked in ctx_wait on a context that nothing can cancel any more",
-        "a deadline context was dropped uncancelled: its timer stays armed (and the "
-        "context alive) until it fires",
-        "a cancellable context was dropped (or kept to exit) without being cancelled: it "
-        "stays attached to its parent",
-        "one call site derives from ctx_background()/ctx_todo() over and over while other "
-        "contexts are live: work cut off from its caller's cancellation",
-        "a deadline later than the parent's: its own timer can never fire first",
-        "a thread is blocked at exit although every context it was handed or used is done: "
-        "it missed its cancellation"};
-    return r < CT_RULE_COUNT ? text[r] : "";
+    return r < CT_RULE_COUNT ? rule_text[r].summary : "";
+}
+
+const char *ct_rule_fix(enum ct_rule r)
+{
+    return r < CT_RULE_COUNT ? rule_text[r].fix : "";
 }
 
 /* ---- grouping matches into findings -------------------------------------------------- */
@@ -68,6 +138,7 @@ struct groups {
 
 static struct group *group_for(struct groups *g, enum ct_rule rule, int64_t site)
 {
+    _Static_assert(CT_RULE_COUNT <= 8, "the key keeps the rule in 3 bits");
     uint64_t key = ((uint64_t)site << 3 | (uint64_t)rule) + 1;
     uint64_t i;
     if (u64map_get(&g->index, key, &i))
@@ -124,37 +195,35 @@ static bool is_cancellable(const struct crow *r)
     return r->kind == CTX_KIND_CANCEL || r->kind == CTX_KIND_DEADLINE;
 }
 
-/* orphaned-timer: a deadline context dropped while live with its own timer armed. */
-static bool orphaned_timer(const struct crow *r)
+/* The one verdict (verdict.h) on a loaded row. */
+static struct ct_verdict judge(const struct trace *t, const struct crow *r)
 {
-    return r->kind == CTX_KIND_DEADLINE && r->armed != 0 && r->released_live == 1;
+    struct ct_facts f = {
+        .kind = r->kind,
+        .why = r->canceled != 0 ? r->why : -1,
+        .released_live = r->released != 0 || r->released_live >= 0 ? (r->released_live == 1)
+                                                                    : -1,
+        .timer_armed = r->armed != 0,
+        .canceled_ns = r->canceled,
+        .cancel_origin_ns = r->origin,
+        .released_ns = r->released,
+        .exit_reach = CT_REACH_UNKNOWN,
+        .trace_complete = t->complete,
+    };
+    return ct_judge(&f);
 }
 
-/* Was a cancellation already on its way to `r` when its owners let go? True when an
- * ancestor (below the nearest without_cancel) was cancelled at or before the release:
- * waiters on that ancestor wake before its descendants are reached — in Go as here —
- * so a thread that saw the parent done and dropped the child was not leaking it. */
-static bool released_after_ancestor_done(const struct trace *t, const struct crow *r)
-{
-    for (const struct crow *a = trace_row(t, r->parent); a != NULL; a = trace_row(t, a->parent)) {
-        if (a->kind == CTX_KIND_WITHOUT_CANCEL)
-            return false;
-        if (a->canceled != 0 && a->canceled <= r->released)
-            return true;
-    }
-    return false;
-}
-
+/* orphaned-timer and lost-cancel: what the verdict calls leaked, at the creation site. */
 static int rule_timers_and_cancels(struct trace *t, struct groups *g)
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct crow *r = &t->rows[i];
         if (!is_cancellable(r))
             continue;
-        if (r->released_live == 1 && released_after_ancestor_done(t, r))
-            continue;
+        struct ct_verdict v = judge(t, r);
         int64_t site = trace_site(t, r->create_stack);
-        if (orphaned_timer(r)) {
+        switch (v.leak) {
+        case CT_LEAK_ORPHANED_TIMER: {
             /* How long the timer stayed armed after the owners let go. */
             int64_t off = r->fired ? r->fired : r->stopped ? r->stopped : t->end;
             if (!add_match(g, CT_RULE_ORPHANED_TIMER, site, r->id, r->create_stack,
@@ -162,22 +231,88 @@ static int rule_timers_and_cancels(struct trace *t, struct groups *g)
                 return -1;
             if (r->fired)
                 group_for(g, CT_RULE_ORPHANED_TIMER, site)->fired++;
-            continue;
+            break;
         }
-        if (r->released_live == 1) {
+        case CT_LEAK_LOST_CANCEL: {
             /* How long it stayed attached after its owners let go. */
             int64_t until = r->canceled ? r->canceled : t->end;
             if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack,
                            r->release_stack, 0, until - r->released))
                 return -1;
-        } else if (t->complete && r->canceled == 0 && r->released == 0) {
+            break;
+        }
+        case CT_LEAK_LOST_AT_EXIT:
             if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack, 0, 0,
                            t->end - r->created))
                 return -1;
             group_for(g, CT_RULE_LOST_CANCEL, site)->never_released++;
+            break;
+        case CT_LEAK_NONE:
+            break;
         }
     }
     return 0;
+}
+
+/* A fact of a context that depends on its ancestors, computed once per context in O(n)
+ * for the whole trace whatever its shape (a million-deep chain included): walk up to
+ * the nearest context whose value is known (or that decides it alone), then fill the
+ * path on the way back. `decide` returns the value when the context decides it alone,
+ * or INT64_MIN to defer to `combine(context, value of its parent)`. */
+typedef int64_t (*decide_fn)(struct trace *t, const struct crow *c, void *arg);
+typedef int64_t (*combine_fn)(struct trace *t, const struct crow *c, int64_t parent_value,
+                              void *arg);
+#define UNDECIDED INT64_MIN
+
+struct memo {
+    int64_t *v;      /* per row; UNDECIDED until computed */
+    uint32_t *path;  /* scratch: rows waiting for their parent's value */
+};
+
+static bool memo_init(struct memo *m, size_t n)
+{
+    m->v = malloc((n ? n : 1) * sizeof *m->v);
+    m->path = malloc((n ? n : 1) * sizeof *m->path);
+    for (size_t i = 0; m->v != NULL && i < n; i++)
+        m->v[i] = UNDECIDED;
+    return m->v != NULL && m->path != NULL;
+}
+
+static void memo_free(struct memo *m)
+{
+    free(m->v);
+    free(m->path);
+}
+
+static int64_t memo_get(struct trace *t, struct memo *m, size_t row, decide_fn decide,
+                        combine_fn combine, int64_t at_unknown_parent, void *arg)
+{
+    size_t len = 0;
+    int64_t v = UNDECIDED;
+    for (size_t i = row;;) {
+        if (m->v[i] != UNDECIDED) {
+            v = m->v[i];
+            break;
+        }
+        const struct crow *c = &t->rows[i];
+        int64_t own = decide(t, c, arg);
+        if (own != UNDECIDED) {
+            m->v[i] = v = own;
+            break;
+        }
+        m->path[len++] = (uint32_t)i;
+        uint64_t p;
+        if (!u64map_get(&t->index, (uint64_t)c->parent, &p) || len > t->n) {
+            v = at_unknown_parent; /* a root, an unseen parent, or a corrupt cycle */
+            break;
+        }
+        i = (size_t)p;
+    }
+    while (len > 0) {
+        size_t i = m->path[--len];
+        m->v[i] = v = combine(t, &t->rows[i], v, arg);
+    }
+    return v;
 }
 
 /* ineffective-deadline: a site whose every deadline came after its parent's. A site
@@ -298,23 +433,156 @@ static int rule_detached_root(struct trace *t, struct groups *g, int threshold)
     return rc;
 }
 
+/* derived-from-done: when was a context done, as its children see it? A cancellable one
+ * when it was cancelled; a value context when its parent was (ctx_err looks through
+ * it); a without_cancel context or a root never. */
+static int64_t done_decide(struct trace *t, const struct crow *c, void *arg)
+{
+    (void)t;
+    (void)arg;
+    if (is_cancellable(c))
+        return c->canceled;
+    if (c->kind != CTX_KIND_VALUE)
+        return 0;
+    return UNDECIDED;
+}
+
+static int64_t done_combine(struct trace *t, const struct crow *c, int64_t parent,
+                            void *arg)
+{
+    (void)t;
+    (void)c;
+    (void)arg;
+    return parent;
+}
+
+/* A context derived from a parent that was already done: born done. One such
+ * derivation is a race (a client left as the work started); the same done parent
+ * derived from again and again is a stale context kept and reused. Counted per
+ * (site, parent); a site is a finding when one parent was reused `threshold` times. */
+static int rule_derived_from_done(struct trace *t, struct groups *g, int threshold)
+{
+    struct memo m;
+    struct u64map per_parent = {0}; /* (parent row << 20 ^ site) hashed -> derivations */
+    struct groups reused = {0};     /* per site: the most any one done parent was reused */
+    int rc = memo_init(&m, t->n) ? 0 : -1;
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        const struct crow *c = &t->rows[i];
+        uint64_t p;
+        if (c->created == 0 || !u64map_get(&t->index, (uint64_t)c->parent, &p))
+            continue;
+        int64_t done = memo_get(t, &m, (size_t)p, done_decide, done_combine, 0, NULL);
+        if (done == 0 || done > c->created)
+            continue;
+        int64_t site = trace_site(t, c->create_stack);
+        uint64_t key = ((uint64_t)c->parent * 0x9e3779b97f4a7c15ull) ^ (uint64_t)site, n = 0;
+        key += key == 0;
+        u64map_get(&per_parent, key, &n);
+        struct group *most = group_for(&reused, CT_RULE_DERIVED_FROM_DONE, site);
+        if (!u64map_put(&per_parent, key, n + 1) || most == NULL ||
+            !add_match(g, CT_RULE_DERIVED_FROM_DONE, site, c->id, c->create_stack, 0, 0,
+                       c->created - done))
+            rc = -1;
+        else if ((long)n + 1 > most->count)
+            most->count = (long)n + 1;
+    }
+    for (size_t i = 0; i < g->n && rc == 0; i++) {
+        struct group *gr = &g->items[i];
+        if (gr->rule != CT_RULE_DERIVED_FROM_DONE)
+            continue;
+        struct group *most = group_for(&reused, CT_RULE_DERIVED_FROM_DONE, gr->site);
+        gr->derivations = most ? most->count : 0;
+        if (gr->derivations < threshold)
+            gr->count = 0; /* dropped when findings are built */
+    }
+    free(reused.items);
+    u64map_free(&reused.index);
+    u64map_free(&per_parent);
+    memo_free(&m);
+    return rc;
+}
+
+/* value-chain-growth: how many value contexts made at the same site stand stacked
+ * directly on top of each other, ending at this one? */
+static int64_t layers_decide(struct trace *t, const struct crow *c, void *arg)
+{
+    (void)arg;
+    if (c->kind != CTX_KIND_VALUE)
+        return 0;
+    const struct crow *p = trace_row(t, c->parent);
+    if (p == NULL || p->kind != CTX_KIND_VALUE ||
+        trace_site(t, p->create_stack) != trace_site(t, c->create_stack))
+        return 1;
+    return UNDECIDED;
+}
+
+static int64_t layers_combine(struct trace *t, const struct crow *c, int64_t parent,
+                              void *arg)
+{
+    (void)t;
+    (void)c;
+    (void)arg;
+    return parent + 1;
+}
+
+/* A site whose value contexts form a chain deeper than `threshold` layers: a context
+ * kept across requests with a layer added per request. The finding's count is the
+ * deepest chain's layers; its example is the top of that chain. */
+static int rule_value_chain_growth(struct trace *t, struct groups *g, int threshold)
+{
+    struct memo m;
+    if (!memo_init(&m, t->n))
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        const struct crow *c = &t->rows[i];
+        if (c->kind != CTX_KIND_VALUE)
+            continue;
+        int64_t layers = memo_get(t, &m, i, layers_decide, layers_combine, 1, NULL);
+        if (layers <= threshold)
+            continue;
+        int64_t site = trace_site(t, c->create_stack);
+        struct group *gr = group_for(g, CT_RULE_VALUE_CHAIN_GROWTH, site);
+        if (gr == NULL) {
+            rc = -1;
+        } else if (layers > gr->count) {
+            gr->count = (long)layers;
+            gr->stack = c->create_stack;
+            gr->examples[0] = c->id;
+            gr->nexamples = 1;
+            gr->derivations = (long)layers;
+        }
+    }
+    memo_free(&m);
+    return rc;
+}
+
 /* leaked-waiter: for each wait still blocked at the end, is there any way left for its
  * context to become done? Walk up from it to the nearest without_cancel or root: a
  * context there that is done, still has owners (cancellable ones only), or has an armed
  * timer is a way; none means the thread waits forever. */
-static bool has_cancel_path(const struct trace *t, int64_t id)
+static int64_t path_decide(struct trace *t, const struct crow *c, void *arg)
 {
-    for (const struct crow *c = trace_row(t, id); c != NULL; c = trace_row(t, c->parent)) {
-        if (c->kind == CTX_KIND_WITHOUT_CANCEL)
-            return false;
-        if (c->canceled != 0)
-            return true;
-        if (is_cancellable(c) && c->released == 0)
-            return true;
-        if (c->kind == CTX_KIND_DEADLINE && c->armed != 0 && c->stopped == 0 && c->fired == 0)
-            return true;
-    }
-    return false; /* reached a root (or an unknown parent) */
+    (void)t;
+    (void)arg;
+    if (c->kind == CTX_KIND_WITHOUT_CANCEL)
+        return 0;
+    if (c->canceled != 0)
+        return 1;
+    if (is_cancellable(c) && c->released == 0)
+        return 1;
+    if (c->kind == CTX_KIND_DEADLINE && c->armed != 0 && c->stopped == 0 && c->fired == 0)
+        return 1;
+    return UNDECIDED;
+}
+
+static int64_t path_combine(struct trace *t, const struct crow *c, int64_t parent,
+                            void *arg)
+{
+    (void)t;
+    (void)c;
+    (void)arg;
+    return parent;
 }
 
 static int rule_leaked_waiter(struct trace *t, struct groups *g)
@@ -333,10 +601,14 @@ static int rule_leaked_waiter(struct trace *t, struct groups *g)
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int(st, 1, ETIMEDOUT);
-    int rc = 0;
+    struct memo m;
+    int rc = memo_init(&m, t->n) ? 0 : -1;
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         int64_t ctx = sqlite3_column_int64(st, 1), stack = sqlite3_column_int64(st, 2);
-        if (has_cancel_path(t, ctx))
+        uint64_t row;
+        /* A context the trace never saw created: reached a root (no path) as before. */
+        if (u64map_get(&t->index, (uint64_t)ctx, &row) &&
+            memo_get(t, &m, (size_t)row, path_decide, path_combine, 0, NULL) != 0)
             continue;
         const struct crow *c = trace_row(t, ctx);
         if (!add_match(g, CT_RULE_LEAKED_WAITER, trace_site(t, stack), ctx, stack,
@@ -345,6 +617,7 @@ static int rule_leaked_waiter(struct trace *t, struct groups *g)
             rc = -1;
     }
     sqlite3_finalize(st);
+    memo_free(&m);
     return rc;
 }
 
@@ -394,7 +667,8 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static void describe(struct ct_finding *f, const struct group *gr, int threshold)
+static void describe(struct ct_finding *f, const struct group *gr,
+                     const struct ct_analysis_opts *o)
 {
     switch (f->rule) {
     case CT_RULE_LOST_CANCEL:
@@ -413,7 +687,20 @@ static void describe(struct ct_finding *f, const struct group *gr, int threshold
         snprintf(f->detail, sizeof f->detail,
                  "%ld of %ld derivations from a root at this site happened while other "
                  "contexts were live (threshold %d)",
-                 gr->count, gr->derivations, threshold);
+                 gr->count, gr->derivations, o->detached_root_threshold);
+        break;
+    case CT_RULE_DERIVED_FROM_DONE:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld %s born done; one done parent was derived from %ld times "
+                 "(threshold %d)",
+                 gr->count, gr->count == 1 ? "child was" : "children were", gr->derivations,
+                 o->derived_from_done_threshold);
+        break;
+    case CT_RULE_VALUE_CHAIN_GROWTH:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld value contexts from this site stacked on each other (threshold %d): "
+                 "every lookup through the chain walks them all",
+                 gr->derivations, o->value_chain_threshold);
         break;
     case CT_RULE_INEFFECTIVE_DEADLINE:
         snprintf(f->detail, sizeof f->detail,
@@ -439,7 +726,15 @@ static void describe(struct ct_finding *f, const struct group *gr, int threshold
     }
 }
 
-static int build(struct trace *t, struct groups *g, int threshold, struct ct_findings *out)
+struct ct_analysis_opts ct_analysis_defaults(void)
+{
+    return (struct ct_analysis_opts){.detached_root_threshold = 32,
+                                     .derived_from_done_threshold = 2,
+                                     .value_chain_threshold = 16};
+}
+
+static int build(struct trace *t, struct groups *g, const struct ct_analysis_opts *o,
+                 struct ct_findings *out)
 {
     out->items = calloc(g->n ? g->n : 1, sizeof *out->items);
     if (out->items == NULL)
@@ -479,30 +774,40 @@ static int build(struct trace *t, struct groups *g, int threshold, struct ct_fin
                                                                : "context created at";
             ct_load_stack(t->db, gr->stack3, &f->stack3);
         }
-        describe(f, gr, threshold);
+        describe(f, gr, o);
     }
     qsort(out->items, out->len, sizeof *out->items, cmp_finding);
     return 0;
 }
 
-int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findings *out,
-               char *err, size_t errlen)
+int ct_analyze(ct_reader *reader, const struct ct_analysis_opts *opts,
+               struct ct_findings *out, char *err, size_t errlen)
 {
+    sqlite3 *db = ct_reader_db(reader);
     memset(out, 0, sizeof *out);
-    int threshold = opts && opts->detached_root_threshold > 0 ? opts->detached_root_threshold
-                                                              : 32;
+    struct ct_analysis_opts o = ct_analysis_defaults();
+    if (opts != NULL && opts->detached_root_threshold > 0)
+        o.detached_root_threshold = opts->detached_root_threshold;
+    if (opts != NULL && opts->derived_from_done_threshold > 0)
+        o.derived_from_done_threshold = opts->derived_from_done_threshold;
+    if (opts != NULL && opts->value_chain_threshold > 0)
+        o.value_chain_threshold = opts->value_chain_threshold;
+    int threshold = o.detached_root_threshold, done_threshold = o.derived_from_done_threshold,
+        chain_threshold = o.value_chain_threshold;
     struct trace t;
     struct groups g = {0};
     struct exit_matches xm = {0};
     int rc = -1;
     /* One read transaction: a consistent snapshot even while the program still runs. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (trace_mem_load(&t, db, err, errlen) != 0)
+    if (trace_mem_load(&t, reader, err, errlen) != 0)
         goto done;
     if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
         rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
+        rule_derived_from_done(&t, &g, done_threshold) != 0 ||
+        rule_value_chain_growth(&t, &g, chain_threshold) != 0 ||
         rule_leaked_thread(&t, &xm) != 0 || add_exit_matches(&g, &xm) != 0 ||
-        build(&t, &g, threshold, out) != 0) {
+        build(&t, &g, &o, out) != 0) {
         snprintf(err, errlen, "analysis failed: %s", sqlite3_errmsg(db));
         ct_findings_free(out);
         goto done;

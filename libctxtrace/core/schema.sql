@@ -13,7 +13,8 @@
 --
 -- This file is embedded into the trace core at build time and executed verbatim to
 -- create a trace file. Bump `meta.schema_version` (store.h, CTXTRACE_SCHEMA_VERSION)
--- with any change a reader could notice.
+-- with any change a reader could notice. The contexts columns are described once more,
+-- with how partial rows merge, in include/ctxtrace/core/columns.h: keep the two in step.
 
 PRAGMA journal_mode = WAL;
 
@@ -54,6 +55,10 @@ CREATE TABLE contexts (
     cancel_reason         TEXT,
     cancel_thread         INTEGER,
     cancel_stack          INTEGER,             -- explicit cancels only: who cancelled
+    cancel_origin_ns      INTEGER,             -- when the cancellation that made it done
+                                               -- started: canceled_ns for explicit and
+                                               -- deadline; for parent, the origin's time
+                                               -- (its creation if born under a done parent)
     released_ns           INTEGER,             -- the last owner reference was dropped
     released_live         INTEGER,             -- 1 if it was still not done then (lost cancel)
     release_thread        INTEGER,

@@ -16,35 +16,12 @@
 extern const char ct_schema_sql[];  /* generated from schema.sql */
 extern const char ct_indexes_sql[]; /* generated from indexes.sql */
 
-static const char *const ctx_col_names[CT_CTX_NCOLS] = {
-    "parent_id",      "kind",           "created_ns",       "create_thread",
-    "create_stack",   "requested_deadline_ns", "deadline_ns", "timer_armed_ns",
-    "timer_stopped_ns", "timer_fired_ns", "canceled_ns",    "cancel_why",
-    "cancel_err",     "cancel_cause",   "cancel_reason",    "cancel_thread",
-    "cancel_stack",   "released_ns",    "released_live",    "release_thread",
-    "release_stack",  "freed_ns",       "value_lookups",    "value_depth_sum",
-    "value_depth_max",
-};
-
 struct ct_store {
     sqlite3 *db;
     sqlite3_stmt *ctx_upsert, *thread_upsert, *wait_upsert, *frame_insert, *stack_insert,
         *stack_frame_insert, *sample_insert, *meta_upsert;
     char err[256];
 };
-
-const char *ct_kind_name(int kind)
-{
-    static const char *const names[] = {"background", "todo",  "without_cancel",
-                                        "value",      "cancel", "deadline"};
-    return kind >= 0 && kind < (int)(sizeof names / sizeof *names) ? names[kind] : "unknown";
-}
-
-const char *ct_why_name(int why)
-{
-    static const char *const names[] = {"explicit", "parent", "deadline"};
-    return why >= 0 && why < 3 ? names[why] : "unknown";
-}
 
 const char *ct_store_error(ct_store *s)
 {
@@ -64,12 +41,13 @@ static int prepare(ct_store *s, sqlite3_stmt **st, const char *sql)
                : fail(s, "prepare");
 }
 
-/* INSERT ... ON CONFLICT(id) DO UPDATE SET c = coalesce(excluded.c, c) for each column:
- * a NULL (absent) value never overwrites what an earlier row wrote. The value_*
- * counters accumulate instead (sum; max for the depth maximum). */
-static char *upsert_sql(const char *table, const char *const *cols, int ncols)
+/* INSERT ... ON CONFLICT(id) DO UPDATE SET, one assignment per column by its merge
+ * rule (columns.h): a NULL (absent) value never overwrites what an earlier row wrote;
+ * summed columns accumulate, maximum columns keep the larger. */
+static char *upsert_sql(const char *table, const char *const *cols,
+                        const enum ct_col_merge *merge, int ncols)
 {
-    size_t cap = 256 + (size_t)ncols * 128;
+    size_t cap = 256 + (size_t)ncols * 160;
     char *sql = malloc(cap);
     if (sql == NULL)
         return NULL;
@@ -81,28 +59,34 @@ static char *upsert_sql(const char *table, const char *const *cols, int ncols)
         n += (size_t)snprintf(sql + n, cap - n, ",?");
     n += (size_t)snprintf(sql + n, cap - n, ") ON CONFLICT(id) DO UPDATE SET ");
     for (int i = 0; i < ncols; i++) {
-        const char *c = cols[i];
-        if (strcmp(c, "value_depth_max") == 0)
-            n += (size_t)snprintf(sql + n, cap - n,
-                                  "%s%s=CASE WHEN excluded.%s IS NULL THEN %s "
-                                  "ELSE max(coalesce(%s,0),excluded.%s) END",
-                                  i ? "," : "", c, c, c, c, c);
-        else if (strncmp(c, "value_", 6) == 0)
+        const char *c = cols[i], *sep = i ? "," : "";
+        switch (merge != NULL ? merge[i] : CT_MERGE_LATEST) {
+        case CT_MERGE_LATEST:
+            n += (size_t)snprintf(sql + n, cap - n, "%s%s=coalesce(excluded.%s,%s)", sep, c,
+                                  c, c);
+            break;
+        case CT_MERGE_SUM:
             n += (size_t)snprintf(sql + n, cap - n,
                                   "%s%s=CASE WHEN excluded.%s IS NULL THEN %s "
                                   "ELSE coalesce(%s,0)+excluded.%s END",
-                                  i ? "," : "", c, c, c, c, c);
-        else
-            n += (size_t)snprintf(sql + n, cap - n, "%s%s=coalesce(excluded.%s,%s)",
-                                  i ? "," : "", c, c, c);
+                                  sep, c, c, c, c, c);
+            break;
+        case CT_MERGE_MAX:
+            n += (size_t)snprintf(sql + n, cap - n,
+                                  "%s%s=CASE WHEN excluded.%s IS NULL THEN %s "
+                                  "ELSE max(coalesce(%s,0),excluded.%s) END",
+                                  sep, c, c, c, c, c);
+            break;
+        }
+        assert(n < cap);
     }
     return sql;
 }
 
 static int prepare_upsert(ct_store *s, sqlite3_stmt **st, const char *table,
-                          const char *const *cols, int ncols)
+                          const char *const *cols, const enum ct_col_merge *merge, int ncols)
 {
-    char *sql = upsert_sql(table, cols, ncols);
+    char *sql = upsert_sql(table, cols, merge, ncols);
     if (sql == NULL) {
         snprintf(s->err, sizeof s->err, "out of memory");
         return -1;
@@ -118,9 +102,15 @@ static int prepare_all(ct_store *s)
                                               "start_ns", "exit_ns"};
     static const char *const wait_cols[] = {"context_id", "thread", "stack", "how",
                                             "blocked_ns", "woken_ns", "result"};
-    if (prepare_upsert(s, &s->ctx_upsert, "contexts", ctx_col_names, CT_CTX_NCOLS) ||
-        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, 5) ||
-        prepare_upsert(s, &s->wait_upsert, "waits", wait_cols, 7))
+    const char *ctx_cols[CT_CTX_NCOLS];
+    enum ct_col_merge ctx_merge[CT_CTX_NCOLS];
+    for (int c = 0; c < CT_CTX_NCOLS; c++) {
+        ctx_cols[c] = ct_ctx_cols[c].name;
+        ctx_merge[c] = ct_ctx_cols[c].merge;
+    }
+    if (prepare_upsert(s, &s->ctx_upsert, "contexts", ctx_cols, ctx_merge, CT_CTX_NCOLS) ||
+        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, NULL, 5) ||
+        prepare_upsert(s, &s->wait_upsert, "waits", wait_cols, NULL, 7))
         return -1;
     return prepare(s, &s->frame_insert,
                    "INSERT OR IGNORE INTO frames(id,ip,module,offset,build_id,function,file,"
@@ -252,14 +242,20 @@ static void bind_context(sqlite3_stmt *st, const struct ct_ctx_row *r)
     for (int c = 0; c < CT_CTX_NCOLS; c++) {
         if (!((r->present >> c) & 1))
             continue;
-        if (c == CT_KIND)
+        switch (ct_ctx_cols[c].type) {
+        case CT_COL_KIND:
             sqlite3_bind_text(st, c + 2, ct_kind_name((int)r->v[c]), -1, SQLITE_STATIC);
-        else if (c == CT_CANCEL_WHY)
+            break;
+        case CT_COL_WHY:
             sqlite3_bind_text(st, c + 2, ct_why_name((int)r->v[c]), -1, SQLITE_STATIC);
-        else if (c == CT_CANCEL_REASON)
+            break;
+        case CT_COL_TEXT:
             bind_text(st, c + 2, r->reason);
-        else
+            break;
+        case CT_COL_INT:
             sqlite3_bind_int64(st, c + 2, r->v[c]);
+            break;
+        }
     }
 }
 

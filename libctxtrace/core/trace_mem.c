@@ -3,31 +3,13 @@
  * profile.c): one sequential scan, an id index, and the site of each stack.
  */
 #include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/columns.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "trace_mem.h"
-
-static int kind_of(const unsigned char *t)
-{
-    static const char *const names[] = {"background", "todo",   "without_cancel",
-                                        "value",      "cancel", "deadline"};
-    for (int i = 0; t != NULL && i < 6; i++)
-        if (strcmp((const char *)t, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-static int why_of(const unsigned char *t)
-{
-    static const char *const names[] = {"explicit", "parent", "deadline"};
-    for (int i = 0; t != NULL && i < 3; i++)
-        if (strcmp((const char *)t, names[i]) == 0)
-            return i;
-    return -1;
-}
 
 static int64_t col64(sqlite3_stmt *st, int c)
 {
@@ -42,7 +24,7 @@ static int load_contexts(struct trace *t, char *err, size_t errlen)
                            "requested_deadline_ns, deadline_ns, timer_armed_ns, "
                            "timer_stopped_ns, timer_fired_ns, canceled_ns, released_ns, "
                            "released_live, release_stack, freed_ns, cancel_why, "
-                           "value_lookups, value_depth_sum, value_depth_max "
+                           "value_lookups, value_depth_sum, value_depth_max, cancel_origin_ns "
                            "FROM contexts WHERE id > 2",
                            -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
@@ -64,7 +46,7 @@ static int load_contexts(struct trace *t, char *err, size_t errlen)
         struct crow *r = &t->rows[t->n];
         r->id = col64(st, 0);
         r->parent = col64(st, 1);
-        r->kind = (int8_t)kind_of(sqlite3_column_text(st, 2));
+        r->kind = (int8_t)ct_kind_from_name((const char *)sqlite3_column_text(st, 2));
         r->created = col64(st, 3);
         r->create_stack = col64(st, 4);
         r->requested = col64(st, 5);
@@ -78,10 +60,11 @@ static int load_contexts(struct trace *t, char *err, size_t errlen)
             sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : (int8_t)col64(st, 12);
         r->release_stack = col64(st, 13);
         r->freed = col64(st, 14);
-        r->why = (int8_t)why_of(sqlite3_column_text(st, 15));
+        r->why = (int8_t)ct_why_from_name((const char *)sqlite3_column_text(st, 15));
         r->value_lookups = col64(st, 16);
         r->value_depth_sum = col64(st, 17);
         r->value_depth_max = col64(st, 18);
+        r->origin = col64(st, 19);
         if (!u64map_put(&t->index, (uint64_t)r->id, t->n)) {
             sqlite3_finalize(st);
             snprintf(err, errlen, "out of memory");
@@ -146,8 +129,9 @@ int64_t trace_site(struct trace *t, int64_t stack)
     return site;
 }
 
-int trace_mem_load(struct trace *t, sqlite3 *db, char *err, size_t errlen)
+int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
 {
+    sqlite3 *db = ct_reader_db(reader);
     memset(t, 0, sizeof *t);
     t->db = db;
     if (load_contexts(t, err, errlen) != 0) {

@@ -5,17 +5,30 @@
 #ifndef CT_TRACE_MEM_H
 #define CT_TRACE_MEM_H
 
+#include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/u64map.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct sqlite3 sqlite3;
+typedef struct ct_reader ct_reader;
+
+/* Open `path` read-only as a trace file, checking that it is SQLite, that it is a
+ * ctxtrace trace and that its schema version is one this build reads. Returns NULL with
+ * a one-line reason in err. (The reader, reader.h, is the way in for every tool.) */
+sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen);
+/* A reader's connection, for the core's own analyses. */
+sqlite3 *ct_reader_db(ct_reader *r);
+/* Load stack `id` with runtime/shim frames removed. */
+int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out);
+/* The frame id of its innermost frame outside libctxtrace and the shim (0: none). */
+int64_t ct_stack_site(sqlite3 *db, int64_t id);
 
 /* One context; timestamps are 0 for "did not happen". */
 struct crow {
     int64_t id, parent, created, create_stack, requested, deadline, armed, stopped, fired,
-        canceled, released, release_stack, freed;
+        canceled, origin, released, release_stack, freed;
     int64_t value_lookups, value_depth_sum, value_depth_max;
     int8_t kind;          /* enum ctx_kind, -1 unknown */
     int8_t why;           /* enum ctx_cancel_why, -1 if never done */
@@ -33,7 +46,7 @@ struct trace {
 };
 
 /* Read every context of an open trace (call inside a read transaction). */
-int trace_mem_load(struct trace *t, sqlite3 *db, char *err, size_t errlen);
+int trace_mem_load(struct trace *t, ct_reader *r, char *err, size_t errlen);
 void trace_mem_free(struct trace *t);
 
 const struct crow *trace_row(const struct trace *t, int64_t id);

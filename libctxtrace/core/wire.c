@@ -40,14 +40,15 @@ static const struct field context_fields[] = {
     U8(context.kind, CTX_KIND_DEADLINE), U8(context.done, 1),
     U8(context.why, CTX_WHY_DEADLINE), U8(context.flags, CT_WIRE_FLAGS_ALL),
     U32(context.thread), I32(context.err), I64(context.created), I64(context.deadline),
-    I64(context.canceled), STR(context.reason)};
+    I64(context.canceled), I64(context.origin), I64(context.released), STR(context.reason)};
 static const struct field snapshot_end_fields[] = {U32(snapshot_end.contexts)};
 static const struct field create_fields[] = {
     I64(create.ts), U32(create.thread), U8(create.kind, CTX_KIND_DEADLINE), U64(create.id),
     U64(create.parent), U64(create.stack), I64(create.requested), I64(create.deadline)};
 static const struct field cancel_fields[] = {
     I64(cancel.ts), U32(cancel.thread), U8(cancel.why, CTX_WHY_DEADLINE), I32(cancel.err),
-    I32(cancel.cause), U64(cancel.id), U64(cancel.stack), STR(cancel.reason)};
+    I32(cancel.cause), U64(cancel.id), U64(cancel.stack), I64(cancel.origin),
+    STR(cancel.reason)};
 static const struct field release_fields[] = {
     I64(release.ts), U32(release.thread), U8(release.live, 1), U64(release.id),
     U64(release.stack)};

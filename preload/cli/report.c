@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,37 +103,6 @@ void report_opts_free(struct report_opts *o)
 
 /* ---- building a report --------------------------------------------------------------- */
 
-/* A damaged file can still answer the analysis's queries (the damage in a table it does
- * not read, or in rows it skips) and give a wrong report: check the b-trees first
- * (PRAGMA quick_check: linear in the file's size, without the index cross-checks). */
-static int check_trace(sqlite3 *db, const char *trace, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(4)", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: unreadable trace: %s", trace, sqlite3_errmsg(db));
-        return -1;
-    }
-    int rc, result = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *line = (const char *)sqlite3_column_text(st, 0);
-        if (line != NULL && strncmp(line, "***", 3) == 0) /* "*** in database main ***\n" */
-            line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
-        if (line == NULL || *line == '\0' || strcmp(line, "ok") == 0)
-            continue;
-        int n = (int)strcspn(line, "\n"); /* one line */
-        snprintf(err, errlen, "%s: corrupt trace (%.*s); `sqlite3 %s .recover` may salvage it",
-                 trace, n, line, trace);
-        result = -1;
-        break;
-    }
-    if (result == 0 && rc != SQLITE_DONE) {
-        snprintf(err, errlen, "%s: unreadable trace: %s", trace, sqlite3_errmsg(db));
-        result = -1;
-    }
-    sqlite3_finalize(st);
-    return result;
-}
-
 void report_set_root(struct report *r, const char *source_root)
 {
     char cwd[PATH_MAX];
@@ -151,17 +120,17 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
     r->supp = &o->supp;
     report_set_root(r, o->source_root);
 
-    sqlite3 *db = ct_trace_open(trace, err, errlen);
-    if (db == NULL)
+    ct_reader *rd = ct_reader_open(trace, err, errlen);
+    if (rd == NULL)
         return -1;
-    if (check_trace(db, trace, err, errlen) != 0) {
-        sqlite3_close(db);
+    if (ct_reader_check(rd, err, errlen) != 0) {
+        ct_reader_close(rd);
         return -1;
     }
     struct ct_analysis_opts ao = {.detached_root_threshold = o->threshold};
     char why[400] = "";
-    int rc = ct_analyze(db, &ao, &r->findings, why, sizeof why);
-    sqlite3_close(db);
+    int rc = ct_analyze(rd, &ao, &r->findings, why, sizeof why);
+    ct_reader_close(rd);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", trace, why[0] ? why : "analysis failed");
         return -1;
@@ -225,57 +194,6 @@ const char *report_stack_label(enum ct_rule rule)
     return rule == CT_RULE_LEAKED_WAITER   ? "waiting at"
            : rule == CT_RULE_LEAKED_THREAD ? "blocked at (at the exit check)"
                                            : "created at";
-}
-
-const char *report_duration_label(enum ct_rule rule)
-{
-    switch (rule) {
-    case CT_RULE_LEAKED_WAITER:
-        return "blocked for";
-    case CT_RULE_ORPHANED_TIMER:
-        return "timer armed after the release for";
-    case CT_RULE_LOST_CANCEL:
-        return "left attached for";
-    case CT_RULE_INEFFECTIVE_DEADLINE:
-        return "requested deadline later than the parent's by";
-    case CT_RULE_LEAKED_THREAD:
-        return "blocked although its last context had been done for";
-    default:
-        return NULL;
-    }
-}
-
-const char *report_rule_title(enum ct_rule rule)
-{
-    switch (rule) {
-    case CT_RULE_LEAKED_WAITER:
-        return "Thread blocked on a context nothing can cancel";
-    case CT_RULE_ORPHANED_TIMER:
-        return "Deadline context dropped with its timer armed";
-    case CT_RULE_LOST_CANCEL:
-        return "Cancellable context never cancelled";
-    case CT_RULE_DETACHED_ROOT:
-        return "Work derived from a root context instead of its caller's";
-    case CT_RULE_INEFFECTIVE_DEADLINE:
-        return "Deadline later than the parent's: it can never fire";
-    case CT_RULE_LEAKED_THREAD:
-        return "Thread blocked at exit after every context it had was done";
-    default:
-        return "Unknown rule";
-    }
-}
-
-const char *report_rule_level(enum ct_rule rule)
-{
-    switch (rule) {
-    case CT_RULE_LEAKED_WAITER:
-    case CT_RULE_LEAKED_THREAD:
-        return "error";
-    case CT_RULE_INEFFECTIVE_DEADLINE:
-        return "note";
-    default:
-        return "warning";
-    }
 }
 
 /* ---- the command ---------------------------------------------------------------------- */

@@ -79,14 +79,11 @@ const char *report_relpath(const struct report *r, const char *path);
 /* The last component of a path (NULL: NULL). */
 const char *report_basename(const char *path);
 
-/* Words for a rule: the noun its count counts ("context"/"wait"), the label of its
- * main stack ("created at"/"waiting at") and of its durations (NULL: none). */
+/* Words for a rule: the noun its count counts ("context"/"wait") and the label of its
+ * main stack ("created at"/"waiting at"). (Its title, severity and duration label are
+ * the trace core's: ct_rule_title and friends.) */
 const char *report_noun(enum ct_rule rule, long count);
 const char *report_stack_label(enum ct_rule rule);
-const char *report_duration_label(enum ct_rule rule);
-/* A short title ("Cancellable context never cancelled") and its SARIF severity. */
-const char *report_rule_title(enum ct_rule rule);
-const char *report_rule_level(enum ct_rule rule);
 
 void report_text(FILE *out, const struct report *r);
 void report_json(FILE *out, const struct report *r);

@@ -82,8 +82,7 @@ static void finding(struct json *j, const struct ct_finding *f)
     if (f->stack2.depth > 0)
         stack(j, stack2_key(f), &f->stack2);
     if (f->stack3.depth > 0)
-        stack(j, f->rule == CT_RULE_LEAKED_THREAD ? "missed_context_stack" : "context_stack",
-              &f->stack3);
+        stack(j, "context_stack", &f->stack3);
     report_json_examples(j, f);
     if (f->rule == CT_RULE_ORPHANED_TIMER) {
         json_key(j, "fired");
@@ -91,6 +90,8 @@ static void finding(struct json *j, const struct ct_finding *f)
     }
     json_key(j, "detail");
     json_string(j, f->detail);
+    json_key(j, "fix");
+    json_string(j, ct_rule_fix(f->rule));
     json_end_object(j);
 }
 

@@ -9,7 +9,7 @@
 #include <ctxtrace/core/profile.h>
 #include <ctxtrace/tracer.h>
 #include <limits.h>
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,13 +124,13 @@ static void print_json(FILE *out, const struct ct_profile *p, const char *trace)
 int report_profile(FILE *out, const char *trace, bool json, const char *source_root,
                    char *err, size_t errlen)
 {
-    sqlite3 *db = ct_trace_open(trace, err, errlen);
-    if (db == NULL)
+    ct_reader *rd = ct_reader_open(trace, err, errlen);
+    if (rd == NULL)
         return -1;
     struct ct_profile p;
     char why[400] = "";
-    int rc = ct_profile(db, &p, why, sizeof why);
-    sqlite3_close(db);
+    int rc = ct_profile(rd, &p, why, sizeof why);
+    ct_reader_close(rd);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", trace, why[0] ? why : "profile failed");
         return -1;

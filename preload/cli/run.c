@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@
 #include "launch.h"
 #include "report.h"
 
-static pid_t child = -1;
+static volatile pid_t child = -1;
 
 /* Signals sent to ctxtrace itself (kill, not the terminal: those reach the whole
  * process group anyway) are passed on to the program. */
@@ -35,19 +35,54 @@ static void forward(int sig, siginfo_t *info, void *uctx)
         kill(child, sig);
 }
 
+/* SIGINT/SIGTERM/SIGHUP once the program is gone: stop at once, report or not (the
+ * trace is complete already), with the shell's status for death by that signal. */
+static void stop_now(int sig)
+{
+    _exit(128 + sig);
+}
+
+/* Wait for the program, then make the rest of the run interruptible. The program is
+ * waited for without reaping it first: until its zombie is reaped its pid cannot be
+ * reused, so the forwarder, switched off before the reaping, never signals a stranger.
+ * Returns its wait status, or -1 with a message. */
+static int wait_program(int *status)
+{
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) != 0)
+        if (errno != EINTR) {
+            cli_error("run: waiting for the program: %s", strerror(errno));
+            return -1;
+        }
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    pid_t pid = child;
+    child = -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_now;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return launch_wait("run", pid, status);
+}
+
 static long count_contexts(const char *path)
 {
-    sqlite3 *db;
-    long n = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM contexts WHERE id > 2", -1, &st,
-                               NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
+    char err[512];
+    ct_reader *r = ct_reader_open(path, err, sizeof err);
+    if (r == NULL)
+        return -1;
+    struct ct_meta m;
+    long n = ct_reader_meta(r, &m) == 0 ? (long)m.contexts : -1;
+    ct_meta_free(&m);
+    ct_reader_close(r);
     return n;
 }
 
@@ -154,7 +189,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
     if (child < 0)
         return CLI_EXIT_ERROR;
     int status;
-    if (launch_wait("run", child, &status) != 0)
+    if (wait_program(&status) != 0)
         return CLI_EXIT_ERROR;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (WIFSIGNALED(status))

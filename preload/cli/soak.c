@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 
 #include "cli.h"
 #include "json.h"
@@ -434,7 +434,7 @@ static int judge(const char *prog, const struct soak_opts *o, const struct soak_
                  const char *trace)
 {
     char err[512];
-    sqlite3 *db = ct_trace_open(trace, err, sizeof err);
+    ct_reader *db = ct_reader_open(trace, err, sizeof err);
     if (db == NULL) {
         cli_error("soak: %s", err);
         return CLI_EXIT_ERROR;
@@ -486,7 +486,7 @@ static int judge(const char *prog, const struct soak_opts *o, const struct soak_
 out:
     soak_sites_free(&sites);
     soak_series_free(&s);
-    sqlite3_close(db);
+    ct_reader_close(db);
     return code;
 }
 

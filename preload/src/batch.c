@@ -127,7 +127,9 @@ static void apply_cancel(struct batch *b, const struct ev *e)
     ct_ctx_set(r, CT_CANCEL_THREAD, e->thread);
     if (e->stack != 0)
         ct_ctx_set(r, CT_CANCEL_STACK, (int64_t)e->stack);
-    if (e->d > 0) {
+    if (e->d != 0)
+        ct_ctx_set(r, CT_CANCEL_ORIGIN_NS, e->d);
+    if (e->size > sizeof *e) {
         free(r->reason);
         r->reason = strdup((const char *)(e + 1));
         r->present |= 1u << CT_CANCEL_REASON;

@@ -15,7 +15,8 @@ enum ev_type {
     EV_PAD = 0,          /* filler up to the end of the ring: skip */
     EV_CREATE,           /* id; a=parent id, b=kind, c=requested deadline, d=deadline;
                           * payload=the context's address (8 bytes) */
-    EV_CANCEL,           /* id; a=why, b=err, c=cause; stack if explicit; payload=reason */
+    EV_CANCEL,           /* id; a=why, b=err, c=cause, d=origin ts (0: unknown); stack if
+                            explicit; payload (size > sizeof(struct ev)) = reason */
     EV_TIMER,            /* id; a=enum ctx_timer_event */
     EV_UNOWNED,          /* id; a=live; stack */
     EV_FREE,             /* id; a=the context's address */

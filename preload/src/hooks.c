@@ -35,6 +35,15 @@ static _Thread_local uint32_t wait_seq;
 static _Thread_local uint64_t release_stack;
 static _Thread_local int64_t release_ts;
 
+/* Where the cancellation reaching a context started (cancel_origin_ns), known without
+ * walking the tree: the runtime propagates a cancellation down on the thread that
+ * started it (ctx_cancel, or the timer thread for a deadline), right after reporting
+ * the explicit or deadline cancel that began it. A parent-cancel right after the
+ * creation of the same context on this thread is one born under a done parent. */
+static _Thread_local int64_t cancel_origin;
+static _Thread_local uint64_t creating_id;
+static _Thread_local int64_t creating_ts;
+
 static inline int64_t now_ns(void)
 {
     if (release_ts != 0)
@@ -106,6 +115,8 @@ static void on_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requ
             e->c = requested;
             e->d = deadline;
             e->stack = stack;
+            creating_id = e->id;
+            creating_ts = e->ts;
             shim_emit_commit(e);
         }
     }
@@ -124,7 +135,12 @@ static void on_canceled(ctx_t *c, enum ctx_cancel_why why, int err, int cause,
             e->a = why;
             e->b = err;
             e->c = cause;
-            e->d = (int64_t)len;
+            if (why != CTX_WHY_PARENT)
+                cancel_origin = e->ts;
+            e->d = why != CTX_WHY_PARENT ? e->ts
+                   : e->id == creating_id ? creating_ts
+                                          : cancel_origin;
+            creating_id = 0;
             e->stack = stack;
             if (len > 0) {
                 memcpy(e + 1, reason, len - 1);

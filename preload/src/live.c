@@ -10,12 +10,14 @@
  * drained later than the events that follow it: within a drain, sorting is enough.
  *
  * Findings so far. What the rules (docs/rules.md) will conclude from the whole trace
- * is known early for single contexts: owners dropping a live cancellable context is a
- * lost cancel, or an orphaned timer if its timer is still armed; a deadline that lost
- * to its parent's earlier one is ineffective. Those are the CONTEXT frame's flags.
+ * is known early for single contexts: the trace core's verdict (verdict.h) on the facts
+ * seen so far says lost cancel or orphaned timer, from the context's own facts alone;
+ * a deadline that lost to its parent's earlier one is ineffective. Those are the
+ * CONTEXT frame's flags.
  */
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/u64map.h>
+#include <ctxtrace/core/verdict.h>
 #include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
 #include <stdio.h>
@@ -37,10 +39,12 @@ struct pending {
 /* A live context. */
 struct entry {
     uint64_t id, parent, stack;
-    int64_t created, deadline, canceled;
+    int64_t created, deadline, canceled, origin, released;
     uint32_t thread;
     int32_t err;
     uint8_t kind, done, why, flags;
+    int8_t released_live; /* -1: not released */
+    bool ever_armed;      /* its own timer was armed at some point */
     char *reason;
 };
 
@@ -161,7 +165,7 @@ void live_collect(const struct ev *e)
     p->e = *e;
     p->seq = seq++;
     p->reason = 0;
-    if (e->type == EV_CANCEL && e->d > 0) {
+    if (e->type == EV_CANCEL && e->size > sizeof *e) {
         const char *r = (const char *)(e + 1);
         size_t len = strlen(r) + 1;
         uint8_t *dst = bytes_reserve(&reasons, len);
@@ -216,8 +220,30 @@ static void apply_create(const struct ev *e)
     c->created = e->ts;
     c->thread = e->thread;
     c->stack = e->stack;
+    c->released_live = -1;
     if (e->b == CTX_KIND_DEADLINE && e->c > e->d)
         c->flags |= CT_WIRE_INEFFECTIVE_DEADLINE;
+}
+
+/* The verdict's flags on what the model has seen of c (trace not complete: the
+ * program is running). */
+static void judge(struct entry *c)
+{
+    struct ct_facts f = {
+        .kind = c->kind,
+        .why = c->done ? c->why : -1,
+        .released_live = c->released_live,
+        .timer_armed = c->ever_armed,
+        .canceled_ns = c->canceled,
+        .cancel_origin_ns = c->origin,
+        .released_ns = c->released,
+    };
+    struct ct_verdict v = ct_judge(&f);
+    c->flags &= (uint8_t)~(CT_WIRE_LOST_CANCEL | CT_WIRE_ORPHANED_TIMER);
+    if (v.leak == CT_LEAK_ORPHANED_TIMER)
+        c->flags |= CT_WIRE_ORPHANED_TIMER;
+    else if (v.leak != CT_LEAK_NONE)
+        c->flags |= CT_WIRE_LOST_CANCEL;
 }
 
 /* Update the model with one event (in time order) and describe it as a frame. */
@@ -240,18 +266,23 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
             c->why = (uint8_t)e->a;
             c->err = (int32_t)e->b;
             c->canceled = e->ts;
+            c->origin = e->d;
             c->reason = dup_or_null(reason);
+            judge(c);
         }
-        *m = (struct ct_wire_msg){CT_WIRE_CANCEL,
-                                  .u.cancel = {e->ts, e->thread, (uint8_t)e->a, (int32_t)e->b,
-                                               (int32_t)e->c, e->id, e->stack, reason}};
+        *m = (struct ct_wire_msg){
+            CT_WIRE_CANCEL, .u.cancel = {.ts = e->ts, .thread = e->thread, .why = (uint8_t)e->a,
+                                         .err = (int32_t)e->b, .cause = (int32_t)e->c,
+                                         .id = e->id, .stack = e->stack, .origin = e->d,
+                                         .reason = reason}};
         break;
     }
     case EV_TIMER:
         if ((c = find(e->id)) != NULL) {
-            if (e->a == CTX_TIMER_ARMED)
+            if (e->a == CTX_TIMER_ARMED) {
                 c->flags |= CT_WIRE_TIMER_ARMED;
-            else
+                c->ever_armed = true;
+            } else
                 c->flags &= (uint8_t)~CT_WIRE_TIMER_ARMED;
         }
         *m = (struct ct_wire_msg){CT_WIRE_TIMER, .u.timer = {e->ts, (uint8_t)e->a, e->id}};
@@ -259,10 +290,9 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
     case EV_UNOWNED:
         if ((c = find(e->id)) != NULL) {
             c->flags |= CT_WIRE_OWNERS_DROPPED;
-            bool cancellable = c->kind == CTX_KIND_CANCEL || c->kind == CTX_KIND_DEADLINE;
-            if (e->a && cancellable)
-                c->flags |= c->flags & CT_WIRE_TIMER_ARMED ? CT_WIRE_ORPHANED_TIMER
-                                                           : CT_WIRE_LOST_CANCEL;
+            c->released = e->ts;
+            c->released_live = e->a != 0;
+            judge(c);
         }
         *m = (struct ct_wire_msg){CT_WIRE_RELEASE, .u.release = {e->ts, e->thread,
                                                                  (uint8_t)(e->a != 0), e->id,
@@ -357,10 +387,14 @@ size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), v
     }
     for (size_t i = 0; i < entries.len; i++) {
         const struct entry *c = &entries.items[i];
-        m = (struct ct_wire_msg){CT_WIRE_CONTEXT,
-                                 .u.context = {c->id, c->parent, c->stack, c->kind, c->done,
-                                               c->why, c->flags, c->thread, c->err, c->created,
-                                               c->deadline, c->canceled, c->reason}};
+        m = (struct ct_wire_msg){
+            CT_WIRE_CONTEXT,
+            .u.context = {.id = c->id, .parent = c->parent, .stack = c->stack, .kind = c->kind,
+                          .done = c->done, .why = c->why, .flags = c->flags,
+                          .thread = c->thread, .err = c->err, .created = c->created,
+                          .deadline = c->deadline, .canceled = c->canceled,
+                          .origin = c->origin, .released = c->released,
+                          .reason = c->reason}};
         n = ct_wire_encode(&m, frame, sizeof frame);
         put(arg, frame, n);
         total += n;

@@ -15,14 +15,11 @@
  * stay allocated until exit (reachable from the static cache, so LeakSanitizer is
  * silent).
  *
- * What ctxtrace reports: none of its five rules fires. The stored context was cancelled
- * (explicitly, by request 1's ctx_release in main(), rates.c) before anyone could lose
- * its cancel, its refresh children are born done with no timer, and no thread waits on
- * it. The trace shows the leak as data instead: request 1's context (kind cancel,
- * created in main(), rates.c) has canceled_ns set but never reaches released_ns (its
- * last owner, the cache, never lets go) nor freed_ns; the service context is cancelled
- * and released but never freed; and 3 of the 4 refresh contexts (kind deadline,
- * created in cache_refresh(), this file) are cancelled by their parent at birth.
+ * What ctxtrace reports: derived-from-done at the ctx_with_timeout in cache_refresh()
+ * (this file): 3 refreshes born done from one stale parent, request 1's context. The
+ * trace also shows that request 1's context (kind cancel, created in main(), rates.c)
+ * has canceled_ns set but never reaches released_ns (its last owner, the cache, never
+ * lets go) nor freed_ns.
  *
  * Look at: line 45, the ctx_ref(req) in cache_refresh(), and line 60, cache_close(). The
  * fix is a context the cache owns, derived from the service's; see cache_fixed.c.

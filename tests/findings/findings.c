@@ -16,7 +16,7 @@
  * any report format.
  */
 #include <ctxtrace/core/analysis.h>
-#include <sqlite3.h>
+#include <ctxtrace/core/reader.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     }
 
     char err[512] = "";
-    sqlite3 *db = ct_trace_open(path, err, sizeof err);
+    ct_reader *db = ct_reader_open(path, err, sizeof err);
     if (db == NULL) {
         fprintf(stderr, "findings: %s\n", err);
         return 2;
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     struct ct_findings f;
     if (ct_analyze(db, &opts, &f, err, sizeof err) != 0) {
         fprintf(stderr, "findings: %s: %s\n", path, err);
-        sqlite3_close(db);
+        ct_reader_close(db);
         return 2;
     }
 
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
                 f.complete ? "complete" : "cut short");
     int status = f.len ? 1 : 0;
     ct_findings_free(&f);
-    sqlite3_close(db);
+    ct_reader_close(db);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "findings: writing the output failed\n");
         return 2;

@@ -217,8 +217,8 @@ def test_tail_shows_snapshot_then_events():
           "the program ran normally (%d, %r, %s)" % (code, out, perr))
 
     check(head and head[0]["type"] == "hello", "the stream starts with hello")
-    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 1,
-          "hello names the process and version 1: %s" % head[0])
+    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 2,
+          "hello names the process and version 2: %s" % head[0])
     ctxs = [l for l in head if l["type"] == "context"]
     check(head[-1]["type"] == "snapshot_end" and head[-1]["contexts"] == len(ctxs) == 5,
           "the snapshot is the 5 live contexts, then snapshot_end: %s" % head[-1])

@@ -10,10 +10,10 @@
 
 static const struct ct_wire_msg frames[] = {
     {CT_WIRE_SITE, .u.site = {11, 42, "/usr/bin/server", "handle_request", "server.c"}},
-    {CT_WIRE_CONTEXT, .u.context = {3, 1, 11, 5, 1, 2, 3, 1, 110, 5, 6, 7, "deadline"}},
+    {CT_WIRE_CONTEXT, .u.context = {3, 1, 11, 5, 1, 2, 3, 1, 110, 5, 6, 7, 7, 0, "deadline"}},
     {CT_WIRE_SNAPSHOT_END, .u.snapshot_end = {1}},
     {CT_WIRE_CREATE, .u.create = {100, 1, 4, 9, 3, 11, 0, 0}},
-    {CT_WIRE_CANCEL, .u.cancel = {101, 1, 0, 125, 499, 9, 11, "client went away"}},
+    {CT_WIRE_CANCEL, .u.cancel = {101, 1, 0, 125, 499, 9, 11, 101, "client went away"}},
     {CT_WIRE_RELEASE, .u.release = {102, 1, 0, 9, 11}},
     {CT_WIRE_FREE, .u.free = {103, 1, 9}},
     {CT_WIRE_TIMER, .u.timer = {104, 0, 3}},

@@ -19,8 +19,9 @@ import sqlite3
 import subprocess
 import sys
 
-RULES = {"leaked-waiter", "orphaned-timer", "lost-cancel", "detached-root",
-         "ineffective-deadline", "leaked-thread"}
+RULES = {"leaked-waiter", "orphaned-timer", "lost-cancel", "derived-from-done",
+         "value-chain-growth", "detached-root", "ineffective-deadline",
+         "leaked-thread"}
 SARIF_LEVELS = {"none", "note", "warning", "error"}
 ARGS = None
 FAILURES = []

@@ -121,7 +121,7 @@ static void bench_wire(long events)
         switch (i % 6) {
         case 0: m = (struct ct_wire_msg){CT_WIRE_CREATE, .u.create = {ts, 1, 5, id, 3, 77, ts, ts}}; break;
         case 1: m = (struct ct_wire_msg){CT_WIRE_TIMER, .u.timer = {ts, 0, id}}; break;
-        case 2: m = (struct ct_wire_msg){CT_WIRE_CANCEL, .u.cancel = {ts, 1, 0, 125, 125, id, 78, NULL}}; break;
+        case 2: m = (struct ct_wire_msg){CT_WIRE_CANCEL, .u.cancel = {ts, 1, 0, 125, 125, id, 78, ts, NULL}}; break;
         case 3: m = (struct ct_wire_msg){CT_WIRE_RELEASE, .u.release = {ts, 1, 0, id, 78}}; break;
         case 4: m = (struct ct_wire_msg){CT_WIRE_TIMER, .u.timer = {ts, 1, id}}; break;
         default: m = (struct ct_wire_msg){CT_WIRE_FREE, .u.free = {ts, 1, id}}; break;

@@ -1,5 +1,5 @@
 /*
- * ctxtrace/core/analysis.h — reading a trace file and judging it: the five rules.
+ * ctxtrace/core/analysis.h — judging a trace: the rules.
  *
  * The rules are defined precisely in docs/rules.md; this is their one implementation,
  * shared by `ctxtrace report`, the exit report of `ctxtrace run`, soak and the
@@ -15,15 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct sqlite3 sqlite3;
-
-/* ---- opening a trace ---------------------------------------------------------------- */
-
-/* Open `path` read-only as a trace file, checking that it is SQLite, that it is a
- * ctxtrace trace and that its schema version is one this build reads. Works on the
- * file of a process still running (WAL: a consistent snapshot per read transaction).
- * Returns NULL with a one-line reason in err. */
-sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen);
+typedef struct ct_reader ct_reader;
 
 /* ---- frames and stacks -------------------------------------------------------------- */
 
@@ -45,19 +37,28 @@ bool ct_is_own_module(const char *module);
 
 /* ---- findings ----------------------------------------------------------------------- */
 
+/* Most severe first: findings are listed in this order. */
 enum ct_rule {
     CT_RULE_LEAKED_WAITER,
     CT_RULE_ORPHANED_TIMER,
     CT_RULE_LOST_CANCEL,
+    CT_RULE_DERIVED_FROM_DONE,
+    CT_RULE_VALUE_CHAIN_GROWTH,
     CT_RULE_DETACHED_ROOT,
     CT_RULE_INEFFECTIVE_DEADLINE,
     CT_RULE_LEAKED_THREAD,       /* judged on the exit check (rule_exit.c) */
     CT_RULE_COUNT
 };
 
-/* The rule's name in every output ("lost-cancel", ...), and a one-line explanation. */
+/* The rule's name in every output ("lost-cancel", ...), a title, a one-line
+ * explanation, how to fix it in one line, its severity ("error", "warning", "note": as
+ * SARIF's levels), and what a finding's durations measure (NULL: none). */
 const char *ct_rule_name(enum ct_rule r);
+const char *ct_rule_title(enum ct_rule r);
 const char *ct_rule_summary(enum ct_rule r);
+const char *ct_rule_fix(enum ct_rule r);
+const char *ct_rule_level(enum ct_rule r);
+const char *ct_rule_duration_label(enum ct_rule r);
 
 enum { CT_MAX_EXAMPLES = 5 };
 
@@ -94,20 +95,20 @@ struct ct_findings {
     char exit_check[160];
 };
 
+/* Thresholds (docs/rules.md); 0 takes the default. */
 struct ct_analysis_opts {
-    int detached_root_threshold; /* derivations from a root at one site; default 32 */
+    int detached_root_threshold;     /* derivations from a root at one site; default 32 */
+    int derived_from_done_threshold; /* derivations from one done parent at a site; 2 */
+    int value_chain_threshold;       /* same-site value layers stacked; default 16 */
 };
 
-/* Apply every rule to an open trace. Returns 0, or -1 with err filled. */
-int ct_analyze(sqlite3 *db, const struct ct_analysis_opts *opts, struct ct_findings *out,
+struct ct_analysis_opts ct_analysis_defaults(void);
+
+/* Apply every rule to a trace. Returns 0, or -1 with err filled. */
+int ct_analyze(ct_reader *r, const struct ct_analysis_opts *opts, struct ct_findings *out,
                char *err, size_t errlen);
 void ct_findings_free(struct ct_findings *f);
 
-/* Load stack `id` with runtime/shim frames removed (for outputs needing more). */
-int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out);
-/* The site of stack `id`: the frame id of its innermost frame outside libctxtrace and the
- * shim, or 0 if it has none (or cannot be read). Findings and soak group by this. */
-int64_t ct_stack_site(sqlite3 *db, int64_t id);
 void ct_stack_free(struct ct_stack *s);
 
 #endif /* CTXTRACE_CORE_ANALYSIS_H */

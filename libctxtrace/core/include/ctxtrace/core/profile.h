@@ -30,7 +30,8 @@ struct ct_profile {
     long contexts;
 };
 
-int ct_profile(sqlite3 *db, struct ct_profile *out, char *err, size_t errlen);
+/* The per-site profile of the trace `r` reads. 0, or -1 with err filled. */
+int ct_profile(ct_reader *r, struct ct_profile *out, char *err, size_t errlen);
 void ct_profile_free(struct ct_profile *p);
 
 #endif /* CTXTRACE_CORE_PROFILE_H */

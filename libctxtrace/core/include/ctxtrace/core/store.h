@@ -16,60 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ctxtrace/core/columns.h>
+
 #define CTXTRACE_SCHEMA_VERSION 2
 
 typedef struct ct_store ct_store;
-
-/* Columns of `contexts` besides id, in schema order. */
-enum ct_ctx_col {
-    CT_PARENT_ID,
-    CT_KIND,                 /* enum ctx_kind (stored as its name) */
-    CT_CREATED_NS,
-    CT_CREATE_THREAD,
-    CT_CREATE_STACK,
-    CT_REQUESTED_DEADLINE_NS,
-    CT_DEADLINE_NS,
-    CT_TIMER_ARMED_NS,
-    CT_TIMER_STOPPED_NS,
-    CT_TIMER_FIRED_NS,
-    CT_CANCELED_NS,
-    CT_CANCEL_WHY,           /* enum ctx_cancel_why (stored as its name) */
-    CT_CANCEL_ERR,
-    CT_CANCEL_CAUSE,
-    CT_CANCEL_REASON,        /* text: ct_ctx_row.reason */
-    CT_CANCEL_THREAD,
-    CT_CANCEL_STACK,
-    CT_RELEASED_NS,
-    CT_RELEASED_LIVE,
-    CT_RELEASE_THREAD,
-    CT_RELEASE_STACK,
-    CT_FREED_NS,
-    CT_VALUE_LOOKUPS,        /* summed with what the file has (see ct_store_context) */
-    CT_VALUE_DEPTH_SUM,      /* summed */
-    CT_VALUE_DEPTH_MAX,      /* maximum */
-    CT_CTX_NCOLS
-};
-
-/* A partial `contexts` row: column c is written iff (present >> c) & 1. Columns
- * merge with what an earlier row wrote: most keep the first value written, the value
- * counters add up (and the depth maximum takes the larger). */
-struct ct_ctx_row {
-    int64_t id;
-    uint32_t present;
-    int64_t v[CT_CTX_NCOLS];
-    char *reason; /* CT_CANCEL_REASON; owned by the caller */
-};
-
-static inline void ct_ctx_set(struct ct_ctx_row *r, enum ct_ctx_col c, int64_t v)
-{
-    r->v[c] = v;
-    r->present |= 1u << c;
-}
-
-static inline int64_t ct_ctx_get(const struct ct_ctx_row *r, enum ct_ctx_col c, int64_t def)
-{
-    return (r->present >> c) & 1 ? r->v[c] : def;
-}
 
 struct ct_thread_row {
     int64_t id, tid, parent_thread, create_stack, start_ns, exit_ns; /* 0: unknown */
@@ -136,8 +87,5 @@ int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *row);
  * context, or pointed at memory holding its address). Duplicates are ignored. */
 int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, const char *how);
 
-/* Names used in the file for enum ctx_kind / enum ctx_cancel_why values. */
-const char *ct_kind_name(int kind);
-const char *ct_why_name(int why);
 
 #endif /* CTXTRACE_CORE_STORE_H */

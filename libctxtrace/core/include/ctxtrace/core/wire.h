@@ -28,7 +28,7 @@
 #include <sys/types.h>
 
 #define CT_WIRE_MAGIC 0x4543415254585443ull /* "CTXTRACE" read as a little-endian u64 */
-#define CT_WIRE_VERSION 1
+#define CT_WIRE_VERSION 2
 
 enum {
     CT_WIRE_HEADER = 8,
@@ -97,6 +97,8 @@ struct ct_wire_msg {
             uint32_t thread;
             int32_t err;
             int64_t created, deadline, canceled;
+            int64_t origin;   /* done: when its cancellation started (0: unknown) */
+            int64_t released; /* the last owner reference dropped (0: not yet) */
             const char *reason;
         } context;
         struct { uint32_t contexts; } snapshot_end;
@@ -113,6 +115,7 @@ struct ct_wire_msg {
             uint8_t why;
             int32_t err, cause;
             uint64_t id, stack;
+            int64_t origin; /* when the cancellation that reached it started */
             const char *reason;
         } cancel;
         /* The last owner reference dropped; live: it was not done yet. */

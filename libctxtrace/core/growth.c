@@ -1,18 +1,17 @@
 /*
- * soak_series.c — reading a soak run back from its trace file: the sampled quantities
+ * growth.c — a soak run read back from its trace (see growth.h): the sampled quantities
  * over the judged window, and the live count per creation site at each sample time.
  *
  * Per-site counts are computed from the rows' lifetimes (created..freed for contexts,
  * blocked..woken for waits, start..exit for threads) with a sweep over the sample
  * times: O(rows log rows), so a soak of millions of contexts stays quick.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "soak.h"
+#include <ctxtrace/core/growth.h>
 
 #define MIB (1024.0 * 1024.0)
 
@@ -27,67 +26,45 @@ const struct soak_metric_info soak_metrics[SOAK_NMETRICS] = {
     [SOAK_RSS] = {"RSS bytes", "rss_bytes", {.abs = 16 * MIB, .rel = 0.25}},
 };
 
-static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
-{
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-int soak_read_samples(sqlite3 *db, int64_t from_ns, int64_t to_ns, const int64_t *fd_ts,
+int soak_read_samples(ct_reader *r, int64_t from_ns, int64_t to_ns, const int64_t *fd_ts,
                       const double *fd_v, size_t nfd, struct soak_series *out, char *err,
                       size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT ts_ns, live_contexts, armed_timers, blocked_waiters, "
-                           "threads, rss_bytes FROM samples "
-                           "WHERE ts_ns >= ?1 AND ts_ns < ?2 ORDER BY ts_ns",
-                           -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "reading samples", db);
+    struct ct_sample_row *rows;
+    long n = ct_reader_samples(r, from_ns, to_ns, &rows);
+    if (n < 0) {
+        snprintf(err, errlen, "%s", ct_reader_error(r));
         return -1;
     }
-    sqlite3_bind_int64(st, 1, from_ns);
-    sqlite3_bind_int64(st, 2, to_ns);
-    size_t cap = 0, k = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 256;
-            int64_t *ts = realloc(out->ts, cap * sizeof *ts);
-            if (ts == NULL)
-                goto oom;
-            out->ts = ts;
-            for (int m = 0; m < SOAK_NMETRICS; m++) {
-                double *v = realloc(out->v[m], cap * sizeof *v);
-                if (v == NULL)
-                    goto oom;
-                out->v[m] = v;
-            }
-        }
-        size_t i = out->n++;
-        out->ts[i] = sqlite3_column_int64(st, 0);
-        out->v[SOAK_CONTEXTS][i] = (double)sqlite3_column_int64(st, 1);
-        out->v[SOAK_TIMERS][i] = (double)sqlite3_column_int64(st, 2);
-        out->v[SOAK_WAITERS][i] = (double)sqlite3_column_int64(st, 3);
-        out->v[SOAK_THREADS][i] = (double)sqlite3_column_int64(st, 4);
-        out->v[SOAK_RSS][i] = (double)sqlite3_column_int64(st, 5);
+    size_t cap = n > 0 ? (size_t)n : 1;
+    out->ts = malloc(cap * sizeof *out->ts);
+    bool ok = out->ts != NULL;
+    for (int m = 0; m < SOAK_NMETRICS; m++)
+        ok = (out->v[m] = malloc(cap * sizeof *out->v[m])) != NULL && ok;
+    if (!ok) {
+        free(rows);
+        soak_series_free(out);
+        snprintf(err, errlen, "reading samples: out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < (size_t)n; i++) {
+        const struct ct_sample_row *row = &rows[i];
+        out->ts[i] = row->ts_ns;
+        out->v[SOAK_CONTEXTS][i] = (double)row->live_contexts;
+        out->v[SOAK_TIMERS][i] = (double)row->armed_timers;
+        out->v[SOAK_WAITERS][i] = (double)row->blocked_waiters;
+        out->v[SOAK_THREADS][i] = (double)row->threads;
+        out->v[SOAK_RSS][i] = (double)row->rss_bytes;
         /* The fd count soak saw last at or before this sample. */
         while (k + 1 < nfd && fd_ts[k + 1] <= out->ts[i])
             k++;
         out->v[SOAK_FDS][i] = nfd > 0 ? fd_v[k] : 0;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "reading samples", db);
-        soak_series_free(out);
-        return -1;
-    }
+    out->n = (size_t)n;
+    free(rows);
     return 0;
-oom:
-    sqlite3_finalize(st);
-    soak_series_free(out);
-    snprintf(err, errlen, "reading samples: out of memory");
-    return -1;
 }
 
 void soak_series_free(struct soak_series *s)
@@ -100,13 +77,14 @@ void soak_series_free(struct soak_series *s)
 
 /* ---- per-site live counts ----------------------------------------------------------- */
 
+/* A lifetime and the site it was assigned. */
 struct life {
-    int64_t stack, start, end; /* end INT64_MAX: still alive */
+    struct ct_life l;
     int site;
 };
 
 struct site_acc {
-    int64_t site;          /* ct_stack_site: the innermost frame outside ctxtrace */
+    int64_t site;          /* the stack's site: the innermost frame outside ctxtrace */
     int64_t best_stack;    /* the site's most frequent stack... */
     long best_count, total;
     struct ct_stack stack; /* ...loaded, for printing */
@@ -120,7 +98,7 @@ static int cmp_i64(const void *a, const void *b)
 
 static int cmp_life_stack(const void *a, const void *b)
 {
-    return cmp_i64(&((const struct life *)a)->stack, &((const struct life *)b)->stack);
+    return cmp_i64(&((const struct life *)a)->l.stack, &((const struct life *)b)->l.stack);
 }
 
 static int cmp_site_growth(const void *a, const void *b)
@@ -131,63 +109,37 @@ static int cmp_site_growth(const void *a, const void *b)
     return (x->trend.slope < y->trend.slope) - (x->trend.slope > y->trend.slope);
 }
 
-static const char *const site_queries[SOAK_NMETRICS] = {
-    [SOAK_CONTEXTS] = "SELECT create_stack, created_ns, freed_ns FROM contexts "
-                      "WHERE id > 2 AND create_stack IS NOT NULL AND created_ns < ?2 "
-                      "AND (freed_ns IS NULL OR freed_ns > ?1)",
-    [SOAK_WAITERS] = "SELECT stack, blocked_ns, woken_ns FROM waits "
-                     "WHERE how = 'wait' AND stack IS NOT NULL AND blocked_ns < ?2 "
-                     "AND (woken_ns IS NULL OR woken_ns > ?1)",
-    [SOAK_THREADS] = "SELECT create_stack, start_ns, exit_ns FROM threads "
-                     "WHERE create_stack IS NOT NULL AND start_ns < ?2 "
-                     "AND (exit_ns IS NULL OR exit_ns > ?1)",
-};
+static const enum ct_life_kind life_kind[SOAK_NMETRICS] = {
+    [SOAK_CONTEXTS] = CT_LIFE_CONTEXT, [SOAK_WAITERS] = CT_LIFE_WAIT,
+    [SOAK_THREADS] = CT_LIFE_THREAD};
 
-static int load_lives(sqlite3 *db, const char *sql, int64_t from, int64_t to,
+static int load_lives(ct_reader *r, enum soak_metric metric, int64_t from, int64_t to,
                       struct life **out, size_t *n, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
+    struct ct_life *l;
+    long got = ct_reader_lives(r, life_kind[metric], from, to, &l);
     *out = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "reading sites", db);
+    if (got < 0) {
+        snprintf(err, errlen, "%s", ct_reader_error(r));
         return -1;
     }
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            struct life *l = realloc(*out, cap * sizeof *l);
-            if (l == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            *out = l;
-        }
-        struct life *l = &(*out)[(*n)++];
-        l->stack = sqlite3_column_int64(st, 0);
-        l->start = sqlite3_column_int64(st, 1);
-        l->end = sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MAX
-                                                           : sqlite3_column_int64(st, 2);
-        l->site = -1;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "reading sites: %s",
-                 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-        free(*out);
-        *out = NULL;
+    *out = malloc((got ? (size_t)got : 1) * sizeof **out);
+    if (*out == NULL) {
+        free(l);
+        snprintf(err, errlen, "reading sites: out of memory");
         return -1;
     }
+    for (long i = 0; i < got; i++)
+        (*out)[i] = (struct life){l[i], -1};
+    *n = (size_t)got;
+    free(l);
     return 0;
 }
 
 /* Assign each life its site — the innermost frame outside ctxtrace, as the findings
  * group them — and load each site's most frequent stack; fills *sites. */
-static int group_sites(sqlite3 *db, struct life *lives, size_t n, struct site_acc **sites,
+static int group_sites(ct_reader *r, struct life *lives, size_t n, struct site_acc **sites,
                        size_t *nsites)
 {
     qsort(lives, n, sizeof *lives, cmp_life_stack);
@@ -195,9 +147,9 @@ static int group_sites(sqlite3 *db, struct life *lives, size_t n, struct site_ac
     *nsites = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j < n && lives[j].stack == lives[i].stack)
+        while (j < n && lives[j].l.stack == lives[i].l.stack)
             j++;
-        int64_t site = ct_stack_site(db, lives[i].stack);
+        int64_t site = ct_reader_stack_site(r, lives[i].l.stack);
         size_t s = 0;
         while (s < *nsites && (*sites)[s].site != site)
             s++;
@@ -214,14 +166,14 @@ static int group_sites(sqlite3 *db, struct life *lives, size_t n, struct site_ac
         a->total += count;
         if (count > a->best_count) {
             a->best_count = count;
-            a->best_stack = lives[i].stack;
+            a->best_stack = lives[i].l.stack;
         }
         for (size_t k = i; k < j; k++)
             lives[k].site = (int)s;
         i = j;
     }
     for (size_t s = 0; s < *nsites; s++)
-        if (ct_load_stack(db, (*sites)[s].best_stack, &(*sites)[s].stack) != 0)
+        if (ct_reader_stack(r, (*sites)[s].best_stack, &(*sites)[s].stack) != 0)
             return -1;
     return 0;
 }
@@ -233,8 +185,8 @@ static void live_counts(const struct life *lives, size_t n, int site, const int6
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (lives[i].site == site) {
-            starts[m] = lives[i].start;
-            ends[m] = lives[i].end;
+            starts[m] = lives[i].l.start;
+            ends[m] = lives[i].l.end;
             m++;
         }
     qsort(starts, m, sizeof *starts, cmp_i64);
@@ -249,15 +201,14 @@ static void live_counts(const struct life *lives, size_t n, int site, const int6
     }
 }
 
-int soak_growing_sites(sqlite3 *db, const struct soak_series *s, enum soak_metric metric,
+int soak_growing_sites(ct_reader *r, const struct soak_series *s, enum soak_metric metric,
                        struct soak_sites *out, char *err, size_t errlen)
 {
     if (s->n == 0)
         return 0;
     struct life *lives;
     size_t n;
-    if (load_lives(db, site_queries[metric], s->ts[0], s->ts[s->n - 1] + 1, &lives, &n,
-                   err, errlen) != 0)
+    if (load_lives(r, metric, s->ts[0], s->ts[s->n - 1] + 1, &lives, &n, err, errlen) != 0)
         return -1;
     struct site_acc *sites = NULL;
     size_t nsites = 0;
@@ -266,7 +217,7 @@ int soak_growing_sites(sqlite3 *db, const struct soak_series *s, enum soak_metri
     double *counts = malloc(s->n * sizeof *counts);
     int rc = -1;
     if (starts == NULL || ends == NULL || counts == NULL ||
-        group_sites(db, lives, n, &sites, &nsites) != 0) {
+        group_sites(r, lives, n, &sites, &nsites) != 0) {
         snprintf(err, errlen, "reading sites: out of memory or unreadable stacks");
         goto done;
     }

@@ -1,0 +1,85 @@
+/*
+ * ctxtrace/core/verdict.h — THE state of a context: one definition of live, done and
+ * leaked, used by the rules (report, run, soak), the shim's live model and the
+ * inspector, so that a context the tree marks leaked is one a finding names.
+ *
+ * A verdict is a pure function of one context's own facts — no walk up the tree — so it
+ * costs the same for a context at the bottom of a million-deep chain as for a root's
+ * child, and every reader that has the row can compute it. The one fact that would need
+ * the ancestors (was a cancellation already on its way down when the owners let go?) is
+ * recorded when the cancellation reaches the context: cancel_origin_ns.
+ *
+ * The exact meaning of each leak is docs/rules.md's; in short:
+ *   lost-cancel     a cancellable context whose owners dropped every reference while it
+ *                   was live — unless a cancellation had already started above it by
+ *                   then (waiters on an ancestor wake before its descendants are
+ *                   reached, in Go as here: a thread that saw the parent done and
+ *                   dropped the child was not leaking it);
+ *   orphaned-timer  the same, for a deadline context whose own timer was armed;
+ *   lost-at-exit    at the end of a complete trace, a cancellable context its owners
+ *                   still held, never cancelled — unless the exit check found a
+ *                   reference to it still reachable (then it is "still reachable", as
+ *                   LeakSanitizer says, and no finding); or one the check found
+ *                   unreachable and never released (its handle was lost).
+ */
+#ifndef CTXTRACE_CORE_VERDICT_H
+#define CTXTRACE_CORE_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ctxtrace/core/columns.h>
+
+/* What the tree, the timeline and the filters show. */
+enum ct_state {
+    CT_STATE_LIVE,      /* not done, and not (yet) leaked */
+    CT_STATE_CANCELLED, /* done: cancelled explicitly or by an ancestor */
+    CT_STATE_DEADLINE,  /* done: its deadline (or an ancestor's) passed */
+    CT_STATE_LEAKED,    /* one of enum ct_leak */
+};
+/* Not an enumerator, so a switch over the states need not name it. */
+enum { CT_STATE_COUNT = CT_STATE_LEAKED + 1 };
+
+enum ct_leak {
+    CT_LEAK_NONE,
+    CT_LEAK_LOST_CANCEL,    /* rule lost-cancel: owners dropped it live */
+    CT_LEAK_ORPHANED_TIMER, /* rule orphaned-timer: ... with its own timer armed */
+    CT_LEAK_LOST_AT_EXIT,   /* rule lost-cancel, at exit */
+};
+
+/* What the exit check (issue 11's) concluded about a context still held at exit. */
+enum ct_reach {
+    CT_REACH_UNKNOWN,     /* no check, or it did not judge this context */
+    CT_REACH_REACHABLE,   /* a reference a running program could use was found */
+    CT_REACH_UNREACHABLE, /* none was: definitely lost */
+};
+
+/* The facts a verdict reads; 0 (or -1 where noted) is "did not happen / unknown". */
+struct ct_facts {
+    int kind;              /* enum ctx_kind, -1 unknown */
+    int why;               /* enum ctx_cancel_why, -1: not done */
+    int released_live;     /* -1 never released; 0 released when done; 1 released live */
+    bool timer_armed;      /* its own deadline timer was armed */
+    int64_t canceled_ns, cancel_origin_ns, released_ns;
+    enum ct_reach exit_reach;
+    bool trace_complete;   /* the program exited and the trace was finished */
+};
+
+struct ct_verdict {
+    enum ct_state state;
+    enum ct_leak leak;
+};
+
+/* The verdict on one context. */
+struct ct_verdict ct_judge(const struct ct_facts *f);
+
+/* The facts of a (possibly partial) trace row. */
+void ct_facts_from_row(const struct ct_ctx_row *r, bool trace_complete, enum ct_reach reach,
+                       struct ct_facts *out);
+
+/* "live", "cancelled", "deadline", "leaked". */
+const char *ct_state_name(enum ct_state s);
+/* -1 if not a state name. */
+int ct_state_from_name(const char *name);
+
+#endif /* CTXTRACE_CORE_VERDICT_H */

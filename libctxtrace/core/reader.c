@@ -1,0 +1,700 @@
+/*
+ * reader.c — the trace reader (see reader.h): every query a tool makes of a trace file.
+ *
+ * Rows are read with the column list of columns.h and decoded by column type, so the
+ * reader cannot disagree with the writer about a column. A context's state in a filter
+ * is the verdict itself, registered as the SQL function ct_state(): a filter by state
+ * selects exactly what the tree shows and what the rules count.
+ *
+ * Ordering: creation time, then id. A context whose creation the trace did not see (it
+ * was made before the tracer attached) has no created_ns and sorts first, as time 0;
+ * the secondary indexes are on that same expression (indexes.sql), so keyset paging is
+ * an index range scan on a complete trace.
+ */
+#include <ctxtrace/core/reader.h>
+#include <ctxtrace/core/u64map.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_mem.h"
+
+/* The sort key of a context, exactly as indexes.sql spells it. */
+#define CREATED "ifnull(created_ns,0)"
+
+/* A child, for paging the children of a trace without indexes. */
+struct kid {
+    int64_t parent, created, id;
+};
+
+struct ct_reader {
+    sqlite3 *db;
+    char *path;
+    char err[512];
+    bool complete;
+    int indexed;               /* -1: not looked yet */
+    char select[1024];         /* "id, <every column of ct_ctx_cols>" */
+    sqlite3_stmt *by_id, *n_kids, *parent_of;
+    struct u64map site_of;     /* stack -> site frame id + 1 */
+    struct kid *kids;          /* no indexes: every context by (parent, created, id) */
+    size_t nkids;
+    bool kids_built;
+};
+
+static int fail(ct_reader *r, const char *what)
+{
+    snprintf(r->err, sizeof r->err, "%s: %s", what, sqlite3_errmsg(r->db));
+    return -1;
+}
+
+const char *ct_reader_path(const ct_reader *r)
+{
+    return r->path;
+}
+
+const char *ct_reader_error(const ct_reader *r)
+{
+    return r->err;
+}
+
+sqlite3 *ct_reader_db(ct_reader *r)
+{
+    return r->db;
+}
+
+/* ---- rows ------------------------------------------------------------------------------ */
+
+static void read_row(sqlite3_stmt *st, struct ct_ctx_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->id = sqlite3_column_int64(st, 0);
+    for (int c = 0; c < CT_CTX_NCOLS; c++) {
+        int col = c + 1;
+        if (sqlite3_column_type(st, col) == SQLITE_NULL)
+            continue;
+        const char *text = (const char *)sqlite3_column_text(st, col);
+        switch (ct_ctx_cols[c].type) {
+        case CT_COL_KIND:
+            ct_ctx_set(row, (enum ct_ctx_col)c, ct_kind_from_name(text));
+            break;
+        case CT_COL_WHY:
+            ct_ctx_set(row, (enum ct_ctx_col)c, ct_why_from_name(text));
+            break;
+        case CT_COL_TEXT:
+            row->reason = text != NULL ? strdup(text) : NULL;
+            row->present |= 1u << c;
+            break;
+        case CT_COL_INT:
+            ct_ctx_set(row, (enum ct_ctx_col)c, sqlite3_column_int64(st, col));
+            break;
+        }
+    }
+}
+
+void ct_ctx_row_clear(struct ct_ctx_row *row)
+{
+    free(row->reason);
+    memset(row, 0, sizeof *row);
+}
+
+struct ct_verdict ct_reader_verdict(ct_reader *r, const struct ct_ctx_row *row)
+{
+    struct ct_facts f;
+    ct_facts_from_row(row, r->complete, CT_REACH_UNKNOWN, &f);
+    return ct_judge(&f);
+}
+
+/* ct_state(kind, canceled_ns, cancel_why, cancel_origin_ns, released_ns, released_live,
+ * timer_armed_ns): the verdict's state, for filters. */
+static void sql_state(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    static const enum ct_ctx_col cols[] = {CT_KIND,          CT_CANCELED_NS,  CT_CANCEL_WHY,
+                                           CT_CANCEL_ORIGIN_NS, CT_RELEASED_NS, CT_RELEASED_LIVE,
+                                           CT_TIMER_ARMED_NS};
+    ct_reader *r = sqlite3_user_data(cx);
+    struct ct_ctx_row row = {0};
+    for (int i = 0; i < argc && i < (int)(sizeof cols / sizeof *cols); i++) {
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+            continue;
+        const char *text = (const char *)sqlite3_value_text(argv[i]);
+        int64_t v = cols[i] == CT_KIND        ? ct_kind_from_name(text)
+                    : cols[i] == CT_CANCEL_WHY ? ct_why_from_name(text)
+                                               : sqlite3_value_int64(argv[i]);
+        ct_ctx_set(&row, cols[i], v);
+    }
+    sqlite3_result_int(cx, (int)ct_reader_verdict(r, &row).state);
+}
+#define STATE_CALL                                                                         \
+    "ct_state(kind, canceled_ns, cancel_why, cancel_origin_ns, released_ns, released_live, " \
+    "timer_armed_ns)"
+
+/* ---- opening --------------------------------------------------------------------------- */
+
+ct_reader *ct_reader_open(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = ct_trace_open(path, err, errlen);
+    if (db == NULL)
+        return NULL;
+    ct_reader *r = calloc(1, sizeof *r);
+    if (r == NULL || (r->path = strdup(path)) == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(r);
+        sqlite3_close(db);
+        return NULL;
+    }
+    r->db = db;
+    r->indexed = -1;
+    size_t n = (size_t)snprintf(r->select, sizeof r->select, "id");
+    for (int c = 0; c < CT_CTX_NCOLS; c++)
+        n += (size_t)snprintf(r->select + n, sizeof r->select - n, ", %s", ct_ctx_cols[c].name);
+    char sql[1400];
+    snprintf(sql, sizeof sql, "SELECT %s FROM contexts WHERE id = ?", r->select);
+    if (n >= sizeof r->select ||
+        sqlite3_create_function(db, "ct_state", 7, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
+                                sql_state, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->by_id, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v3(db, "SELECT count(*) FROM contexts WHERE parent_id = ?", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->n_kids, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(db, "SELECT parent_id FROM contexts WHERE id = ?", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->parent_of, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: unreadable trace: %s", path, sqlite3_errmsg(db));
+        ct_reader_close(r);
+        return NULL;
+    }
+    r->complete = ct_reader_meta_int(r, "complete", 0) == 1;
+    return r;
+}
+
+void ct_reader_close(ct_reader *r)
+{
+    if (r == NULL)
+        return;
+    sqlite3_finalize(r->by_id);
+    sqlite3_finalize(r->n_kids);
+    sqlite3_finalize(r->parent_of);
+    sqlite3_close(r->db);
+    u64map_free(&r->site_of);
+    free(r->kids);
+    free(r->path);
+    free(r);
+}
+
+/* A damaged file can still answer the analysis's queries (the damage in a table it does
+ * not read, or in rows it skips) and give a wrong report: callers that judge check the
+ * b-trees first (quick_check: linear in the file's size, without the index checks). */
+int ct_reader_check(ct_reader *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "PRAGMA quick_check(4)", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: unreadable trace: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    int rc, result = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (line != NULL && strncmp(line, "***", 3) == 0) /* "*** in database main ***\n" */
+            line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
+        if (line == NULL || *line == '\0' || strcmp(line, "ok") == 0)
+            continue;
+        int n = (int)strcspn(line, "\n"); /* one line */
+        snprintf(err, errlen, "%s: corrupt trace (%.*s); `sqlite3 %s .recover` may salvage it",
+                 r->path, n, line, r->path);
+        result = -1;
+        break;
+    }
+    if (result == 0 && rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: unreadable trace: %s", r->path, sqlite3_errmsg(r->db));
+        result = -1;
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+/* ---- meta ------------------------------------------------------------------------------ */
+
+int64_t ct_reader_meta_int(ct_reader *r, const char *key, int64_t def)
+{
+    return trace_meta_int(r->db, key, def);
+}
+
+char *ct_reader_meta_text(ct_reader *r, const char *key)
+{
+    sqlite3_stmt *st;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int64_t query_int(ct_reader *r, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int ct_reader_meta(ct_reader *r, struct ct_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL); /* one snapshot for all of it */
+    m->program = ct_reader_meta_text(r, "program");
+    m->argv = ct_reader_meta_text(r, "argv");
+    m->exit_reason = ct_reader_meta_text(r, "exit_reason");
+    m->pid = ct_reader_meta_int(r, "pid", 0);
+    m->ppid = ct_reader_meta_int(r, "ppid", 0);
+    m->start_ns = ct_reader_meta_int(r, "start_ns", 0);
+    m->start_realtime = ct_reader_meta_int(r, "start_realtime", 0);
+    m->stack_depth = ct_reader_meta_int(r, "stack_depth", 0);
+    m->complete = ct_reader_meta_int(r, "complete", 0) == 1;
+    m->events = ct_reader_meta_int(r, "events", 0);
+    m->events_dropped = ct_reader_meta_int(r, "events_dropped", 0);
+    m->contexts = query_int(r, "SELECT count(*) FROM contexts WHERE id > 2");
+    /* The end: a clean exit's end_ns, else the latest time the file recorded. */
+    m->end_ns = ct_reader_meta_int(r, "end_ns", 0);
+    if (m->end_ns == 0) {
+        int64_t a = query_int(r, "SELECT max(ts_ns) FROM samples");
+        int64_t b = query_int(r, "SELECT max(max(ifnull(created_ns,0)), max(ifnull(canceled_ns,0)), "
+                                 "max(ifnull(released_ns,0)), max(ifnull(freed_ns,0))) FROM contexts");
+        m->end_ns = a > b ? a : b;
+    }
+    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    r->complete = m->complete;
+    return 0;
+}
+
+void ct_meta_free(struct ct_meta *m)
+{
+    free(m->program);
+    free(m->argv);
+    free(m->exit_reason);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- contexts --------------------------------------------------------------------------- */
+
+int ct_reader_context(ct_reader *r, int64_t id, struct ct_ctx_row *row)
+{
+    sqlite3_reset(r->by_id);
+    sqlite3_bind_int64(r->by_id, 1, id);
+    int rc = sqlite3_step(r->by_id);
+    if (rc == SQLITE_ROW) {
+        read_row(r->by_id, row);
+        return 1;
+    }
+    memset(row, 0, sizeof *row);
+    return rc == SQLITE_DONE ? 0 : fail(r, "reading a context");
+}
+
+bool ct_reader_has_indexes(ct_reader *r)
+{
+    if (r->indexed < 0)
+        r->indexed = query_int(r, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+                                  "AND name = 'contexts_parent'") > 0;
+    return r->indexed == 1;
+}
+
+static int cmp_kid(const void *a, const void *b)
+{
+    const struct kid *x = a, *y = b;
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* No indexes (a trace cut short): one scan makes the parent -> children order that
+ * the index would otherwise give. */
+static int build_kids(ct_reader *r)
+{
+    if (r->kids_built)
+        return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT ifnull(parent_id,0), " CREATED ", id FROM contexts",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading the tree");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->nkids == cap) {
+            cap = cap ? 2 * cap : 4096;
+            struct kid *k = realloc(r->kids, cap * sizeof *k);
+            if (k == NULL) {
+                sqlite3_finalize(st);
+                snprintf(r->err, sizeof r->err, "reading the tree: out of memory");
+                return -1;
+            }
+            r->kids = k;
+        }
+        r->kids[r->nkids++] = (struct kid){sqlite3_column_int64(st, 0),
+                                           sqlite3_column_int64(st, 1),
+                                           sqlite3_column_int64(st, 2)};
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(r, "reading the tree");
+    qsort(r->kids, r->nkids, sizeof *r->kids, cmp_kid);
+    r->kids_built = true;
+    return 0;
+}
+
+/* First index in kids at or after (parent, created, id). */
+static size_t kid_lower(const ct_reader *r, struct kid key)
+{
+    size_t lo = 0, hi = r->nkids;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_kid(&r->kids[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool by_map(ct_reader *r, const struct ct_query *q)
+{
+    return !q->flat && !ct_reader_has_indexes(r);
+}
+
+int64_t ct_reader_n_children(ct_reader *r, int64_t id)
+{
+    if (!ct_reader_has_indexes(r)) {
+        if (build_kids(r) != 0)
+            return -1;
+        return (int64_t)(kid_lower(r, (struct kid){id + 1, INT64_MIN, INT64_MIN}) -
+                         kid_lower(r, (struct kid){id, INT64_MIN, INT64_MIN}));
+    }
+    sqlite3_reset(r->n_kids);
+    sqlite3_bind_int64(r->n_kids, 1, id);
+    if (sqlite3_step(r->n_kids) != SQLITE_ROW)
+        return fail(r, "counting children");
+    return sqlite3_column_int64(r->n_kids, 0);
+}
+
+/* The WHERE condition of q. Parameters: ?1 parent, ?2 kind name, ?3 state, ?4 id. Stack
+ * and flagged id lists are written in as integers. NULL when out of memory. */
+static char *condition(const struct ct_query *q)
+{
+    size_t cap = 256 + 24 * (q->nstacks + q->nflagged);
+    char *w = malloc(cap);
+    if (w == NULL)
+        return NULL;
+    if (!q->flat) {
+        snprintf(w, cap, q->parent ? "parent_id = ?1" : "parent_id IS NULL");
+        return w;
+    }
+    size_t n = (size_t)snprintf(w, cap, "id > 2");
+    if (q->kind >= 0)
+        n += (size_t)snprintf(w + n, cap - n, " AND kind = ?2");
+    if (q->state >= 0)
+        n += (size_t)snprintf(w + n, cap - n, " AND " STATE_CALL " = ?3");
+    if (q->id != 0)
+        n += (size_t)snprintf(w + n, cap - n, " AND id = ?4");
+    if (q->stacks != NULL) {
+        n += (size_t)snprintf(w + n, cap - n, " AND create_stack IN (");
+        for (size_t i = 0; i < q->nstacks; i++)
+            n += (size_t)snprintf(w + n, cap - n, "%s%lld", i ? "," : "", (long long)q->stacks[i]);
+        n += (size_t)snprintf(w + n, cap - n, ")");
+    }
+    if (q->problems) {
+        n += (size_t)snprintf(w + n, cap - n, " AND (" STATE_CALL " = %d OR id IN (",
+                              CT_STATE_LEAKED);
+        for (size_t i = 0; i < q->nflagged; i++)
+            n += (size_t)snprintf(w + n, cap - n, "%s%lld", i ? "," : "", (long long)q->flagged[i]);
+        n += (size_t)snprintf(w + n, cap - n, "))");
+    }
+    return w;
+}
+
+static void bind_query(sqlite3_stmt *st, const struct ct_query *q)
+{
+    if (!q->flat && q->parent)
+        sqlite3_bind_int64(st, 1, q->parent);
+    if (q->flat && q->kind >= 0)
+        sqlite3_bind_text(st, 2, ct_kind_name(q->kind), -1, SQLITE_STATIC);
+    if (q->flat && q->state >= 0)
+        sqlite3_bind_int(st, 3, q->state);
+    if (q->flat && q->id != 0)
+        sqlite3_bind_int64(st, 4, q->id);
+}
+
+int64_t ct_reader_count(ct_reader *r, const struct ct_query *q)
+{
+    if (by_map(r, q))
+        return ct_reader_n_children(r, q->parent);
+    char *cond = condition(q);
+    if (cond == NULL)
+        return -1;
+    size_t len = strlen(cond) + 64;
+    char *sql = malloc(len);
+    if (sql == NULL) {
+        free(cond);
+        return -1;
+    }
+    snprintf(sql, len, "SELECT count(*) FROM contexts WHERE %s", cond);
+    free(cond);
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        bind_query(st, q);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        else
+            fail(r, "counting contexts");
+        sqlite3_finalize(st);
+    } else {
+        fail(r, "counting contexts");
+    }
+    free(sql);
+    return n;
+}
+
+static long list_by_map(ct_reader *r, int64_t parent, struct ct_cursor after, size_t skip,
+                        struct ct_ctx_row *rows, size_t max)
+{
+    if (build_kids(r) != 0)
+        return -1;
+    size_t i = kid_lower(r, (struct kid){parent, after.created, after.id});
+    if (i < r->nkids && r->kids[i].parent == parent && r->kids[i].created == after.created &&
+        r->kids[i].id == after.id)
+        i++; /* strictly after the cursor */
+    for (; skip > 0 && i < r->nkids && r->kids[i].parent == parent; skip--)
+        i++;
+    long got = 0;
+    for (; i < r->nkids && r->kids[i].parent == parent && (size_t)got < max; i++) {
+        int rc = ct_reader_context(r, r->kids[i].id, &rows[got]);
+        if (rc < 0)
+            return -1;
+        got += rc;
+    }
+    return got;
+}
+
+long ct_reader_list(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                    size_t skip, struct ct_ctx_row *rows, size_t max)
+{
+    if (by_map(r, q))
+        return list_by_map(r, q->parent, after, skip, rows, max);
+    char *cond = condition(q);
+    if (cond == NULL)
+        return -1;
+    size_t len = strlen(cond) + strlen(r->select) + 256;
+    char *sql = malloc(len);
+    if (sql == NULL) {
+        free(cond);
+        return -1;
+    }
+    snprintf(sql, len,
+             "SELECT %s FROM contexts WHERE %s AND (" CREATED ", id) > (?5, ?6) "
+             "ORDER BY " CREATED ", id LIMIT ?7 OFFSET ?8",
+             r->select, cond);
+    free(cond);
+    sqlite3_stmt *st;
+    long got = -1;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        bind_query(st, q);
+        sqlite3_bind_int64(st, 5, after.created);
+        sqlite3_bind_int64(st, 6, after.id);
+        sqlite3_bind_int64(st, 7, (int64_t)max);
+        sqlite3_bind_int64(st, 8, (int64_t)skip);
+        int rc;
+        got = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            read_row(st, &rows[got++]);
+        if (rc != SQLITE_DONE) {
+            while (got > 0)
+                ct_ctx_row_clear(&rows[--got]);
+            got = fail(r, "listing contexts");
+        }
+        sqlite3_finalize(st);
+    } else {
+        fail(r, "listing contexts");
+    }
+    free(sql);
+    return got;
+}
+
+long ct_reader_ancestry(ct_reader *r, int64_t id, int64_t **ids)
+{
+    size_t n = 0, cap = 16;
+    int64_t *chain = malloc(cap * sizeof *chain);
+    if (chain == NULL)
+        return -1;
+    /* Bounded: a corrupt file (a cycle) must not loop forever. */
+    for (int64_t cur = id; cur != 0 && n < 100000000;) {
+        sqlite3_reset(r->parent_of);
+        sqlite3_bind_int64(r->parent_of, 1, cur);
+        int rc = sqlite3_step(r->parent_of);
+        if (rc != SQLITE_ROW) {
+            free(chain);
+            *ids = NULL;
+            return rc == SQLITE_DONE ? 0 : fail(r, "reading ancestors");
+        }
+        if (n == cap) {
+            int64_t *grown = realloc(chain, 2 * cap * sizeof *grown);
+            if (grown == NULL) {
+                free(chain);
+                return -1;
+            }
+            chain = grown;
+            cap *= 2;
+        }
+        chain[n++] = cur;
+        cur = sqlite3_column_int64(r->parent_of, 0);
+    }
+    for (size_t i = 0; i < n / 2; i++) { /* outermost first */
+        int64_t t = chain[i];
+        chain[i] = chain[n - 1 - i];
+        chain[n - 1 - i] = t;
+    }
+    *ids = chain;
+    return (long)n;
+}
+
+/* ---- stacks ----------------------------------------------------------------------------- */
+
+long ct_reader_stack_ids(ct_reader *r, int64_t **ids)
+{
+    *ids = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT id FROM stacks", -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading stacks");
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            int64_t *grown = realloc(*ids, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *ids = grown;
+        }
+        (*ids)[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        return fail(r, "reading stacks");
+    }
+    return (long)n;
+}
+
+int ct_reader_stack(ct_reader *r, int64_t id, struct ct_stack *out)
+{
+    return ct_load_stack(r->db, id, out) == 0 ? 0 : fail(r, "reading a stack");
+}
+
+int64_t ct_reader_stack_site(ct_reader *r, int64_t id)
+{
+    if (id == 0)
+        return 0;
+    uint64_t v;
+    if (u64map_get(&r->site_of, (uint64_t)id, &v))
+        return (int64_t)v - 1;
+    int64_t site = ct_stack_site(r->db, id);
+    u64map_put(&r->site_of, (uint64_t)id, (uint64_t)site + 1);
+    return site;
+}
+
+/* ---- samples and lifetimes --------------------------------------------------------------- */
+
+long ct_reader_samples(ct_reader *r, int64_t from_ns, int64_t to_ns, struct ct_sample_row **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT ts_ns, live_contexts, armed_timers, blocked_waiters, "
+                           "threads, rss_bytes FROM samples "
+                           "WHERE ts_ns >= ?1 AND ts_ns < ?2 ORDER BY ts_ns",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading samples");
+    sqlite3_bind_int64(st, 1, from_ns);
+    sqlite3_bind_int64(st, 2, to_ns);
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            struct ct_sample_row *grown = realloc(*out, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        (*out)[n++] = (struct ct_sample_row){
+            sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+            sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+            sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        return rc == SQLITE_NOMEM ? (snprintf(r->err, sizeof r->err, "reading samples: out of memory"), -1)
+                                  : fail(r, "reading samples");
+    }
+    return (long)n;
+}
+
+long ct_reader_lives(ct_reader *r, enum ct_life_kind kind, int64_t from_ns, int64_t to_ns,
+                     struct ct_life **out)
+{
+    static const char *const sql[] = {
+        [CT_LIFE_CONTEXT] = "SELECT create_stack, created_ns, freed_ns FROM contexts "
+                            "WHERE id > 2 AND create_stack IS NOT NULL AND created_ns < ?2 "
+                            "AND (freed_ns IS NULL OR freed_ns > ?1)",
+        [CT_LIFE_WAIT] = "SELECT stack, blocked_ns, woken_ns FROM waits "
+                         "WHERE how = 'wait' AND stack IS NOT NULL AND blocked_ns < ?2 "
+                         "AND (woken_ns IS NULL OR woken_ns > ?1)",
+        [CT_LIFE_THREAD] = "SELECT create_stack, start_ns, exit_ns FROM threads "
+                           "WHERE create_stack IS NOT NULL AND start_ns < ?2 "
+                           "AND (exit_ns IS NULL OR exit_ns > ?1)",
+    };
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, sql[kind], -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading sites");
+    sqlite3_bind_int64(st, 1, from_ns);
+    sqlite3_bind_int64(st, 2, to_ns);
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            struct ct_life *grown = realloc(*out, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        (*out)[n++] = (struct ct_life){
+            sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+            sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 2)};
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        return rc == SQLITE_NOMEM ? (snprintf(r->err, sizeof r->err, "reading sites: out of memory"), -1)
+                                  : fail(r, "reading sites");
+    }
+    return (long)n;
+}
