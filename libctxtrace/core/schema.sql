@@ -25,6 +25,12 @@ PRAGMA journal_mode = WAL;
 -- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason,
 -- write_error (present only when the tracer could not write the trace — a full disk —
 -- and stopped recording there: the trace is then a prefix of the run, complete = 0).
+-- The exit check (docs/rules.md, "The exit check"): exit_check ('done', 'off', or
+-- 'abandoned: REASON' — then nothing the check would have decided is in the file),
+-- exit_check_ns (when the world was stopped), exit_check_us (how long it stayed
+-- stopped), exit_check_threads (threads stopped), exit_check_unstoppable (threads that
+-- block the check's signal: /proc state only), exit_check_unregistered (threads the
+-- shim never registered, not judged).
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value
@@ -157,3 +163,25 @@ CREATE TABLE findings (
     stack_id      INTEGER,
     example_ids   TEXT                   -- JSON array of context ids
 );
+
+-- Schema version 2: the exit check. One row per thread the check found (besides the
+-- thread that ran it and the shim's writer) when it stopped the world at exit or at
+-- the SIGINT/SIGTERM flush (docs/rules.md).
+CREATE TABLE exit_threads (
+    thread   INTEGER,                    -- threads.id; NULL: never registered by the shim
+    tid      INTEGER NOT NULL,           -- kernel thread id
+    state    TEXT NOT NULL,              -- running | blocked | stopped | exiting (/proc)
+    syscall  INTEGER,                    -- system call it sleeps in; NULL in user space
+    stopped  INTEGER NOT NULL,           -- 1 suspended by the check, 0 blocks its signal
+    stack    INTEGER                     -- its current stack; NULL: unknown
+);
+
+-- Contexts handed to a thread when it was created (schema version 2): its
+-- pthread_create argument was the context (or pointed at memory holding its address,
+-- within the first 16 words). Waits, ctx_fd and derivations say what else it used.
+CREATE TABLE thread_contexts (
+    thread     INTEGER NOT NULL,
+    context_id INTEGER NOT NULL,
+    how        TEXT NOT NULL,            -- arg
+    PRIMARY KEY (thread, context_id)
+) WITHOUT ROWID;

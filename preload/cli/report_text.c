@@ -141,6 +141,17 @@ void report_text(FILE *out, const struct report *r)
     if (!r->findings.complete)
         fputs("ctxtrace: note: the trace is incomplete (the program was killed, or is still "
               "running): judged on what was written\n", out);
+    if (strncmp(r->findings.exit_check, "abandoned", 9) == 0) {
+        fputs("ctxtrace: note: the exit check was ", out);
+        put_clean(out, r->findings.exit_check);
+        fputs(" (leaked-thread not judged)\n", out);
+    }
+    if (r->findings.threads_unjudged > 0)
+        fprintf(out,
+                "ctxtrace: note: %ld thread%s the program created %s alive at the exit check "
+                "and never seen with a context (not judged)\n",
+                r->findings.threads_unjudged, r->findings.threads_unjudged == 1 ? "" : "s",
+                r->findings.threads_unjudged == 1 ? "was" : "were");
     for (size_t i = 0; i < r->findings.len; i++)
         put_finding(out, r, &r->findings.items[i]);
     if (r->suppressed > 0 && r->supp != NULL) {

@@ -79,5 +79,22 @@ int ct_store_frame(ct_store *s, const struct ct_frame_row *row);
 int ct_store_stack(ct_store *s, int64_t id, int depth, const int64_t *frame_ids);
 int ct_store_sample(ct_store *s, const struct ct_sample_row *row);
 
+/* The exit check (docs/rules.md): a thread as the check found it. */
+enum ct_exit_state { CT_EXIT_RUNNING, CT_EXIT_BLOCKED, CT_EXIT_STOPPED, CT_EXIT_EXITING };
+
+struct ct_exit_thread_row {
+    int64_t thread;     /* threads.id; 0: a thread the shim never registered */
+    int64_t tid;
+    int state;          /* enum ct_exit_state, from /proc before the world was stopped */
+    int64_t syscall_nr; /* the system call it sleeps in; -1: in user space */
+    bool stopped;       /* suspended by the check (false: it blocks the check's signal) */
+    int64_t stack;      /* its current stack; 0: unknown */
+};
+
+int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *row);
+/* A context handed to a thread: `how` = "arg" (its pthread_create argument was the
+ * context, or pointed at memory holding its address). Duplicates are ignored. */
+int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, const char *how);
+
 
 #endif /* CTXTRACE_CORE_STORE_H */
