@@ -146,9 +146,12 @@ static void print_context(struct tail *t, const struct ct_wire_msg *m)
         text(t, "why", ct_why_name(c->why));
         field(t, "err", c->err);
         field(t, "canceled_ns", c->canceled);
+        field(t, "origin_ns", c->origin);
         if (c->reason != NULL)
             text(t, "reason", c->reason);
     }
+    if (c->released != 0)
+        field(t, "released_ns", c->released);
     field(t, "deadline_ns", c->deadline);
     field(t, "created_ns", c->created);
     field(t, "age_ms", (t->hello_now - c->created) / 1000000);
@@ -198,6 +201,7 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         text(t, "why", ct_why_name(m->u.cancel.why));
         field(t, "err", m->u.cancel.err);
         field(t, "cause", m->u.cancel.cause);
+        field(t, "origin_ns", m->u.cancel.origin);
         if (m->u.cancel.reason != NULL)
             text(t, "reason", m->u.cancel.reason);
         site(t, "site", m->u.cancel.stack);
