@@ -4,6 +4,8 @@
  */
 #include "ct-live-source.h"
 
+#include "ct-format.h"
+
 #include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/wire.h>
@@ -95,8 +97,9 @@ static gboolean load_stack(CtSource *source, gint64 stack_id, struct ct_stack *o
     if (out->frames == NULL)
         return FALSE;
     out->depth = 1;
-    out->frames[0] = (struct ct_frame){strdup_or_null(s->function), strdup_or_null(s->file), s->line,
-                                       strdup_or_null(s->module)};
+    out->frames[0] = (struct ct_frame){.function = strdup_or_null(s->function),
+                                       .file = strdup_or_null(s->file), .line = s->line,
+                                       .module = strdup_or_null(s->module)};
     return TRUE;
 }
 
@@ -142,14 +145,7 @@ static void remember_site(CtLiveSource *self, const struct ct_wire_msg *m)
     s->file = g_strdup(m->u.site.file);
     s->module = g_strdup(m->u.site.module);
     s->line = (int)m->u.site.line;
-    g_autofree char *text = NULL;
-    /* As the offline source: the file's base name (the column is narrow). */
-    if (s->file != NULL)
-        text = g_strdup_printf("%s %s:%d", s->function ? s->function : "??",
-                               strrchr(s->file, '/') ? strrchr(s->file, '/') + 1 : s->file, s->line);
-    else
-        text = g_strdup_printf("%s (%s)", s->function ? s->function : "??", s->module ? s->module : "?");
-    s->text = g_intern_string(text);
+    s->text = ct_format_site(s->function, s->file, s->line, s->module); /* as offline */
     g_hash_table_insert(self->sites, g_memdup2(&id, sizeof id), s);
 }
 

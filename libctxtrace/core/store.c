@@ -117,7 +117,7 @@ static int prepare_all(ct_store *s)
         return -1;
     return prepare(s, &s->frame_insert,
                    "INSERT OR IGNORE INTO frames(id,ip,module,offset,build_id,function,file,"
-                   "line) VALUES(?,?,?,?,?,?,?,?)") ||
+                   "line,inlined,tail_call) VALUES(?,?,?,?,?,?,?,?,?,?)") ||
                    prepare(s, &s->stack_insert,
                            "INSERT OR IGNORE INTO stacks(id,depth) VALUES(?,?)") ||
                    prepare(s, &s->stack_frame_insert,
@@ -335,6 +335,8 @@ int ct_store_frame(ct_store *s, const struct ct_frame_row *r)
     bind_text(st, 6, r->function);
     bind_text(st, 7, r->file);
     bind_known(st, 8, r->line);
+    sqlite3_bind_int(st, 9, r->inlined);
+    sqlite3_bind_int(st, 10, r->tail_call);
     return step(s, st, "frames");
 }
 
@@ -366,4 +368,44 @@ int ct_store_sample(ct_store *s, const struct ct_sample_row *r)
     sqlite3_bind_int64(st, 5, r->threads);
     sqlite3_bind_int64(st, 6, r->rss_bytes);
     return step(s, st, "samples");
+}
+
+/* ---- the exit check's rows (issue 11): few (one per thread), so prepared per call ---- */
+
+static int exec_row(ct_store *s, const char *sql, const int64_t *v, const bool *known,
+                    int n, const char *text, int text_at, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, what);
+    for (int i = 0; i < n; i++)
+        if (known[i])
+            sqlite3_bind_int64(st, i + 1, v[i]);
+    if (text != NULL)
+        sqlite3_bind_text(st, text_at, text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *r)
+{
+    static const char *const states[] = {"running", "blocked", "stopped", "exiting"};
+    assert(r->state >= 0 && r->state < (int)(sizeof states / sizeof *states));
+    int64_t v[] = {r->thread, r->tid, 0, r->syscall_nr, r->stopped, r->stack};
+    bool known[] = {r->thread != 0, true, false, r->syscall_nr >= 0, true, r->stack != 0};
+    return exec_row(s,
+                    "INSERT INTO exit_threads(thread,tid,state,syscall,stopped,stack) "
+                    "VALUES(?,?,?,?,?,?)",
+                    v, known, 6, states[r->state], 3, "exit_threads");
+}
+
+int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, const char *how)
+{
+    int64_t v[] = {thread, context_id};
+    bool known[] = {true, true};
+    return exec_row(s,
+                    "INSERT OR IGNORE INTO thread_contexts(thread,context_id,how) "
+                    "VALUES(?,?,?)",
+                    v, known, 2, how, 3, "thread_contexts");
 }

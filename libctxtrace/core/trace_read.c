@@ -207,7 +207,8 @@ int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
         return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT f.function, f.file, f.line, f.module FROM stack_frames sf "
+                           "SELECT f.function, f.file, f.line, f.module, f.inlined, f.tail_call "
+                           "FROM stack_frames sf "
                            "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
                            "ORDER BY sf.idx",
                            -1, &st, NULL) != SQLITE_OK)
@@ -232,6 +233,8 @@ int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
         fr->file = dup_text(st, 1);
         fr->line = sqlite3_column_int(st, 2);
         fr->module = dup_text(st, 3);
+        fr->inlined = sqlite3_column_int(st, 4) != 0;
+        fr->tail_call = sqlite3_column_int(st, 5) != 0;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;

@@ -38,6 +38,7 @@ static bool running;
  * nothing more is written, so that the trace is an honest prefix marked incomplete. */
 static char write_error[256];
 
+static _Atomic pid_t writer_tid;
 static _Atomic uint32_t poke_word;
 static _Atomic uint32_t flush_req, flush_done;
 static _Atomic bool flush_final;
@@ -106,6 +107,9 @@ static void write_end_meta(const char *reason)
     ct_store_meta_int(store, "events", (int64_t)c->events);
     ct_store_meta_int(store, "events_dropped", (int64_t)atomic_load(&shim_events_dropped));
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
+    shim_exit_check_meta(store);
+    if (c->exit_unregistered > 0)
+        ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
 }
 
 /* Drain and commit one batch; returns the number of events. `end` (not NULL) also
@@ -153,6 +157,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     shim_self.no_trace = true;
+    atomic_store(&writer_tid, (pid_t)syscall(SYS_gettid));
     pthread_setname_np(pthread_self(), "ctxtrace-writer"); /* for perf, top, gdb */
     sigset_t all;
     sigfillset(&all);
@@ -293,6 +298,11 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
             return; /* the writer is stuck (e.g. on a lock a signalled thread holds) */
         futex_wait_ns(&flush_done, done, left < 10000000 ? left : 10000000);
     }
+}
+
+pid_t shim_writer_tid(void)
+{
+    return atomic_load(&writer_tid);
 }
 
 /* fork(): hold the writer between batches so the child inherits no half-done state. */

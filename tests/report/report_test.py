@@ -20,7 +20,8 @@ import subprocess
 import sys
 
 RULES = {"leaked-waiter", "orphaned-timer", "lost-cancel", "derived-from-done",
-         "value-chain-growth", "detached-root", "ineffective-deadline"}
+         "value-chain-growth", "detached-root", "ineffective-deadline",
+         "leaked-thread"}
 SARIF_LEVELS = {"none", "note", "warning", "error"}
 ARGS = None
 FAILURES = []
