@@ -317,7 +317,11 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
         return;
     self->ended = TRUE;
     g_free(self->state_text);
-    self->state_text = g_strdup(text);
+    /* Why it ended, and — still — that sites were dropped. */
+    self->state_text = self->budget.exhausted
+                           ? g_strdup_printf("%s; " CT_LIVE_BUDGET_MESSAGE, text, self->path,
+                                             CT_LIVE_BUDGET_ARGS)
+                           : g_strdup(text);
     self->meta.complete = complete;
     ct_trace_model_set_meta(self->model, &self->meta);
     ct_trace_model_flush(self->model);

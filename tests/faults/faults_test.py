@@ -478,6 +478,19 @@ def hostile_server():
                    % (rss_mb, mode)) and ok
         print("tail vs hostile server (%s): exit %d, peak RSS %.1f MB" % (mode, code, rss_mb),
               flush=True)
+    if not ARGS.live_source_flood:
+        print("SKIP the inspector's live source: built without the inspector", flush=True)
+        return
+    sock = os.path.join(d, "inspector.sock")
+    srv = subprocess.Popen([ARGS.hostile, sock, "sites", "20000"], stdout=subprocess.PIPE)
+    check(srv.stdout.readline() == b"listening\n", "the hostile server did not start")
+    r = subprocess.run([ARGS.live_source_flood, sock, "20000"], capture_output=True, text=True,
+                       timeout=120)
+    srv.wait(timeout=30)
+    row(fault)[0] += 1
+    sys.stdout.write(r.stdout)
+    check(r.returncode == 0, "the inspector's live source against a hostile server: exit %d %s"
+          % (r.returncode, r.stderr))
 
 
 def main():
@@ -485,6 +498,7 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("--ctxtrace", "--shim", "--prog", "--hostile", "--workdir"):
         ap.add_argument(a, required=True)
+    ap.add_argument("--live-source-flood", default=None)
     ap.add_argument("--seed", type=int, default=16)
     ARGS = ap.parse_args()
     os.makedirs(ARGS.workdir, exist_ok=True)

@@ -2,11 +2,12 @@
  * hostile_server.c — a live server gone bad, for the client side of the socket
  * (faults_test.py runs `ctxtrace tail` against it).
  *
- *     hostile_server SOCKET MODE
+ *     hostile_server SOCKET MODE [N]
  *
  * Listens on SOCKET, accepts one client, sends a valid HELLO, then:
  *   sites    distinct SITE frames, each with the longest strings the wire allows,
- *            until the client goes away (or 400,000 frames: ~3 GB if all were kept),
+ *            until the client goes away (or N frames, by default 400,000: ~3 GB if
+ *            all were kept),
  *            then BYE
  *   garbage  bytes that are no frame at all
  * and exits 0 when the client has gone (or the frames are sent).
@@ -38,10 +39,11 @@ static bool send_all(int fd, const uint8_t *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: hostile_server SOCKET sites|garbage\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: hostile_server SOCKET sites|garbage [N]\n");
         return 2;
     }
+    unsigned long long frames = argc == 4 ? strtoull(argv[3], NULL, 10) : 400000;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     snprintf(addr.sun_path, sizeof addr.sun_path, "%s", argv[1]);
     int ls = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
         static char function[CT_WIRE_MAX_STRING], file[CT_WIRE_MAX_STRING];
         memset(function, 'f', sizeof function - 1);
         memset(file, 'g', sizeof file - 1);
-        for (uint64_t i = 1; i <= 400000; i++) {
+        for (uint64_t i = 1; i <= frames; i++) {
             snprintf(function, 17, "%016llx", (unsigned long long)i);
             function[16] = 'f';
             m = (struct ct_wire_msg){CT_WIRE_SITE, .u.site = {i, 1, "hostile.so", function, file}};
