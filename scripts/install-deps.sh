@@ -9,10 +9,14 @@ packages=(
   libunwind-dev libdw-dev            # the tracer: stack capture and symbolization
   libcmocka-dev                      # unit tests
   python3                            # the report tests (tests/report: JSON/SARIF checks)
-  golang-go                          # the side-by-side benchmark against Go's context
+  golang-go                          # the benchmark against Go's context; go tool pprof reads exports
   clang libclang-rt-14-dev           # the live wire decoder's libFuzzer target
   libgtk-4-dev libglib2.0-dev-bin    # ctxtrace-inspector (GTK 4; glib-compile-resources)
   xvfb xauth                         # the inspector's GUI tests run in a real window under Xvfb
+  zlib1g-dev                         # ctxtrace export --format pprof (gzip)
+  help2man gzip                      # the man pages, generated from --help at build time
+  dpkg-dev                           # cpack -G DEB's dependencies (dpkg-shlibdeps); the package test
+  bash-completion                    # the package test loads the completion script
 )
 
 missing=()
