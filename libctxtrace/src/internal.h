@@ -47,14 +47,20 @@
 #define STATE_SUBTREE 0x40000000u /* done, but its canceller is still on the descendants */
 #define STATE_LANES 0x20000000u   /* children live in per-thread lanes (never cleared) */
 
-/* ctx.flags: the context's own bits are written while it is being created; the home
- * lane bits are written under its lock by the threads attaching children to it. */
+/* ctx.flags: the context's own bits are written while it is being created (by the
+ * creating thread, before anyone else can see it); the home lane bits later, under its
+ * lock, by the threads attaching children to it. So writers never overlap, and readers
+ * outside the lock (ctx_unref, the timer) read the creation bits, which never change:
+ * relaxed atomic loads and stores (ctx_flags / ctx_flags_set) keep that race-free at
+ * the cost of plain moves. */
 enum {
     CTX_F_TIMER = 1,            /* a deadline timer was armed */
     CTX_F_HOME_SHIFT = 1,       /* bits 1-3: 1 + the lane of the first thread that
                                  * attached a child here (0: none yet) */
     CTX_F_REFLANE_SHIFT = 4,    /* bits 4-6: 1 + the parent's lane that counts our
                                  * reference on the parent (0: parent->refs does) */
+    CTX_F_EXT = 0x80,           /* an extended struct, by kind: ctx_deadline_cause
+                                 * (deadline), ctx_signals (cancel: signals.c) */
 };
 
 /* ctx.linked: where a cancellable context is linked in its attach target. */
@@ -98,7 +104,7 @@ struct ctx {
     _Atomic uint32_t refs;       /* internal references (see above) */
     uint8_t kind;                /* enum ctx_kind */
     _Atomic uint8_t linked;      /* LINK_*: where in the attach target's lists */
-    uint8_t flags;               /* CTX_F_* */
+    _Atomic uint8_t flags;       /* CTX_F_* (see above) */
     uint8_t reason_owned;        /* reason was copied here; set by the canceller */
     _Atomic uint32_t state;      /* cancellable only: error | STATE_* bits */
 };
@@ -121,6 +127,15 @@ struct ctx_cancel {
     int64_t deadline;            /* effective deadline, INT64_MAX for none */
     ctx_t *prev, *next;          /* siblings in the attach target's children list */
     ctx_after_t *afters;         /* every after_func record registered here */
+};
+
+/* CTX_KIND_DEADLINE from ctx_with_deadline_cause, with its own timer and a cause or
+ * reason to report when that timer fires (CTX_F_EXT; 104 bytes). Only these pay for
+ * the two fields: every other cancellable context stays within its 96-byte chunk. */
+struct ctx_deadline_cause {
+    struct ctx_cancel cc;
+    int32_t cause;               /* what ctx_cause reports when the deadline passes */
+    char *reason;                /* owned, or NULL */
 };
 
 /* CTX_KIND_VALUE (64 bytes). */
@@ -164,6 +179,17 @@ static inline ctx_t *ctx_done_src(ctx_t *c)
     return NULL;
 }
 
+static inline uint8_t ctx_flags(const ctx_t *c)
+{
+    return atomic_load_explicit(&c->flags, memory_order_relaxed);
+}
+
+/* Only one thread at a time sets bits of one context (see the CTX_F_* comment). */
+static inline void ctx_flags_set(ctx_t *c, uint8_t bits)
+{
+    atomic_store_explicit(&c->flags, (uint8_t)(ctx_flags(c) | bits), memory_order_relaxed);
+}
+
 static inline int ctx_state_err(uint32_t state)
 {
     return (int)(state & STATE_ERR_MASK);
@@ -175,8 +201,25 @@ static inline const char *ctx_reason(ctx_t *c, uint32_t state)
     return state & STATE_LANES ? CC(c)->lanes->reason : CC(c)->reason;
 }
 
-/* ---- references (context.c) ---- */
+/* ---- creation and references (context.c) ---- */
+/* The effective deadline of `c`: the nearest cancellable context's (which stores the
+ * effective value), or INT64_MAX for none above a without_cancel or a root. */
+int64_t ctx__effective_deadline(const ctx_t *c);
+/* A new cancellable child of `parent` (not NULL), announced to the tracer and attached:
+ * sizeof(struct ctx_cancel) bytes, or an extended struct (CTX_F_EXT) whose own fields
+ * the caller fills in before anything reads them. NULL with errno ENOMEM. */
+ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
+                            int64_t requested, size_t size);
 void ctx__ref_drop(ctx_t *c);
+
+/* The deadline of `c` (CTX_KIND_DEADLINE, its own timer) has passed: make it done with
+ * CTX_DEADLINE_EXCEEDED and the cause it was created with (context.c). */
+void ctx__deadline_passed(ctx_t *c);
+
+/* ---- signals (signals.c) ---- */
+/* The last owner of `c` (a ctx_with_signals context: cancel kind, CTX_F_EXT) is gone:
+ * stop watching its signals, restoring their previous handling. */
+void ctx__signals_unwatch(ctx_t *c);
 
 /* ---- cancellation (cancel.c) ---- */
 /* Link a new cancellable `c` under its attach target, or, if that is already done, make

@@ -112,8 +112,7 @@ static void *timer_main(void *arg)
         heap_remove_at(0);
         pthread_mutex_unlock(&heap_mu);
         notify_timer(c, CTX_TIMER_FIRED);
-        ctx__cancel(c, CTX_DEADLINE_EXCEEDED, CTX_DEADLINE_EXCEEDED, NULL, false,
-                    CTX_WHY_DEADLINE);
+        ctx__deadline_passed(c);
         ctx__ref_drop(c);
         pthread_mutex_lock(&heap_mu);
     }
@@ -179,7 +178,7 @@ void ctx__timer_arm(ctx_t *c)
 {
     pthread_once(&atfork_once, install_atfork);
     atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-    c->flags |= CTX_F_TIMER;
+    ctx_flags_set(c, CTX_F_TIMER);
     pthread_mutex_lock(&heap_mu);
     if (heap_len == heap_cap) {
         size_t cap = heap_cap ? heap_cap * 2 : 64;

@@ -20,6 +20,8 @@ static void notify_wait(ctx_t *c, enum ctx_wait_event ev, int result)
 
 CTX_API int ctx_wait(ctx_t *c, int64_t timeout)
 {
+    if (c == NULL)
+        return EINVAL;
     ctx_t *src = ctx_done_src(c);
     if (src != NULL &&
         ctx_state_err(atomic_load_explicit(&src->state, memory_order_acquire)) != 0)

@@ -90,6 +90,8 @@ static void finding(struct json *j, const struct ct_finding *f)
     }
     json_key(j, "detail");
     json_string(j, f->detail);
+    json_key(j, "fix");
+    json_string(j, ct_rule_fix(f->rule));
     json_end_object(j);
 }
 

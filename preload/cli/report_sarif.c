@@ -172,11 +172,12 @@ static void rule_descriptor(struct json *j, enum ct_rule rule)
         if (*p != '-')
             *n++ = (char)(p == id || p[-1] == '-' ? *p - 'a' + 'A' : *p);
     *n = '\0';
-    char help[512];
+    char help[1024];
     snprintf(help, sizeof help,
-             "%s.\n\nThe rule's exact definition is in ctxtrace's docs/rules.md; `ctxtrace "
-             "report FILE.db` prints each finding with its full stacks.",
-             ct_rule_summary(rule));
+             "%s.\n\nHow to fix: %s.\n\nThe rule's exact definition is in ctxtrace's "
+             "docs/rules.md; `ctxtrace report FILE.db` prints each finding with its full "
+             "stacks.",
+             ct_rule_summary(rule), ct_rule_fix(rule));
     json_object(j);
     json_key(j, "id");
     json_string(j, id);
@@ -252,6 +253,8 @@ static char *message_text(const struct ct_finding *f, const struct ct_frame *at)
     if (at != &f->site)
         fprintf(m, " (Shown at %s, the innermost frame of the stack with source in the "
                 "repository.)", at->function ? at->function : "the nearest frame");
+    fputs(" Fix:", m);
+    sentence(m, ct_rule_fix(f->rule));
     fclose(m);
     free(site);
     return buf;
@@ -291,6 +294,51 @@ static void code_flow(struct json *j, const struct report *r, const struct ct_st
     json_end_array(j);
 }
 
+/* Where a stack shows best: its innermost frame with source under the source root, else
+ * its innermost frame with any source line; NULL if none has one. */
+static const struct ct_frame *best_frame(const struct report *r, const struct ct_stack *s)
+{
+    for (int i = 0; i < s->depth; i++)
+        if (has_source(&s->frames[i]) && in_root(r, s->frames[i].file))
+            return &s->frames[i];
+    for (int i = 0; i < s->depth; i++)
+        if (has_source(&s->frames[i]))
+            return &s->frames[i];
+    return NULL;
+}
+
+/* The finding's other places — where it was released, where the waiting thread was
+ * created, where the waited-on context was created — as relatedLocations, so code
+ * scanning shows them beside the result. */
+static void related_locations(struct json *j, const struct report *r,
+                              const struct ct_finding *f)
+{
+    const struct ct_stack *stacks[] = {&f->stack2, &f->stack3};
+    const char *labels[] = {f->stack2_label, f->stack3_label};
+    const struct ct_frame *at[2];
+    int n = 0;
+    for (int i = 0; i < 2; i++)
+        n += (at[i] = stacks[i]->depth > 0 ? best_frame(r, stacks[i]) : NULL) != NULL;
+    if (n == 0)
+        return;
+    json_key(j, "relatedLocations");
+    json_array(j);
+    for (int i = 0, id = 1; i < 2; i++) {
+        if (at[i] == NULL)
+            continue;
+        json_object(j);
+        json_key(j, "id");
+        json_int(j, id++);
+        physical_location(j, r, at[i]);
+        char text[256];
+        snprintf(text, sizeof text, "%s %s", labels[i] ? labels[i] : "also at",
+                 at[i]->function ? at[i]->function : "??");
+        text_object(j, "message", text);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void result(struct json *j, const struct report *r, const struct ct_finding *f,
                    const struct ct_frame *at, uint64_t fp)
 {
@@ -318,11 +366,14 @@ static void result(struct json *j, const struct report *r, const struct ct_findi
     json_key(j, "ctxtraceSite/v1");
     json_string(j, hex);
     json_end_object(j);
+    related_locations(j, r, f);
     code_flow(j, r, &f->stack);
     json_key(j, "properties");
     json_object(j);
     json_key(j, "count");
     json_int(j, f->count);
+    json_key(j, "fix");
+    json_string(j, ct_rule_fix(f->rule));
     report_json_examples(j, f);
     json_end_object(j);
     json_end_object(j);

@@ -126,6 +126,7 @@ static void put_finding(FILE *out, const struct report *r, const struct ct_findi
         put_stack(out, r, f->stack2_label ? f->stack2_label : "also", &f->stack2);
     if (f->stack3.depth > 0)
         put_stack(out, r, f->stack3_label ? f->stack3_label : "also", &f->stack3);
+    fprintf(out, "  fix: %s\n", ct_rule_fix(f->rule));
 }
 
 void report_text(FILE *out, const struct report *r)

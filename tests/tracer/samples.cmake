@@ -294,3 +294,30 @@ tracer_sample_test(sample_kitchen_sink
   # kitchen value is, whose last reference the lights-off callback thread may drop a
   # moment after main() saw the value's destructor run.
   --count "45:freed_ns IS NOT NULL AND site(create_stack) IS NOT {service}")
+
+# A server stopped by SIGTERM through ctx_with_signals: the signal context (1 cancel,
+# cancelled by the runtime's signal thread, not main's (1): cause 15 "SIGTERM"),
+# the serving context and the group's (2 cancel), 10 requests under
+# ctx_with_timeout_cause (deadline), and the shutdown's grace period (1 deadline).
+set(G ${S}/graceful_shutdown/server.c)
+tracer_sample_test(sample_graceful_shutdown
+  --total 14 --kind cancel=3 --kind deadline=11
+  --site "stop=${G}@ctx_with_signals(ctx_background(), &stop_signals)"
+  --site "serving=${G}@srv.serving = ctx_with_cancel(ctx_background())"
+  --site "group=${G}@ctx_group_new(srv.serving)"
+  --site "request=${G}@ctx_with_timeout_cause(group_ctx, REQUEST_TIMEOUT"
+  --site "grace=${G}@ctx_with_timeout(ctx_background(), GRACE)"
+  --at stop:cancel=1 --at serving:cancel=1 --at group:cancel=1 --at request:deadline=10
+  --at grace:deadline=1
+  --parent stop=background --parent serving=background --parent group=serving
+  --parent request=group --parent grace=background
+  --function stop=main --function serving=main --function group=main
+  --function request=handle_conn --function grace=main
+  --why stop=explicit:1 --why serving=explicit:1 --why group=explicit:1
+  --why request=explicit:10 --why grace=explicit:1
+  --where "stop=1:cancel_cause=15 AND cancel_reason='SIGTERM' AND cancel_thread <> 1"
+  --where "request=10:cancel_cause=125 AND cancel_stack IS NOT NULL"
+  # The group's threads: one per connection (10), each created at the ctx_group_go call.
+  --site "go=${G}@ctx_group_go(srv->group, handle_conn, c)" --at go=0
+  --count "1:cancel_cause=15 AND (SELECT count(*) FROM threads WHERE site(create_stack) = {go}) = 10"
+  --fixed --released 14 --released-live 0 --canceled 14 --freed 14)

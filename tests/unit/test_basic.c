@@ -4,6 +4,8 @@
  */
 #include "testutil.h"
 
+#include <signal.h>
+
 static int key;
 
 /* A root: never done, no deadline, no values, cannot be waited to done. */
@@ -226,6 +228,115 @@ static void ErrorCodesAreErrno(void **state)
     assert_int_equal(CTX_MICROSECOND, 1000 * CTX_NANOSECOND);
 }
 
+static void never_called(void *arg)
+{
+    (void)arg;
+}
+
+static int never_run(ctx_t *c, void *arg)
+{
+    (void)c;
+    (void)arg;
+    return 0;
+}
+
+/* ctx.h "NULL contexts": every function answers a NULL context as documented, never a
+ * crash (issue 16: ctx_wait(NULL), ctx_err(NULL) and friends used to segfault). */
+static void NullContextsAreAnswered(void **state)
+{
+    (void)state;
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    struct {
+        const char *what;
+        ctx_t *got;
+    } derived[] = {
+        {"with_cancel", ctx_with_cancel(NULL)},
+        {"with_deadline", ctx_with_deadline(NULL, 0)},
+        {"with_timeout", ctx_with_timeout(NULL, 0)},
+        {"with_deadline_cause", ctx_with_deadline_cause(NULL, 0, EIO, "x")},
+        {"with_timeout_cause", ctx_with_timeout_cause(NULL, 0, EIO, "x")},
+        {"with_value", ctx_with_value(NULL, &term, NULL, NULL)},
+        {"without_cancel", ctx_without_cancel(NULL)},
+        {"with_signals", ctx_with_signals(NULL, &term)},
+    };
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
+        if (derived[i].got != NULL)
+            fail_msg("ctx_%s(NULL) returned a context", derived[i].what);
+    }
+    errno = 0;
+    assert_null(ctx_with_cancel(NULL));
+    assert_int_equal(errno, EINVAL);
+
+    assert_int_equal(ctx_err(NULL), EINVAL);
+    const char *reason = "unset";
+    assert_int_equal(ctx_cause(NULL, &reason), EINVAL);
+    assert_null(reason);
+    assert_int_equal(ctx_cause(NULL, NULL), EINVAL);
+    assert_false(ctx_is_done(NULL));
+    assert_int_equal(ctx_wait(NULL, 0), EINVAL);
+    assert_int_equal(ctx_wait(NULL, -1), EINVAL); /* no hang either */
+    errno = 0;
+    assert_int_equal(ctx_fd(NULL), -1);
+    assert_int_equal(errno, EINVAL);
+    int64_t d = 42;
+    assert_false(ctx_deadline(NULL, &d));
+    assert_int_equal(d, 42);
+    errno = 0;
+    assert_null(ctx_value(NULL, &term));
+    assert_int_equal(errno, EINVAL);
+
+    assert_null(ctx_ref(NULL));
+    ctx_unref(NULL);
+    ctx_release(NULL);
+    ctx_cancel(NULL);
+    ctx_cancel_cause(NULL, EIO, "x");
+    ctx_t *none = NULL;
+    ctx_releasep(&none);
+    ctx_releasep(NULL);
+
+    errno = 0;
+    assert_null(ctx_after_func(NULL, never_called, NULL));
+    assert_int_equal(errno, EINVAL);
+    assert_false(ctx_after_stop(NULL));
+
+    errno = 0;
+    assert_null(ctx_group_new(NULL));
+    assert_int_equal(errno, EINVAL);
+    assert_null(ctx_group_ctx(NULL));
+    assert_int_equal(ctx_group_go(NULL, never_run, NULL), EINVAL);
+    assert_int_equal(ctx_group_try_go(NULL, never_run, NULL), EINVAL);
+    assert_int_equal(ctx_group_set_limit(NULL, 1), EINVAL);
+    assert_int_equal(ctx_group_wait(NULL), EINVAL);
+}
+
+/* ctx_is_done is inline in ctx.h; the exported symbol (what binaries built before, and
+ * callers taking its address, use) answers the same for every kind of context. */
+static void ExportedIsDoneMatchesInline(void **state)
+{
+    (void)state;
+    static int key;
+    bool (*exported)(ctx_t *) = ctx_is_done; /* the address: the external definition */
+    ctx_t *c = ctx_with_cancel(ctx_background());
+    ctx_t *v = ctx_with_value(c, &key, &key, NULL);
+    ctx_t *w = ctx_without_cancel(v);
+    ctx_t *bgv = ctx_with_value(ctx_background(), &key, &key, NULL);
+    ctx_t *all[] = {ctx_background(), ctx_todo(), c, v, w, bgv, NULL};
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            assert_int_equal(exported(all[i]), ctx_is_done(all[i]));
+        assert_int_equal(ctx_is_done(v), round == 1);
+        ctx_cancel(c);
+    }
+    assert_true(ctx_is_done(c));
+    assert_false(ctx_is_done(w));
+    ctx_unref(bgv);
+    ctx_unref(w);
+    ctx_unref(v);
+    ctx_release(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +354,8 @@ int main(void)
         cmocka_unit_test(CancelIsNoopOnNonCancellable),
         cmocka_unit_test(NowIsMonotonicClock),
         cmocka_unit_test(ErrorCodesAreErrno),
+        cmocka_unit_test(NullContextsAreAnswered),
+        cmocka_unit_test(ExportedIsDoneMatchesInline),
     };
     return cmocka_run_group_tests_name("basic", tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 
 static int key;
 
+enum { LIMIT = 10 }; /* errgroup TestGoLimit's limit */
+
 struct work {
     int ret;               /* what fn returns */
     bool wait_done;        /* block (bounded) until the group context is done first */
@@ -198,6 +200,189 @@ static void GroupGoFromInsideWork(void **state)
     assert_int_equal(atomic_load(&n.depth_reached), 5);
 }
 
+/* ---- errgroup's SetLimit / TryGo ----------------------------------------------------- */
+
+/* A function that holds its slot until `gate` is done (Go's tests block on a channel). */
+struct gated {
+    ctx_t *gate;
+    atomic_int started, finished;
+};
+
+static int gated_fn(ctx_t *ctx, void *arg)
+{
+    (void)ctx;
+    struct gated *g = arg;
+    atomic_fetch_add(&g->started, 1);
+    ctx_wait(g->gate, QUIESCENT_NS);
+    atomic_fetch_add(&g->finished, 1);
+    return 0;
+}
+
+/* errgroup's TestTryGo: with a limit of 42, 42 TryGo calls start and the 43rd does not;
+ * once they return a slot is free again; a limit of 1 admits one; a limit of 0 none. */
+static void TryGo(void **state)
+{
+    (void)state;
+    enum { N = 42 };
+    struct gated w = {.gate = ctx_with_cancel(ctx_background())};
+    ctx_group_t *g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_set_limit(g, N), 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(ctx_group_try_go(g, gated_fn, &w), 0);
+    assert_int_equal(ctx_group_try_go(g, gated_fn, &w), EAGAIN);
+    ctx_cancel(w.gate);
+    assert_true(wait_for_count(&w.finished, N));
+    /* "TryGo should succeed after all goroutines": the slots come back as fns return
+     * (bounded retry: the last thread may still be between its return and the slot). */
+    int rc = EAGAIN;
+    for (int64_t end = ctx_now() + QUIESCENT_NS; rc == EAGAIN && ctx_now() < end;
+         sleep_ns(100 * CTX_MICROSECOND))
+        rc = ctx_group_try_go(g, gated_fn, &w);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ctx_group_wait(g), 0);
+    assert_int_equal(atomic_load(&w.started), N + 1);
+    ctx_release(w.gate);
+
+    /* Switch limit (a fresh group: ctx_group_wait frees the group, Go's Wait does not). */
+    struct gated one = {.gate = ctx_with_cancel(ctx_background())};
+    g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_set_limit(g, 1), 0);
+    assert_int_equal(ctx_group_try_go(g, gated_fn, &one), 0);
+    assert_int_equal(ctx_group_try_go(g, gated_fn, &one), EAGAIN);
+    ctx_cancel(one.gate);
+    assert_int_equal(ctx_group_wait(g), 0);
+    ctx_release(one.gate);
+
+    /* Block all calls. */
+    g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_set_limit(g, 0), 0);
+    for (int i = 0; i < 1 << 10; i++)
+        assert_int_equal(ctx_group_try_go(g, ret_arg_fn, NULL), EAGAIN);
+    assert_int_equal(ctx_group_wait(g), 0);
+}
+
+struct limit_probe {
+    atomic_int active, max_seen;
+};
+
+static int limit_probe_fn(ctx_t *ctx, void *arg)
+{
+    (void)ctx;
+    struct limit_probe *p = arg;
+    int n = atomic_fetch_add(&p->active, 1) + 1;
+    int m = atomic_load(&p->max_seen);
+    while (n > m && !atomic_compare_exchange_weak(&p->max_seen, &m, n))
+        ;
+    sleep_ns(CTX_MILLISECOND); /* give the others a chance to be active too */
+    atomic_fetch_sub(&p->active, 1);
+    return n > LIMIT ? ERANGE : 0;
+}
+
+/* errgroup's TestGoLimit: with a limit of 10, Go blocks so that no more than 10 run. */
+static void GoLimit(void **state)
+{
+    (void)state;
+    struct limit_probe p = {0};
+    ctx_group_t *g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_set_limit(g, LIMIT), 0);
+    /* Go loops 1<<10 times; 1<<8 keeps the unjoined threads within TSan's table. */
+    for (int i = 0; i <= 1 << 8; i++)
+        assert_int_equal(ctx_group_go(g, limit_probe_fn, &p), 0);
+    assert_int_equal(ctx_group_wait(g), 0);
+    assert_true(atomic_load(&p.max_seen) <= LIMIT);
+    assert_true(atomic_load(&p.max_seen) >= 1);
+}
+
+struct blocked_go {
+    ctx_group_t *g;
+    struct gated *w;
+    atomic_int returned;
+};
+
+static void *blocked_go_main(void *arg)
+{
+    struct blocked_go *b = arg;
+    int rc = ctx_group_go(b->g, gated_fn, b->w);
+    atomic_store(&b->returned, rc == 0 ? 1 : -1);
+    return NULL;
+}
+
+/* Contract: at the limit, ctx_group_go blocks until a running fn returns. */
+static void GoBlocksForASlot(void **state)
+{
+    (void)state;
+    struct gated w = {.gate = ctx_with_cancel(ctx_background())};
+    ctx_group_t *g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_set_limit(g, 1), 0);
+    assert_int_equal(ctx_group_go(g, gated_fn, &w), 0);
+    struct blocked_go b = {.g = g, .w = &w};
+    pthread_t t = spawn(blocked_go_main, &b);
+    sleep_ns(20 * CTX_MILLISECOND);
+    assert_int_equal(atomic_load(&b.returned), 0); /* still waiting for the slot */
+    assert_int_equal(atomic_load(&w.started), 1);
+    ctx_cancel(w.gate); /* the first returns; the second starts */
+    join(t);
+    assert_int_equal(atomic_load(&b.returned), 1);
+    assert_int_equal(ctx_group_wait(g), 0);
+    assert_int_equal(atomic_load(&w.finished), 2);
+    ctx_release(w.gate);
+}
+
+/* errgroup: "the limit must not be modified while any goroutines in the group are
+ * active" (SetLimit panics): EBUSY here, and the limit stays as it was. */
+static void SetLimitWhileActiveIsEbusy(void **state)
+{
+    (void)state;
+    struct gated w = {.gate = ctx_with_cancel(ctx_background())};
+    ctx_group_t *g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_set_limit(g, 1), 0);
+    assert_int_equal(ctx_group_go(g, gated_fn, &w), 0);
+    assert_int_equal(ctx_group_set_limit(g, 5), EBUSY);
+    assert_int_equal(ctx_group_set_limit(g, -1), EBUSY);
+    assert_int_equal(ctx_group_try_go(g, gated_fn, &w), EAGAIN); /* still 1 */
+    ctx_cancel(w.gate);
+    assert_int_equal(ctx_group_wait(g), 0);
+    ctx_release(w.gate);
+}
+
+/* A negative limit removes it; NULL group → EINVAL for both calls. */
+static void LimitBadInputAndNoLimit(void **state)
+{
+    (void)state;
+    assert_int_equal(ctx_group_set_limit(NULL, 1), EINVAL);
+    assert_int_equal(ctx_group_try_go(NULL, ret_arg_fn, NULL), EINVAL);
+    ctx_group_t *g = ctx_group_new(ctx_background());
+    assert_int_equal(ctx_group_try_go(g, NULL, NULL), EINVAL);
+    assert_int_equal(ctx_group_set_limit(g, 0), 0);
+    assert_int_equal(ctx_group_set_limit(g, -7), 0);
+    struct gated w = {.gate = ctx_with_cancel(ctx_background())};
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(ctx_group_try_go(g, gated_fn, &w), 0);
+    ctx_cancel(w.gate);
+    assert_int_equal(ctx_group_wait(g), 0);
+    ctx_release(w.gate);
+}
+
+/* errgroup's TestCancelCause, with TryGo: the group context's cause is the first error,
+ * or CTX_CANCELED (Go: Canceled) when every fn succeeded. */
+static void TryGoCancelCause(void **state)
+{
+    (void)state;
+    static const struct {
+        int errs[2], n, want;
+    } cases[] = {{{0}, 0, 0}, {{0}, 1, 0}, {{EDOM}, 1, EDOM}, {{EDOM, 0}, 2, EDOM}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ctx_group_t *g = ctx_group_new(ctx_background());
+        ctx_t *gc = ctx_ref(ctx_group_ctx(g));
+        for (int i = 0; i < cases[k].n; i++)
+            assert_int_equal(ctx_group_try_go(g, ret_arg_fn,
+                                              (void *)(intptr_t)cases[k].errs[i]), 0);
+        assert_int_equal(ctx_group_wait(g), cases[k].want);
+        assert_int_equal(ctx_cause(gc, NULL), cases[k].want ? cases[k].want : CTX_CANCELED);
+        ctx_unref(gc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +395,12 @@ int main(void)
         cmocka_unit_test(GroupBadInput),
         cmocka_unit_test(GroupReturnsFirstError),
         cmocka_unit_test(GroupGoFromInsideWork),
+        cmocka_unit_test(TryGo),
+        cmocka_unit_test(GoLimit),
+        cmocka_unit_test(GoBlocksForASlot),
+        cmocka_unit_test(SetLimitWhileActiveIsEbusy),
+        cmocka_unit_test(LimitBadInputAndNoLimit),
+        cmocka_unit_test(TryGoCancelCause),
     };
     return cmocka_run_group_tests_name("group", tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include "testutil.h"
 
 #include <ctxtrace/tracer.h>
+#include <signal.h>
+#include <unistd.h>
 
 enum ev_type { EV_CREATED, EV_CANCELED, EV_TIMER, EV_UNOWNED, EV_FREED, EV_WAIT };
 
@@ -654,6 +656,62 @@ static void TracerGroup(void **state)
     assert_true(await_ev(EV_FREED, ANY, id) >= 0);
 }
 
+/* ctx_with_deadline_cause: created as a deadline context with the requested deadline;
+ * when its own timer fires, canceled(DEADLINE) carries its cause and reason, and its
+ * children inherit them (canceled(PARENT)). */
+static void TracerDeadlineCause(void **state)
+{
+    (void)state;
+    int64_t deadline = ctx_now() + 5 * CTX_MILLISECOND;
+    ctx_t *c = ctx_with_deadline_cause(ctx_background(), deadline, EAGAIN, "too slow");
+    ctx_t *k = ctx_with_cancel(c);
+    uint64_t id = ctx_trace_id(c);
+    struct ev e = get_ev(find_ev(EV_CREATED, ANY, id, 0));
+    assert_int_equal(e.kind, CTX_KIND_DEADLINE);
+    assert_int_equal(e.when, deadline);
+    assert_int_equal(e.deadline, deadline);
+    e = get_ev(await_ev(EV_CANCELED, ANY, id));
+    assert_int_equal(e.why, CTX_WHY_DEADLINE);
+    assert_int_equal(e.err, CTX_DEADLINE_EXCEEDED);
+    assert_int_equal(e.cause, EAGAIN);
+    assert_string_equal(e.reason, "too slow");
+    e = get_ev(await_ev(EV_CANCELED, ANY, ctx_trace_id(k)));
+    assert_int_equal(e.why, CTX_WHY_PARENT);
+    assert_int_equal(e.cause, EAGAIN);
+    assert_string_equal(e.reason, "too slow");
+    ctx_release(k);
+    ctx_release(c);
+    assert_true(await_ev(EV_FREED, ANY, id) >= 0);
+}
+
+/* ctx_with_signals: created like a with_cancel child of its parent; a signal cancels it
+ * (explicit, from the runtime's signal thread) with the signal's number and name, and
+ * the release reports it unowned and done. */
+static void TracerSignals(void **state)
+{
+    (void)state;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    ctx_t *parent = ctx_with_cancel(ctx_background());
+    ctx_t *c = ctx_with_signals(parent, &set);
+    uint64_t id = ctx_trace_id(c);
+    struct ev e = get_ev(find_ev(EV_CREATED, ANY, id, 0));
+    assert_int_equal(e.kind, CTX_KIND_CANCEL);
+    assert_int_equal(e.parent_id, ctx_trace_id(parent));
+    kill(getpid(), SIGUSR1);
+    e = get_ev(await_ev(EV_CANCELED, ANY, id));
+    assert_int_equal(e.why, CTX_WHY_EXPLICIT);
+    assert_int_equal(e.err, CTX_CANCELED);
+    assert_int_equal(e.cause, SIGUSR1);
+    assert_string_equal(e.reason, "SIGUSR1");
+    ctx_release(c);
+    e = get_ev(find_ev(EV_UNOWNED, ANY, id, 0));
+    assert_false(e.live);
+    assert_true(await_ev(EV_FREED, ANY, id) >= 0);
+    ctx_release(parent);
+}
+
 /* tracer.h: after detach no events; contexts from before attach report later events. */
 static void TracerDetachAndLateAttach(void **state)
 {
@@ -695,6 +753,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(TracerWaitTimeout, setup, teardown),
         cmocka_unit_test_setup_teardown(TracerWaitWokenAfterCanceled, setup, teardown),
         cmocka_unit_test_setup_teardown(TracerGroup, setup, teardown),
+        cmocka_unit_test_setup_teardown(TracerDeadlineCause, setup, teardown),
+        cmocka_unit_test_setup_teardown(TracerSignals, setup, teardown),
         cmocka_unit_test_setup_teardown(TracerDetachAndLateAttach, setup, teardown),
     };
     int rc = cmocka_run_group_tests_name("tracer", tests, NULL, NULL);

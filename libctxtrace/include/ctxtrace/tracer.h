@@ -68,7 +68,9 @@ struct ctx_tracer {
     void (*created)(ctx_t *c, ctx_t *parent, enum ctx_kind kind,
                     int64_t requested_deadline, int64_t deadline);
     /* A cancellable context became done (exactly once per context). `err` is its
-     * ctx_err, `cause`/`reason` what ctx_cause reports. Reported with the context's
+     * ctx_err, `cause`/`reason` what ctx_cause reports (a deadline's cause from
+     * ctx_with_deadline_cause; a signal's number and name from ctx_with_signals, reported
+     * as CTX_WHY_EXPLICIT from the runtime's signal thread, the one that cancels). Reported with the context's
      * lock held, just before the done state is published: before any waiter wakes,
      * any poller sees the fd, any callback runs. */
     void (*canceled)(ctx_t *c, enum ctx_cancel_why why, int err, int cause,
@@ -96,10 +98,11 @@ CTX_API int ctx_tracer_attach(const struct ctx_tracer *t);
 /* Stop delivering events. Hooks already running may still complete. */
 CTX_API void ctx_tracer_detach(void);
 
-/* The context's process-unique id (never reused). Roots: background 1, todo 2. */
+/* The context's process-unique id (never reused). Roots: background 1, todo 2.
+ * NULL: 0, which no context has. */
 CTX_API uint64_t ctx_trace_id(const ctx_t *c);
 
-/* The context's kind. */
+/* The context's kind. NULL: CTX_KIND_BACKGROUND (callers check ids first). */
 CTX_API enum ctx_kind ctx_trace_kind(const ctx_t *c);
 
 #ifdef __cplusplus
