@@ -23,12 +23,17 @@ packages=(
 # package (MIT), fetched once with npm (node's, or Debian's npm when there is none).
 sarif_schema=/usr/local/share/ctxtrace-dev/sarif-2.1.0-rtm.5.json
 sarif_package=@microsoft/jest-sarif@1.0.0-beta.0
+# Chrome DevTools' own trace engine (the Performance panel's parser, BSD), which the
+# export tests load `ctxtrace export --format chrome` into: a real consumer of the format.
+trace_engine_dir=/usr/local/share/ctxtrace-dev/trace_engine
+trace_engine_package=@paulirish/trace_engine@0.0.65
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-command -v npm >/dev/null || [ -f "$sarif_schema" ] || missing+=(npm)
+command -v npm >/dev/null ||
+  { [ -f "$sarif_schema" ] && [ -d "$trace_engine_dir/node_modules" ]; } || missing+=(npm)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
@@ -44,4 +49,10 @@ if [ ! -f "$sarif_schema" ]; then
   (cd "$tmp" && npm pack --silent "$sarif_package" >/dev/null && tar xzf ./*.tgz)
   $sudo install -D -m 0644 "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$sarif_schema"
   rm -rf "$tmp"
+fi
+
+if [ ! -f "$trace_engine_dir/node_modules/@paulirish/trace_engine/package.json" ]; then
+  echo "install-deps: fetching Chrome DevTools' trace engine ($trace_engine_package)" >&2
+  $sudo mkdir -p "$trace_engine_dir"
+  $sudo npm install --silent --no-audit --no-fund --prefix "$trace_engine_dir" "$trace_engine_package"
 fi
