@@ -129,6 +129,7 @@ static int write_export(bool pprof, int fd, ct_reader *r, char *err, size_t errl
     FILE *out = fdopen(fd, "w");
     if (out == NULL) {
         snprintf(err, errlen, "%s", strerror(errno));
+        close(fd);
         return -1;
     }
     int rc = export_chrome(out, r, err, errlen);
