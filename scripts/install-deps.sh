@@ -17,6 +17,7 @@ packages=(
   help2man gzip                      # the man pages, generated from --help at build time
   dpkg-dev                           # cpack -G DEB's dependencies (dpkg-shlibdeps); the package test
   bash-completion                    # the package test loads the completion script
+  desktop-file-utils appstream       # the inspector's .desktop and AppStream files are validated
 )
 
 # The OASIS SARIF 2.1.0 schema the report tests validate against: shipped in an npm

@@ -6,8 +6,11 @@
  */
 #include "ct-trace-source.h"
 
+#include "ct-format.h"
+
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/tracer.h>
+#include <sqlite3.h>
 #include <string.h>
 
 struct _CtTraceSource {
@@ -79,16 +82,7 @@ static const char *site_for_stack(CtSource *source, gint64 stack_id)
     const char *site = NULL;
     if (ct_reader_stack(self->reader, stack_id, &stack) == 0 && stack.depth > 0) {
         const struct ct_frame *f = &stack.frames[0];
-        g_autofree char *text = NULL;
-        /* The file's base name: the column is narrow, the details show the path. */
-        if (f->file != NULL)
-            text = g_strdup_printf("%s %s:%d", f->function ? f->function : "??",
-                                   strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file,
-                                   f->line);
-        else
-            text = g_strdup_printf("%s (%s)", f->function ? f->function : "??",
-                                   f->module ? f->module : "?");
-        site = g_intern_string(text);
+        site = ct_format_site(f->function, f->file, f->line, f->module);
     }
     ct_stack_free(&stack);
     g_hash_table_insert(self->sites, g_memdup2(&stack_id, sizeof stack_id), (gpointer)site);
@@ -226,18 +220,115 @@ void ct_trace_source_load(CtTraceSource *self, CtTraceModel *model)
         ct_trace_model_add_sample(model, &samples[i]);
     free(samples);
 
-    /* The timeline shows the first contexts created (in creation order, whichever
-     * thread made them); their child counts are not needed there, so none are read. */
-    struct ct_ctx_row *rows = g_new0(struct ct_ctx_row, CT_TIMELINE_MAX);
-    struct ct_query all = {.flat = true, .kind = -1, .state = -1};
-    long got = ct_reader_list(self->reader, &all, (struct ct_cursor){0, 0}, 0, rows,
-                              CT_TIMELINE_MAX);
-    for (long i = 0; i < got; i++) {
-        ct_trace_model_timeline_add(model, ct_trace_model_intern_row(model, &rows[i], -1));
-        ct_ctx_row_clear(&rows[i]);
-    }
-    g_free(rows);
     ct_trace_model_flush(model);
+}
+
+/* ---- every lifespan, off the main thread ---------------------------------------------------- */
+
+/* The columns a span and the verdict (ct_facts_from_row) read. */
+static const enum ct_ctx_col span_columns[] = {
+    CT_PARENT_ID,      CT_KIND,         CT_CREATED_NS,       CT_CREATE_THREAD,
+    CT_CREATE_STACK,   CT_TIMER_ARMED_NS, CT_TIMER_FIRED_NS, CT_CANCELED_NS,
+    CT_CANCEL_WHY,     CT_CANCEL_ORIGIN_NS, CT_RELEASED_NS,  CT_RELEASED_LIVE,
+    CT_FREED_NS,
+};
+
+typedef struct {
+    char *path;
+    gboolean complete;
+} SpansJob;
+
+static void spans_job_free(gpointer p)
+{
+    SpansJob *job = p;
+    g_free(job->path);
+    g_free(job);
+}
+
+/* Every context, in file order, judged by the core's verdict.
+ *
+ * INTERIM SQL (requests.md): the core reader lists contexts only in creation order,
+ * through the contexts_created index — a random walk over the table that took ~15 µs a
+ * row (15 s for 1M contexts on a loaded 2-vCPU machine); the timeline needs every row
+ * once, in any order, so this reads the table sequentially (~2 s for 1M) until the
+ * reader offers such a scan. The file was validated by ct_reader_open already; the
+ * columns and their decoding are columns.h's. */
+static void spans_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    (void)source;
+    SpansJob *job = data;
+    sqlite3 *db = NULL;
+    /* One thread uses this connection: no mutex around every column call. */
+    if (sqlite3_open_v2(job->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", job->path,
+                                sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return;
+    }
+    GString *sql = g_string_new("SELECT id");
+    for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++)
+        g_string_append_printf(sql, ", %s", ct_ctx_cols[span_columns[i]].name);
+    g_string_append(sql, " FROM contexts WHERE parent_id IS NOT NULL");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql->str, -1, &st, NULL);
+    g_string_free(sql, TRUE);
+    CtSpans *spans = ct_spans_new(FALSE);
+    guint n = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        /* A window closed mid-read: stop early, the result is dropped anyway. */
+        if ((++n & 0xffff) == 0 && g_cancellable_is_cancelled(cancel))
+            break;
+        struct ct_ctx_row r = {.id = sqlite3_column_int64(st, 0)};
+        for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++) {
+            sqlite3_value *val = sqlite3_column_value(st, (int)i + 1);
+            if (sqlite3_value_type(val) == SQLITE_NULL)
+                continue;
+            enum ct_ctx_col c = span_columns[i];
+            const char *text = ct_ctx_cols[c].type == CT_COL_INT ? NULL : (const char *)sqlite3_value_text(val);
+            ct_ctx_set(&r, c, ct_ctx_cols[c].type == CT_COL_KIND  ? ct_kind_from_name(text)
+                              : ct_ctx_cols[c].type == CT_COL_WHY ? ct_why_from_name(text)
+                                                                  : sqlite3_value_int64(val));
+        }
+        struct ct_verdict v = ct_verdict_of_row(&r, job->complete);
+        ct_spans_put(spans, &r, &v);
+    }
+    g_autofree char *failed = rc != SQLITE_OK && rc != SQLITE_DONE ? g_strdup(sqlite3_errmsg(db)) : NULL;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (g_task_return_error_if_cancelled(task)) {
+        ct_spans_unref(spans);
+        return;
+    }
+    if (failed != NULL) {
+        ct_spans_unref(spans);
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: reading the lifespans: %s",
+                                job->path, failed);
+        return;
+    }
+    g_task_return_pointer(task, spans, (GDestroyNotify)ct_spans_unref);
+}
+
+void ct_trace_source_load_spans_async(CtTraceSource *self, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    SpansJob *job = g_new0(SpansJob, 1);
+    job->path = g_strdup(self->path);
+    struct ct_meta m;
+    ct_reader_meta(self->reader, &m);
+    job->complete = m.complete;
+    ct_meta_free(&m);
+    g_task_set_task_data(task, job, spans_job_free);
+    g_task_run_in_thread(task, spans_thread);
+    g_object_unref(task);
+}
+
+CtSpans *ct_trace_source_load_spans_finish(CtTraceSource *self, GAsyncResult *result,
+                                           GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+    return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 /* ---- the analysis, off the main thread ----------------------------------------------------- */

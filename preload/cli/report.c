@@ -159,12 +159,16 @@ const char *report_noun(enum ct_rule rule, long count)
 {
     if (rule == CT_RULE_LEAKED_WAITER)
         return count == 1 ? "blocked wait" : "blocked waits";
+    if (rule == CT_RULE_LEAKED_THREAD)
+        return count == 1 ? "thread" : "threads";
     return count == 1 ? "context" : "contexts";
 }
 
 const char *report_stack_label(enum ct_rule rule)
 {
-    return rule == CT_RULE_LEAKED_WAITER ? "waiting at" : "created at";
+    return rule == CT_RULE_LEAKED_WAITER   ? "waiting at"
+           : rule == CT_RULE_LEAKED_THREAD ? "blocked at (at the exit check)"
+                                           : "created at";
 }
 
 /* ---- the command ---------------------------------------------------------------------- */

@@ -6,12 +6,14 @@
  * closed by "snapshot_end"), then events ("create", "cancel", "release", "free",
  * "timer", "wait", "thread", "sample") and at last "bye". SITE frames are not printed:
  * their stack ids are resolved into a "site" object on the lines that refer to them.
+ * What it keeps of them is bounded (ctxtrace/core/live_budget.h): a server is a peer.
  *
  * Exit status: 0 after a BYE for the process's own reasons (exit, exec) or at the end
  * of --seconds, 1 when the stream ended without a BYE (the process died), 2 on usage,
  * connection or protocol errors, 3 when the process dropped this client (BYE slow,
  * busy or protocol: what was printed is not the whole stream).
  */
+#include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/livesweep.h>
 #include <ctxtrace/core/store.h>
@@ -46,6 +48,8 @@ struct tail {
     struct u64map site_of; /* stack id -> 1 + index in sites */
     struct site *sites;
     size_t nsites, cap;
+    struct ct_live_budget budget; /* what sites may cost us (a peer's to fill) */
+    const char *peer;
     int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
     bool bye;
     int bye_reason;        /* CT_WIRE_BYE_*, once bye */
@@ -64,11 +68,24 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
+static size_t text_bytes(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
 static void remember_site(struct tail *t, const struct ct_wire_msg *m)
 {
     uint64_t known;
     if (m->u.site.stack == 0 || u64map_get(&t->site_of, m->u.site.stack, &known))
         return;
+    bool first;
+    if (!ct_live_budget_take(&t->budget,
+                             text_bytes(m->u.site.function) + text_bytes(m->u.site.file),
+                             &first)) {
+        if (first)
+            cli_error("tail: " CT_LIVE_BUDGET_MESSAGE, t->peer, CT_LIVE_BUDGET_ARGS);
+        return;
+    }
     if (t->nsites == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
         struct site *grown = realloc(t->sites, cap * sizeof *grown);
@@ -448,7 +465,7 @@ static int bye_status(const char *path, int reason)
 static int follow(int fd, const char *path, int64_t deadline_ms, bool text_mode)
 {
     ct_wire_decoder *d = ct_wire_decoder_new();
-    struct tail t = {.text = text_mode};
+    struct tail t = {.text = text_mode, .peer = path};
     int status = 1;
     if (d == NULL) {
         cli_error("out of memory");

@@ -21,6 +21,7 @@ struct batch;
 struct live_counts {
     int64_t contexts, timers, waiters, threads;
     uint64_t events;
+    int64_t exit_unregistered; /* threads the exit check found that were never registered */
 };
 
 struct batch *batch_new(void);

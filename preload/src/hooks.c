@@ -104,9 +104,12 @@ static void on_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requ
 {
     if (enter()) {
         uint64_t stack = stackcap_capture();
-        struct ev *e = shim_emit_begin(EV_CREATE, 0);
+        struct ev *e = shim_emit_begin(EV_CREATE, sizeof(uint64_t));
         if (e != NULL) {
             e->id = trace_id(c);
+            /* The address lets the writer recognise this context in a thread's
+             * start argument, and the exit check find references to it. */
+            *(uint64_t *)(e + 1) = (uint64_t)(uintptr_t)c;
             e->a = parent != NULL ? (int64_t)trace_id(parent) : 0;
             e->b = kind;
             e->c = requested;
@@ -184,6 +187,7 @@ static void on_freed(ctx_t *c)
         struct ev *e = shim_emit_begin(EV_FREE, 0);
         if (e != NULL) {
             e->id = trace_id(c);
+            e->a = (int64_t)(uintptr_t)c;
             shim_emit_commit(e);
         }
     }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "event.h"
 #include "ring.h"
@@ -65,6 +66,9 @@ bool shim_hooks_attached(void);
 /* ---- stackcap.c ---- */
 /* Capture the caller's stack, intern it; returns its hash (never 0). */
 uint64_t stackcap_capture(void);
+/* Intern a stack captured elsewhere (the exit check's, from a signal context): send it
+ * once as EV_STACK from the calling thread; returns its hash (never 0). */
+uint64_t stackcap_emit(const uint64_t *ips, int n);
 void stackcap_init(void);
 void stackcap_reset_in_child(void);
 
@@ -75,12 +79,25 @@ void shim_writer_poke(void);
  * stop recording. Waits at most `timeout_ns` (signal handlers must not hang). */
 void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns);
 void shim_writer_forget_in_child(void);
+/* The writer thread's kernel tid (0 before it started): the exit check leaves it
+ * running — it holds none of the application's references. */
+pid_t shim_writer_tid(void);
 void shim_writer_lock(void);
 void shim_writer_unlock(void);
 
 /* ---- output.c ---- */
-/* Choose the trace file path for this process into buf. */
+/* Choose and claim the trace file of this process (output.c's rules) into buf, holding
+ * its owner lock until exit or exec; a forked child calls it again for its own file.
+ * 0 or an errno value. */
 int shim_output_path(char *buf, size_t len);
+
+/* ---- exitcheck.c ---- */
+/* Stop the world and record every thread's state and stack (once per process; call
+ * before the final flush). */
+void shim_exit_check(void);
+/* Its meta keys, written with the end meta. */
+typedef struct ct_store ct_store;
+void shim_exit_check_meta(ct_store *store);
 
 /* ---- lifecycle.c ---- */
 void shim_lifecycle_init(void);

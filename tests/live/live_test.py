@@ -563,7 +563,10 @@ def test_ps_lists_live_processes():
     prog.p.wait(timeout=30)
     check(not os.path.exists(sock), "the socket is removed when SIGTERM ends the program")
 
-    named = path("named.sock")
+    # A stale socket is replaced only in a private (0700) directory of this user's.
+    private = fresh("private")
+    os.chmod(private, 0o700)
+    named = os.path.join(private, "named.sock")
     prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="killed")
     prog.p.kill()
     prog.p.wait()
@@ -574,6 +577,21 @@ def test_ps_lists_live_processes():
           "the next process replaces the stale socket and serves it")
     prog.go()
     prog.finish()
+
+    # Elsewhere, a stale socket is left alone: one line says so, the program runs.
+    shared = fresh("shared")
+    os.chmod(shared, 0o755)
+    named = os.path.join(shared, "named.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(named)
+    s.close()
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="shared_next")
+    prog.go()
+    code, _, err = prog.finish()
+    check(code == 0 and os.path.exists(named) and
+          ("ctxtrace: no live socket: %s is a stale socket outside this user's private "
+           "directory" % named) in err,
+          "a stale socket outside a private directory is kept: %d %r" % (code, err))
 
 
 def test_forked_child_serves_its_own():

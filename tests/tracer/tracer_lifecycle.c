@@ -892,8 +892,18 @@ static void test_output_names(void)
     tt_db_close(db);
     tt_output_free(&o);
 
-    /* An existing -o file is replaced, not appended to nor moved aside. */
+    /* An existing trace is kept unless --force is given: the program does not run. */
     status = run(run_argv("rel.db", E.traced, chdir_args), NULL, &o, "ctxtrace run -o rel.db again");
+    TT_EQ(2, tt_exit_code(status), "exit status");
+    TT_CONTAINS(o.err, "ctxtrace: run: rel.db is an existing trace; --force replaces it",
+                "ctxtrace's stderr");
+    TT_STREQ("rel.db", db_files(NULL), "still one trace file");
+    tt_output_free(&o);
+
+    /* With --force it is replaced, not appended to nor moved aside. */
+    const char *forced[] = {E.ctxtrace, "run", "--force", "-o", "rel.db", "--", E.traced, "chdir",
+                            NULL};
+    status = run(forced, NULL, &o, "ctxtrace run --force -o rel.db");
     TT_EQ(0, tt_exit_code(status), "exit status");
     TT_STREQ("rel.db", db_files(NULL), "still one trace file");
     db = tt_db_open(rel, true);
