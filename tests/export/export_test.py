@@ -14,7 +14,7 @@
           Performance panel's parser, an npm package install-deps.sh fetches): its tracks,
           bound flows and time range must be the export's.
 
-usage: export_test.py TEST --ctxtrace EXE --go GO --party EXE --jobs EXE
+usage: export_test.py TEST --ctxtrace EXE --go GO --party EXE --jobs EXE --inlined EXE
                       --trace-engine DIR --workdir DIR
 
 Standard library only.
@@ -249,6 +249,23 @@ def test_pprof():
     check_pprof(trace_of(ARGS.party, "party.db"))
 
 
+def test_pprof_inlined():
+    """Inlined calls are Lines of their physical frame's Location (profile.proto's
+    convention), which pprof shows as "(inline)": the -O2 build of inlined_sites, whose
+    leaks are made in functions inlined into worker()."""
+    trace = trace_of(ARGS.inlined, "inlined.db")
+    out = trace + ".pb.gz"
+    p = ctxtrace("export", "--format", "pprof", "-o", out, trace)
+    if not check(p.returncode == 0, "export pprof: %r" % p.stderr):
+        return
+    p = run([ARGS.go, "tool", "pprof", "-traces", "-sample_index=named_by_findings", out])
+    print(p.stdout)
+    text = "\n".join(l.strip() for l in p.stdout.splitlines())
+    check(p.returncode == 0 and
+          re.search(r"call_backend \(inline\)\nhandle_request \(inline\)\nworker\n", text),
+          "call_backend and handle_request inlined into worker: %s %s" % (text, p.stderr))
+
+
 def test_errors():
     trace = trace_of(ARGS.party, "party.db")
     for argv, says in ((["export", trace], "--format chrome or --format pprof is required"),
@@ -266,7 +283,7 @@ def test_errors():
 
 
 TESTS = {"chrome": test_chrome, "chrome_devtools": test_chrome_devtools, "pprof": test_pprof,
-         "errors": test_errors}
+         "pprof_inlined": test_pprof_inlined, "errors": test_errors}
 
 
 def main():
@@ -277,6 +294,7 @@ def main():
     ap.add_argument("--go", required=True)
     ap.add_argument("--party", required=True)
     ap.add_argument("--jobs", required=True)
+    ap.add_argument("--inlined", required=True)
     ap.add_argument("--trace-engine", required=True)
     ap.add_argument("--workdir", required=True)
     ARGS = ap.parse_args()
