@@ -6,8 +6,8 @@
 # Steps, each fatal on failure:
 #   1. cpack -G DEB in the build directory: one ctxtrace_VERSION_ARCH.deb, with Depends
 #   2. dpkg -x into a scratch root: the libraries, headers (with the version macros),
-#      pkg-config and CMake files, the commands and the shim, the inspector (when built),
-#      man pages and bash completion
+#      pkg-config and CMake files, the commands and the shim, the inspector with its
+#      desktop files (when built), man pages and bash completion
 #   3. an outside program built against the unpacked package with pkg-config, and run;
 #      then traced by the packaged ctxtrace with the packaged shim
 #   4. the man pages render, and name every command
@@ -50,7 +50,10 @@ for f in bin/ctxtrace lib/ctxtrace/libctxtrace_preload.so lib/libctxtrace.so.$VE
 done
 if [ "$HAVE_INSPECTOR" = ON ]; then
     for f in bin/ctxtrace-inspector share/man/man1/ctxtrace-inspector.1.gz \
-        share/bash-completion/completions/ctxtrace-inspector; do
+        share/bash-completion/completions/ctxtrace-inspector \
+        share/applications/org.ctxtrace.Inspector.desktop \
+        share/metainfo/org.ctxtrace.Inspector.metainfo.xml \
+        share/icons/hicolor/scalable/apps/org.ctxtrace.Inspector.svg; do
         [ -e "$usr/$f" ] || fail "the package lacks /usr/$f"
     done
 fi
