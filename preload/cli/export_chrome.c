@@ -52,6 +52,7 @@ struct chrome {
     struct u64map tid_of;      /* context id -> its track's tid */
     int next_tid;
     bool oom;
+    int64_t bad_stack;         /* a stack that could not be read: the export fails */
 };
 
 static void event_head(struct chrome *c, const char *ph, const char *name, const char *cat,
@@ -233,7 +234,12 @@ static int slice(void *arg, const struct ct_ctx_row *row)
         c->oom = true;
         return -1;
     }
-    const struct ct_stack *st = export_stack(&c->stacks, c->r, ct_ctx_get(row, CT_CREATE_STACK, 0));
+    int64_t stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
+    const struct ct_stack *st = export_stack(&c->stacks, c->r, stack);
+    if (stack != 0 && st == NULL) {
+        c->bad_stack = stack; /* a slice without its site would be a quiet lie */
+        return -1;
+    }
     const struct ct_frame *site = st != NULL && st->depth > 0 ? &st->frames[0] : NULL;
     const char *kind = ct_kind_name((int)ct_ctx_get(row, CT_KIND, -1));
     char name[256], where[512];
@@ -360,6 +366,9 @@ int export_chrome(FILE *out, ct_reader *r, char *err, size_t errlen)
     int rc = export_each_context(r, slice, &c, err, errlen);
     if (rc != 0 && c.oom)
         snprintf(err, errlen, "out of memory");
+    else if (rc != 0 && c.bad_stack != 0)
+        snprintf(err, errlen, "%s: cannot read stack %lld: %s", ct_reader_path(r),
+                 (long long)c.bad_stack, ct_reader_error(r));
     if (rc == 0)
         rc = findings(&c, err, errlen);
     json_end_array(&c.j);
