@@ -198,7 +198,7 @@ static const struct cli_opt report_options[] = {
 static const struct cli_command report_command = {
     .name = "report",
     .synopsis = "[OPTIONS] FILE.db",
-    .summary = "the findings of a trace file (or, with --profile, its per-site profile)",
+    .summary = "the findings of a trace file (--profile: its per-site profile)",
     .about = "Analyse the trace file FILE.db: lost cancels, orphaned timers, detached roots,\n"
              "ineffective deadlines, leaked waiters and threads, each at its site with its\n"
              "stack. Findings the suppressions accept are left out.",
