@@ -9,6 +9,7 @@
  *   test_gui --ctxtrace CTXTRACE --sample PROGRAM --source party_leaky.c
  *            --workdir DIR --screenshots DIR
  */
+#include <ctxtrace/ctx.h>
 #include <ctxtrace/tracer.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -393,7 +394,7 @@ static void test_the_primary_menu_offers_open_shortcuts_and_about(void **state)
     }
     assert_non_null(dialog);
     assert_string_equal(gtk_about_dialog_get_program_name(dialog), "ctxtrace Inspector");
-    assert_string_equal(gtk_about_dialog_get_version(dialog), CTXTRACE_VERSION);
+    assert_string_equal(gtk_about_dialog_get_version(dialog), CTX_VERSION_STRING);
     assert_string_equal(gtk_about_dialog_get_logo_icon_name(dialog), CT_APP_ID);
     window_test_screenshot(GTK_WIDGET(dialog), shots, "inspector-about.png");
     gtk_window_destroy(GTK_WINDOW(dialog));
