@@ -34,7 +34,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "ctxtrace-inspector: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
+    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings|sites] "
                     "[--select ID] [--screenshot OUT.png [--after MS]])\n");
     return 2;
 }
@@ -58,7 +58,7 @@ static int parse(int argc, char **argv, Options *o)
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         guint64 v;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
+            printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings|sites] "
                    "[--select ID] [--screenshot OUT.png [--after MS]] | --version\n");
             exit(0);
         } else if (strcmp(a, "--version") == 0) {
@@ -79,8 +79,9 @@ static int parse(int argc, char **argv, Options *o)
             i++;
         } else if (strcmp(a, "--view") == 0) {
             if (next == NULL || (strcmp(next, "tree") && strcmp(next, "timeline") &&
-                                 strcmp(next, "counts") && strcmp(next, "findings")))
-                return usage_error("--view takes tree, timeline, counts or findings, not '%s'",
+                                 strcmp(next, "counts") && strcmp(next, "findings") &&
+                                 strcmp(next, "sites")))
+                return usage_error("--view takes tree, timeline, counts, findings or sites, not '%s'",
                                    next ? next : "");
             o->view = argv[++i];
         } else if (strcmp(a, "--select") == 0) {
