@@ -386,6 +386,27 @@ static void test_the_counts_hold_the_samples(void **state)
     ct_trace_model_get_samples(ct_window_get_model(window), &n);
     assert_int_equal(n, sql_int("SELECT count(*) FROM samples"));
     assert_true(n > 0);
+    /* The contexts are counted from every lifespan, from the first moment: the most
+     * live at once is what the lifespans say, whenever the samples were taken. */
+    CtSpans *spans = ct_trace_model_get_spans(ct_window_get_model(window));
+    const CtTraceMeta *m = ct_trace_model_get_meta(ct_window_get_model(window));
+    enum { COLS = 2000 };
+    guint live[COLS], peak = 0;
+    double step = (double)(m->now_ns - m->start_ns) / COLS;
+    ct_spans_count_live(spans, (double)m->start_ns, step, COLS, m->now_ns, live);
+    for (int c = 0; c < COLS; c++) {
+        /* Brute force at the end of column c. */
+        double t = (double)m->start_ns + step * (c + 1);
+        guint expect = 0;
+        for (guint i = 0; i < ct_spans_get_len(spans); i++) {
+            const CtSpan *sp = ct_spans_get(spans, i);
+            double end = (double)(sp->end_ns ? sp->end_ns : m->now_ns);
+            expect += (double)sp->created_ns <= t && t < end;
+        }
+        assert_int_equal(live[c], expect);
+        peak = MAX(peak, live[c]);
+    }
+    assert_true(peak > 1); /* the party's errands overlap */
     screenshot("counts", "inspector-counts.png");
 }
 
