@@ -2,7 +2,8 @@
  * ct-sites-view.c — per-site aggregates in a sortable column view (see ct-sites-view.h).
  *
  * The rows are rebuilt from the model's spans when they change — once for a trace file,
- * at most twice a second while following a live process (a pass over every span). The
+ * at most twice a second while following a live process (a pass over every span), and
+ * only while the view is shown. The
  * columns are described once, in a table: title, how a cell shows a row, how the column
  * sorts; the column view and its sorters are made from it.
  */
@@ -25,6 +26,7 @@ struct _CtSitesView {
     GtkSortListModel *sorted;
     GtkSingleSelection *selection;
     guint rebuild_id;
+    gboolean stale;           /* the data changed while the view was hidden */
 };
 
 G_DEFINE_FINAL_TYPE(CtSitesView, ct_sites_view, GTK_TYPE_BOX)
@@ -208,10 +210,24 @@ static gboolean rebuild_cb(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* A pass over every span: not while hidden (a live stream would pay it twice a
+ * second for nothing); once shown, the rows are brought up to date. */
 static void data_changed_cb(CtSitesView *self)
 {
+    if (!gtk_widget_get_mapped(GTK_WIDGET(self))) {
+        self->stale = TRUE;
+        return;
+    }
     if (self->rebuild_id == 0)
         self->rebuild_id = g_timeout_add(REBUILD_INTERVAL_MS, rebuild_cb, self);
+}
+
+static void map_cb(CtSitesView *self)
+{
+    if (self->stale && self->model != NULL) {
+        self->stale = FALSE;
+        rebuild(self);
+    }
 }
 
 static void selection_changed_cb(GtkSingleSelection *sel, guint pos, guint n, CtSitesView *self)
@@ -229,6 +245,7 @@ void ct_sites_view_set_model(CtSitesView *self, CtTraceModel *model)
     g_set_object(&self->model, model);
     g_signal_connect_swapped(model, "timeline-changed", G_CALLBACK(data_changed_cb), self);
     g_signal_connect_swapped(model, "findings-changed", G_CALLBACK(data_changed_cb), self);
+    self->stale = FALSE;
     rebuild(self);
 }
 
@@ -299,5 +316,6 @@ static void ct_sites_view_init(CtSitesView *self)
     gtk_single_selection_set_can_unselect(self->selection, TRUE);
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
     g_signal_connect(self->selection, "selection-changed", G_CALLBACK(selection_changed_cb), self);
+    g_signal_connect(self, "map", G_CALLBACK(map_cb), NULL);
     gtk_column_view_set_model(self->columns, GTK_SELECTION_MODEL(self->selection));
 }

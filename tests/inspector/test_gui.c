@@ -327,6 +327,7 @@ static void test_the_sites_count_every_context_and_selecting_one_filters_tree_an
 {
     (void)state;
     CtSitesView *sites = ct_window_get_sites_view(window);
+    assert_true(ct_window_show_view(window, "sites")); /* rows are brought up to date when shown */
     settle(2);
     GListModel *rows = ct_sites_view_get_rows(sites);
     /* One row per creation site; every context counted once. */
