@@ -18,6 +18,7 @@
  * are recorded after the world is resumed, as events of the exiting thread, so nothing
  * allocates while other threads are suspended.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ static struct {
     char text[192];    /* meta.exit_check; empty: no check ran */
     char reach[192];   /* meta.exit_check_reach */
     int64_t ns, us;    /* when the world was stopped; for how long */
+    int64_t total_us;  /* the whole check: drain, prepare, stop, scan, record */
+    int64_t rss_kb;    /* resident memory it added (its tables and buffers) */
+    int64_t cpu_us;    /* CPU time of the checking thread (the scan's own cost) */
     int64_t stopped, unstoppable;
     uint64_t words, objects;
 } result;
@@ -49,10 +53,38 @@ static struct {
 /* The shim's memory that holds context addresses: never an object of the scan. */
 static struct span spans[MAX_SPANS];
 
+/* Resident memory (KiB), read without stdio: this may run in a signal handler. */
+static int64_t rss_kb(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = buf;
+    while (*p != ' ' && *p != '\0') /* size, then resident */
+        p++;
+    int64_t pages = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++)
+        pages = pages * 10 + (*p - '0');
+    return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -121,8 +153,10 @@ void shim_exit_check(void)
     /* Where the program's frames end on this thread: everything below is the check's. */
     uintptr_t self_lo = (uintptr_t)__builtin_frame_address(0);
     char why[160];
+    int64_t start = now_ns(), cpu0 = cpu_ns();
     shim_writer_flush(false, NULL, STOP_TIMEOUT_NS);
     bool held = shim_writer_lock_for(STOP_TIMEOUT_NS);
+    int64_t rss0 = rss_kb(); /* after the drain: the writer's own work is not the check's */
     struct scan *sc = NULL;
     struct verdict *verdicts = NULL;
     size_t nverdicts = 0;
@@ -166,6 +200,7 @@ void shim_exit_check(void)
     }
     stw_resume(&w);
     result.us = (now_ns() - t0) / 1000;
+    result.rss_kb = rss_kb() - rss0;
     if (held)
         shim_writer_unlock();
     record_verdicts(verdicts, nverdicts);
@@ -178,6 +213,8 @@ void shim_exit_check(void)
         record(t);
     }
     snprintf(result.text, sizeof result.text, "done");
+    result.total_us = (now_ns() - start) / 1000;
+    result.cpu_us = (cpu_ns() - cpu0) / 1000;
 }
 
 void shim_exit_check_meta(ct_store *store)
@@ -189,6 +226,9 @@ void shim_exit_check_meta(ct_store *store)
         return;
     ct_store_meta_int(store, "exit_check_ns", result.ns);
     ct_store_meta_int(store, "exit_check_us", result.us);
+    ct_store_meta_int(store, "exit_check_total_us", result.total_us);
+    ct_store_meta_int(store, "exit_check_rss_kb", result.rss_kb);
+    ct_store_meta_int(store, "exit_check_cpu_us", result.cpu_us);
     ct_store_meta_int(store, "exit_check_threads", result.stopped);
     ct_store_meta_int(store, "exit_check_unstoppable", result.unstoppable);
     if (result.reach[0] != '\0')

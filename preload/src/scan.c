@@ -573,8 +573,19 @@ static void set_live_lo(struct scan *s, uintptr_t sp, uintptr_t tp)
 
 /* A thread's roots: registers, stack from sp (red zone included) to the end of its
  * mapping, and its static TLS if it is not in that mapping. */
+/* Queue [lo, hi) less the shim's TLS bulk `skip` of that thread. */
+static void push_skipping(struct scan *s, uintptr_t lo, uintptr_t hi, struct span skip)
+{
+    if (skip.lo < hi && lo < skip.hi) {
+        push(s, lo, skip.lo > lo ? skip.lo : lo);
+        push(s, skip.hi < hi ? skip.hi : hi, hi);
+    } else {
+        push(s, lo, hi);
+    }
+}
+
 static void thread_roots(struct scan *s, const uintptr_t *regs, int nregs, uintptr_t sp,
-                         uintptr_t tp, uintptr_t red_zone)
+                         uintptr_t tp, uintptr_t red_zone, struct span skip)
 {
     for (int i = 0; i < nregs; i++)
         consider(s, regs[i]);
@@ -582,13 +593,13 @@ static void thread_roots(struct scan *s, const uintptr_t *regs, int nregs, uintp
     uintptr_t hi = st != NULL ? st->hi : sp;
     if (st != NULL && st->kind == MAP_OBJECT && st->gen != 1)
         st->gen = s->gen; /* scanned now: not again as an object of this flood */
-    push(s, sp - red_zone, hi);
+    push_skipping(s, sp - red_zone, hi, skip);
     if (tp != 0 && (tp < sp || tp >= hi)) {
         struct mapping *t = mapping_of(s, tp);
         if (t != NULL) {
             uintptr_t lo = tp - TLS_BELOW > t->lo ? tp - TLS_BELOW : t->lo;
             uintptr_t up = tp + TLS_ABOVE < t->hi ? tp + TLS_ABOVE : t->hi;
-            push(s, lo, up);
+            push_skipping(s, lo, up, skip);
         }
     }
 }
@@ -621,7 +632,7 @@ static bool unstoppable_roots(struct scan *s, pid_t tid)
         return false;
     p += 2;
     uintptr_t sp = hex(&p);
-    thread_roots(s, NULL, 0, sp, 0, RED_ZONE);
+    thread_roots(s, NULL, 0, sp, 0, RED_ZONE, (struct span){0, 0});
     return true;
 }
 
@@ -639,11 +650,14 @@ int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char 
     s->gen = 1;
     for (size_t i = 0; i < s->nstatics; i++)
         push(s, s->statics[i].lo, s->statics[i].hi);
-    thread_roots(s, NULL, 0, self_lo, (uintptr_t)pthread_self(), 0);
+    struct span own_tls;
+    stackcap_tls_span(&own_tls.lo, &own_tls.hi);
+    thread_roots(s, NULL, 0, self_lo, (uintptr_t)pthread_self(), 0, own_tls);
     for (size_t i = 0; i < w->n; i++) {
         const struct stw_thread *t = &w->threads[i];
         if (t->status == STW_STOPPED && t->waiting_on == 0)
-            thread_roots(s, t->regs, STW_NREGS, t->sp, t->tp, RED_ZONE);
+            thread_roots(s, t->regs, STW_NREGS, t->sp, t->tp, RED_ZONE,
+                         (struct span){t->skip_lo, t->skip_hi});
         else if (t->status == STW_UNSTOPPABLE && !unstoppable_roots(s, t->tid)) {
             snprintf(why, len, "thread %d could not be stopped and is running", (int)t->tid);
             return -1;
@@ -657,7 +671,8 @@ int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char 
             continue;
         s->gen++;
         s->waiting_on = t->waiting_on;
-        thread_roots(s, t->regs, STW_NREGS, t->sp, t->tp, RED_ZONE);
+        thread_roots(s, t->regs, STW_NREGS, t->sp, t->tp, RED_ZONE,
+                     (struct span){t->skip_lo, t->skip_hi});
         flood(s);
     }
     if (s->overflow) {

@@ -74,6 +74,9 @@ uint64_t stackcap_capture(void);
  * once as EV_STACK from the calling thread; returns its hash (never 0). */
 uint64_t stackcap_emit(const uint64_t *ips, int n);
 void stackcap_init(void);
+/* The calling thread's "already sent" cache (32 KiB of its TLS): shim memory the exit
+ * check's scan skips. Async-signal-safe. */
+void stackcap_tls_span(uintptr_t *lo, uintptr_t *hi);
 void stackcap_reset_in_child(void);
 
 /* ---- writer.c ---- */
