@@ -266,8 +266,7 @@ static const char *site_noun(enum soak_metric m)
 static void print_report(FILE *out, const struct report *rep, const char *prog,
                          const struct soak_opts *o,
                          const struct soak_run *r, const struct soak_series *s,
-                         const struct ct_trend *t, const struct soak_sites *sites,
-                         bool grows)
+                         const struct ct_trend *t, const struct soak_sites *sites)
 {
     fprintf(out, "soak: %s ran %.1f s%s; judged %zu samples over %.1f s after a %.1f s "
                  "warm-up\n",
@@ -302,7 +301,12 @@ static void print_report(FILE *out, const struct report *rep, const char *prog,
             fputc('\n', out);
         }
     }
-    if (grows) {
+}
+
+/* The last line: what grows, and the threads the exit check found blocked forever. */
+static void print_verdict(FILE *out, const struct ct_trend *t, bool grows, long stuck)
+{
+    if (grows || stuck > 0) {
         fputs("\nSOAK: FAIL:", out);
         const char *sep = " ";
         for (int m = 0; m < SOAK_NMETRICS; m++)
@@ -310,6 +314,9 @@ static void print_report(FILE *out, const struct report *rep, const char *prog,
                 fprintf(out, "%s%s grow", sep, soak_metrics[m].name);
                 sep = ", ";
             }
+        if (stuck > 0)
+            fprintf(out, "%s%ld thread%s left blocked forever", sep, stuck,
+                    stuck == 1 ? "" : "s");
         fputc('\n', out);
     } else {
         fputs("\nSOAK: PASS: nothing grows\n", out);
@@ -348,7 +355,7 @@ static void json_trend(struct json *j, const struct ct_trend *t)
 static int write_json(const char *path, const char *prog, const struct soak_opts *o,
                       const struct soak_run *r, const char *trace,
                       const struct soak_series *s, const struct ct_trend *t,
-                      const struct soak_sites *sites, bool grows)
+                      const struct soak_sites *sites, bool grows, long stuck)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
@@ -376,6 +383,10 @@ static int write_json(const char *path, const char *prog, const struct soak_opts
     json_bool(&j, r->stopped);
     json_key(&j, "decision");
     json_string(&j, grows ? "grows" : "steady");
+    /* The exit check's threads left blocked forever (leaked-thread, leaked-waiter): the
+     * soak fails with them even when nothing grows. */
+    json_key(&j, "threads_left_blocked");
+    json_int(&j, stuck);
     json_key(&j, "metrics");
     json_array(&j);
     for (int m = 0; m < SOAK_NMETRICS; m++) {
@@ -478,10 +489,14 @@ static int judge(const char *prog, const struct soak_opts *o, const struct soak_
     /* Paths in the text relative to the working directory, as the findings report's. */
     struct report rep = {0};
     report_set_root(&rep, NULL);
-    print_report(stdout, &rep, prog, o, r, &s, t, &sites, grows);
+    long stuck = 0;
+    print_report(stdout, &rep, prog, o, r, &s, t, &sites);
+    if (soak_exit_verdict(db, stdout, &rep, &stuck) != 0)
+        goto out;
+    print_verdict(stdout, t, grows, stuck);
     fprintf(stdout, "trace: %s\n", trace);
-    code = grows ? 1 : 0;
-    if (o->json != NULL && write_json(o->json, prog, o, r, trace, &s, t, &sites, grows) != 0)
+    code = grows || stuck > 0 ? 1 : 0;
+    if (o->json != NULL && write_json(o->json, prog, o, r, trace, &s, t, &sites, grows, stuck) != 0)
         code = CLI_EXIT_ERROR;
 out:
     soak_sites_free(&sites);

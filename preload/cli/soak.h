@@ -9,5 +9,13 @@
 #include <stdint.h>
 
 #include <ctxtrace/core/growth.h>
+#include <ctxtrace/core/reader.h>
+#include <stdio.h>
+
+struct report;
+/* soak_exit.c: print the leaked-thread and leaked-waiter findings of the trace (the exit
+ * check's, when soak stopped the program) and count the threads they name into *stuck.
+ * Returns 0, or -1 (printed) if the trace could not be judged. */
+int soak_exit_verdict(ct_reader *db, FILE *out, const struct report *rep, long *stuck);
 
 #endif /* CT_CLI_SOAK_H */

@@ -318,8 +318,13 @@ static int resolve_handed(struct batch *b, ct_store *store)
         const struct pending_handed *h = &b->handed.items[i];
         for (int k = 0; k < h->n && rc == 0; k++) {
             uint64_t id;
-            if (h->w[k] != 0 && u64map_get(&b->live_addr, h->w[k], &id))
-                rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
+            if (h->w[k] == 0 || !u64map_get(&b->live_addr, h->w[k], &id))
+                continue;
+            rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
+            /* The argument is a context: the words after it are the runtime's (its
+             * parent, its links), not something the thread was handed. */
+            if (k == 0)
+                break;
         }
     }
     b->handed.len = 0;

@@ -40,6 +40,8 @@ def main():
     ap.add_argument("--may-grow", default="")
     ap.add_argument("--site", action="append", default=[])
     ap.add_argument("--stderr", default=None)
+    ap.add_argument("--left-blocked", default="0",
+                    help="threads the exit check finds blocked forever: N, or N+ (at least)")
     ap.add_argument("--soak-args", default="--duration 4 --warmup 1 --interval 50")
     ap.add_argument("program", nargs=argparse.REMAINDER)
     a = ap.parse_args()
@@ -69,6 +71,11 @@ def main():
             fail.append(f"growing quantities {grown}, expected {want}")
         if doc["decision"] != ("grows" if want else "steady"):
             fail.append(f"decision {doc['decision']}")
+        want_blocked = int(a.left_blocked.rstrip("+"))
+        got_blocked = doc["threads_left_blocked"]
+        if (got_blocked < want_blocked if a.left_blocked.endswith("+")
+                else got_blocked != want_blocked):
+            fail.append(f"threads left blocked {got_blocked}, expected {a.left_blocked}")
         if len(doc["samples"]) < 8:
             fail.append(f"only {len(doc['samples'])} samples judged")
         for spec in a.site:
