@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev           # the live wire decoder's libFuzzer target
   libgtk-4-dev libglib2.0-dev-bin    # ctxtrace-inspector (GTK 4; glib-compile-resources)
   xvfb xauth                         # the inspector's GUI tests run in a real window under Xvfb
+  desktop-file-utils appstream       # the inspector's .desktop and AppStream files are validated
 )
 
 # The OASIS SARIF 2.1.0 schema the report tests validate against: shipped in an npm

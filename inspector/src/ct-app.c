@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include <ctxtrace/core/reader.h>
+#include <ctxtrace/ctx.h> /* CTX_VERSION_STRING */
 
+#include "ct-resources.h"
 #include "ct-screenshot.h"
 #include "ct-window.h"
 
@@ -55,9 +57,15 @@ static int parse(int argc, char **argv, Options *o)
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         guint64 v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (strcmp(a, "--version") == 0) {
+            printf("ctxtrace-inspector %s\n", CTXTRACE_VERSION);
+            exit(0);
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
-                   "[--select ID] [--screenshot OUT.png [--after MS]]\n");
+                   "[--select ID] [--screenshot OUT.png [--after MS]] | --version\n");
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            printf("ctxtrace-inspector %s\n", CTX_VERSION_STRING);
             exit(0);
         } else if (strcmp(a, "--connect") == 0) {
             if (next == NULL || *next == '\0')
@@ -145,9 +153,45 @@ static void analysis_done_cb(CtWindow *window, Options *o)
 
 /* ---- the application --------------------------------------------------------------------- */
 
+void ct_app_show_about(GtkWindow *parent)
+{
+    static const char *const authors[] = {"The ctxtrace developers", NULL};
+    gtk_show_about_dialog(parent, "program-name", "ctxtrace Inspector", "logo-icon-name",
+                          CT_APP_ID, "version", CTXTRACE_VERSION, "comments",
+                          "Find leaked contexts, orphaned timers and lost cancellations in "
+                          "traced C programs.",
+                          "authors", authors, NULL);
+}
+
+static void about_cb(GSimpleAction *action, GVariant *param, gpointer app)
+{
+    (void)action;
+    (void)param;
+    ct_app_show_about(gtk_application_get_active_window(app));
+}
+
+static void quit_cb(GSimpleAction *action, GVariant *param, gpointer app)
+{
+    (void)action;
+    (void)param;
+    g_application_quit(app);
+}
+
+static void startup_cb(GtkApplication *app)
+{
+    static const GActionEntry actions[] = {{.name = "about", .activate = about_cb},
+                                           {.name = "quit", .activate = quit_cb}};
+    g_action_map_add_action_entries(G_ACTION_MAP(app), actions, G_N_ELEMENTS(actions), app);
+    static const char *const quit_accels[] = {"<Control>q", NULL};
+    gtk_application_set_accels_for_action(app, "app.quit", quit_accels);
+    gtk_window_set_default_icon_name(CT_APP_ID);
+}
+
 static void activate_cb(GtkApplication *app, Options *o)
 {
     o->window = ct_window_new(app);
+    /* A screenshot run is not the user opening a file. */
+    ct_window_set_forget_files(o->window, o->screenshot != NULL);
     if (o->view != NULL)
         ct_window_show_view(o->window, o->view);
     g_signal_connect(o->window, "analysis-done", G_CALLBACK(analysis_done_cb), o);
@@ -201,7 +245,10 @@ int ct_app_run(int argc, char **argv)
     }
     /* NON_UNIQUE: each invocation is its own process with its own trace (and a
      * screenshot run must not hand its file to an instance already running). */
-    GtkApplication *app = gtk_application_new("org.ctxtrace.Inspector", G_APPLICATION_NON_UNIQUE);
+    GtkApplication *app = gtk_application_new(CT_APP_ID, G_APPLICATION_NON_UNIQUE);
+    /* The bundle first: the application loads gtk/help-overlay.ui from it at startup. */
+    ct_resources_ensure();
+    g_signal_connect(app, "startup", G_CALLBACK(startup_cb), NULL);
     g_signal_connect(app, "activate", G_CALLBACK(activate_cb), &o);
     char *args[] = {argv[0], NULL};
     int status = g_application_run(G_APPLICATION(app), 1, args);

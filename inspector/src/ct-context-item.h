@@ -41,6 +41,14 @@ const char *ct_context_item_get_kind_name(CtContextItem *self);
 const char *ct_context_item_get_site(CtContextItem *self);
 void ct_context_item_set_site(CtContextItem *self, const char *site);
 
+/* The core's verdict on a row (ct_judge), as the tree shows it: `trace_complete` says
+ * whether the trace ended cleanly. */
+struct ct_verdict ct_verdict_of_row(const struct ct_ctx_row *r, gboolean trace_complete);
+/* When a row's context stopped mattering (freed, else done), or 0 while it lives on. */
+gint64 ct_end_of_row(const struct ct_ctx_row *r);
+/* The merged row (for tables built from items). */
+const struct ct_ctx_row *ct_context_item_get_row(CtContextItem *self);
+
 /* The state; `trace_complete` says whether the trace ended cleanly (a live
  * cancellable context at the end of a complete trace was never cancelled: leaked). */
 CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete);

@@ -19,17 +19,61 @@ struct _CtDetailsView {
     CtTraceModel *model;
     CtContextItem *item;
     gulong changed_id;
+    char *source_root; /* the program's source tree ("/…/project/"), once known */
 };
 
 G_DEFINE_FINAL_TYPE(CtDetailsView, ct_details_view, GTK_TYPE_BOX)
 
-/* A frame row: its text, and the file:line it copies (object data "ct-location"). */
-static GtkWidget *frame_row(const struct ct_frame *f)
+/* The program's source tree, from a stack's frames: the common directory of its
+ * absolute source paths, widened to the enclosing checkout (a directory with .git) when
+ * there is one — so paths read "samples/x/y.c", as in the repository, whichever
+ * stack was shown first. NULL if the stack has no absolute paths. */
+static char *source_root_of(const struct ct_stack *st)
+{
+    char *common = NULL;
+    for (int i = 0; i < st->depth; i++) {
+        const char *file = st->frames[i].file;
+        if (file == NULL || file[0] != '/')
+            continue;
+        g_autofree char *dir = g_path_get_dirname(file);
+        if (common == NULL) {
+            common = g_steal_pointer(&dir);
+            continue;
+        }
+        while (strcmp(common, "/") != 0 && !(g_str_has_prefix(dir, common) &&
+                                             (dir[strlen(common)] == '/' || dir[strlen(common)] == '\0'))) {
+            char *up = g_path_get_dirname(common);
+            g_free(common);
+            common = up;
+        }
+    }
+    if (common == NULL)
+        return NULL;
+    for (g_autofree char *dir = g_strdup(common); strcmp(dir, "/") != 0;) {
+        g_autofree char *git = g_build_filename(dir, ".git", NULL);
+        if (g_file_test(git, G_FILE_TEST_EXISTS)) {
+            g_free(common);
+            return g_strconcat(dir, "/", NULL);
+        }
+        char *up = g_path_get_dirname(dir);
+        g_free(dir);
+        dir = up;
+    }
+    char *root = strcmp(common, "/") == 0 ? NULL : g_strconcat(common, "/", NULL);
+    g_free(common);
+    return root;
+}
+
+/* A frame row: its text (the path relative to `root`), and the absolute file:line it
+ * copies (object data "ct-location"). */
+static GtkWidget *frame_row(const struct ct_frame *f, const char *root)
 {
     g_autofree char *location = f->file ? g_strdup_printf("%s:%d", f->file, f->line) : NULL;
+    g_autofree char *rel = ct_format_path(f->file, root);
+    g_autofree char *shown = f->file ? g_strdup_printf("%s:%d", rel, f->line) : NULL;
     g_autofree char *text = g_markup_printf_escaped(
         "<b>%s</b>\n<small>%s</small>", f->function ? f->function : "??",
-        location ? location : (f->module ? f->module : "?"));
+        shown ? shown : (f->module ? f->module : "?"));
     GtkWidget *label = gtk_label_new(NULL);
     gtk_label_set_markup(GTK_LABEL(label), text);
     gtk_label_set_xalign(GTK_LABEL(label), 0);
@@ -41,11 +85,12 @@ static GtkWidget *frame_row(const struct ct_frame *f)
     GtkWidget *row = gtk_list_box_row_new();
     gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), label);
     if (location != NULL) {
-        gtk_widget_set_tooltip_text(row, "Activate to copy file:line");
+        g_autofree char *tip = g_strdup_printf("%s\nActivate to copy file:line", location);
+        gtk_widget_set_tooltip_text(row, tip);
         g_object_set_data_full(G_OBJECT(row), "ct-location", g_strdup(location), g_free);
     }
     g_autofree char *plain = g_strdup_printf("%s %s", f->function ? f->function : "??",
-                                             location ? location : (f->module ? f->module : "?"));
+                                             shown ? shown : (f->module ? f->module : "?"));
     g_object_set_data_full(G_OBJECT(row), "ct-text", g_steal_pointer(&plain), g_free);
     return row;
 }
@@ -74,8 +119,10 @@ static void show_stack(CtDetailsView *self, GtkWidget *heading, GtkListBox *box,
     CtSource *source = ct_trace_model_get_source(self->model);
     gboolean have = stack_id != 0 && source != NULL && ct_source_load_stack(source, stack_id, &st) &&
                     st.depth > 0;
+    if (have && self->source_root == NULL)
+        self->source_root = source_root_of(&st);
     for (int i = 0; have && i < st.depth; i++)
-        gtk_list_box_append(box, frame_row(&st.frames[i]));
+        gtk_list_box_append(box, frame_row(&st.frames[i], self->source_root));
     ct_stack_free(&st);
     gtk_widget_set_visible(heading, have);
     gtk_widget_set_visible(GTK_WIDGET(box), have);
@@ -146,20 +193,32 @@ static void refresh(CtDetailsView *self)
     gint64 released = ct_context_item_get(it, CT_RELEASED_NS, 0);
     if (released != 0) {
         g_autofree char *t = ct_format_duration(released - start);
-        g_string_append_printf(s, "Released: %s%s\n", t,
-                               ct_context_item_get(it, CT_RELEASED_LIVE, 0) == 1
-                                   ? " — <b>while still live</b> (lost cancel)"
-                                   : "");
+        /* Which leak, by the core's verdict: released live is an orphaned timer when
+         * its own timer was armed, and no leak at all when a cancellation was already
+         * on its way down to it. */
+        struct ct_verdict v = ct_verdict_of_row(ct_context_item_get_row(it), meta->complete);
+        const char *leak = v.leak == CT_LEAK_ORPHANED_TIMER ? " — <b>while still live</b> (orphaned timer)"
+                           : v.leak == CT_LEAK_LOST_CANCEL  ? " — <b>while still live</b> (lost cancel)"
+                           : ct_context_item_get(it, CT_RELEASED_LIVE, 0) == 1
+                               ? " — while still live, its cancellation already on its way"
+                               : "";
+        g_string_append_printf(s, "Released: %s%s\n", t, leak);
     }
     append_time(s, "Freed", ct_context_item_get(it, CT_FREED_NS, 0), start);
     gint64 lookups = ct_context_item_get(it, CT_VALUE_LOOKUPS, 0);
     if (lookups != 0)
         g_string_append_printf(s, "Value lookups: <b>%" G_GINT64_FORMAT "</b> (deepest %" G_GINT64_FORMAT
                                   ")\n", lookups, ct_context_item_get(it, CT_VALUE_DEPTH_MAX, 0));
-    guint findings = ct_context_item_get_n_findings(it);
-    if (findings != 0)
-        g_string_append_printf(s, "<span foreground=\"#e01b24\">Named by %u finding%s</span>\n",
-                               findings, findings == 1 ? "" : "s");
+    const struct ct_finding *f = ct_trace_model_get_finding_of(self->model, ct_context_item_get_id(it));
+    if (f != NULL) {
+        /* The finding by its rule and site, as the Findings view and the report say it. */
+        g_autofree char *n = ct_format_count(f->count);
+        g_autofree char *line = g_markup_printf_escaped(
+            "Finding: <b>%s</b> at %s (%s context%s)", ct_rule_name(f->rule),
+            ct_format_site(f->site.function, f->site.file, f->site.line, f->site.module), n,
+            f->count == 1 ? "" : "s");
+        g_string_append_printf(s, "<span foreground=\"#e01b24\">%s</span>\n", line);
+    }
     if (s->len > 0 && s->str[s->len - 1] == '\n')
         g_string_truncate(s, s->len - 1);
     gtk_label_set_markup(self->facts, s->str);
@@ -187,6 +246,7 @@ static void drop_item(CtDetailsView *self)
 void ct_details_view_set_model(CtDetailsView *self, CtTraceModel *model)
 {
     drop_item(self);
+    g_clear_pointer(&self->source_root, g_free);
     g_set_object(&self->model, model);
     refresh(self);
 }
@@ -207,6 +267,11 @@ gint64 ct_details_view_get_shown(CtDetailsView *self)
     return self->item ? ct_context_item_get_id(self->item) : 0;
 }
 
+const char *ct_details_view_get_facts_text(CtDetailsView *self)
+{
+    return gtk_label_get_text(self->facts);
+}
+
 char *ct_details_view_get_create_stack_text(CtDetailsView *self)
 {
     GString *s = g_string_new(NULL);
@@ -224,6 +289,7 @@ static void ct_details_view_dispose(GObject *object)
     CtDetailsView *self = CT_DETAILS_VIEW(object);
     drop_item(self);
     g_clear_object(&self->model);
+    g_clear_pointer(&CT_DETAILS_VIEW(object)->source_root, g_free);
     gtk_widget_dispose_template(GTK_WIDGET(object), CT_TYPE_DETAILS_VIEW);
     G_OBJECT_CLASS(ct_details_view_parent_class)->dispose(object);
 }

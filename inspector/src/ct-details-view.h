@@ -22,6 +22,8 @@ void ct_details_view_show(CtDetailsView *self, gint64 id);
 gint64 ct_details_view_get_shown(CtDetailsView *self);
 /* The derivation stack as shown, one "function file:line" per line (for tests). */
 char *ct_details_view_get_create_stack_text(CtDetailsView *self);
+/* The facts shown above the stacks, as plain text (for tests). */
+const char *ct_details_view_get_facts_text(CtDetailsView *self);
 
 G_END_DECLS
 

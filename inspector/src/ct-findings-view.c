@@ -3,13 +3,16 @@
  */
 #include "ct-findings-view.h"
 
+#include <string.h>
+
 #include "ct-finding-item.h"
 #include "ct-format.h"
 #include "ct-resources.h"
 
 struct _CtFindingsView {
     GtkBox parent_instance;
-    GtkLabel *status;
+    GtkStack *pages;
+    GtkLabel *status, *empty_description;
     GtkListView *list;
 
     CtTraceModel *model;
@@ -55,12 +58,12 @@ static void bind_cb(GtkSignalListItemFactory *f, GtkListItem *li, CtFindingsView
                                          ct_rule_summary(rule));
     } else {
         const struct ct_finding *fi = ct_finding_item_get_finding(item);
-        g_autofree char *site = fi->site.file
-                                    ? g_strdup_printf("%s:%d", fi->site.file, fi->site.line)
-                                    : g_strdup(fi->site.module ? fi->site.module : "?");
-        markup = g_markup_printf_escaped("%s × <b>%s</b> %s\n<small>%s</small>", count,
-                                         fi->site.function ? fi->site.function : "??", site,
-                                         fi->detail);
+        const char *site = ct_format_site(fi->site.function, fi->site.file, fi->site.line,
+                                          fi->site.module);
+        const char *sp = strrchr(site, ' ');
+        g_autofree char *function = sp ? g_strndup(site, sp - site) : g_strdup(site);
+        markup = g_markup_printf_escaped("%s × <b>%s</b> %s\n<small>%s</small>", count, function,
+                                         sp ? sp + 1 : "", fi->detail);
     }
     gtk_label_set_markup(label, markup);
 }
@@ -90,9 +93,15 @@ static void findings_changed_cb(CtTraceModel *model, CtFindingsView *self)
     const struct ct_findings *f = ct_trace_model_get_findings(model);
     if (f == NULL) {
         gtk_label_set_text(self->status, "Analysing…");
+        gtk_stack_set_visible_child_name(self->pages, "list");
         return;
     }
     g_autofree char *contexts = ct_format_count(f->contexts);
+    g_autofree char *empty = g_strdup_printf(
+        "None of the %s contexts was found leaked, orphaned, left waiting or misused by the "
+        "rules of <tt>ctxtrace report</tt>%s.", contexts, f->complete ? "" : " (the trace is incomplete)");
+    gtk_label_set_markup(self->empty_description, empty);
+    gtk_stack_set_visible_child_name(self->pages, f->len == 0 ? "empty" : "list");
     g_autofree char *text =
         f->len == 0 ? g_strdup_printf("No findings in %s contexts.", contexts)
                     : g_strdup_printf("%zu finding%s in %s contexts%s", f->len, f->len == 1 ? "" : "s",
@@ -130,10 +139,16 @@ void ct_findings_view_select(CtFindingsView *self, guint position)
     gtk_single_selection_set_selected(self->selection, position);
 }
 
+gboolean ct_findings_view_is_empty_shown(CtFindingsView *self)
+{
+    return g_strcmp0(gtk_stack_get_visible_child_name(self->pages), "empty") == 0;
+}
+
 void ct_findings_view_set_error(CtFindingsView *self, const char *message)
 {
     g_autofree char *text = g_strdup_printf("Analysis failed: %s", message);
     gtk_label_set_text(self->status, text);
+    gtk_stack_set_visible_child_name(self->pages, "list");
 }
 
 static void ct_findings_view_dispose(GObject *object)
@@ -160,7 +175,9 @@ static void ct_findings_view_class_init(CtFindingsViewClass *klass)
     ct_resources_ensure();
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/ctxtrace/Inspector/ct-findings-view.ui");
+    gtk_widget_class_bind_template_child(widget_class, CtFindingsView, pages);
     gtk_widget_class_bind_template_child(widget_class, CtFindingsView, status);
+    gtk_widget_class_bind_template_child(widget_class, CtFindingsView, empty_description);
     gtk_widget_class_bind_template_child(widget_class, CtFindingsView, list);
     gtk_widget_class_bind_template_callback(widget_class, setup_cb);
     gtk_widget_class_bind_template_callback(widget_class, bind_cb);

@@ -1,5 +1,6 @@
 /*
- * ct-findings-view.h — the Findings view: the analysis' findings grouped by rule.
+ * ct-findings-view.h — the Findings view: the analysis' findings grouped by rule, or a
+ * status page when there are none.
  * Selecting a finding emits "finding-selected" (gpointer: const struct ct_finding *),
  * which the window answers by revealing its first example context and its site.
  */
@@ -20,6 +21,8 @@ void ct_findings_view_set_model(CtFindingsView *self, CtTraceModel *model);
 GListModel *ct_findings_view_get_rows(CtFindingsView *self);
 /* Select row `position` as the user would. */
 void ct_findings_view_select(CtFindingsView *self, guint position);
+/* Is the "no findings" status page shown? */
+gboolean ct_findings_view_is_empty_shown(CtFindingsView *self);
 /* Show that the analysis failed. */
 void ct_findings_view_set_error(CtFindingsView *self, const char *message);
 

@@ -35,3 +35,23 @@ char *ct_format_count(gint64 n)
     }
     return g_string_free(out, FALSE);
 }
+
+const char *ct_format_site(const char *function, const char *file, int line, const char *module)
+{
+    g_autofree char *text = NULL;
+    /* The file's base name: the site column and lane labels are narrow; the details
+     * show the path. */
+    if (file != NULL)
+        text = g_strdup_printf("%s %s:%d", function ? function : "??",
+                               strrchr(file, '/') ? strrchr(file, '/') + 1 : file, line);
+    else
+        text = g_strdup_printf("%s (%s)", function ? function : "??", module ? module : "?");
+    return g_intern_string(text);
+}
+
+char *ct_format_path(const char *path, const char *root)
+{
+    if (path != NULL && root != NULL && g_str_has_prefix(path, root) && path[strlen(root)] != '\0')
+        return g_strdup(path + strlen(root));
+    return g_strdup(path);
+}

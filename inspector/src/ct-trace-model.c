@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ct-child-list.h"
+#include "ct-format.h"
 #include "ct-finding-item.h"
 
 #define FLUSH_INTERVAL_MS 16 /* one frame at 60 Hz */
@@ -26,11 +27,12 @@ struct _CtTraceModel {
     CtChildList *roots;
     GHashTable *lists;    /* parent id -> CtChildList, children lists handed out */
     GHashTable *items;    /* id -> CtContextItem */
-    GPtrArray *timeline;  /* CtContextItem */
+    CtSpans *spans;       /* every context's lifespan (the timeline, the sites) */
     GArray *samples;      /* struct ct_sample_row */
     struct ct_findings *findings;
     GListStore *groups;   /* CtFindingItem */
-    GHashTable *flagged;  /* id -> findings naming it */
+    GHashTable *flagged;  /* id -> findings naming it as an example */
+    GHashTable *covered;  /* id -> index + 1 of the first finding covering it */
     /* Items pushed by apply_row (not the source's): in push order, and by parent id
      * (0: the roots), for the lists made after they arrived. Borrowed from `items`. */
     GPtrArray *pushed;
@@ -77,7 +79,7 @@ static void ct_trace_model_dispose(GObject *object)
     g_clear_pointer(&self->lists, g_hash_table_unref);
     g_clear_pointer(&self->dirty_lists, g_hash_table_unref);
     g_clear_pointer(&self->items, g_hash_table_unref);
-    g_clear_pointer(&self->timeline, g_ptr_array_unref);
+    g_clear_pointer(&self->spans, ct_spans_unref);
     g_clear_pointer(&self->pushed, g_ptr_array_unref);
     g_clear_pointer(&self->pushed_children, g_hash_table_unref);
     g_clear_object(&self->groups);
@@ -90,6 +92,7 @@ static void ct_trace_model_finalize(GObject *object)
     CtTraceModel *self = CT_TRACE_MODEL(object);
     g_array_unref(self->samples);
     g_hash_table_unref(self->flagged);
+    g_hash_table_unref(self->covered);
     if (self->findings != NULL) {
         ct_findings_free(self->findings);
         g_free(self->findings);
@@ -117,13 +120,14 @@ static void ct_trace_model_init(CtTraceModel *self)
     self->lists = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->items = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->dirty_lists = g_hash_table_new(g_direct_hash, g_direct_equal);
-    self->timeline = g_ptr_array_new_with_free_func(g_object_unref);
+    self->spans = ct_spans_new(TRUE);
     self->pushed = g_ptr_array_new();
     self->pushed_children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                                   (GDestroyNotify)g_ptr_array_unref);
     self->samples = g_array_new(FALSE, FALSE, sizeof(struct ct_sample_row));
     self->groups = g_list_store_new(CT_TYPE_FINDING_ITEM);
     self->flagged = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    self->covered = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->filter.kind = -1;
     self->filter.state = -1;
     self->meta.contexts = -1;
@@ -287,6 +291,14 @@ static const char *site_of(CtTraceModel *self, const struct ct_ctx_row *row)
     return stack != 0 && self->source != NULL ? ct_source_site(self->source, stack) : NULL;
 }
 
+/* The badge: findings naming a context as an example, or 1 for one a finding covers
+ * without naming it. */
+static guint findings_of(CtTraceModel *self, gint64 id)
+{
+    guint named = GPOINTER_TO_UINT(g_hash_table_lookup(self->flagged, &id));
+    return named != 0 ? named : (guint)g_hash_table_contains(self->covered, &id);
+}
+
 CtContextItem *ct_trace_model_intern_row(CtTraceModel *self, const struct ct_ctx_row *row,
                                          gint64 n_children)
 {
@@ -296,8 +308,7 @@ CtContextItem *ct_trace_model_intern_row(CtTraceModel *self, const struct ct_ctx
     } else {
         item = ct_context_item_new(row, site_of(self, row));
         g_hash_table_insert(self->items, g_memdup2(&row->id, sizeof row->id), item);
-        gpointer flagged = g_hash_table_lookup(self->flagged, &row->id);
-        ct_context_item_set_n_findings(item, GPOINTER_TO_UINT(flagged));
+        ct_context_item_set_n_findings(item, findings_of(self, row->id));
     }
     if (n_children >= 0)
         ct_context_item_set_n_children(item, n_children);
@@ -347,6 +358,17 @@ gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextI
 
 /* ---- incremental updates ---------------------------------------------------------------- */
 
+/* The pushed context's lifespan, from its merged row (so a partial row of a later
+ * event keeps what earlier ones said). */
+static void put_span(CtTraceModel *self, CtContextItem *item)
+{
+    const struct ct_ctx_row *row = ct_context_item_get_row(item);
+    struct ct_verdict v = ct_verdict_of_row(row, self->meta.complete);
+    ct_spans_put(self->spans, row, &v);
+    self->timeline_dirty = TRUE;
+    schedule_flush(self);
+}
+
 void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
 {
     CtContextItem *item = ct_trace_model_lookup(self, row->id);
@@ -354,6 +376,7 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
         ct_context_item_merge(item, row);
         if (ct_context_item_get_site(item) == NULL && ((row->present >> CT_CREATE_STACK) & 1))
             ct_context_item_set_site(item, site_of(self, row));
+        put_span(self, item);
         return;
     }
     item = ct_trace_model_intern_row(self, row, self->live ? 0 : -1);
@@ -383,10 +406,7 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
         ct_child_list_append(self->roots, item);
         mark_list(self, self->roots);
     }
-    if (self->timeline->len < CT_TIMELINE_MAX) {
-        ct_trace_model_timeline_add(self, item);
-        schedule_flush(self);
-    }
+    put_span(self, item);
     gint64 created = ct_context_item_get(item, CT_CREATED_NS, 0);
     if (created > self->meta.now_ns)
         ct_trace_model_set_now(self, created);
@@ -402,15 +422,22 @@ void ct_trace_model_add_sample(CtTraceModel *self, const struct ct_sample_row *s
 
 /* ---- timeline and counts --------------------------------------------------------------- */
 
-GPtrArray *ct_trace_model_get_timeline(CtTraceModel *self)
+static void cover(CtTraceModel *self);
+
+CtSpans *ct_trace_model_get_spans(CtTraceModel *self)
 {
-    return self->timeline;
+    return self->spans;
 }
 
-void ct_trace_model_timeline_add(CtTraceModel *self, CtContextItem *item)
+void ct_trace_model_set_spans(CtTraceModel *self, CtSpans *spans)
 {
-    g_ptr_array_add(self->timeline, g_object_ref(item));
+    g_assert(spans != NULL);
+    ct_spans_ref(spans);
+    ct_spans_unref(self->spans);
+    self->spans = spans;
     self->timeline_dirty = TRUE;
+    cover(self);
+    schedule_flush(self);
 }
 
 const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint *n)
@@ -420,6 +447,63 @@ const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint
 }
 
 /* ---- findings ----------------------------------------------------------------------------- */
+
+/* Which leak of the verdict a rule's findings are made of (-1: the rule judges more
+ * than one context's facts; only its examples are known here). */
+static int leak_of_rule(enum ct_rule rule)
+{
+    switch (rule) {
+    case CT_RULE_LOST_CANCEL: return CT_LEAK_LOST_CANCEL;
+    case CT_RULE_ORPHANED_TIMER: return CT_LEAK_ORPHANED_TIMER;
+    default: return -1;
+    }
+}
+
+static void cover_one(CtTraceModel *self, gint64 id, guint index)
+{
+    if (g_hash_table_contains(self->covered, &id))
+        return;
+    g_hash_table_insert(self->covered, g_memdup2(&id, sizeof id), GUINT_TO_POINTER(index + 1));
+    CtContextItem *ctx = ct_trace_model_lookup(self, id);
+    if (ctx != NULL)
+        ct_context_item_set_n_findings(ctx, findings_of(self, id));
+}
+
+/* Every context a finding covers, not only its examples: for the rules that are one
+ * context's verdict (lost-cancel — lost at exit included — and orphaned-timer), the
+ * contexts at the finding's site with that leak. Needs the findings and the spans,
+ * whichever arrives last. */
+static void cover(CtTraceModel *self)
+{
+    g_hash_table_remove_all(self->covered);
+    if (self->findings == NULL)
+        return;
+    for (size_t i = 0; i < self->findings->len; i++) {
+        const struct ct_finding *f = &self->findings->items[i];
+        for (int e = 0; e < f->nexamples; e++)
+            cover_one(self, f->examples[e], (guint)i);
+    }
+    guint n = ct_spans_get_len(self->spans), n_stacks = ct_spans_get_n_stacks(self->spans);
+    if (n == 0 || self->source == NULL)
+        return;
+    /* Sites by stack slot, once: a handful of lookups, not one per span. */
+    g_autofree const char **site = g_new0(const char *, MAX(n_stacks, 1));
+    for (guint slot = 0; slot < n_stacks; slot++)
+        site[slot] = ct_source_site(self->source, ct_spans_stack_id(self->spans, slot));
+    for (size_t i = 0; i < self->findings->len; i++) {
+        const struct ct_finding *f = &self->findings->items[i];
+        int leak = leak_of_rule(f->rule);
+        if (leak < 0)
+            continue;
+        const char *at = ct_format_site(f->site.function, f->site.file, f->site.line, f->site.module);
+        for (guint s = 0; s < n; s++) {
+            const CtSpan *sp = ct_spans_get(self->spans, s);
+            int l = sp->leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : sp->leak;
+            if (l == leak && site[sp->stack] == at)
+                cover_one(self, sp->id, (guint)i);
+        }
+    }
+}
 
 void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
 {
@@ -447,6 +531,7 @@ void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
                 ct_context_item_set_n_findings(ctx, n);
         }
     }
+    cover(self);
     /* enum ct_rule runs from the most severe rule down. */
     for (int r = 0; r < CT_RULE_COUNT; r++) {
         if (groups[r] != NULL) {
@@ -465,6 +550,17 @@ const struct ct_findings *ct_trace_model_get_findings(CtTraceModel *self)
 GListModel *ct_trace_model_get_finding_groups(CtTraceModel *self)
 {
     return G_LIST_MODEL(self->groups);
+}
+
+const struct ct_finding *ct_trace_model_get_finding_of(CtTraceModel *self, gint64 id)
+{
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(self->covered, &id));
+    return at != 0 && self->findings != NULL ? &self->findings->items[at - 1] : NULL;
+}
+
+guint ct_trace_model_get_n_covered(CtTraceModel *self)
+{
+    return g_hash_table_size(self->covered);
 }
 
 GHashTable *ct_trace_model_get_flagged(CtTraceModel *self)

@@ -28,14 +28,12 @@
 
 #include "ct-context-item.h"
 #include "ct-source.h"
+#include "ct-spans.h"
 
 G_BEGIN_DECLS
 
 #define CT_TYPE_TRACE_MODEL (ct_trace_model_get_type())
 G_DECLARE_FINAL_TYPE(CtTraceModel, ct_trace_model, CT, TRACE_MODEL, GObject)
-
-/* At most this many contexts are kept for the timeline (the first ones). */
-enum { CT_TIMELINE_MAX = 5000 };
 
 CtTraceModel *ct_trace_model_new(CtSource *source /* nullable */);
 CtSource *ct_trace_model_get_source(CtTraceModel *self);
@@ -78,7 +76,7 @@ void ct_trace_model_set_live(CtTraceModel *self, gboolean live);
 /* ---- incremental updates ---------------------------------------------------------------- */
 /* A context was created, changed state, was released or freed: the present columns of
  * row. A new context is appended to its parent's list, to the filter's list when it
- * matches and to the timeline (while under CT_TIMELINE_MAX). */
+ * matches, and its span is added or updated (ct_trace_model_get_spans). */
 void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row);
 void ct_trace_model_add_sample(CtTraceModel *self, const struct ct_sample_row *s);
 void ct_trace_model_set_now(CtTraceModel *self, gint64 now_ns);
@@ -86,10 +84,11 @@ void ct_trace_model_set_now(CtTraceModel *self, gint64 now_ns);
 void ct_trace_model_flush(CtTraceModel *self);
 
 /* ---- timeline and counts ------------------------------------------------------------------ */
-/* The contexts on the timeline (CtContextItem), in creation order. */
-GPtrArray *ct_trace_model_get_timeline(CtTraceModel *self);
-/* Add an item to the timeline (sources filling it in bulk). */
-void ct_trace_model_timeline_add(CtTraceModel *self, CtContextItem *item);
+/* Every context's lifespan (the roots excluded): what the timeline and the sites
+ * read. Live, pushes keep it up to date; offline, the source hands over a table it
+ * read in bulk (ct_trace_model_set_spans, announced as "timeline-changed"). */
+CtSpans *ct_trace_model_get_spans(CtTraceModel *self);
+void ct_trace_model_set_spans(CtTraceModel *self, CtSpans *spans);
 const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint *n);
 
 /* ---- findings -------------------------------------------------------------------------- */
@@ -100,6 +99,12 @@ void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f);
 const struct ct_findings *ct_trace_model_get_findings(CtTraceModel *self);
 /* CtFindingItem groups, one per rule with findings, most severe first. */
 GListModel *ct_trace_model_get_finding_groups(CtTraceModel *self);
+/* The first finding covering context `id` — naming it as an example, or (rules that
+ * are one context's verdict: lost-cancel, orphaned-timer) at its site with its leak —
+ * or NULL. */
+const struct ct_finding *ct_trace_model_get_finding_of(CtTraceModel *self, gint64 id);
+/* How many contexts the findings cover. */
+guint ct_trace_model_get_n_covered(CtTraceModel *self);
 /* Context ids named by findings (for the "only problems" filter); NULL if none. */
 GHashTable *ct_trace_model_get_flagged(CtTraceModel *self);
 /* Does the item pass the filter q? (What a source's query must agree with.) */

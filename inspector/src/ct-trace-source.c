@@ -6,6 +6,8 @@
  */
 #include "ct-trace-source.h"
 
+#include "ct-format.h"
+
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/tracer.h>
 #include <string.h>
@@ -79,16 +81,7 @@ static const char *site_for_stack(CtSource *source, gint64 stack_id)
     const char *site = NULL;
     if (ct_reader_stack(self->reader, stack_id, &stack) == 0 && stack.depth > 0) {
         const struct ct_frame *f = &stack.frames[0];
-        g_autofree char *text = NULL;
-        /* The file's base name: the column is narrow, the details show the path. */
-        if (f->file != NULL)
-            text = g_strdup_printf("%s %s:%d", f->function ? f->function : "??",
-                                   strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file,
-                                   f->line);
-        else
-            text = g_strdup_printf("%s (%s)", f->function ? f->function : "??",
-                                   f->module ? f->module : "?");
-        site = g_intern_string(text);
+        site = ct_format_site(f->function, f->file, f->line, f->module);
     }
     ct_stack_free(&stack);
     g_hash_table_insert(self->sites, g_memdup2(&stack_id, sizeof stack_id), (gpointer)site);
@@ -226,18 +219,101 @@ void ct_trace_source_load(CtTraceSource *self, CtTraceModel *model)
         ct_trace_model_add_sample(model, &samples[i]);
     free(samples);
 
-    /* The timeline shows the first contexts created (in creation order, whichever
-     * thread made them); their child counts are not needed there, so none are read. */
-    struct ct_ctx_row *rows = g_new0(struct ct_ctx_row, CT_TIMELINE_MAX);
-    struct ct_query all = {.flat = true, .kind = -1, .state = -1};
-    long got = ct_reader_list(self->reader, &all, (struct ct_cursor){0, 0}, 0, rows,
-                              CT_TIMELINE_MAX);
-    for (long i = 0; i < got; i++) {
-        ct_trace_model_timeline_add(model, ct_trace_model_intern_row(model, &rows[i], -1));
-        ct_ctx_row_clear(&rows[i]);
-    }
-    g_free(rows);
     ct_trace_model_flush(model);
+}
+
+/* ---- every lifespan, off the main thread ---------------------------------------------------- */
+
+/* The columns a span and the verdict (ct_facts_from_row) read. */
+static const enum ct_ctx_col span_columns[] = {
+    CT_PARENT_ID,      CT_KIND,         CT_CREATED_NS,       CT_CREATE_THREAD,
+    CT_CREATE_STACK,   CT_TIMER_ARMED_NS, CT_TIMER_FIRED_NS, CT_CANCELED_NS,
+    CT_CANCEL_WHY,     CT_CANCEL_ORIGIN_NS, CT_RELEASED_NS,  CT_RELEASED_LIVE,
+    CT_FREED_NS,
+};
+
+typedef struct {
+    char *path;
+    gboolean complete;
+} SpansJob;
+
+static void spans_job_free(gpointer p)
+{
+    SpansJob *job = p;
+    g_free(job->path);
+    g_free(job);
+}
+
+typedef struct {
+    CtSpans *spans;
+    GCancellable *cancel;
+    gboolean complete;
+    guint n;
+} SpansScan;
+
+static bool put_span(void *arg, const struct ct_ctx_row *r)
+{
+    SpansScan *scan = arg;
+    /* A window closed mid-read: stop early, the result is dropped anyway. */
+    if ((++scan->n & 0xffff) == 0 && g_cancellable_is_cancelled(scan->cancel))
+        return false;
+    struct ct_verdict v = ct_verdict_of_row(r, scan->complete);
+    ct_spans_put(scan->spans, r, &v);
+    return true;
+}
+
+/* Every context, in file order (the core reader's one sequential scan), judged by the
+ * core's verdict; on a reader of the thread's own. */
+static void spans_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    (void)source;
+    SpansJob *job = data;
+    char err[512];
+    ct_reader *reader = ct_reader_open(job->path, err, sizeof err);
+    if (reader == NULL) {
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err);
+        return;
+    }
+    uint32_t mask = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++)
+        mask |= 1u << span_columns[i];
+    SpansScan scan = {ct_spans_new(FALSE), cancel, job->complete, 0};
+    long got = ct_reader_scan(reader, mask, put_span, &scan);
+    g_autofree char *failed = got < 0 ? g_strdup(ct_reader_error(reader)) : NULL;
+    ct_reader_close(reader);
+    if (g_task_return_error_if_cancelled(task)) {
+        ct_spans_unref(scan.spans);
+        return;
+    }
+    if (failed != NULL) {
+        ct_spans_unref(scan.spans);
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: reading the lifespans: %s",
+                                job->path, failed);
+        return;
+    }
+    g_task_return_pointer(task, scan.spans, (GDestroyNotify)ct_spans_unref);
+}
+
+void ct_trace_source_load_spans_async(CtTraceSource *self, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    SpansJob *job = g_new0(SpansJob, 1);
+    job->path = g_strdup(self->path);
+    struct ct_meta m;
+    ct_reader_meta(self->reader, &m);
+    job->complete = m.complete;
+    ct_meta_free(&m);
+    g_task_set_task_data(task, job, spans_job_free);
+    g_task_run_in_thread(task, spans_thread);
+    g_object_unref(task);
+}
+
+CtSpans *ct_trace_source_load_spans_finish(CtTraceSource *self, GAsyncResult *result,
+                                           GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+    return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 /* ---- the analysis, off the main thread ----------------------------------------------------- */

@@ -6,6 +6,8 @@
  */
 #include "ct-tree-view.h"
 
+#include <string.h>
+
 #include <ctxtrace/tracer.h>
 
 #include "ct-child-list.h"
@@ -131,21 +133,32 @@ static void fill_state(CtTreeView *self, CtContextItem *item, GtkLabel *label)
     CtState s = ct_context_item_get_state(item, ct_trace_model_get_meta(self->model)->complete);
     gtk_label_set_text(label, ct_state_name(s));
     GtkWidget *w = GTK_WIDGET(label);
-    if (s == CT_STATE_LEAKED)
-        gtk_widget_add_css_class(w, "error");
-    else
-        gtk_widget_remove_css_class(w, "error");
-    if (s == CT_STATE_LIVE)
-        gtk_widget_add_css_class(w, "success");
-    else
-        gtk_widget_remove_css_class(w, "success");
+    /* The state colours of inspector.css, as the timeline's. */
+    static const char *const classes[] = {"ct-live", "ct-cancelled", "ct-deadline", "ct-leaked"};
+    for (guint i = 0; i < G_N_ELEMENTS(classes); i++)
+        if (i == (guint)s)
+            gtk_widget_add_css_class(w, classes[i]);
+        else
+            gtk_widget_remove_css_class(w, classes[i]);
 }
 
+/* "file:line  function": where to look first, the function after it (dimmed) — cut at
+ * the end when narrow, so the location stays whole; the full site as a tooltip. */
 static void fill_site(CtTreeView *self, CtContextItem *item, GtkLabel *label)
 {
     (void)self;
     const char *site = ct_context_item_get_site(item);
-    gtk_label_set_text(label, site ? site : "");
+    const char *sp = site ? strrchr(site, ' ') : NULL;
+    if (sp == NULL) {
+        gtk_label_set_text(label, site ? site : "");
+        gtk_widget_set_tooltip_text(GTK_WIDGET(label), NULL);
+        return;
+    }
+    g_autofree char *function = g_strndup(site, sp - site);
+    g_autofree char *markup = g_markup_printf_escaped("%s  <span alpha=\"60%%\">%s</span>", sp + 1, function);
+    gtk_label_set_markup(label, markup);
+    gtk_label_set_ellipsize(label, PANGO_ELLIPSIZE_END);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(label), site);
 }
 
 static void fill_age(CtTreeView *self, CtContextItem *item, GtkLabel *label)

@@ -13,6 +13,8 @@ struct _CtWindow {
     GtkApplicationWindow parent_instance;
     GtkStack *pages, *views;
     GtkWidget *switcher; /* shown once a trace is */
+    GtkMenuButton *menu_button;
+    gboolean forget_files; /* opened files stay out of the recent files */
     GtkLabel *subtitle, *status;
     CtStartPage *start_page;
     CtTreeView *tree;
@@ -25,7 +27,10 @@ struct _CtWindow {
     CtLiveSource *live; /* when following a process */
     CtTraceModel *model;
     GCancellable *cancel;
-    gboolean analysed;
+    gboolean analysed;     /* findings and lifespans both arrived */
+    gboolean have_findings, have_spans;
+    gboolean view_chosen;  /* a view was asked for: findings arriving do not switch */
+    gboolean switching;    /* the window itself is switching views */
     char *analysis_note;
     guint analysis_tick, analysis_timeout; /* the deferred start of the analysis */
     int frames_before_analysis;
@@ -61,6 +66,16 @@ static void update_status(CtWindow *self)
     gtk_label_set_text(self->status, text);
 }
 
+/* "analysis-done" once both background reads arrived (findings and lifespans). */
+static void background_done(CtWindow *self)
+{
+    if (!self->have_findings || !self->have_spans)
+        return;
+    ct_trace_model_flush(self->model);
+    self->analysed = TRUE;
+    g_signal_emit(self, signals[SIGNAL_ANALYSIS_DONE], 0);
+}
+
 static void analysis_done_cb(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -76,10 +91,34 @@ static void analysis_done_cb(GObject *source, GAsyncResult *result, gpointer dat
         self->analysis_note = f->len == 0 ? g_strdup("no findings")
                                           : g_strdup_printf("%zu finding%s", f->len, f->len == 1 ? "" : "s");
         ct_trace_model_set_findings(self->model, f);
+        /* Findings are why one opens a trace: show them, the first one selected (its
+         * context in the tree, the timeline and the details) — unless a view was
+         * asked for meanwhile. */
+        if (f->len > 0 && !self->view_chosen) {
+            self->switching = TRUE;
+            gtk_stack_set_visible_child_name(self->views, "findings");
+            self->switching = FALSE;
+            ct_findings_view_select(self->findings, 1); /* row 0 is its rule's group */
+        }
     }
-    self->analysed = TRUE;
+    self->have_findings = TRUE;
     update_status(self);
-    g_signal_emit(self, signals[SIGNAL_ANALYSIS_DONE], 0);
+    background_done(self);
+}
+
+static void spans_done_cb(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CtSpans) spans = ct_trace_source_load_spans_finish(CT_TRACE_SOURCE(source), result, &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    CtWindow *self = data;
+    if (spans != NULL)
+        ct_trace_model_set_spans(self->model, spans);
+    else
+        g_warning("the timeline could not read the trace: %s", error->message);
+    self->have_spans = TRUE;
+    background_done(self);
 }
 
 static void context_selected_cb(GtkWidget *view, gint64 id, CtWindow *self)
@@ -116,6 +155,7 @@ static void unschedule_analysis(CtWindow *self);
 static void start_analysis(CtWindow *self)
 {
     unschedule_analysis(self);
+    ct_trace_source_load_spans_async(self->source, self->cancel, spans_done_cb, self);
     ct_trace_source_analyze_async(self->source, self->cancel, analysis_done_cb, self);
 }
 
@@ -166,7 +206,7 @@ static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *sourc
     g_clear_object(&self->live);
     g_set_object(&self->model, model);
     g_clear_pointer(&self->analysis_note, g_free);
-    self->analysed = FALSE;
+    self->analysed = self->have_findings = self->have_spans = FALSE;
     self->source = source;
 
     ct_tree_view_set_model(self->tree, self->model);
@@ -260,7 +300,7 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
         g_autofree char *abs = g_canonicalize_filename(path, NULL);
         uri = g_filename_to_uri(abs, NULL, NULL);
     }
-    if (uri != NULL)
+    if (uri != NULL && !self->forget_files)
         gtk_recent_manager_add_item(gtk_recent_manager_get_default(), uri);
 
     self->cancel = g_cancellable_new();
@@ -268,13 +308,22 @@ gboolean ct_window_open(CtWindow *self, const char *path, GError **error)
     return TRUE;
 }
 
+/* GTK 4.10 replaced GtkMessageDialog and GtkFileChooserNative by GtkAlertDialog and
+ * GtkFileDialog; Debian 12 has 4.8, where the older ones are current. */
 static void show_error(CtWindow *self, const char *message)
 {
+#if GTK_CHECK_VERSION(4, 10, 0)
+    GtkAlertDialog *dialog = gtk_alert_dialog_new("Cannot open the trace");
+    gtk_alert_dialog_set_detail(dialog, message);
+    gtk_alert_dialog_show(dialog, GTK_WINDOW(self));
+    g_object_unref(dialog);
+#else
     GtkWidget *dialog = gtk_message_dialog_new(GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                                GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Cannot open the trace");
     gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", message);
     g_signal_connect(dialog, "response", G_CALLBACK(gtk_window_destroy), NULL);
     gtk_window_present(GTK_WINDOW(dialog));
+#endif
 }
 
 static void open_path(CtWindow *self, const char *path)
@@ -298,6 +347,35 @@ static void connect_cb(CtStartPage *page, const char *socket, CtWindow *self)
         show_error(self, error->message);
 }
 
+static GtkFileFilter *trace_filter(void)
+{
+    GtkFileFilter *filter = gtk_file_filter_new();
+    gtk_file_filter_set_name(filter, "ctxtrace trace files (*.db)");
+    gtk_file_filter_add_pattern(filter, "*.db");
+    return filter;
+}
+
+#if GTK_CHECK_VERSION(4, 10, 0)
+static void file_chosen_cb(GObject *dialog, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GFile) file = gtk_file_dialog_open_finish(GTK_FILE_DIALOG(dialog), result, NULL);
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path != NULL)
+        open_path(CT_WINDOW(data), path);
+}
+
+static void open_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    GtkFileDialog *dialog = gtk_file_dialog_new();
+    gtk_file_dialog_set_title(dialog, "Open Trace File");
+    g_autoptr(GtkFileFilter) filter = trace_filter();
+    gtk_file_dialog_set_default_filter(dialog, filter);
+    gtk_file_dialog_open(dialog, GTK_WINDOW(widget), NULL, file_chosen_cb, widget);
+    g_object_unref(dialog);
+}
+#else
 static void chooser_response_cb(GtkNativeDialog *dialog, int response, CtWindow *self)
 {
     if (response == GTK_RESPONSE_ACCEPT) {
@@ -315,14 +393,13 @@ static void open_action(GtkWidget *widget, const char *name, GVariant *param)
     (void)param;
     GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
         "Open Trace File", GTK_WINDOW(widget), GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
-    GtkFileFilter *filter = gtk_file_filter_new();
-    gtk_file_filter_set_name(filter, "ctxtrace trace files (*.db)");
-    gtk_file_filter_add_pattern(filter, "*.db");
+    GtkFileFilter *filter = trace_filter();
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
     g_object_unref(filter);
     g_signal_connect(chooser, "response", G_CALLBACK(chooser_response_cb), widget);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
+#endif
 
 /* Alt+1 … Alt+4 switch views (as in GNOME applications with a view switcher). */
 static void view_action(GtkWidget *widget, const char *name, GVariant *param)
@@ -335,8 +412,24 @@ gboolean ct_window_show_view(CtWindow *self, const char *name)
 {
     if (gtk_stack_get_child_by_name(self->views, name) == NULL)
         return FALSE;
+    self->view_chosen = TRUE;
     gtk_stack_set_visible_child_name(self->views, name);
     return TRUE;
+}
+
+void ct_window_set_forget_files(CtWindow *self, gboolean forget)
+{
+    self->forget_files = forget;
+}
+
+GMenuModel *ct_window_get_primary_menu(CtWindow *self)
+{
+    return gtk_menu_button_get_menu_model(self->menu_button);
+}
+
+const char *ct_window_get_view(CtWindow *self)
+{
+    return gtk_stack_get_visible_child_name(self->views);
 }
 
 CtTraceModel *ct_window_get_model(CtWindow *self)
@@ -407,6 +500,7 @@ static void ct_window_class_init(CtWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, CtWindow, pages);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, views);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, switcher);
+    gtk_widget_class_bind_template_child(widget_class, CtWindow, menu_button);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, subtitle);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, status);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, start_page);
@@ -425,9 +519,19 @@ static void ct_window_class_init(CtWindowClass *klass)
                                             "s", names[i]);
 }
 
+/* The user switched views (the switcher): findings arriving later leave it be. */
+static void visible_view_cb(CtWindow *self)
+{
+    if (!self->switching && gtk_stack_get_visible_child_name(self->pages) != NULL &&
+        g_strcmp0(gtk_stack_get_visible_child_name(self->pages), "trace") == 0)
+        self->view_chosen = TRUE;
+}
+
 static void ct_window_init(CtWindow *self)
 {
+    ct_resources_ensure_style();
     gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect_swapped(self->views, "notify::visible-child", G_CALLBACK(visible_view_cb), self);
     g_signal_connect(self->tree, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->timeline, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->findings, "finding-selected", G_CALLBACK(finding_selected_cb), self);

@@ -4,7 +4,8 @@
  * Findings, and the Details of the selected context beside them — kept in step: a
  * context selected in one view is selected in the others.
  *
- * Signal "analysis-done": the findings arrived (or the analysis failed).
+ * Signal "analysis-done": what a trace file's views read in the background arrived —
+ * the findings (or the analysis failed) and every context's lifespan (the timeline).
  */
 #ifndef CT_WINDOW_H
 #define CT_WINDOW_H
@@ -42,6 +43,12 @@ CtTraceModel *ct_window_get_model(CtWindow *self);
 gboolean ct_window_is_analysed(CtWindow *self);
 /* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */
 gboolean ct_window_show_view(CtWindow *self, const char *name);
+/* Keep the files opened out of the recent files (a --screenshot run leaves no trace). */
+void ct_window_set_forget_files(CtWindow *self, gboolean forget);
+/* The header bar's primary menu (Open, Keyboard Shortcuts, About). */
+GMenuModel *ct_window_get_primary_menu(CtWindow *self);
+/* The view shown ("tree", "timeline", "counts", "findings"). */
+const char *ct_window_get_view(CtWindow *self);
 /* Select a context everywhere (tree, timeline, details). */
 void ct_window_select_context(CtWindow *self, gint64 id);
 

@@ -762,7 +762,8 @@ static int build(struct trace *t, struct groups *g, const struct ct_analysis_opt
                 &f->stack.frames[f->rule == CT_RULE_LEAKED_THREAD ? exit_app_frame(&f->stack)
                                                                   : 0];
             f->site = (struct ct_frame){dup_or_null(s->function), dup_or_null(s->file),
-                                        s->line, dup_or_null(s->module)};
+                                        s->line, dup_or_null(s->module), s->inlined,
+                                        s->tail_call};
         }
         if (gr->stack2 != 0) {
             f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ||

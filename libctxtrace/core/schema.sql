@@ -22,7 +22,9 @@ PRAGMA journal_mode = WAL;
 -- ppid, start_ns (CLOCK_MONOTONIC), start_realtime (Unix seconds, for humans),
 -- end_ns, complete (0 while running or if killed, 1 after a clean exit),
 -- events (events written), events_dropped (always 0 unless a memory cap forced drops;
--- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason.
+-- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason,
+-- write_error (present only when the tracer could not write the trace — a full disk —
+-- and stopped recording there: the trace is then a prefix of the run, complete = 0).
 -- The exit check (docs/rules.md, "The exit check"): exit_check ('done', 'off', or
 -- 'abandoned: REASON' — then nothing the check would have decided is in the file),
 -- exit_check_ns (when the world was stopped), exit_check_us (how long it stayed
@@ -95,13 +97,19 @@ CREATE TABLE waits (
 );
 
 -- Interned stacks: each distinct call stack once. id is the 64-bit hash of the
--- instruction pointers, as captured on the application thread.
+-- instruction pointers, as captured on the application thread. depth counts its
+-- logical frames (its rows in stack_frames).
 CREATE TABLE stacks (
     id     INTEGER PRIMARY KEY,
     depth  INTEGER NOT NULL
 );
 
--- The frames of each stack, innermost first (idx 0 = the capturing hook).
+-- The logical frames of each stack, innermost first (idx 0 = the capturing hook). A
+-- captured instruction pointer is one physical frame; in an optimised build it
+-- expands into the functions inlined there, innermost first, then the function that
+-- owns the physical frame (as `addr2line -i` shows them), so a reader sees inlined
+-- calls as ordinary frames and a stack's site is its innermost logical frame outside
+-- the runtime and the shim.
 CREATE TABLE stack_frames (
     stack_id INTEGER NOT NULL,
     idx      INTEGER NOT NULL,
@@ -109,9 +117,19 @@ CREATE TABLE stack_frames (
     PRIMARY KEY (stack_id, idx)
 ) WITHOUT ROWID;
 
--- Symbolized frames, one per distinct instruction pointer. `offset` is relative to
--- the module's load address (stable across runs of a PIE under ASLR); `ip` is the
--- address in this process. For return addresses the line is that of the call.
+-- Symbolized logical frames: one per function at each distinct instruction pointer
+-- (several when calls were inlined there; their ids are consecutive, innermost
+-- first). `offset` is relative to the module's load address (stable across runs of a
+-- PIE under ASLR); `ip` is the address in this process; both are the physical frame's,
+-- shared by its logical frames. For return addresses the line is that of the call:
+-- the innermost logical frame's comes from the line table, each outer one's is the
+-- call site of the inlined function inside it (DW_AT_call_file/DW_AT_call_line).
+-- `inlined` is 1 when the frame was inlined into the next (outer) frame of the stack,
+-- so has no physical frame of its own; 0 otherwise. `tail_call` is 1 for a frame a tail
+-- call removed (its function jumped to the frame inside it instead of calling it, so
+-- the captured stack lacks it), put back from the DWARF call sites; its ip and line are
+-- those of the jump (line NULL when the function made several tail calls and which was
+-- taken is unknown); 0 otherwise.
 CREATE TABLE frames (
     id        INTEGER PRIMARY KEY,
     ip        INTEGER NOT NULL,
@@ -120,7 +138,9 @@ CREATE TABLE frames (
     build_id  TEXT,                      -- hex GNU build-id of the module, if any
     function  TEXT,
     file      TEXT,
-    line      INTEGER
+    line      INTEGER,
+    inlined   INTEGER NOT NULL DEFAULT 0,
+    tail_call INTEGER NOT NULL DEFAULT 0
 );
 
 -- Periodic samples (every 100 ms by default, and one at exit).

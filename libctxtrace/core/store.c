@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const char ct_schema_sql[];  /* generated from schema.sql */
 extern const char ct_indexes_sql[]; /* generated from indexes.sql */
@@ -21,6 +22,7 @@ struct ct_store {
     sqlite3_stmt *ctx_upsert, *thread_upsert, *wait_upsert, *frame_insert, *stack_insert,
         *stack_frame_insert, *sample_insert, *meta_upsert;
     char err[256];
+    bool failed; /* a statement of the open transaction failed: it must not commit */
 };
 
 const char *ct_store_error(ct_store *s)
@@ -31,6 +33,7 @@ const char *ct_store_error(ct_store *s)
 static int fail(ct_store *s, const char *what)
 {
     snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    s->failed = true;
     return -1;
 }
 
@@ -114,7 +117,7 @@ static int prepare_all(ct_store *s)
         return -1;
     return prepare(s, &s->frame_insert,
                    "INSERT OR IGNORE INTO frames(id,ip,module,offset,build_id,function,file,"
-                   "line) VALUES(?,?,?,?,?,?,?,?)") ||
+                   "line,inlined,tail_call) VALUES(?,?,?,?,?,?,?,?,?,?)") ||
                    prepare(s, &s->stack_insert,
                            "INSERT OR IGNORE INTO stacks(id,depth) VALUES(?,?)") ||
                    prepare(s, &s->stack_frame_insert,
@@ -136,11 +139,11 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    /* SQLITE_OPEN_EXCLUSIVE is not for this; refuse an existing file ourselves so two
-     * processes never share one trace. */
-    FILE *probe = fopen(path, "r");
-    if (probe != NULL) {
-        fclose(probe);
+    /* Never write into an existing file: only into an empty one, a name the caller
+     * claimed exclusively (ctxtrace/core/claim.h) so that two processes never share
+     * one trace. */
+    struct stat st;
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size != 0)) {
         snprintf(err, errlen, "%s: already exists", path);
         free(s);
         return NULL;
@@ -171,11 +174,27 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
     return s;
 }
 
+/* A finished trace is one file: out of WAL mode (which checkpoints the WAL into the
+ * database), the -wal and -shm files go, and a reader opening the file later finds a
+ * plain database and creates none either. WAL is only for the run, when readers
+ * (sqlite3, tail's users, soak) must see the file while it is written. The switch needs
+ * the file to itself: a reader still attached (an inspector, soak's progress between
+ * two looks) gets a moment to let go, after which the trace stays in WAL mode — still a
+ * complete, valid trace, with its companions beside it. */
+static void leave_wal(ct_store *s)
+{
+    enum { SWITCH_WAIT_MS = 300 };
+    sqlite3_busy_timeout(s->db, SWITCH_WAIT_MS);
+    sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(s->db, 0);
+}
+
 int ct_store_finish(ct_store *s)
 {
-    return sqlite3_exec(s->db, ct_indexes_sql, NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : fail(s, "creating indexes");
+    if (sqlite3_exec(s->db, ct_indexes_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "creating indexes");
+    leave_wal(s);
+    return 0;
 }
 
 void ct_store_close(ct_store *s)
@@ -193,12 +212,21 @@ void ct_store_close(ct_store *s)
 
 int ct_store_begin(ct_store *s)
 {
+    s->failed = false;
     return sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "begin");
 }
 
+/* All or nothing: a transaction in which any statement failed (a full disk fails some
+ * inserts and not others) is rolled back, never committed with holes in it. */
 int ct_store_commit(ct_store *s)
 {
-    return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "commit");
+    if (!s->failed && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    if (!s->failed)
+        fail(s, "commit");
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
 }
 
 static int step(ct_store *s, sqlite3_stmt *st, const char *what)
@@ -307,6 +335,8 @@ int ct_store_frame(ct_store *s, const struct ct_frame_row *r)
     bind_text(st, 6, r->function);
     bind_text(st, 7, r->file);
     bind_known(st, 8, r->line);
+    sqlite3_bind_int(st, 9, r->inlined);
+    sqlite3_bind_int(st, 10, r->tail_call);
     return step(s, st, "frames");
 }
 

@@ -15,7 +15,9 @@ typedef struct sqlite3 sqlite3;
 typedef struct ct_reader ct_reader;
 
 /* Open `path` read-only as a trace file, checking that it is SQLite, that it is a
- * ctxtrace trace and that its schema version is one this build reads. Returns NULL with
+ * ctxtrace trace and that its schema version is one this build reads. Never writes:
+ * works in read-only directories and on read-only media, creates no -wal or -shm, and
+ * opens a closed trace (no -wal beside it: every complete one) immutable. Returns NULL with
  * a one-line reason in err. (The reader, reader.h, is the way in for every tool.) */
 sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen);
 /* A reader's connection, for the core's own analyses. */

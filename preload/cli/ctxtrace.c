@@ -1,49 +1,51 @@
 /*
  * ctxtrace.c — the command's entry point: dispatch to a subcommand.
+ *
+ * `ctxtrace --help` lists the commands and then each command's own help, all printed
+ * from the commands' option tables (opts.h), so the overview, `ctxtrace CMD --help`
+ * and the man page generated from them (help2man, docs/CMakeLists.txt) always agree.
  */
 #include <stdarg.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 
 #ifndef CTXTRACE_VERSION
 #error "CTXTRACE_VERSION must be defined by the build"
 #endif
 
-static const char usage[] =
-    "usage: ctxtrace <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  run [-o FILE.db] -- PROGRAM [ARGS...]\n"
-    "        run PROGRAM (unmodified, dynamically linked, using libctxtrace) under the\n"
-    "        tracer; record every context into a SQLite trace file; when it exits,\n"
-    "        print the findings on stderr. Options, before --:\n"
-    "          --exitcode N         exit N when there are findings (after suppressions)\n"
-    "          --suppressions FILE  findings to accept (also: CTXTRACE_SUPPRESSIONS)\n"
-    "          --threshold N        detached-root threshold (default 32)\n"
-    "          --no-report          no findings report at exit\n"
-    "\n"
-    "  report [--format text|json|sarif] [--suppressions FILE] [--threshold N]\n"
-    "         [--source-root DIR] FILE.db\n"
-    "        the findings in a trace file: leaked waiters, orphaned timers, lost cancels,\n"
-    "        detached roots, ineffective deadlines. Exit status 0: none, 1: findings,\n"
-    "        2: error. Formats and the suppressions file: docs/report.md\n"
-    "\n"
-    "  soak [--duration S] [--warmup S] [--interval MS] [--json FILE] [-o FILE.db]\n"
-    "       -- PROGRAM [ARGS...]\n"
-    "        run PROGRAM under the tracer for S seconds (default 30; then SIGTERM), and\n"
-    "        judge whether live contexts, armed timers, blocked waiters, threads, open\n"
-    "        fds or RSS grow after the warm-up (default 5 s); name the sites that grow.\n"
-    "        Exit status 0: nothing grows, 1: something grows, 2: error (docs/soak.md)\n"
-    "\n"
-    "  tail [--seconds S] PID|SOCKET\n"
-    "        a running traced process's live tree and events, as JSON lines: the\n"
-    "        snapshot of every live context, then every event (docs/live.md)\n"
-    "\n"
-    "  ps\n"
-    "        this user's traced processes that can be tailed: PID, program, socket\n"
-    "\n"
-    "  ctxtrace --version | --help\n";
+static const struct {
+    int (*run)(int argc, char **argv);
+    const struct cli_command *const *cmd;
+} commands[] = {
+    {cmd_run, &cli_run},   {cmd_report, &cli_report}, {cmd_soak, &cli_soak},
+    {cmd_tail, &cli_tail}, {cmd_ps, &cli_ps},     {cmd_export, &cli_export},
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+static void help(FILE *out)
+{
+    fputs("Usage: ctxtrace COMMAND [OPTIONS] [ARGS...]\n"
+          "  or:  ctxtrace --help | --version\n"
+          "Trace the contexts (libctxtrace, Go's context in C) of unmodified programs,\n"
+          "find what goes wrong with them, and follow them live.\n\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", (*commands[i].cmd)->name, (*commands[i].cmd)->summary);
+    fputs("\n'ctxtrace COMMAND --help' prints one command's help. All of them:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fputc('\n', out);
+        cli_help(out, *commands[i].cmd);
+    }
+    fputs("\nEnvironment:\n"
+          "  CTXTRACE_OUTPUT        the trace file (run's default when -o is not given)\n"
+          "  CTXTRACE_SUPPRESSIONS  the suppressions file of run and report\n"
+          "  CTXTRACE_PRELOAD       the shim to use instead of the installed one\n"
+          "  CTXTRACE_SOCKET        the live socket's path (set for the traced program)\n",
+          out);
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -58,29 +60,21 @@ void cli_error(const char *fmt, ...)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage, stderr);
+        cli_error("no command given (ctxtrace --help lists them)");
         return CLI_EXIT_ERROR;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
+        help(stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("ctxtrace %s\n", CTXTRACE_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0)
-        return cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "tail") == 0)
-        return cmd_tail(argc - 1, argv + 1);
-    if (strcmp(cmd, "soak") == 0)
-        return cmd_soak(argc - 1, argv + 1);
-    if (strcmp(cmd, "ps") == 0)
-        return cmd_ps(argc - 1, argv + 1);
-    cli_error("unknown command '%s'", cmd);
-    fputs(usage, stderr);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(cmd, (*commands[i].cmd)->name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (ctxtrace --help lists them)", cmd);
     return CLI_EXIT_ERROR;
 }

@@ -105,6 +105,14 @@ void json_double(struct json *j, double v)
     fprintf(j->out, "%.6g", v);
 }
 
+void json_fixed3(struct json *j, int64_t thousandths)
+{
+    before(j);
+    uint64_t mag = thousandths < 0 ? -(uint64_t)thousandths : (uint64_t)thousandths;
+    fprintf(j->out, "%s%" PRIu64 ".%03u", thousandths < 0 ? "-" : "", mag / 1000,
+            (unsigned)(mag % 1000));
+}
+
 void json_bool(struct json *j, bool v)
 {
     before(j);

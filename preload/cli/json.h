@@ -36,6 +36,9 @@ void json_string(struct json *j, const char *s);
 void json_int(struct json *j, int64_t v);
 /* A finite number (6 significant digits); NaN or infinity write null. */
 void json_double(struct json *j, double v);
+/* An exact decimal with three decimals, from an integer count of thousandths: a time in
+ * microseconds from nanoseconds, where %g's 6 digits would round. */
+void json_fixed3(struct json *j, int64_t thousandths);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Finish the document with a newline. */

@@ -7,6 +7,7 @@
  * Exit status: 0 no findings left, 1 findings, 2 error (unreadable trace, bad
  * suppressions file, usage). Also the shared half of `ctxtrace run`'s exit report.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,26 +17,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "report.h"
 
 /* ---- options ------------------------------------------------------------------------- */
-
-/* `--name VALUE` or `--name=VALUE` at argv[*i]: the value, or NULL (not this option). */
-static const char *opt_value(const char *name, int argc, char **argv, int *i, bool *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 static bool parse_threshold(const char *s, int *out)
 {
@@ -48,39 +33,29 @@ static bool parse_threshold(const char *s, int *out)
     return true;
 }
 
-int report_option(const char *cmd, int argc, char **argv, int *i, struct report_opts *o)
+int report_option(const char *cmd, int id, const char *v, struct report_opts *o)
 {
-    static const char *const names[] = {"--threshold", "--suppressions", "--source-root"};
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        bool missing = false;
-        const char *v = opt_value(names[k], argc, argv, i, &missing);
-        if (missing) {
-            cli_error("%s: %s needs a value", cmd, names[k]);
+    char err[512];
+    switch (id) {
+    case REPORT_OPT_THRESHOLD:
+        if (!parse_threshold(v, &o->threshold)) {
+            cli_error("%s: --threshold: '%s' is not a positive number", cmd, v);
             return -1;
         }
-        if (v == NULL)
-            continue;
-        char err[512];
-        switch (k) {
-        case 0:
-            if (!parse_threshold(v, &o->threshold)) {
-                cli_error("%s: --threshold: '%s' is not a positive number", cmd, v);
-                return -1;
-            }
-            return 1;
-        case 1:
-            o->supp_given = true;
-            if (ct_suppressions_load(&o->supp, v, err, sizeof err) != 0) {
-                cli_error("%s", err);
-                return -1;
-            }
-            return 1;
-        default:
-            o->source_root = v;
-            return 1;
+        return 1;
+    case REPORT_OPT_SUPPRESSIONS:
+        o->supp_given = true;
+        if (ct_suppressions_load(&o->supp, v, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            return -1;
         }
+        return 1;
+    case REPORT_OPT_SOURCE_ROOT:
+        o->source_root = v;
+        return 1;
+    default:
+        return 0;
     }
-    return 0;
 }
 
 int report_opts_finish(struct report_opts *o)
@@ -198,58 +173,69 @@ const char *report_stack_label(enum ct_rule rule)
 
 /* ---- the command ---------------------------------------------------------------------- */
 
-static const char report_usage[] =
-    "usage: ctxtrace report [--format text|json|sarif] [--suppressions FILE]...\n"
-    "                       [--threshold N] [--source-root DIR] FILE.db\n"
-    "       ctxtrace report --profile [--format text|json] [--source-root DIR] FILE.db";
+enum { OPT_FORMAT = 'f', OPT_PROFILE = 1 };
+
+static const struct cli_opt report_options[] = {
+    {OPT_FORMAT, "format", 'f', "FORMAT",
+     "text (default), json or sarif (with --profile:\ntext or json); docs/report.md"},
+    {OPT_PROFILE, "profile", 0, NULL,
+     "the per-site profile instead of the findings:\nhow many contexts, how they end"},
+    REPORT_OPTIONS,
+    {0},
+};
+
+static const struct cli_command report_command = {
+    .name = "report",
+    .synopsis = "[OPTIONS] FILE.db",
+    .summary = "the findings of a trace file (or, with --profile, its per-site profile)",
+    .about = "Analyse the trace file FILE.db: lost cancels, orphaned timers, detached roots,\n"
+             "ineffective deadlines, leaked waiters and threads, each at its site with its\n"
+             "stack. Findings the suppressions accept are left out.",
+    .opts = report_options,
+    .footer = "Exit status: 0 no findings, 1 findings, 2 error.",
+};
+
+const struct cli_command *const cli_report = &report_command;
 
 int cmd_report(int argc, char **argv)
 {
     struct report_opts o = {0};
-    const char *format = "text", *trace = NULL;
+    const char *format = "text", *trace = NULL, *v;
     bool profile = false;
-    int code = CLI_EXIT_ERROR;
-    for (int i = 1; i < argc; i++) {
-        bool missing = false;
-        const char *v;
-        int rc = report_option("report", argc, argv, &i, &o);
+    int code = CLI_EXIT_ERROR, id;
+    struct cli_parser p;
+    cli_parser_init(&p, &report_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
+        int rc = report_option("report", id, v, &o);
         if (rc < 0)
             goto out;
         if (rc > 0)
             continue;
-        if ((v = opt_value("--format", argc, argv, &i, &missing)) != NULL ||
-            (v = opt_value("-f", argc, argv, &i, &missing)) != NULL) {
+        if (id == OPT_FORMAT) {
             if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0 && strcmp(v, "sarif") != 0) {
                 cli_error("report: unknown format '%s' (text, json or sarif)", v);
                 goto out;
             }
             format = v;
-        } else if (missing) {
-            cli_error("report: %s needs a value", argv[i]);
-            goto out;
-        } else if (strcmp(argv[i], "--profile") == 0) {
-            profile = true;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            puts(report_usage);
-            code = 0;
-            goto out;
-        } else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && trace == NULL) {
-            trace = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("report: unknown option '%s'\n%s", argv[i], report_usage);
-            goto out;
-        } else if (trace != NULL) {
-            cli_error("report: one trace file at a time ('%s' and '%s')\n%s", trace, argv[i],
-                      report_usage);
-            goto out;
         } else {
-            trace = argv[i];
+            assert(id == OPT_PROFILE);
+            profile = true;
         }
     }
-    if (trace == NULL) {
-        cli_error("report: no trace file given\n%s", report_usage);
+    if (id == CLI_HELP)
+        code = 0;
+    if (id != CLI_END)
+        goto out;
+    int i = cli_optind(&p);
+    if (i >= argc) {
+        cli_error("report: no trace file given (usage: ctxtrace report [OPTIONS] FILE.db)");
         goto out;
     }
+    if (i + 1 < argc) {
+        cli_error("report: one trace file at a time ('%s' and '%s')", argv[i], argv[i + 1]);
+        goto out;
+    }
+    trace = argv[i];
     if (report_opts_finish(&o) != 0)
         goto out;
     if (profile) {

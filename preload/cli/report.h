@@ -26,11 +26,19 @@ struct report_opts {
     const char *source_root;      /* --source-root; NULL: the current directory */
 };
 
-/* Parse one report option at argv[*i] (`--threshold N`, `--threshold=N`,
- * `--suppressions FILE`, `--source-root DIR`), advancing *i past its value.
- * Returns 1 when consumed, 0 when argv[*i] is not a report option, -1 on error
- * (message printed; `cmd` names the subcommand in it). */
-int report_option(const char *cmd, int argc, char **argv, int *i, struct report_opts *o);
+/* The options `report` and `run` share, as entries of their option tables (opts.h). */
+enum { REPORT_OPT_SUPPRESSIONS = 1000, REPORT_OPT_THRESHOLD, REPORT_OPT_SOURCE_ROOT };
+#define REPORT_OPTIONS                                                                      \
+    {REPORT_OPT_SUPPRESSIONS, "suppressions", 0, "FILE",                                    \
+     "findings to accept (repeatable; default:\n$CTXTRACE_SUPPRESSIONS; docs/report.md)"},  \
+    {REPORT_OPT_THRESHOLD, "threshold", 0, "N", "detached-root threshold (default 32)"},   \
+    {REPORT_OPT_SOURCE_ROOT, "source-root", 0, "DIR",                                       \
+     "print source paths relative to DIR\n(default: the current directory)"}
+
+/* Apply the report option `id` (one of REPORT_OPT_*) with its value. Returns 1 when
+ * consumed, 0 when `id` is not a report option, -1 on a bad value (message printed;
+ * `cmd` names the subcommand in it). */
+int report_option(const char *cmd, int id, const char *value, struct report_opts *o);
 
 /* After option parsing: read CTXTRACE_SUPPRESSIONS unless --suppressions was given.
  * Returns 0, or -1 with the message printed. */

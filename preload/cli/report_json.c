@@ -23,6 +23,16 @@ void report_json_frame(struct json *j, const struct ct_frame *f, bool module)
         json_key(j, "module");
         json_string(j, f->module);
     }
+    /* Only where true: a frame the compiler inlined into the next (outer) one; a frame
+     * a tail call replaced. */
+    if (f->inlined) {
+        json_key(j, "inlined");
+        json_bool(j, true);
+    }
+    if (f->tail_call) {
+        json_key(j, "tail_call");
+        json_bool(j, true);
+    }
 }
 
 /* "examples" (context ids) and "durations_ns" {"p50", "max"} of a finding: the JSON

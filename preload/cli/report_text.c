@@ -17,7 +17,9 @@ static void put_clean(FILE *out, const char *s)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
-/* "function file:line (module)", each part as far as known. */
+/* "function file:line (module)", each part as far as known; " (inlined)" after a frame
+ * the compiler inlined into the next one (it has no physical frame of its own), and
+ * " (tail call)" after one whose frame a tail call replaced (put back from the DWARF). */
 void report_text_frame(FILE *out, const struct report *r, const struct ct_frame *f)
 {
     put_clean(out, f->function ? f->function : "??");
@@ -32,6 +34,10 @@ void report_text_frame(FILE *out, const struct report *r, const struct ct_frame 
         put_clean(out, report_basename(f->module));
         fputc(')', out);
     }
+    if (f->inlined)
+        fputs(" (inlined)", out);
+    if (f->tail_call)
+        fputs(" (tail call)", out);
 }
 
 static void put_stack(FILE *out, const struct report *r, const char *label,

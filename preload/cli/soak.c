@@ -1,6 +1,5 @@
 /*
- * soak.c — `ctxtrace soak [--duration S] [--warmup S] [--interval MS] [--grace S]
- *          [--json FILE] [-o FILE.db] -- PROGRAM ARGS...`
+ * soak.c — `ctxtrace soak [OPTIONS] [--] PROGRAM ARGS...` (options: soak_options below)
  *
  * The acceptance test of a leak fix in the Go literature — "a soak test shows zero
  * goroutine growth" — as one command: run the program under the shim for --duration
@@ -14,6 +13,7 @@
  * missing, crashed (a signal other than soak's own stop), failed (nonzero exit), or
  * too short to judge. docs/soak.md has the decision and the output formats.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "json.h"
 #include "launch.h"
+#include "opts.h"
 #include "report.h"
 #include "soak.h"
 
@@ -36,6 +37,9 @@ struct soak_opts {
     double duration, warmup, grace; /* seconds */
     int interval_ms;
     const char *json, *out;
+    bool verbose, no_findings;
+    bool force; /* -o may replace an existing trace */
+    struct report_opts report;      /* which findings count: suppressions, threshold */
 };
 
 /* The run, as soak saw it. */
@@ -47,6 +51,7 @@ struct soak_run {
     int64_t *fd_ts;                      /* soak's own fd samples */
     double *fd_v;
     size_t nfd, fd_cap;
+    struct soak_progress progress;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -81,69 +86,114 @@ static bool parse_seconds(const char *s, double min, double *out)
     return true;
 }
 
-/* "--name VALUE" or "--name=VALUE": the value, or NULL if argv[*i] is another option. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *bad = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
+enum {
+    OPT_OUTPUT = 'o',
+    OPT_VERBOSE = 'v',
+    OPT_DURATION = 1,
+    OPT_WARMUP,
+    OPT_INTERVAL,
+    OPT_GRACE,
+    OPT_JSON,
+    OPT_NO_FINDINGS,
+    OPT_FORCE,
+};
 
+static const struct cli_opt soak_options[] = {
+    {OPT_DURATION, "duration", 0, "S", "run PROGRAM for S seconds (default 30), then SIGTERM"},
+    {OPT_WARMUP, "warmup", 0, "S", "judge only the samples after S seconds (default 5)"},
+    {OPT_INTERVAL, "interval", 0, "MS", "sample every MS milliseconds (10-60000, default 100)"},
+    {OPT_GRACE, "grace", 0, "S",
+     "after the SIGTERM, wait S seconds (default 5)\nbefore the SIGKILL"},
+    {OPT_JSON, "json", 0, "FILE", "also write the verdict, trends and samples as JSON"},
+    {OPT_OUTPUT, "output", 'o', "FILE.db",
+     "write the trace to FILE.db (default\nctxtrace.PROGRAM.PID.db); never an existing file\n"
+     "but a trace, and that only with --force"},
+    {OPT_FORCE, "force", 0, NULL,
+     "let -o replace an existing trace (never another\nfile, never one still being written)"},
+    {OPT_VERBOSE, "verbose", 'v', NULL,
+     "one line per sample on stderr while it runs\n(on a terminal: one progress line)"},
+    {OPT_NO_FINDINGS, "no-findings", 0, NULL,
+     "judge growth only: the trace's findings are\nprinted but do not fail the soak"},
+    REPORT_OPTIONS,
+    {0},
+};
+
+static const struct cli_command soak_command = {
+    .name = "soak",
+    .synopsis = "[OPTIONS] [--] PROGRAM [ARGS...]",
+    .summary = "run PROGRAM for a while; fail when contexts, timers, waiters or threads grow",
+    .about = "Run PROGRAM under the tracer for --duration seconds and judge whether live\n"
+             "contexts, armed timers, blocked waiters, threads, open fds or RSS grow after\n"
+             "the warm-up; name the sites that grow; then print the trace's findings (a\n"
+             "bounded leak levels off but is still a finding). Options end at PROGRAM.",
+    .opts = soak_options,
+    .footer = "Exit status: 0 nothing grows and no findings, 1 something grows or findings\n"
+              "remain (unless --no-findings), 2 error (docs/soak.md).",
+    .stop_at_operand = true,
+};
+
+const struct cli_command *const cli_soak = &soak_command;
+
+/* Returns the index of the program in argv, -1 on an error (printed), 0 after --help. */
 static int parse(int argc, char **argv, struct soak_opts *o)
 {
     *o = (struct soak_opts){.duration = 30, .warmup = 5, .grace = 5, .interval_ms = 100};
-    int i = 1;
-    for (; i < argc; i++) {
-        bool bad = false;
-        const char *v;
+    struct cli_parser p;
+    const char *v;
+    int id;
+    cli_parser_init(&p, &soak_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
         double d;
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
+        bool ok = true;
+        int rc = report_option("soak", id, v, &o->report);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            continue;
+        switch (id) {
+        case OPT_DURATION:
+            ok = parse_seconds(v, 0.1, &o->duration);
             break;
-        } else if ((v = option_value(argc, argv, &i, "--duration", &bad)) != NULL) {
-            if (!parse_seconds(v, 0.1, &o->duration))
-                goto bad_value;
-        } else if ((v = option_value(argc, argv, &i, "--warmup", &bad)) != NULL) {
-            if (!parse_seconds(v, 0, &o->warmup))
-                goto bad_value;
-        } else if ((v = option_value(argc, argv, &i, "--grace", &bad)) != NULL) {
-            if (!parse_seconds(v, 0, &o->grace))
-                goto bad_value;
-        } else if ((v = option_value(argc, argv, &i, "--interval", &bad)) != NULL) {
-            if (!parse_seconds(v, 10, &d) || d > 60000 || d != (int)d)
-                goto bad_value;
-            o->interval_ms = (int)d;
-        } else if ((v = option_value(argc, argv, &i, "--json", &bad)) != NULL) {
+        case OPT_WARMUP:
+            ok = parse_seconds(v, 0, &o->warmup);
+            break;
+        case OPT_GRACE:
+            ok = parse_seconds(v, 0, &o->grace);
+            break;
+        case OPT_INTERVAL:
+            ok = parse_seconds(v, 10, &d) && d <= 60000 && d == (int)d;
+            o->interval_ms = ok ? (int)d : o->interval_ms;
+            break;
+        case OPT_JSON:
             o->json = v;
-        } else if ((v = option_value(argc, argv, &i, "-o", &bad)) != NULL) {
+            break;
+        case OPT_VERBOSE:
+            o->verbose = true;
+            break;
+        case OPT_FORCE:
+            o->force = true;
+            break;
+        case OPT_NO_FINDINGS:
+            o->no_findings = true;
+            break;
+        default:
+            assert(id == OPT_OUTPUT);
             o->out = v;
-        } else if (bad) {
-            cli_error("soak: %s needs a value", argv[i]);
-            return -1;
-        } else if (argv[i][0] == '-') {
-            cli_error("soak: unknown option '%s'", argv[i]);
-            return -1;
-        } else {
-            break; /* the program, without "--" */
+            break;
         }
-        continue;
-    bad_value:
-        cli_error("soak: bad value '%s' for %s (durations: seconds, --duration >= 0.1; "
-                  "--interval: whole milliseconds, 10 to 60000)", v, argv[i - 1]);
-        return -1;
+        if (!ok) {
+            cli_error("soak: bad value '%s' for %s (durations: seconds, --duration >= 0.1; "
+                      "--interval: whole milliseconds, 10 to 60000)", v,
+                      cli_opt_name(&soak_command, id));
+            return -1;
+        }
     }
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : -1;
+    int i = cli_optind(&p);
     if (i >= argc) {
-        cli_error("soak: no program given (usage: ctxtrace soak [--duration S] [--warmup S] "
-                  "[--interval MS] [--json FILE] -- PROGRAM ARGS...)");
+        cli_error("soak: no program given (usage: ctxtrace soak [OPTIONS] [--] PROGRAM "
+                  "ARGS...)");
         return -1;
     }
     if (o->warmup >= o->duration) {
@@ -151,6 +201,14 @@ static int parse(int argc, char **argv, struct soak_opts *o)
                   o->duration);
         return -1;
     }
+    /* Everything that can be wrong with the options is found before the program runs:
+     * the suppressions file, the JSON file's directory. */
+    if (report_opts_finish(&o->report) != 0)
+        return -1;
+    char abs[PATH_MAX];
+    if (o->json != NULL &&
+        (!launch_abs_path("soak", o->json, abs) || !launch_check_output("soak", "the JSON", abs)))
+        return -1;
     return i;
 }
 
@@ -203,8 +261,10 @@ static bool wait_until(struct soak_run *r, int64_t deadline, int64_t step_ns, bo
         int64_t now = mono_ns();
         if (now >= deadline || interrupted)
             return false;
-        if (sample)
+        if (sample) {
             record_fds(r);
+            soak_progress_tick(&r->progress, r->fd_ts, r->fd_v, r->nfd);
+        }
         int64_t left = deadline - now;
         sleep_ns(left < step_ns ? left : step_ns);
     }
@@ -303,24 +363,29 @@ static void print_report(FILE *out, const struct report *rep, const char *prog,
     }
 }
 
-/* The last line: what grows, and the threads the exit check found blocked forever. */
-static void print_verdict(FILE *out, const struct ct_trend *t, bool grows, long stuck)
+/* The last word: what grows, and the findings unless --no-findings set them aside. */
+static void print_verdict(FILE *out, const struct ct_trend *t, bool grows,
+                          const struct report *rep, bool no_findings)
 {
-    if (grows || stuck > 0) {
-        fputs("\nSOAK: FAIL:", out);
-        const char *sep = " ";
+    size_t nfind = rep->findings.len;
+    bool fails = grows || (nfind > 0 && !no_findings);
+    fputs(fails ? "\nSOAK: FAIL: " : "\nSOAK: PASS: ", out);
+    if (grows) {
+        const char *sep = "";
         for (int m = 0; m < SOAK_NMETRICS; m++)
             if (t[m].grows) {
                 fprintf(out, "%s%s grow", sep, soak_metrics[m].name);
                 sep = ", ";
             }
-        if (stuck > 0)
-            fprintf(out, "%s%ld thread%s left blocked forever", sep, stuck,
-                    stuck == 1 ? "" : "s");
-        fputc('\n', out);
     } else {
-        fputs("\nSOAK: PASS: nothing grows\n", out);
+        fputs("nothing grows", out);
     }
+    if (nfind > 0)
+        fprintf(out, "; %zu finding%s in the trace%s", nfind, nfind == 1 ? "" : "s",
+                no_findings ? " (not judged: --no-findings)" : "");
+    else
+        fputs("; no findings", out);
+    fputc('\n', out);
 }
 
 static void json_frames(struct json *j, const struct ct_stack *st)
@@ -355,7 +420,7 @@ static void json_trend(struct json *j, const struct ct_trend *t)
 static int write_json(const char *path, const char *prog, const struct soak_opts *o,
                       const struct soak_run *r, const char *trace,
                       const struct soak_series *s, const struct ct_trend *t,
-                      const struct soak_sites *sites, bool grows, long stuck)
+                      const struct soak_sites *sites, bool grows, const struct report *rep)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
@@ -383,10 +448,26 @@ static int write_json(const char *path, const char *prog, const struct soak_opts
     json_bool(&j, r->stopped);
     json_key(&j, "decision");
     json_string(&j, grows ? "grows" : "steady");
-    /* The exit check's threads left blocked forever (leaked-thread, leaked-waiter): the
-     * soak fails with them even when nothing grows. */
-    json_key(&j, "threads_left_blocked");
-    json_int(&j, stuck);
+    /* The trace's findings after the suppressions, by rule and site (`ctxtrace report
+     * --format json` has them in full), and whether they could fail the soak. */
+    json_key(&j, "findings");
+    json_array(&j);
+    for (size_t i = 0; i < rep->findings.len; i++) {
+        const struct ct_finding *f = &rep->findings.items[i];
+        json_object_inline(&j);
+        json_key(&j, "rule");
+        json_string(&j, ct_rule_name(f->rule));
+        json_key(&j, "count");
+        json_int(&j, f->count);
+        json_key(&j, "site");
+        json_object_inline(&j);
+        report_json_frame(&j, &f->site, false);
+        json_end_object(&j);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_key(&j, "findings_judged");
+    json_bool(&j, !o->no_findings);
     json_key(&j, "metrics");
     json_array(&j);
     for (int m = 0; m < SOAK_NMETRICS; m++) {
@@ -441,7 +522,7 @@ static int write_json(const char *path, const char *prog, const struct soak_opts
 }
 
 /* Judge the trace of a finished run: 0 steady, 1 grows, 2 error. */
-static int judge(const char *prog, const struct soak_opts *o, const struct soak_run *r,
+static int judge(const char *prog, struct soak_opts *o, const struct soak_run *r,
                  const char *trace)
 {
     char err[512];
@@ -486,18 +567,23 @@ static int judge(const char *prog, const struct soak_opts *o, const struct soak_
             goto out;
         }
     }
-    /* Paths in the text relative to the working directory, as the findings report's. */
-    struct report rep = {0};
-    report_set_root(&rep, NULL);
-    long stuck = 0;
-    print_report(stdout, &rep, prog, o, r, &s, t, &sites);
-    if (soak_exit_verdict(db, stdout, &rep, &stuck) != 0)
+    /* The findings of the trace, as `ctxtrace report` prints them: a leak bounded by a
+     * timeout levels off and never grows, but it is still a finding. */
+    struct report rep;
+    if (report_build(&rep, trace, &o->report, err, sizeof err) != 0) {
+        cli_error("soak: %s", err);
         goto out;
-    print_verdict(stdout, t, grows, stuck);
+    }
+    print_report(stdout, &rep, prog, o, r, &s, t, &sites);
+    fputc('\n', stdout);
+    report_text(stdout, &rep);
+    print_verdict(stdout, t, grows, &rep, o->no_findings);
     fprintf(stdout, "trace: %s\n", trace);
-    code = grows || stuck > 0 ? 1 : 0;
-    if (o->json != NULL && write_json(o->json, prog, o, r, trace, &s, t, &sites, grows, stuck) != 0)
+    code = grows || (rep.findings.len > 0 && !o->no_findings) ? 1 : 0;
+    if (o->json != NULL &&
+        write_json(o->json, prog, o, r, trace, &s, t, &sites, grows, &rep) != 0)
         code = CLI_EXIT_ERROR;
+    report_free(&rep);
 out:
     soak_sites_free(&sites);
     soak_series_free(&s);
@@ -505,21 +591,31 @@ out:
     return code;
 }
 
+static int soak(int argc, char **argv, struct soak_opts *o);
+
 int cmd_soak(int argc, char **argv)
 {
     struct soak_opts o;
-    int i = parse(argc, argv, &o);
-    if (i < 0)
-        return CLI_EXIT_ERROR;
+    int code = soak(argc, argv, &o);
+    report_opts_free(&o.report);
+    return code;
+}
+
+static int soak(int argc, char **argv, struct soak_opts *o)
+{
+    int i = parse(argc, argv, o);
+    if (i <= 0)
+        return i == 0 ? 0 : CLI_EXIT_ERROR;
     struct launch l;
     if (!launch_prepare(&l, "soak", argv + i))
         return CLI_EXIT_ERROR;
-    char trace[PATH_MAX];
-    if (o.out != NULL) {
-        if (!launch_abs_path("soak", o.out, trace))
-            return CLI_EXIT_ERROR;
-        launch_remove_trace(trace);
-    }
+    /* -o never touches a file that is not a trace, and replaces a trace only with
+     * --force (launch.h). */
+    struct launch_output out;
+    if (o->out == NULL)
+        launch_output_default(&out);
+    else if (!launch_output_named("soak", o->out, o->force, &out))
+        return CLI_EXIT_ERROR;
 
     /* Ctrl-C or a kill of soak ends the run early; the program is stopped as at the end
      * of the duration and what was seen is judged. */
@@ -532,21 +628,27 @@ int cmd_soak(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
 
     char env[32];
-    snprintf(env, sizeof env, "CTXTRACE_SAMPLE_MS=%d", o.interval_ms);
+    snprintf(env, sizeof env, "CTXTRACE_SAMPLE_MS=%d", o->interval_ms);
     const char *const extra_env[] = {env, NULL};
     struct soak_run r = {.start = mono_ns()};
-    r.judge_from = r.start + (int64_t)(o.warmup * 1e9);
-    r.pid = launch_start(&l, "soak", argv + i, trace, o.out == NULL, extra_env);
-    if (r.pid < 0)
+    r.judge_from = r.start + (int64_t)(o->warmup * 1e9);
+    r.pid = launch_start(&l, "soak", argv + i, &out, extra_env);
+    if (r.pid < 0) {
+        launch_output_done(&out);
         return CLI_EXIT_ERROR;
-    soak_program(&r, &o);
+    }
+    const char *trace = out.shown;
+    soak_progress_init(&r.progress, trace, r.start, o->duration, o->verbose);
+    soak_program(&r, o);
+    soak_progress_end(&r.progress);
 
     int code = CLI_EXIT_ERROR;
+    bool wrote = launch_output_done(&out);
     if (check_ending(&r, argv[i]) == 0) {
-        if (access(trace, F_OK) != 0)
+        if (!wrote)
             cli_error("soak: no trace: %s never loaded libctxtrace.so", argv[i]);
         else
-            code = judge(argv[i], &o, &r, trace);
+            code = judge(argv[i], o, &r, trace);
     }
     free(r.fd_ts);
     free(r.fd_v);

@@ -6,25 +6,36 @@
  * closed by "snapshot_end"), then events ("create", "cancel", "release", "free",
  * "timer", "wait", "thread", "sample") and at last "bye". SITE frames are not printed:
  * their stack ids are resolved into a "site" object on the lines that refer to them.
+ * What it keeps of them is bounded (ctxtrace/core/live_budget.h): a server is a peer.
  *
- * Exit status: 0 after a BYE or at the end of --seconds, 1 when the stream ended
- * without a BYE (the process died), 2 on usage, connection or protocol errors.
+ * Exit status: 0 after a BYE for the process's own reasons (exit, exec) or at the end
+ * of --seconds, 1 when the stream ended without a BYE (the process died), 2 on usage,
+ * connection or protocol errors, 3 when the process dropped this client (BYE slow,
+ * busy or protocol: what was printed is not the whole stream).
  */
+#include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/livesweep.h>
 #include <ctxtrace/core/store.h>
 #include <ctxtrace/core/u64map.h>
 #include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
+#include "opts.h"
+
+/* The process ended the stream for this client alone (BYE slow, busy, protocol). */
+enum { TAIL_EXIT_DROPPED = 3 };
 
 struct site {
     char *function, *file;
@@ -37,8 +48,11 @@ struct tail {
     struct u64map site_of; /* stack id -> 1 + index in sites */
     struct site *sites;
     size_t nsites, cap;
+    struct ct_live_budget budget; /* what sites may cost us (a peer's to fill) */
+    const char *peer;
     int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
     bool bye;
+    int bye_reason;        /* CT_WIRE_BYE_*, once bye */
 };
 
 static int64_t now_ms(void)
@@ -53,11 +67,24 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
+static size_t text_bytes(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
 static void remember_site(struct tail *t, const struct ct_wire_msg *m)
 {
     uint64_t known;
     if (m->u.site.stack == 0 || u64map_get(&t->site_of, m->u.site.stack, &known))
         return;
+    bool first;
+    if (!ct_live_budget_take(&t->budget,
+                             text_bytes(m->u.site.function) + text_bytes(m->u.site.file),
+                             &first)) {
+        if (first)
+            cli_error("tail: " CT_LIVE_BUDGET_MESSAGE, t->peer, CT_LIVE_BUDGET_ARGS);
+        return;
+    }
     if (t->nsites == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
         struct site *grown = realloc(t->sites, cap * sizeof *grown);
@@ -119,9 +146,12 @@ static void print_context(struct tail *t, const struct ct_wire_msg *m)
         text(t, "why", ct_why_name(c->why));
         field(t, "err", c->err);
         field(t, "canceled_ns", c->canceled);
+        field(t, "origin_ns", c->origin);
         if (c->reason != NULL)
             text(t, "reason", c->reason);
     }
+    if (c->released != 0)
+        field(t, "released_ns", c->released);
     field(t, "deadline_ns", c->deadline);
     field(t, "created_ns", c->created);
     field(t, "age_ms", (t->hello_now - c->created) / 1000000);
@@ -171,6 +201,7 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         text(t, "why", ct_why_name(m->u.cancel.why));
         field(t, "err", m->u.cancel.err);
         field(t, "cause", m->u.cancel.cause);
+        field(t, "origin_ns", m->u.cancel.origin);
         if (m->u.cancel.reason != NULL)
             text(t, "reason", m->u.cancel.reason);
         site(t, "site", m->u.cancel.stack);
@@ -245,6 +276,7 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
         break;
     case CT_WIRE_BYE:
         t->bye = true;
+        t->bye_reason = m->u.bye.reason;
         text(t, "reason", ct_wire_bye_name(m->u.bye.reason));
         text(t, "text", m->u.bye.text);
         break;
@@ -256,11 +288,33 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
     json_finish(&t->j);
 }
 
+/* A BYE for the process's own reasons (exit, exec) is the stream's end: 0. A BYE that
+ * drops this client (too slow, too many clients, it sent data) leaves the stream
+ * incomplete: TAIL_EXIT_DROPPED with the reason on stderr, so a script can tell. */
+static int bye_status(const char *path, int reason)
+{
+    switch (reason) {
+    case CT_WIRE_BYE_EXIT:
+    case CT_WIRE_BYE_EXEC:
+        return 0;
+    case CT_WIRE_BYE_SLOW:
+        cli_error("tail: %s dropped this client for reading too slowly (BYE slow): the "
+                  "stream printed is incomplete", path);
+        return TAIL_EXIT_DROPPED;
+    case CT_WIRE_BYE_BUSY:
+        cli_error("tail: %s serves too many clients already (BYE busy)", path);
+        return TAIL_EXIT_DROPPED;
+    default:
+        cli_error("tail: %s ended the stream: %s", path, ct_wire_bye_name(reason));
+        return TAIL_EXIT_DROPPED;
+    }
+}
+
 /* Read and print until BYE, end of stream, an error, or the deadline (-1: none). */
 static int follow(int fd, const char *path, int64_t deadline_ms)
 {
     ct_wire_decoder *d = ct_wire_decoder_new();
-    struct tail t = {0};
+    struct tail t = {.peer = path};
     int status = 1;
     if (d == NULL) {
         cli_error("out of memory");
@@ -273,7 +327,7 @@ static int follow(int fd, const char *path, int64_t deadline_ms)
             print(&t, &m);
         fflush(stdout);
         if (t.bye) {
-            status = 0;
+            status = bye_status(path, t.bye_reason);
             break;
         }
         if (rc < 0) {
@@ -317,40 +371,98 @@ static int follow(int fd, const char *path, int64_t deadline_ms)
     return status;
 }
 
-static int usage(void)
+static bool is_trace_file(const char *path)
 {
-    fputs("usage: ctxtrace tail [--seconds S] PID|SOCKET\n", stderr);
-    return CLI_EXIT_ERROR;
+    static const char magic[16] = "SQLite format 3"; /* with its NUL: 16 bytes */
+    char head[16];
+    FILE *f = fopen(path, "rb");
+    bool trace = f != NULL && fread(head, 1, sizeof head, f) == sizeof head &&
+                 memcmp(head, magic, sizeof head) == 0;
+    if (f != NULL)
+        fclose(f);
+    return trace;
 }
+
+/* Why `arg` (resolved to `path`) cannot be followed, in the user's terms: connect's
+ * "Connection refused" says nothing useful about a trace file or a finished process. */
+static void connect_error(const char *arg, const char *path, int err)
+{
+    struct stat st;
+    bool is_pid = arg[0] != '\0' && strspn(arg, "0123456789") == strlen(arg);
+    if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        if (is_trace_file(path))
+            cli_error("tail: %s is a trace file, not a live socket (read it with ctxtrace "
+                      "report or ctxtrace-inspector)", path);
+        else
+            cli_error("tail: %s is not a live socket", path);
+    } else if (err == ENOENT && is_pid) {
+        cli_error("tail: no traced process %s serves a live socket (%s does not exist; "
+                  "ctxtrace ps lists those that do)", arg, path);
+    } else if (err == ECONNREFUSED) {
+        cli_error("tail: nobody serves %s any more (its process has ended)", path);
+    } else {
+        cli_error("tail: cannot connect to %s: %s", path, strerror(err));
+    }
+}
+
+enum { OPT_SECONDS = 1 };
+
+static const struct cli_opt tail_options[] = {
+    {OPT_SECONDS, "seconds", 0, "S", "stop after S seconds (default: until the process ends)"},
+    {0},
+};
+
+static const struct cli_command tail_command = {
+    .name = "tail",
+    .synopsis = "[OPTIONS] PID|SOCKET",
+    .summary = "follow a running traced process's live contexts and events",
+    .about = "Connect to a running traced process (its PID, or its socket's path) and print\n"
+             "its live stream as JSON lines, each with a \"type\": the snapshot of every live\n"
+             "context, then every event (docs/live.md).",
+    .opts = tail_options,
+    .footer = "Exit status: 0 when the process ended the stream (exit, exec) or at the end\n"
+              "of --seconds, 1 when the stream ended without a goodbye (the process died),\n"
+              "2 on errors, 3 when the process dropped this client (too slow: BYE slow;\n"
+              "too many clients: BYE busy) and the stream printed is incomplete.",
+};
+
+const struct cli_command *const cli_tail = &tail_command;
 
 int cmd_tail(int argc, char **argv)
 {
     double seconds = -1;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            char *end;
-            seconds = strtod(argv[++i], &end);
-            if (*end != '\0' || !isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
-                cli_error("--seconds wants a positive number of seconds, not '%s'", argv[i]);
-                return CLI_EXIT_ERROR;
-            }
-        } else {
-            cli_error("unknown option '%s' (usage: ctxtrace tail [--seconds S] PID|SOCKET)",
-                      argv[i]);
+    const char *v;
+    int id;
+    struct cli_parser p;
+    cli_parser_init(&p, &tail_command, argc, argv);
+    while ((id = cli_next(&p, &v)) > 0) {
+        assert(id == OPT_SECONDS);
+        char *end;
+        seconds = strtod(v, &end);
+        if (end == v || *end != '\0' || !isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
+            cli_error("tail: --seconds wants a positive number of seconds, not '%s'", v);
             return CLI_EXIT_ERROR;
         }
     }
-    if (i + 1 != argc)
-        return usage();
+    if (id != CLI_END)
+        return id == CLI_HELP ? 0 : CLI_EXIT_ERROR;
+    int i = cli_optind(&p);
+    if (i + 1 != argc) {
+        cli_error(i >= argc ? "tail: no PID or socket given (usage: ctxtrace tail [OPTIONS] "
+                              "PID|SOCKET)"
+                            : "tail: one process at a time (usage: ctxtrace tail [OPTIONS] "
+                              "PID|SOCKET)");
+        return CLI_EXIT_ERROR;
+    }
     char path[CT_LIVE_PATH_MAX];
     if (ct_live_resolve(argv[i], path, sizeof path) != 0) {
         cli_error("'%s' is too long for a socket path", argv[i]);
         return CLI_EXIT_ERROR;
     }
+    ct_live_sweep(); /* a dead process's socket is then "no such process", not refused */
     int fd = ct_live_connect(path);
     if (fd < 0) {
-        cli_error("cannot connect to %s: %s", path, strerror(errno));
+        connect_error(argv[i], path, errno);
         return CLI_EXIT_ERROR;
     }
     int64_t deadline = seconds > 0 ? now_ms() + (int64_t)(seconds * 1000) : -1;

@@ -364,10 +364,25 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
     int rc = 0;
     for (size_t i = 0; i < b->stacks.len && rc == 0; i++) {
         struct pending_stack *s = &b->stacks.items[i];
-        int64_t frames[MAX_FRAMES];
-        for (int f = 0; f < s->depth; f++)
-            frames[f] = symbolizer_frame(sym, store, s->ips[f]);
-        rc = ct_store_stack(store, (int64_t)s->hash, s->depth, frames);
+        /* Each captured ip expands into its logical frames (inlined calls), preceded
+         * by any frames a tail call removed between it and the ip inside it. */
+        int64_t frames[MAX_FRAMES * 2 * SYM_MAX_LOGICAL];
+        int depth = 0;
+        for (int f = 0; f < s->depth && rc == 0; f++) {
+            int t = f > 0 ? symbolizer_tail_frames(sym, store, s->ips[f], s->ips[f - 1],
+                                                   frames + depth)
+                          : 0;
+            if (t < 0)
+                rc = -1;
+            else
+                depth += t;
+            int n = rc == 0 ? symbolizer_frames(sym, store, s->ips[f], frames + depth) : 0;
+            if (n == 0)
+                rc = -1;
+            depth += n;
+        }
+        if (rc == 0)
+            rc = ct_store_stack(store, (int64_t)s->hash, depth, frames);
     }
     for (size_t i = 0; i < b->ctx.len && rc == 0; i++)
         rc = ct_store_context(store, &b->ctx.items[i]);

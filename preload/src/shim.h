@@ -102,7 +102,9 @@ size_t shim_writer_spans(struct span *out, size_t max);
 void shim_writer_unlock(void);
 
 /* ---- output.c ---- */
-/* Choose the trace file path for this process into buf. */
+/* Choose and claim the trace file of this process (output.c's rules) into buf, holding
+ * its owner lock until exit or exec; a forked child calls it again for its own file.
+ * 0 or an errno value. */
 int shim_output_path(char *buf, size_t len);
 
 /* ---- exitcheck.c ---- */

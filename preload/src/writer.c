@@ -35,6 +35,9 @@ static ct_store *store;
 static struct batch *batch;
 static struct symbolizer *sym;
 static bool running;
+/* The first write that failed (a full disk, an I/O error): recording stopped there, and
+ * nothing more is written, so that the trace is an honest prefix marked incomplete. */
+static char write_error[256];
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -113,6 +116,19 @@ static void write_end_meta(const char *reason)
 
 /* Drain and commit one batch; returns the number of events. `end` (not NULL) also
  * writes the closing sample and meta. */
+/* A write failed: stop recording, say so once, and leave the reason in the trace if
+ * it still fits (the failed transaction's WAL frames are reused, so it usually does). */
+static void stop_writing(void)
+{
+    snprintf(write_error, sizeof write_error, "%s", ct_store_error(store));
+    atomic_store(&shim_recording, false);
+    fprintf(stderr, "ctxtrace: cannot write the trace (%s): recording stopped; the trace "
+            "ends here, marked incomplete\n", write_error);
+    ct_store_begin(store);
+    ct_store_meta_text(store, "write_error", write_error);
+    ct_store_commit(store);
+}
+
 static size_t write_batch(bool sample, const char *end)
 {
     pthread_mutex_lock(&writer_mu);
@@ -121,16 +137,15 @@ static size_t write_batch(bool sample, const char *end)
     /* Clients first: they see events within one drain period, whatever SQLite costs. */
     live_publish();
     live_server_poll();
-    if (n > 0 || sample || end != NULL) {
+    if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
         ct_store_begin(store);
-        if (batch_write(batch, store, sym) != 0)
-            fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
+        batch_write(batch, store, sym);
         if (sample || end != NULL)
             write_sample(now_ns());
         if (end != NULL)
             write_end_meta(end);
         if (ct_store_commit(store) != 0)
-            fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
+            stop_writing();
     }
     /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
      * behind. A failed exec leaves the process traced, but no longer served. */
@@ -179,7 +194,8 @@ static void *writer_main(void *arg)
             /* Drain once more: events committed while we wrote. Recording is already
              * off, so this one is the last. */
             write_batch(false, reason);
-            ct_store_finish(store);
+            if (write_error[0] == '\0')
+                ct_store_finish(store);
             ct_store_close(store);
             store = NULL;
         }
@@ -346,6 +362,7 @@ void shim_writer_forget_in_child(void)
     batch = NULL;
     sym = NULL;
     running = false;
+    write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
     live_server_forget_in_child();
     live_model_forget_in_child();
     atomic_store(&flush_req, 0);

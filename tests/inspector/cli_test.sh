@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # cli_test.sh INSPECTOR CTXTRACE SAMPLE WORKDIR SHIM LIVE_PROG — ctxtrace-inspector's
 # command line: bad arguments, unreadable traces and --connect targets nobody serves are
-# one-line errors with exit status 2, and --screenshot writes a PNG of the window (a
-# traced sample, a live process followed with --connect, and the start page) and exits
-# 0. Runs the inspector under xvfb-run.
+# one-line errors with exit status 2; --version; --screenshot writes a PNG of the window
+# (a traced sample, a live process followed with --connect, and the start page), exits
+# 0 and leaves the recent files alone. Runs the inspector under xvfb-run.
 set -euo pipefail
 inspector="$1" ctxtrace="$2" sample="$3" work="$4" shim="$5" live_prog="$6"
 rm -rf "$work" && mkdir -p "$work"
@@ -20,6 +20,10 @@ expect_error() {
   [ "$(wc -l <"$work/err")" -eq 1 ] || fail "ctxtrace-inspector $*: more than one line: $(cat "$work/err")"
 }
 
+# --version: the program and its version, exit 0.
+"$inspector" --version >"$work/version" || fail "--version failed"
+grep -Eqx 'ctxtrace-inspector [0-9]+\.[0-9]+\.[0-9]+' "$work/version" || fail "--version printed: $(cat "$work/version")"
+
 expect_error 2 "unknown option '--bogus'" --bogus
 expect_error 2 "--after only goes with --screenshot" x.db --after 10
 expect_error 2 "--after needs milliseconds" --screenshot x.png --after soon
@@ -33,10 +37,11 @@ expect_error 2 "cannot connect to $work/none.sock: No such file or directory" --
 echo "not a database" >"$work/text.db"
 expect_error 2 "not a SQLite database" "$work/text.db"
 
-# A real trace, shown and written to a PNG.
+# A real trace, shown and written to a PNG — and left out of the recent files.
 "$ctxtrace" run --no-report -o "$work/fetch.db" -- "$sample" >/dev/null
-xvfb "$inspector" "$work/fetch.db" --view findings --screenshot "$work/fetch.png" --after 50 \
+XDG_DATA_HOME="$work/xdg" xvfb "$inspector" "$work/fetch.db" --view findings --screenshot "$work/fetch.png" --after 50 \
   2> >(grep -v -e dbus -e '^$' >&2) || fail "--screenshot of a trace failed"
+if grep -qs fetch.db "$work/xdg/recently-used.xbel"; then fail "--screenshot added the trace to the recent files"; fi
 [ "$(head -c 4 "$work/fetch.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "fetch.png is not a PNG"
 [ "$(stat -c %s "$work/fetch.png")" -gt 10000 ] || fail "fetch.png is too small to be a window"
 

@@ -67,15 +67,17 @@ static void screenshot(const char *name)
     window_test_screenshot(GTK_WIDGET(window), shots, name);
 }
 
-/* The first context on the timeline created at `line` of live_prog.c, or NULL. */
+/* The first context (in creation order) created at `line` of live_prog.c, or NULL. */
 static CtContextItem *find_at_line(int line)
 {
     g_autofree char *suffix = g_strdup_printf(" live_prog.c:%d", line);
-    GPtrArray *t = ct_trace_model_get_timeline(ct_window_get_model(window));
-    for (guint i = 0; i < t->len; i++) {
-        const char *site = ct_context_item_get_site(t->pdata[i]);
+    CtTraceModel *m = ct_window_get_model(window);
+    CtSpans *spans = ct_trace_model_get_spans(m);
+    for (guint i = 0; i < ct_spans_get_len(spans); i++) {
+        CtContextItem *c = ct_trace_model_lookup(m, ct_spans_get(spans, i)->id);
+        const char *site = c ? ct_context_item_get_site(c) : NULL;
         if (site != NULL && g_str_has_suffix(site, suffix))
-            return t->pdata[i];
+            return c;
     }
     return NULL;
 }
@@ -229,10 +231,12 @@ static void test_every_request_made_while_followed_arrived(void **state)
 {
     (void)state;
     g_autofree char *suffix = g_strdup_printf(" live_prog.c:%d", request_line);
-    GPtrArray *t = ct_trace_model_get_timeline(ct_window_get_model(window));
+    CtTraceModel *m = ct_window_get_model(window);
+    CtSpans *spans = ct_trace_model_get_spans(m);
     int requests = 0, cancelled_with_reason = 0;
-    for (guint i = 0; i < t->len; i++) {
-        CtContextItem *c = t->pdata[i];
+    for (guint i = 0; i < ct_spans_get_len(spans); i++) {
+        CtContextItem *c = ct_trace_model_lookup(m, ct_spans_get(spans, i)->id);
+        assert_non_null(c); /* live: every context pushed is an item */
         const char *site = ct_context_item_get_site(c);
         if (site == NULL || !g_str_has_suffix(site, suffix))
             continue;

@@ -5,7 +5,7 @@
 #   CMAKE CTEST CC GENERATOR BUILD_DIR PREFIX WORK SOURCE VERSION SOVERSION SAN_FLAGS
 # Steps, each fatal on failure:
 #   1. cmake --install BUILD_DIR --prefix PREFIX
-#   2. the installed files: header (and not the internal tracer.h), libctxtrace.so ->
+#   2. the installed files: header (and not the internal tracer.h), its version macros, libctxtrace.so ->
 #      .so.SOVERSION -> .so.VERSION, SONAME libctxtrace.so.SOVERSION, only ctx_* exported
 #   3. pkg-config: cc consumer.c $(pkg-config --cflags --libs ctxtrace), run it
 #   4. find_package(ctxtrace): configure, build and run consumer_cmake/
@@ -87,6 +87,14 @@ out=$(LD_LIBRARY_PATH="$libdir" "$WORK/consumer_pc") || fail "consumer_pc exited
 lib=$(LD_LIBRARY_PATH="$libdir" loaded_lib "$WORK/consumer_pc")
 [ "$lib" -ef "$libdir/$soname" ] || fail "consumer_pc loads '$lib', not $libdir/$soname"
 echo "consumer_pc: $out (loads $lib)"
+# The version macros of the installed ctx.h are the project's version.
+printf '#include <ctxtrace/ctx.h>\n#include <stdio.h>\nint main(void) { printf("%%d.%%d.%%d %%s\\n", CTX_VERSION_MAJOR, CTX_VERSION_MINOR, CTX_VERSION_PATCH, CTX_VERSION_STRING); return 0; }\n' >"$WORK/version.c"
+# shellcheck disable=SC2086
+"$CC" -std=c17 -Wall -Wextra -Werror $SAN_FLAGS "$WORK/version.c" $(pkg-config --cflags ctxtrace) \
+    -o "$WORK/version" || fail "compiling against the installed ctx.h's version macros failed"
+out=$("$WORK/version")
+[ "$out" = "$VERSION $VERSION" ] || fail "ctx.h says version '$out', the project is $VERSION"
+echo "ctx.h: CTX_VERSION_MAJOR.MINOR.PATCH and CTX_VERSION_STRING = $VERSION"
 
 step "4. find_package(ctxtrace) (CMAKE_PREFIX_PATH=$PREFIX)"
 unset PKG_CONFIG_PATH

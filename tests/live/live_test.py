@@ -39,6 +39,7 @@ import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 ARGS = None
@@ -365,6 +366,58 @@ def test_slow_client_gets_bye():
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
 
 
+def test_tail_dropped_exits_3():
+    """`ctxtrace tail` that cannot keep up (its output not read) is dropped with BYE slow:
+    it says so on stderr and exits 3, not 0 as after a clean end."""
+    sock = path("tailslow.sock")
+    prog = Prog(["--wait-go", "--burst", "150000", "0", "0"], {"CTXTRACE_SOCKET": sock})
+    t = subprocess.Popen([ARGS.ctxtrace, "tail", sock], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    chunks = []
+
+    def read_slowly():  # ~64 KiB per 20 ms: tail blocks on its output, falls behind
+        while True:
+            b = t.stdout.read1(1 << 16)
+            if not b:
+                return
+            chunks.append(b)
+            time.sleep(0.02)
+
+    reader = threading.Thread(target=read_slowly)
+    reader.start()
+    time.sleep(0.5)  # connected, snapshot sent
+    prog.go()
+    code, _, err = prog.finish()
+    check(code == 0, "the program finished normally (%d, %s)" % (code, err))
+    reader.join(timeout=120)
+    t.wait(timeout=60)
+    out, err = b"".join(chunks), t.stderr.read().decode()
+    check(t.returncode == 3 and "BYE slow" in err and err.count("\n") == 1,
+          "tail dropped for slowness: exit %d (want 3), stderr %r" % (t.returncode, err))
+    last = json.loads(out.decode().splitlines()[-1])
+    check(last.get("type") == "bye" and last.get("reason") == "slow",
+          "tail's last line is the bye: %r" % last)
+
+
+def test_tail_says_what_it_cannot_follow():
+    """A trace file, a pid nobody serves, a socket nobody listens on: each its reason."""
+    prog = Prog(["0", "0"])
+    prog.finish()
+    r = ctxtrace("tail", prog.db)
+    check(r.returncode == 2 and "is a trace file, not a live socket" in r.stderr
+          and r.stderr.count("\n") == 1, "tail FILE.db: %r" % r.stderr)
+    r = ctxtrace("tail", "999999999")
+    check(r.returncode == 2 and "no traced process 999999999 serves a live socket"
+          in r.stderr, "tail PID-nobody-serves: %r" % r.stderr)
+    dead = path("dead.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(dead)
+    srv.close()  # the file stays, nobody listens: a killed process's leftover
+    r = ctxtrace("tail", dead)
+    check(r.returncode == 2 and "nobody serves %s any more" % dead in r.stderr,
+          "tail on a dead socket: %r" % r.stderr)
+
+
 def test_too_many_clients_get_bye():
     sock = path("busy.sock")
     prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": sock})
@@ -470,7 +523,10 @@ def test_ps_lists_live_processes():
     prog.p.wait(timeout=30)
     check(not os.path.exists(sock), "the socket is removed when SIGTERM ends the program")
 
-    named = path("named.sock")
+    # A stale socket is replaced only in a private (0700) directory of this user's.
+    private = fresh("private")
+    os.chmod(private, 0o700)
+    named = os.path.join(private, "named.sock")
     prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="killed")
     prog.p.kill()
     prog.p.wait()
@@ -481,6 +537,21 @@ def test_ps_lists_live_processes():
           "the next process replaces the stale socket and serves it")
     prog.go()
     prog.finish()
+
+    # Elsewhere, a stale socket is left alone: one line says so, the program runs.
+    shared = fresh("shared")
+    os.chmod(shared, 0o755)
+    named = os.path.join(shared, "named.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(named)
+    s.close()
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="shared_next")
+    prog.go()
+    code, _, err = prog.finish()
+    check(code == 0 and os.path.exists(named) and
+          ("ctxtrace: no live socket: %s is a stale socket outside this user's private "
+           "directory" % named) in err,
+          "a stale socket outside a private directory is kept: %d %r" % (code, err))
 
 
 def test_forked_child_serves_its_own():

@@ -461,23 +461,23 @@ def test_run_exit():
           "run: the summary line must follow 'trace written to':\n" + err)
     check("created at:" in err, "run: no stacks in the exit report")
 
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode", "23", "--", ARGS.leaky])
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode", "23", "--", ARGS.leaky])
     check(p.returncode == 23, "run --exitcode 23 with findings: exit %d" % p.returncode)
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode=23", "--", ARGS.fixed])
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode=23", "--", ARGS.fixed])
     check(p.returncode == 0, "run --exitcode 23 without findings: exit %d" % p.returncode)
     check(re.search(r"^ctxtrace: no findings in \d+ contexts$", p.stderr.decode(), re.M),
           "run, fixed: no 'no findings' line:\n" + p.stderr.decode())
 
     s = write("run-all.supp", "*:function=*\n")
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode", "23", "--suppressions", s, "--",
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode", "23", "--suppressions", s, "--",
              ARGS.leaky])
     check(p.returncode == 0, "run --suppressions (all) --exitcode 23: exit %d" % p.returncode)
     check("suppressed" in p.stderr.decode(), "run: suppressed findings not mentioned")
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode", "23", "--", ARGS.leaky],
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode", "23", "--", ARGS.leaky],
             env={"CTXTRACE_SUPPRESSIONS": s})
     check(p.returncode == 0, "run with CTXTRACE_SUPPRESSIONS (all): exit %d" % p.returncode)
 
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--no-report", "--exitcode", "23", "--",
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--no-report", "--exitcode", "23", "--",
              ARGS.leaky])
     check(p.returncode == 0 and not any(SUMMARY.match(l) for l in p.stderr.decode().splitlines()),
           "run --no-report: exit %d, stderr %r" % (p.returncode, p.stderr))
@@ -603,9 +603,10 @@ def test_usage():
         check(p.returncode == 2 and msg in p.stderr.decode(),
               "report %s: exit %d, stderr %r" % (" ".join(argv), p.returncode, p.stderr))
     p = report("--help")
-    check(p.returncode == 0 and b"usage: ctxtrace report" in p.stdout, "report --help")
+    check(p.returncode == 0 and b"Usage: ctxtrace report" in p.stdout, "report --help")
     p = run([ARGS.ctxtrace, "--help"])
-    check(p.returncode == 0 and b"report [--format text|json|sarif]" in p.stdout,
+    check(p.returncode == 0 and b"--format=FORMAT" in p.stdout
+          and b"Usage: ctxtrace report [OPTIONS] FILE.db" in p.stdout,
           "ctxtrace --help does not list report")
     # --threshold reaches the analysis (detached-root: a huge threshold never fires).
     p = report("--format", "json", "--threshold", "1000000", leaky)

@@ -17,6 +17,9 @@
  *                  nobody can cancel, at stuck_wait(): waiters and threads grow
  *   leak-then-exit as leak-contexts, but exits by itself (status 0) after 2.5 s: soak
  *                  judges what it saw
+ *   bounded-leak   a 50 ms ctx_with_timeout dropped uncancelled every few ms at
+ *                  bounded_leak(): the timers fire, so nothing grows — but every one is
+ *                  an orphaned timer, a finding that fails the soak
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -58,6 +61,12 @@ static __attribute__((noinline)) void leak_timer(ctx_t *server)
     ctx_unref(call); /* the orphaned timer */
 }
 
+static __attribute__((noinline)) void bounded_leak(ctx_t *server)
+{
+    ctx_t *call = ctx_with_timeout(server, 50 * CTX_MILLISECOND);
+    ctx_unref(call); /* an orphaned timer, freed when it fires 50 ms later */
+}
+
 static __attribute__((noinline)) void stuck_wait(ctx_t *c)
 {
     ctx_wait(c, -1);
@@ -72,7 +81,7 @@ static void *stuck_after_cancel(void *arg)
     ctx_wait(arg, -1);
     pthread_mutex_lock(&stuck_mu);
     for (;;)
-        pthread_cond_wait(&stuck_cv, &stuck_mu); /* @site:stuck-thread */
+        pthread_cond_wait(&stuck_cv, &stuck_mu);
     return NULL;
 }
 
@@ -88,14 +97,15 @@ int main(int argc, char **argv)
     static ctx_t *held[1000];
     static const char *const shapes[] = {"steady-warmup", "pool", "sawtooth", "step",
                                          "leak-contexts", "leak-timers", "leak-waiters",
-                                         "leak-then-exit", "stuck-thread"};
+                                         "leak-then-exit", "bounded-leak",
+                                         "stuck-thread"};
     const char *shape = argc > 1 ? argv[1] : "";
     bool known = false;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         known = known || strcmp(shape, shapes[i]) == 0;
     if (!known) {
         fprintf(stderr, "usage: soak_prog steady-warmup|pool|sawtooth|step|leak-contexts|"
-                        "leak-timers|leak-waiters|leak-then-exit|stuck-thread\n");
+                        "leak-timers|leak-waiters|leak-then-exit|bounded-leak|stuck-thread\n");
         return 2;
     }
     ctx_t *server = ctx_with_cancel(ctx_background());
@@ -150,6 +160,11 @@ int main(int argc, char **argv)
     } else if (strcmp(shape, "leak-timers") == 0) {
         for (;;) {
             leak_timer(server);
+            nap_ms(5);
+        }
+    } else if (strcmp(shape, "bounded-leak") == 0) {
+        for (;;) {
+            bounded_leak(server);
             nap_ms(5);
         }
     } else if (strcmp(shape, "stuck-thread") == 0) {

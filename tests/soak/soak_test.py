@@ -3,7 +3,7 @@
 
     soak_test.py --ctxtrace PATH --workdir DIR --expect-exit N
                  [--grows METRIC,...] [--may-grow METRIC,...]
-                 [--site FUNCTION@FILE:@TEXT ...]
+                 [--site FUNCTION@FILE:@TEXT ...] [--finding RULE@FUNCTION ...]
                  [--stderr REGEX] [--soak-args "..."] -- PROGRAM ARGS...
 
 --grows lists exactly the quantities that must grow (none: nothing may grow), apart
@@ -12,7 +12,8 @@ leak's memory shows depends on the machine and the build). Each
 --site names a growing site: FUNCTION, and the source line of FILE (a path) whose text
 contains TEXT — resolved here, so the test follows the source when lines move. The JSON
 output (--json) is what is checked; the text report must name each site as
-"FUNCTION FILE:LINE" too.
+"FUNCTION FILE:LINE" too. Each --finding names a finding the trace must have, by rule
+and site function, in the JSON and in the text.
 """
 import argparse
 import json
@@ -40,17 +41,20 @@ def main():
     ap.add_argument("--may-grow", default="")
     ap.add_argument("--site", action="append", default=[])
     ap.add_argument("--stderr", default=None)
-    ap.add_argument("--left-blocked", default="0",
-                    help="threads the exit check finds blocked forever: N, or N+ (at least)")
+    ap.add_argument("--finding", action="append", default=[],
+                    help="RULE@FUNCTION: the trace has this finding (in the JSON and the text)")
     ap.add_argument("--soak-args", default="--duration 4 --warmup 1 --interval 50")
     ap.add_argument("program", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.program[1:] if a.program[:1] == ["--"] else a.program
     os.makedirs(a.workdir, exist_ok=True)
     out_json = os.path.join(a.workdir, "soak.json")
-    if os.path.exists(out_json):
-        os.unlink(out_json)
-    cmd = [a.ctxtrace, "soak", *shlex.split(a.soak_args), "--json", out_json,
+    # A fresh start: the previous run's results (soak -o never replaces a trace).
+    for old in ("soak.json", "soak.db", "soak.db-wal", "soak.db-shm"):
+        if os.path.exists(os.path.join(a.workdir, old)):
+            os.unlink(os.path.join(a.workdir, old))
+    # --soak-args last: a test's own --json wins.
+    cmd = [a.ctxtrace, "soak", "--json", out_json, *shlex.split(a.soak_args),
            "-o", os.path.join(a.workdir, "soak.db"), "--", *prog]
     print("$", " ".join(shlex.quote(c) for c in cmd), flush=True)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -71,11 +75,6 @@ def main():
             fail.append(f"growing quantities {grown}, expected {want}")
         if doc["decision"] != ("grows" if want else "steady"):
             fail.append(f"decision {doc['decision']}")
-        want_blocked = int(a.left_blocked.rstrip("+"))
-        got_blocked = doc["threads_left_blocked"]
-        if (got_blocked < want_blocked if a.left_blocked.endswith("+")
-                else got_blocked != want_blocked):
-            fail.append(f"threads left blocked {got_blocked}, expected {a.left_blocked}")
         if len(doc["samples"]) < 8:
             fail.append(f"only {len(doc['samples'])} samples judged")
         for spec in a.site:
@@ -93,6 +92,14 @@ def main():
             elif not re.search(rf"{re.escape(func)} \S*{re.escape(os.path.basename(path))}:{line}",
                                r.stdout):
                 fail.append(f"the text report does not name {func} ...:{line}")
+        for spec in a.finding:
+            rule, _, func = spec.partition("@")
+            if not any(f["rule"] == rule and f["site"]["function"] == func
+                       for f in doc["findings"]):
+                fail.append(f"no {rule} finding at {func}: {doc['findings']}")
+            elif not re.search(rf"^{re.escape(rule)}: .* at {re.escape(func)} ", r.stdout,
+                               re.M):
+                fail.append(f"the text report does not show the {rule} finding at {func}")
         if not want and doc["sites"]:
             fail.append(f"sites named though nothing grows: {doc['sites']}")
     if fail:

@@ -24,10 +24,13 @@ struct ct_frame {
     char *file;     /* NULL if unknown */
     int line;       /* 0 if unknown */
     char *module;
+    bool inlined;   /* inlined into the next (outer) frame: no physical frame of its own */
+    bool tail_call; /* removed by a tail call (a jump), put back from the DWARF */
 };
 
 struct ct_stack {
-    struct ct_frame *frames; /* innermost first, runtime and shim frames removed */
+    struct ct_frame *frames; /* logical frames (inlined calls included), innermost first,
+                                runtime and shim frames removed */
     int depth;
 };
 

@@ -40,23 +40,31 @@ struct ct_frame_row {
     int64_t offset;
     const char *build_id, *function, *file; /* may be NULL */
     int line;           /* 0: unknown */
+    bool inlined;       /* inlined into the next (outer) frame of its stacks */
+    bool tail_call;     /* its function's frame was replaced by a tail call (jump) */
 };
 
 struct ct_sample_row {
     int64_t ts_ns, live_contexts, armed_timers, blocked_waiters, threads, rss_bytes;
 };
 
-/* Create a new trace file at `path` (which must not exist), with the schema and the
+/* Create a new trace file at `path` (which must not exist, or be an empty file the
+ * caller claimed: ctxtrace/core/claim.h), with the schema and the
  * roots. Returns NULL and fills err on failure. */
 ct_store *ct_store_create(const char *path, char *err, size_t errlen);
 /* Build the secondary indexes (indexes.sql): done once, at a clean end of the trace,
  * because maintaining them per row would make every insert a random B-tree walk. A
- * trace cut short by SIGKILL has none; readers create them when they can. */
+ * trace cut short by SIGKILL has none; readers create them when they can. Then leave
+ * WAL mode, so that a finished trace is one file without -wal/-shm beside it (unless a
+ * reader holds it open at that moment: then it stays in WAL mode). */
 int ct_store_finish(ct_store *s);
 void ct_store_close(ct_store *s);
 const char *ct_store_error(ct_store *s);
 
 int ct_store_begin(ct_store *s);
+/* Commit, or — if any statement since ct_store_begin failed, or the commit itself did
+ * (a full disk) — roll back: a transaction is never committed with holes. -1 with the
+ * reason in ct_store_error then. */
 int ct_store_commit(ct_store *s);
 
 int ct_store_meta_text(ct_store *s, const char *key, const char *value);
@@ -66,7 +74,8 @@ int ct_store_context(ct_store *s, const struct ct_ctx_row *row);
 int ct_store_thread(ct_store *s, const struct ct_thread_row *row);
 int ct_store_wait(ct_store *s, const struct ct_wait_row *row);
 int ct_store_frame(ct_store *s, const struct ct_frame_row *row);
-/* A stack and its frames (frame ids innermost first). Ignored if already stored. */
+/* A stack and its logical frames (frame ids innermost first, inlined frames included).
+ * Ignored if already stored. */
 int ct_store_stack(ct_store *s, int64_t id, int depth, const int64_t *frame_ids);
 int ct_store_sample(ct_store *s, const struct ct_sample_row *row);
 

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""export_test.py — `ctxtrace export` read back by real consumers (label "export"):
+
+  chrome  the Trace Event JSON checked against the format's structure (an object with
+          traceEvents; complete slices with ts/dur that nest on each track, as viewers
+          require; flow arrows whose both ends sit in a slice of their track; instant
+          events) and against the trace: one slice per context, one instant per finding
+          of `ctxtrace report`, one arrow per cancellation that came from a parent;
+  pprof   the gzipped profile read by `go tool pprof -top` for each sample type, whose
+          totals must be the trace's: contexts created, live at the end, and the counts
+          of `ctxtrace report`'s findings, at their sites.
+
+usage: export_test.py TEST --ctxtrace EXE --go GO --party EXE --jobs EXE --workdir DIR
+
+Standard library only.
+"""
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ARGS = None
+FAILURES = []
+
+
+def fail(msg):
+    FAILURES.append(msg)
+    print("FAIL: " + msg)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    return cond
+
+
+def run(argv, **kw):
+    env = dict(os.environ)
+    env.pop("CTXTRACE_OUTPUT", None)
+    env.pop("CTXTRACE_SUPPRESSIONS", None)
+    env.setdefault("HOME", ARGS.workdir)  # go wants a home for its caches
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300,
+                          cwd=ARGS.workdir, env=env, **kw)
+
+
+def ctxtrace(*argv):
+    return run([ARGS.ctxtrace, *argv])
+
+
+def trace_of(program, name):
+    path = os.path.join(ARGS.workdir, name)
+    p = ctxtrace("run", "--no-report", "-o", path, "--", program)
+    if not os.path.exists(path):
+        sys.exit("no trace from %s: %s" % (program, p.stderr))
+    return path
+
+
+def report(trace):
+    p = ctxtrace("report", "--format", "json", trace)
+    return json.loads(p.stdout)
+
+
+def contexts_in(trace):
+    p = ctxtrace("report", "--profile", "--format", "json", trace)
+    return json.loads(p.stdout)["contexts"]
+
+
+def chrome_of(trace):
+    out = trace + ".json"
+    p = ctxtrace("export", "--format", "chrome", "-o", out, trace)
+    check(p.returncode == 0 and p.stderr == "", "export chrome: %d %r" % (p.returncode, p.stderr))
+    with open(out) as f:
+        return json.load(f)
+
+
+def nests(intervals):
+    """Slices on one track must be disjoint or nested."""
+    open_ends = []
+    for start, end, _ in sorted(intervals, key=lambda i: (i[0], -i[1])):
+        while open_ends and open_ends[-1] <= start:
+            open_ends.pop()
+        if open_ends and end > open_ends[-1]:
+            return False
+        open_ends.append(end)
+    return True
+
+
+def inside(slices, tid, ts):
+    return any(s <= ts <= e for s, e, _ in slices.get(tid, []))
+
+
+def check_chrome(trace):
+    doc = chrome_of(trace)
+    if not check(isinstance(doc, dict) and isinstance(doc.get("traceEvents"), list),
+                 "the JSON is an object with a traceEvents array"):
+        return
+    evs = doc["traceEvents"]
+    for e in evs:
+        if not check(all(k in e for k in ("ph", "pid", "tid", "name")),
+                     "every event has ph, pid, tid, name: %r" % e):
+            return
+    names = {e["tid"]: e["args"]["name"] for e in evs
+             if e["ph"] == "M" and e["name"] == "thread_name"}
+    check(any(e["ph"] == "M" and e["name"] == "process_name" for e in evs), "a process name")
+    slices = {}
+    xs = [e for e in evs if e["ph"] == "X"]
+    for e in xs:
+        ok = (isinstance(e["ts"], (int, float)) and isinstance(e["dur"], (int, float))
+              and e["dur"] >= 0 and {"id", "kind", "state"} <= set(e["args"]))
+        if not check(ok, "a slice with ts, dur >= 0 and its facts in args: %r" % e):
+            return
+        check(e["tid"] in names, "slice on a named track: %r" % e)
+        slices.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"], e))
+    check(len(xs) == contexts_in(trace), "one slice per context: %d slices, %d contexts"
+          % (len(xs), contexts_in(trace)))
+    check(len({e["args"]["id"] for e in xs}) == len(xs), "each context once")
+    for tid, s in slices.items():
+        check(nests(s), "the slices of track %s (%s) nest" % (tid, names.get(tid)))
+    check(all(re.match(r"thread \d+( \(\d+\))?$", n) for n in names.values()),
+          "tracks are named after threads: %s" % sorted(set(names.values())))
+    # Flow arrows: pairs by id, each end inside a slice of its track.
+    starts = {e["id"]: e for e in evs if e["ph"] == "s"}
+    ends = {e["id"]: e for e in evs if e["ph"] == "f"}
+    check(set(starts) == set(ends), "every flow has both ends")
+    for i, f in ends.items():
+        s = starts.get(i)
+        if s is None:
+            continue
+        check(f.get("bp") == "e" and inside(slices, s["tid"], s["ts"])
+              and inside(slices, f["tid"], f["ts"]),
+              "flow %s: both ends inside a slice of their track" % i)
+    by_parent = [e for e in xs if e["args"].get("cancel_why") == "parent"]
+    check(len(ends) == len(by_parent),
+          "one arrow per cancellation from a parent: %d arrows, %d such contexts"
+          % (len(ends), len(by_parent)))
+    # Findings: one instant each, as report says.
+    instants = sorted((e["args"]["rule"], e["args"]["count"], e["args"]["site"].split(" ")[0])
+                      for e in evs if e["ph"] == "i")
+    want = sorted((f["rule"], f["count"], f["site"]["function"]) for f in report(trace)["findings"])
+    check(instants == want, "instant events %s, report's findings %s" % (instants, want))
+    return doc, ends
+
+
+def test_chrome():
+    jobs = trace_of(ARGS.jobs, "jobs.db")
+    got = check_chrome(jobs)
+    if got:
+        check(any(e["ph"] == "i" for e in got[0]["traceEvents"]),
+              "the leaky job processor's orphaned timers are instant events")
+        x = [e for e in got[0]["traceEvents"] if e["ph"] == "X"]
+        check(any(e["args"].get("site", "").startswith("run_job ") for e in x),
+              "run_job's contexts carry their site")
+    party = trace_of(ARGS.party, "party.db")
+    got = check_chrome(party)
+    if got:
+        check(len(got[1]) >= 4, "the party's cancel reaches its errands: %d arrows" % len(got[1]))
+
+
+def pprof_top(profile, index):
+    p = run([ARGS.go, "tool", "pprof", "-top", "-sample_index=" + index, profile])
+    check(p.returncode == 0, "go tool pprof -top -sample_index=%s: %d %s"
+          % (index, p.returncode, p.stderr))
+    m = re.search(r"Total samples = (\d+)", p.stdout)
+    total = int(m.group(1)) if m else None
+    flat = {}
+    for line in p.stdout.splitlines():
+        m = re.match(r"\s*(\d+)\s+\S+%\s+\S+%\s+(\d+)\s+\S+%\s+(.+)$", line)
+        if m:
+            flat[m.group(3)] = int(m.group(1))
+    print("$ go tool pprof -top -sample_index=%s %s\n%s" % (index, profile, p.stdout))
+    return total, flat
+
+
+def check_pprof(trace):
+    out = trace + ".pb.gz"
+    p = ctxtrace("export", "--format", "pprof", "-o", out, trace)
+    if not check(p.returncode == 0 and p.stderr == "", "export pprof: %r" % p.stderr):
+        return
+    with open(out, "rb") as f:
+        check(f.read(2) == b"\x1f\x8b", "the profile is gzipped")
+    gzip.open(out).read()
+    total, flat = pprof_top(out, "contexts_created")
+    check(total == contexts_in(trace), "contexts_created totals %s, the trace has %d"
+          % (total, contexts_in(trace)))
+    rep = report(trace)["findings"]
+    total, flat = pprof_top(out, "named_by_findings")
+    check(total == sum(f["count"] for f in rep), "named_by_findings totals %s, findings %s"
+          % (total, [(f["rule"], f["count"]) for f in rep]))
+    for f in rep:
+        fn = f["site"]["function"]
+        check(flat.get(fn, 0) >= f["count"], "%s's %d at %s in the profile: %s"
+              % (f["rule"], f["count"], fn, flat))
+    total, _ = pprof_top(out, "live_at_end")
+    check(total is not None, "live_at_end is a sample type")
+
+
+def test_pprof():
+    check_pprof(trace_of(ARGS.jobs, "jobs.db"))
+    check_pprof(trace_of(ARGS.party, "party.db"))
+
+
+def test_errors():
+    trace = trace_of(ARGS.party, "party.db")
+    for argv, says in ((["export", trace], "--format chrome or --format pprof is required"),
+                       (["export", "--format", "svg", trace], "unknown format 'svg'"),
+                       (["export", "--format", "chrome"], "no trace file given"),
+                       (["export", "--format", "chrome", "missing.db"], "missing.db"),
+                       (["export", "--format", "pprof", "-o", "/nonexistent/p.pb.gz", trace],
+                        "cannot write /nonexistent/p.pb.gz.tmp")):
+        p = ctxtrace(*argv)
+        check(p.returncode == 2 and p.stderr.count("\n") == 1 and says in p.stderr
+              and p.stdout == "", "ctxtrace %s: exit %d, %r" % (argv, p.returncode, p.stderr))
+    # To stdout: the same bytes as -o.
+    p = run([ARGS.ctxtrace, "export", "--format", "chrome", trace])
+    check(p.returncode == 0 and json.loads(p.stdout)["traceEvents"], "chrome to stdout")
+
+
+TESTS = {"chrome": test_chrome, "pprof": test_pprof, "errors": test_errors}
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--ctxtrace", required=True)
+    ap.add_argument("--go", required=True)
+    ap.add_argument("--party", required=True)
+    ap.add_argument("--jobs", required=True)
+    ap.add_argument("--workdir", required=True)
+    ARGS = ap.parse_args()
+    shutil.rmtree(ARGS.workdir, ignore_errors=True)
+    os.makedirs(ARGS.workdir)
+    TESTS[ARGS.test]()
+    if FAILURES:
+        print("%d failure(s)" % len(FAILURES))
+        return 1
+    print("ok: " + ARGS.test)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
