@@ -420,7 +420,7 @@ static void pass(ctx_t *kitchen)
 /* ---- cooks: one root per worker thread ---------------------------------------------- */
 
 struct cook {
-    char name[16];
+    char name[24]; /* "cook-" and any int: no truncation at any -O level */
     pthread_t thread;
     int cooked;
 };
