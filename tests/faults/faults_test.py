@@ -469,6 +469,8 @@ def hostile_server():
         err = t.stderr.read().decode()
         _, status, usage = os.wait4(t.pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        if srv.poll() is None:
+            srv.kill()
         srv.wait(timeout=30)
         row(fault)[0] += 1
         rss_mb = usage.ru_maxrss / 1024
@@ -484,9 +486,13 @@ def hostile_server():
     sock = os.path.join(d, "inspector.sock")
     srv = subprocess.Popen([ARGS.hostile, sock, "sites", "20000"], stdout=subprocess.PIPE)
     check(srv.stdout.readline() == b"listening\n", "the hostile server did not start")
-    r = subprocess.run([ARGS.live_source_flood, sock, "20000"], capture_output=True, text=True,
-                       timeout=120)
-    srv.wait(timeout=30)
+    try:
+        r = subprocess.run([ARGS.live_source_flood, sock, "20000"], capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        if srv.poll() is None:  # the client never came, or left early: stop the server
+            srv.kill()
+        srv.wait(timeout=30)
     row(fault)[0] += 1
     sys.stdout.write(r.stdout)
     check(r.returncode == 0, "the inspector's live source against a hostile server: exit %d %s"
