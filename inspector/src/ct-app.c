@@ -34,7 +34,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "ctxtrace-inspector: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
+    fprintf(stderr, " (usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings|sites] "
                     "[--select ID] [--screenshot OUT.png [--after MS]])\n");
     return 2;
 }
@@ -57,11 +57,8 @@ static int parse(int argc, char **argv, Options *o)
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         guint64 v;
-        if (strcmp(a, "--version") == 0) {
-            printf("ctxtrace-inspector %s\n", CTXTRACE_VERSION);
-            exit(0);
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings] "
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("usage: ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings|sites] "
                    "[--select ID] [--screenshot OUT.png [--after MS]] | --version\n");
             exit(0);
         } else if (strcmp(a, "--version") == 0) {
@@ -82,8 +79,9 @@ static int parse(int argc, char **argv, Options *o)
             i++;
         } else if (strcmp(a, "--view") == 0) {
             if (next == NULL || (strcmp(next, "tree") && strcmp(next, "timeline") &&
-                                 strcmp(next, "counts") && strcmp(next, "findings")))
-                return usage_error("--view takes tree, timeline, counts or findings, not '%s'",
+                                 strcmp(next, "counts") && strcmp(next, "findings") &&
+                                 strcmp(next, "sites")))
+                return usage_error("--view takes tree, timeline, counts, findings or sites, not '%s'",
                                    next ? next : "");
             o->view = argv[++i];
         } else if (strcmp(a, "--select") == 0) {
@@ -120,12 +118,23 @@ static void take_screenshot(Options *o)
     gtk_window_destroy(GTK_WINDOW(o->window));
 }
 
-/* Wait for a frame to be painted after the delay, so the window shows what it has. */
+/* After a frame's layout and paint: every child has its allocation, so the picture is
+ * what the window shows (taken in the frame's update phase, a page switched to during
+ * the last events may not be laid out yet — a blank window). */
+static void after_paint_cb(GdkFrameClock *clock, gpointer data)
+{
+    Options *o = data;
+    g_signal_handlers_disconnect_by_func(clock, after_paint_cb, data);
+    take_screenshot(o);
+}
+
+/* Wait for the window's first frame after the delay. */
 static gboolean after_paint_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data)
 {
-    (void)w;
-    (void)clock;
-    take_screenshot(data);
+    /* On a loaded machine the first frames may come before the first allocation. */
+    if (gtk_widget_get_width(w) <= 0 || gtk_widget_get_height(w) <= 0)
+        return G_SOURCE_CONTINUE;
+    g_signal_connect(clock, "after-paint", G_CALLBACK(after_paint_cb), data);
     return G_SOURCE_REMOVE;
 }
 
@@ -157,7 +166,7 @@ void ct_app_show_about(GtkWindow *parent)
 {
     static const char *const authors[] = {"The ctxtrace developers", NULL};
     gtk_show_about_dialog(parent, "program-name", "ctxtrace Inspector", "logo-icon-name",
-                          CT_APP_ID, "version", CTXTRACE_VERSION, "comments",
+                          CT_APP_ID, "version", CTX_VERSION_STRING, "comments",
                           "Find leaked contexts, orphaned timers and lost cancellations in "
                           "traced C programs.",
                           "authors", authors, NULL);

@@ -2,7 +2,7 @@
  * ct-app.h — the ctxtrace-inspector command: its arguments, the application, and the
  * --screenshot mode.
  *
- *   ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings]
+ *   ctxtrace-inspector [FILE.db | --connect PID|SOCKET] [--view tree|timeline|counts|findings|sites]
  *                      [--select ID] [--screenshot OUT.png [--after MS]] | --version
  *
  * --screenshot renders the main window to OUT.png once the trace is shown and its

@@ -8,6 +8,7 @@
 #include "ct-spans.h"
 
 #include <ctxtrace/tracer.h>
+#include <math.h>
 
 struct _CtSpans {
     gatomicrefcount refs;
@@ -164,4 +165,28 @@ void ct_spans_get_extent(CtSpans *self, gint64 now_ns, gint64 *from_ns, gint64 *
         open = g_array_index(self->spans, CtSpan, i).end_ns == 0;
     *from_ns = self->min_created;
     *to_ns = open ? MAX(self->max_end, now_ns) : self->max_end;
+}
+
+void ct_spans_count_live(CtSpans *self, double t0_ns, double ns_per_col, int cols, gint64 now_ns,
+                         guint *out)
+{
+    g_assert(cols > 0 && ns_per_col > 0);
+    g_autofree gint64 *diff = g_new0(gint64, cols + 1);
+    for (guint i = 0; i < self->spans->len; i++) {
+        const CtSpan *s = &g_array_index(self->spans, CtSpan, i);
+        gint64 end = s->end_ns ? s->end_ns : now_ns;
+        /* Live at the end of column c: created before it, ended after it. */
+        double c0 = ceil(((double)s->created_ns - t0_ns) / ns_per_col - 1);
+        double c1 = ceil(((double)end - t0_ns) / ns_per_col - 1);
+        int a = (int)CLAMP(c0, 0, cols), b = (int)CLAMP(c1, 0, cols);
+        if (a < b) {
+            diff[a]++;
+            diff[b]--;
+        }
+    }
+    gint64 run = 0;
+    for (int c = 0; c < cols; c++) {
+        run += diff[c];
+        out[c] = (guint)run;
+    }
 }

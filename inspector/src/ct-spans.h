@@ -67,6 +67,12 @@ gint64 ct_spans_thread_id(CtSpans *self, guint32 slot);
  * the end reaches `now_ns`. */
 void ct_spans_get_extent(CtSpans *self, gint64 now_ns, gint64 *from_ns, gint64 *to_ns);
 
+/* How many contexts were live (created, not yet ended) at the end of each of `cols`
+ * columns of ns_per_col from t0_ns (absolute); spans still live end at now_ns. out has
+ * cols entries. One pass (a difference array). */
+void ct_spans_count_live(CtSpans *self, double t0_ns, double ns_per_col, int cols, gint64 now_ns,
+                         guint *out);
+
 G_END_DECLS
 
 #endif /* CT_SPANS_H */

@@ -41,6 +41,7 @@ struct _CtTimelineCanvas {
     GtkAdjustment *vadj;
     gint64 selected;
     gboolean zoom_pending;     /* zoom to the selection once drawn */
+    char *site;                /* only this lane (NULL: all) */
     GdkRGBA palette[4];
     char label_buf[64];
 };
@@ -120,6 +121,8 @@ static void ensure_layout(CtTimelineCanvas *self)
     for (guint i = 0; i < n; i++) {
         CtLane *lane = ct_timeline_layout_get_lane(self->layout, i);
         g_array_index(self->lane_y, double, i) = y;
+        if (!ct_timeline_canvas_lane_shown(self, i))
+            continue; /* filtered out: no height */
         y += lane->detail ? MAX(MIN_LANE_H, lane->rows * ROW_H + 2 * LANE_PAD) : DENSITY_H;
     }
     g_array_index(self->lane_y, double, n) = y;
@@ -405,7 +408,7 @@ static void ct_timeline_canvas_snapshot(GtkWidget *widget, GtkSnapshot *s)
     gtk_snapshot_push_clip(s, &GRAPHENE_RECT_INIT(0, AXIS_H, (float)width, (float)(height - AXIS_H)));
     for (guint i = 0; i < n; i++) {
         double y = AXIS_H + lane_top(self, i) - top, h = lane_top(self, i + 1) - lane_top(self, i);
-        if (y + h < AXIS_H)
+        if (h <= 0 || y + h < AXIS_H)
             continue;
         if (y > height)
             break;
@@ -586,6 +589,21 @@ void ct_timeline_canvas_set_grouping(CtTimelineCanvas *self, CtLaneGrouping grou
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+void ct_timeline_canvas_set_site(CtTimelineCanvas *self, const char *site)
+{
+    g_free(self->site);
+    self->site = g_strdup(site);
+    self->laid_cols = 0; /* lay out again */
+    gtk_adjustment_set_value(self->vadj, 0);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean ct_timeline_canvas_lane_shown(CtTimelineCanvas *self, guint i)
+{
+    return self->site == NULL || self->grouping != CT_LANES_BY_SITE ||
+           g_strcmp0(ct_timeline_layout_get_lane(self->layout, i)->label, self->site) == 0;
+}
+
 void ct_timeline_canvas_set_palette(CtTimelineCanvas *self, const GdkRGBA colors[4])
 {
     memcpy(self->palette, colors, sizeof self->palette);
@@ -679,6 +697,7 @@ static void ct_timeline_canvas_dispose(GObject *object)
     g_clear_object(&self->model);
     drop_layout(self);
     g_clear_object(&self->vadj);
+    g_clear_pointer(&self->site, g_free);
     G_OBJECT_CLASS(ct_timeline_canvas_parent_class)->dispose(object);
 }
 

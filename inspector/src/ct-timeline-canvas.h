@@ -30,6 +30,10 @@ G_DECLARE_FINAL_TYPE(CtTimelineCanvas, ct_timeline_canvas, CT, TIMELINE_CANVAS, 
 GtkWidget *ct_timeline_canvas_new(void);
 void ct_timeline_canvas_set_model(CtTimelineCanvas *self, CtTraceModel *model);
 void ct_timeline_canvas_set_grouping(CtTimelineCanvas *self, CtLaneGrouping grouping);
+/* Show only the lane labelled `site` (NULL: all lanes). */
+void ct_timeline_canvas_set_site(CtTimelineCanvas *self, const char *site);
+/* Is lane i shown (not filtered out)? */
+gboolean ct_timeline_canvas_lane_shown(CtTimelineCanvas *self, guint i);
 /* The colours of the four states (CtState order), from the theme. */
 void ct_timeline_canvas_set_palette(CtTimelineCanvas *self, const GdkRGBA colors[4]);
 GtkAdjustment *ct_timeline_canvas_get_vadjustment(CtTimelineCanvas *self);

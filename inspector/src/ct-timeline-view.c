@@ -113,6 +113,11 @@ void ct_timeline_view_set_grouping(CtTimelineView *self, CtLaneGrouping grouping
     gtk_drop_down_set_selected(self->group_by, grouping == CT_LANES_BY_THREAD ? 1 : 0);
 }
 
+void ct_timeline_view_set_site(CtTimelineView *self, const char *site)
+{
+    ct_timeline_canvas_set_site(self->canvas, site);
+}
+
 CtTimelineCanvas *ct_timeline_view_get_canvas(CtTimelineView *self)
 {
     return self->canvas;

@@ -24,6 +24,8 @@ void ct_timeline_view_set_model(CtTimelineView *self, CtTraceModel *model);
 /* Select a context (0: none): zoomed to and drawn as a bar, its lane in view. */
 void ct_timeline_view_select(CtTimelineView *self, gint64 id);
 void ct_timeline_view_set_grouping(CtTimelineView *self, CtLaneGrouping grouping);
+/* Show only the lane of this creation site (NULL: every lane). */
+void ct_timeline_view_set_site(CtTimelineView *self, const char *site);
 /* The drawing (for tests: its layout, what it shows). */
 CtTimelineCanvas *ct_timeline_view_get_canvas(CtTimelineView *self);
 /* The toolbar's summary ("N contexts in M lanes"). */

@@ -21,6 +21,7 @@ struct _CtWindow {
     CtTimelineView *timeline;
     CtCountsView *counts;
     CtFindingsView *findings;
+    CtSitesView *sites;
     CtDetailsView *details;
 
     CtTraceSource *source;
@@ -130,6 +131,15 @@ static void context_selected_cb(GtkWidget *view, gint64 id, CtWindow *self)
     ct_details_view_show(self->details, id);
 }
 
+/* A site selected in the Sites view: the tree lists its contexts (a search by its
+ * site), the timeline shows its lane only; none: both show everything again. */
+static void site_selected_cb(CtSitesView *view, const char *site, CtWindow *self)
+{
+    (void)view;
+    ct_tree_view_set_filter(self->tree, site, -1, -1, FALSE);
+    ct_timeline_view_set_site(self->timeline, site);
+}
+
 void ct_window_select_context(CtWindow *self, gint64 id)
 {
     ct_tree_view_reveal(self->tree, id);
@@ -213,6 +223,7 @@ static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *sourc
     ct_timeline_view_set_model(self->timeline, self->model);
     ct_counts_view_set_model(self->counts, self->model);
     ct_findings_view_set_model(self->findings, self->model);
+    ct_sites_view_set_model(self->sites, self->model);
     ct_details_view_set_model(self->details, self->model);
 
     const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
@@ -457,6 +468,11 @@ CtFindingsView *ct_window_get_findings_view(CtWindow *self)
     return self->findings;
 }
 
+CtSitesView *ct_window_get_sites_view(CtWindow *self)
+{
+    return self->sites;
+}
+
 CtDetailsView *ct_window_get_details_view(CtWindow *self)
 {
     return self->details;
@@ -494,6 +510,7 @@ static void ct_window_class_init(CtWindowClass *klass)
     g_type_ensure(CT_TYPE_TIMELINE_VIEW);
     g_type_ensure(CT_TYPE_COUNTS_VIEW);
     g_type_ensure(CT_TYPE_FINDINGS_VIEW);
+    g_type_ensure(CT_TYPE_SITES_VIEW);
     g_type_ensure(CT_TYPE_DETAILS_VIEW);
     ct_resources_ensure();
     gtk_widget_class_set_template_from_resource(widget_class, "/org/ctxtrace/Inspector/ct-window.ui");
@@ -508,12 +525,13 @@ static void ct_window_class_init(CtWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, CtWindow, timeline);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, counts);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, findings);
+    gtk_widget_class_bind_template_child(widget_class, CtWindow, sites);
     gtk_widget_class_bind_template_child(widget_class, CtWindow, details);
 
     gtk_widget_class_install_action(widget_class, "win.open", NULL, open_action);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
     gtk_widget_class_install_action(widget_class, "win.view", "s", view_action);
-    static const char *const names[] = {"tree", "timeline", "counts", "findings"};
+    static const char *const names[] = {"tree", "timeline", "counts", "findings", "sites"};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++)
         gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1 + i, GDK_ALT_MASK, "win.view",
                                             "s", names[i]);
@@ -535,6 +553,7 @@ static void ct_window_init(CtWindow *self)
     g_signal_connect(self->tree, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->timeline, "context-selected", G_CALLBACK(context_selected_cb), self);
     g_signal_connect(self->findings, "finding-selected", G_CALLBACK(finding_selected_cb), self);
+    g_signal_connect(self->sites, "site-selected", G_CALLBACK(site_selected_cb), self);
     g_signal_connect(self->start_page, "open-file", G_CALLBACK(open_file_cb), self);
     g_signal_connect(self->start_page, "connect", G_CALLBACK(connect_cb), self);
 }

@@ -1,8 +1,9 @@
 /*
  * ct-window.h — the main window: header bar (open, the view switcher, the program),
- * the start page or the five views of an open trace — Tree, Timeline, Counts,
- * Findings, and the Details of the selected context beside them — kept in step: a
- * context selected in one view is selected in the others.
+ * the start page or the views of an open trace — Tree, Timeline, Counts, Findings,
+ * Sites, and the Details of the selected context beside them — kept in step: a
+ * context selected in one view is selected in the others, a site selected in Sites
+ * filters the tree and the timeline.
  *
  * Signal "analysis-done": what a trace file's views read in the background arrived —
  * the findings (or the analysis failed) and every context's lifespan (the timeline).
@@ -16,6 +17,7 @@
 #include "ct-details-view.h"
 #include "ct-findings-view.h"
 #include "ct-live-source.h"
+#include "ct-sites-view.h"
 #include "ct-timeline-view.h"
 #include "ct-trace-model.h"
 #include "ct-tree-view.h"
@@ -41,7 +43,7 @@ void ct_window_follow(CtWindow *self, CtLiveSource *live);
 CtLiveSource *ct_window_get_live_source(CtWindow *self);
 CtTraceModel *ct_window_get_model(CtWindow *self);
 gboolean ct_window_is_analysed(CtWindow *self);
-/* Show a view: "tree", "timeline", "counts" or "findings". FALSE if unknown. */
+/* Show a view: "tree", "timeline", "counts", "findings" or "sites". FALSE if unknown. */
 gboolean ct_window_show_view(CtWindow *self, const char *name);
 /* Keep the files opened out of the recent files (a --screenshot run leaves no trace). */
 void ct_window_set_forget_files(CtWindow *self, gboolean forget);
@@ -56,6 +58,7 @@ CtTreeView *ct_window_get_tree_view(CtWindow *self);
 CtTimelineView *ct_window_get_timeline_view(CtWindow *self);
 CtFindingsView *ct_window_get_findings_view(CtWindow *self);
 CtDetailsView *ct_window_get_details_view(CtWindow *self);
+CtSitesView *ct_window_get_sites_view(CtWindow *self);
 
 G_END_DECLS
 

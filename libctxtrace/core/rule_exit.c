@@ -198,6 +198,50 @@ int rule_leaked_thread(struct trace *t, struct exit_matches *out)
     return rc;
 }
 
+/* Stored values in t->exit_reach (0 is "absent" in a u64map). */
+enum { STORED_UNREACHABLE = 1, STORED_REACHABLE, STORED_STUCK };
+
+int exit_reach_load(struct trace *t, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    /* A trace of schema 2 has the table; whether it has rows depends on the check. */
+    if (sqlite3_prepare_v2(t->db, "SELECT context_id, reach FROM exit_reach", -1, &st, NULL) !=
+        SQLITE_OK)
+        return 0; /* a trace without the table: nothing known */
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 1);
+        uint64_t v = r == NULL                         ? 0
+                     : strcmp(r, "reachable") == 0   ? STORED_REACHABLE
+                     : strcmp(r, "stuck") == 0       ? STORED_STUCK
+                     : strcmp(r, "unreachable") == 0 ? STORED_UNREACHABLE
+                                                     : 0;
+        if (v != 0 && !u64map_put(&t->exit_reach, (uint64_t)sqlite3_column_int64(st, 0), v)) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum ct_reach exit_reach_of(const struct trace *t, int64_t id)
+{
+    uint64_t v;
+    if (!u64map_get(&t->exit_reach, (uint64_t)id, &v))
+        return CT_REACH_UNKNOWN;
+    /* Held only by its own waiters is still held: leaked-waiter names that case, and one
+     * bug is one finding. */
+    return v == STORED_UNREACHABLE ? CT_REACH_UNREACHABLE : CT_REACH_REACHABLE;
+}
+
+bool exit_out_of_reach(const struct trace *t, int64_t id)
+{
+    uint64_t v;
+    return u64map_get(&t->exit_reach, (uint64_t)id, &v) &&
+           (v == STORED_UNREACHABLE || v == STORED_STUCK);
+}
+
 void exit_check_status(sqlite3 *db, char *buf, size_t len)
 {
     buf[0] = '\0';

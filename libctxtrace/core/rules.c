@@ -207,7 +207,7 @@ static struct ct_verdict judge(const struct trace *t, const struct crow *r)
         .canceled_ns = r->canceled,
         .cancel_origin_ns = r->origin,
         .released_ns = r->released,
-        .exit_reach = CT_REACH_UNKNOWN,
+        .exit_reach = exit_reach_of(t, r->id),
         .trace_complete = t->complete,
     };
     return ct_judge(&f);
@@ -569,7 +569,9 @@ static int64_t path_decide(struct trace *t, const struct crow *c, void *arg)
         return 0;
     if (c->canceled != 0)
         return 1;
-    if (is_cancellable(c) && c->released == 0)
+    /* An owner remains — unless the exit check found no reference to it that a thread
+     * not blocked on it could use. */
+    if (is_cancellable(c) && c->released == 0 && !exit_out_of_reach(t, c->id))
         return 1;
     if (c->kind == CTX_KIND_DEADLINE && c->armed != 0 && c->stopped == 0 && c->fired == 0)
         return 1;
@@ -795,13 +797,13 @@ int ct_analyze(ct_reader *reader, const struct ct_analysis_opts *opts,
         o.value_chain_threshold = opts->value_chain_threshold;
     int threshold = o.detached_root_threshold, done_threshold = o.derived_from_done_threshold,
         chain_threshold = o.value_chain_threshold;
-    struct trace t;
+    struct trace t = {0};
     struct groups g = {0};
     struct exit_matches xm = {0};
     int rc = -1;
     /* One read transaction: a consistent snapshot even while the program still runs. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (trace_mem_load(&t, reader, err, errlen) != 0)
+    if (trace_mem_load(&t, reader, err, errlen) != 0 || exit_reach_load(&t, err, errlen) != 0)
         goto done;
     if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
         rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
@@ -825,6 +827,7 @@ done:
     free(g.items);
     u64map_free(&g.index);
     exit_matches_free(&xm);
+    u64map_free(&t.exit_reach);
     trace_mem_free(&t);
     return rc;
 }

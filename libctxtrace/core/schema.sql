@@ -30,7 +30,9 @@ PRAGMA journal_mode = WAL;
 -- exit_check_ns (when the world was stopped), exit_check_us (how long it stayed
 -- stopped), exit_check_threads (threads stopped), exit_check_unstoppable (threads that
 -- block the check's signal: /proc state only), exit_check_unregistered (threads the
--- shim never registered, not judged).
+-- shim never registered, not judged); exit_check_reach ('done', or 'unknown: REASON'
+-- — then exit_reach is empty), exit_check_scan_words and exit_check_scan_objects (what
+-- the reachability scan read).
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value
@@ -185,3 +187,17 @@ CREATE TABLE thread_contexts (
     how        TEXT NOT NULL,            -- arg
     PRIMARY KEY (thread, context_id)
 ) WITHOUT ROWID;
+
+-- The exit check's reachability scan (schema version 2; docs/rules.md "The exit check"):
+-- one row per context live at the check that the scan judged (one created in the last
+-- moments before the check may have none: unknown). A reference is a word holding the
+-- context's address, found from the program's roots (module data, stacks, registers,
+-- TLS, heap memory reachable from them; not the runtime's or the shim's own memory).
+CREATE TABLE exit_reach (
+    context_id INTEGER PRIMARY KEY,
+    reach      TEXT NOT NULL             -- reachable: by a thread not blocked on it (or
+                                         -- below it), or from static data;
+                                         -- stuck: only by threads blocked in ctx_wait on
+                                         -- it or on a context below it;
+                                         -- unreachable: no reference found
+);

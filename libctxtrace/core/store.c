@@ -409,3 +409,23 @@ int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, con
                     "VALUES(?,?,?)",
                     v, known, 2, how, 3, "thread_contexts");
 }
+
+int ct_store_exit_reach(ct_store *s, const struct ct_exit_reach_row *rows, size_t n)
+{
+    static const char *const names[] = {"unreachable", "reachable", "stuck"};
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO exit_reach(context_id,reach) VALUES(?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "exit_reach");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        assert(rows[i].reach >= 0 && rows[i].reach < 3);
+        sqlite3_bind_int64(st, 1, rows[i].context_id);
+        sqlite3_bind_text(st, 2, names[rows[i].reach], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "exit_reach");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

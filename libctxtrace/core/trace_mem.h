@@ -45,6 +45,7 @@ struct trace {
     struct u64map site_of;   /* stack id -> site frame id + 1 (0 stored as 1: none) */
     int64_t end;             /* end of the trace (ns) */
     bool complete;
+    struct u64map exit_reach; /* id -> the exit check's verdict (rule_exit.c) */
 };
 
 /* Read every context of an open trace (call inside a read transaction). */

@@ -2,7 +2,9 @@
  * context.c — creating, observing and freeing contexts; the reference counts.
  *
  * Derivation allocates once, fills the header, tells the tracer, then hands the
- * cancellation wiring to cancel.c (attach) and timer.c (arm). Observation (err, cause,
+ * cancellation wiring to cancel.c (attach) and timer.c (arm). A deadline's cause
+ * (ctx_with_deadline_cause) lives here too: it is what a deadline reports when it
+ * passes (ctx__deadline_passed). Observation (err, cause,
  * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
  * with acquire ordering.
  */

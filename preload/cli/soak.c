@@ -121,7 +121,7 @@ static const struct cli_opt soak_options[] = {
 static const struct cli_command soak_command = {
     .name = "soak",
     .synopsis = "[OPTIONS] [--] PROGRAM [ARGS...]",
-    .summary = "run PROGRAM for a while; fail when contexts, timers, waiters or threads grow",
+    .summary = "run PROGRAM a while: fail when what it holds grows, or on findings",
     .about = "Run PROGRAM under the tracer for --duration seconds and judge whether live\n"
              "contexts, armed timers, blocked waiters, threads, open fds or RSS grow after\n"
              "the warm-up; name the sites that grow; then print the trace's findings (a\n"

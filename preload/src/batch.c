@@ -9,6 +9,7 @@
 
 #include <ctxtrace/core/u64map.h>
 
+#include "scan.h"
 #include "vec.h"
 
 enum { MAX_FRAMES = 64 };
@@ -27,6 +28,10 @@ struct pending_handed {
     uint64_t w[EV_HANDED_WORDS];
 };
 
+struct pending_free {
+    uint64_t addr, id;
+};
+
 struct batch {
     VEC(struct ct_ctx_row) ctx;
     VEC(struct pending_handed) handed;
@@ -39,7 +44,12 @@ struct batch {
     /* Across batches: live context address -> id (removed at free, so a reused address
      * never names a dead context), and kernel tid -> threads.id (the latest thread
      * with that tid). */
-    struct u64map live_addr, tid_thread;
+    struct u64map live_addr, live_parent, tid_thread;
+    VEC(struct ct_exit_reach_row) exit_reach;
+    /* Frees drained in this pass, applied to live_addr after the handed words are
+     * resolved: a thread may start after its context was created and be drained in the
+     * same pass as the context's free (a writer slowed by the disk). */
+    VEC(struct pending_free) freed;
     struct live_counts counts;
 };
 
@@ -61,6 +71,9 @@ void batch_free(struct batch *b)
     free(b->handed.items);
     free(b->exit_threads.items);
     u64map_free(&b->live_addr);
+    u64map_free(&b->live_parent);
+    free(b->exit_reach.items);
+    free(b->freed.items);
     u64map_free(&b->tid_thread);
     u64map_free(&b->ctx_index);
     u64map_free(&b->thread_index);
@@ -176,7 +189,8 @@ void batch_apply(const struct ev *e, void *arg)
         if (e->d != 0)
             ct_ctx_set(r, CT_DEADLINE_NS, e->d);
         if (e->size >= sizeof *e + sizeof(uint64_t) &&
-            !u64map_put(&b->live_addr, *(const uint64_t *)(e + 1), e->id))
+            (!u64map_put(&b->live_addr, *(const uint64_t *)(e + 1), e->id) ||
+             !u64map_put(&b->live_parent, e->id, (uint64_t)e->a)))
             abort();
         b->counts.contexts++;
         break;
@@ -195,9 +209,10 @@ void batch_apply(const struct ev *e, void *arg)
             ct_ctx_set(r, CT_RELEASE_STACK, (int64_t)e->stack);
         break;
     case EV_FREE: {
-        uint64_t id;
-        if (e->a != 0 && u64map_get(&b->live_addr, (uint64_t)e->a, &id) && id == e->id)
-            u64map_del(&b->live_addr, (uint64_t)e->a);
+        long n = VEC_PUSH(b->freed);
+        if (n < 0)
+            abort();
+        b->freed.items[n] = (struct pending_free){(uint64_t)e->a, e->id};
         ct_ctx_set(ctx_row(b, e->id), CT_FREED_NS, e->ts);
         b->counts.contexts--;
         break;
@@ -237,6 +252,13 @@ void batch_apply(const struct ev *e, void *arg)
             h->n = e->c > EV_HANDED_WORDS ? EV_HANDED_WORDS : (int)e->c;
             memcpy(h->w, e + 1, (size_t)h->n * sizeof(uint64_t));
         }
+        break;
+    }
+    case EV_EXIT_REACH: {
+        long n = VEC_PUSH(b->exit_reach);
+        if (n < 0)
+            abort();
+        b->exit_reach.items[n] = (struct ct_exit_reach_row){(int64_t)e->id, (int)e->a};
         break;
     }
     case EV_EXIT_THREAD: {
@@ -296,11 +318,26 @@ static int resolve_handed(struct batch *b, ct_store *store)
         const struct pending_handed *h = &b->handed.items[i];
         for (int k = 0; k < h->n && rc == 0; k++) {
             uint64_t id;
-            if (h->w[k] != 0 && u64map_get(&b->live_addr, h->w[k], &id))
-                rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
+            if (h->w[k] == 0 || !u64map_get(&b->live_addr, h->w[k], &id))
+                continue;
+            rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
+            /* The argument is a context: the words after it are the runtime's (its
+             * parent, its links), not something the thread was handed. */
+            if (k == 0)
+                break;
         }
     }
     b->handed.len = 0;
+    /* Now the frees of this pass. An address already reused by a newer context (its
+     * create drained later in the pass) stays. */
+    for (size_t i = 0; i < b->freed.len; i++) {
+        const struct pending_free *f = &b->freed.items[i];
+        uint64_t id;
+        if (f->addr != 0 && u64map_get(&b->live_addr, f->addr, &id) && id == f->id)
+            u64map_del(&b->live_addr, f->addr);
+        u64map_del(&b->live_parent, f->id);
+    }
+    b->freed.len = 0;
     return rc;
 }
 
@@ -357,6 +394,9 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
         rc = resolve_handed(b, store);
     if (rc == 0)
         rc = write_exit_threads(b, store);
+    if (rc == 0 && b->exit_reach.len > 0)
+        rc = ct_store_exit_reach(store, b->exit_reach.items, b->exit_reach.len);
+    b->exit_reach.len = 0;
 
     for (size_t i = 0; i < b->ctx.len; i++)
         free(b->ctx.items[i].reason);
@@ -365,4 +405,29 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
     u64map_clear(&b->thread_index);
     u64map_clear(&b->wait_index);
     return rc;
+}
+
+void batch_live(const struct batch *b, const struct u64map **addr, const struct u64map **parent)
+{
+    *addr = &b->live_addr;
+    *parent = &b->live_parent;
+}
+
+size_t batch_spans(const struct batch *b, struct span *out, size_t max)
+{
+    /* The arrays that hold context addresses: the live map's keys, and the words threads
+     * were handed (resolved, but still in the buffer). */
+    const struct {
+        const void *p;
+        size_t bytes;
+    } arrays[] = {
+        {b->live_addr.keys, b->live_addr.cap * sizeof *b->live_addr.keys},
+        {b->handed.items, b->handed.cap * sizeof *b->handed.items},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays && n < max; i++)
+        if (arrays[i].p != NULL)
+            out[n++] = (struct span){(uintptr_t)arrays[i].p,
+                                     (uintptr_t)arrays[i].p + arrays[i].bytes};
+    return n;
 }

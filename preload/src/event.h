@@ -32,6 +32,7 @@ enum ev_type {
     EV_EXIT_THREAD,      /* the exit check saw thread tid a: b=/proc state letter,
                           * c=system call (-1: user space), d=1 stopped / 0 unstoppable;
                           * stack=its current stack (0: unknown) */
+    EV_EXIT_REACH,       /* the exit check's verdict on live context id: a=enum scan_reach */
 };
 
 /* Most words an EV_THREAD_START carries: the argument, and 16 words it points at. */

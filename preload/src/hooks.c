@@ -21,6 +21,7 @@
 #include "shim.h"
 
 _Thread_local struct shim_thread shim_self;
+_Thread_local uint64_t shim_waiting_on;
 _Atomic bool shim_recording;
 _Atomic uint64_t shim_events_dropped;
 
@@ -208,6 +209,7 @@ static void on_wait(ctx_t *c, enum ctx_wait_event ev, int result)
             if (ev == CTX_WAIT_BLOCKED)
                 current_wait = new_wait_id();
             e->id = trace_id(c);
+            shim_waiting_on = ev == CTX_WAIT_BLOCKED ? e->id : 0;
             e->a = (int64_t)current_wait;
             e->b = result;
             e->stack = stack;

@@ -159,6 +159,7 @@ void live_collect(const struct ev *e)
     case EV_PAD:
     case EV_VALUE:
     case EV_EXIT_THREAD: /* the live stream does not carry the exit check (yet) */
+    case EV_EXIT_REACH:
         return;
     default:
         break;
@@ -331,6 +332,7 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
     case EV_STACK:
     case EV_VALUE:
     case EV_EXIT_THREAD:
+    case EV_EXIT_REACH:
         break;
     }
 }

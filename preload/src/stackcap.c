@@ -73,6 +73,12 @@ uint64_t stackcap_capture(void)
     return h;
 }
 
+void stackcap_tls_span(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)&seen[0];
+    *hi = (uintptr_t)&seen[SEEN_SLOTS];
+}
+
 void stackcap_reset_in_child(void)
 {
     /* The child's new trace file has none of the stacks this thread sent before. */

@@ -93,6 +93,8 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
         t->regs[i] = (uintptr_t)uc->uc_mcontext.gregs[i];
     t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
     t->tp = (uintptr_t)pthread_self(); /* glibc: the thread control block = %fs base */
+    t->waiting_on = shim_waiting_on;
+    stackcap_tls_span(&t->skip_lo, &t->skip_hi);
     atomic_store_explicit(&t->phase, 1, memory_order_release);
     progress();
 

@@ -38,6 +38,8 @@ struct stw_thread {
     char state;               /* /proc/self/task/TID/stat before stopping: R S D ... */
     int64_t syscall_nr;       /* /proc/self/task/TID/syscall: -1 running in user space */
     uintptr_t sp, tp;         /* interrupted stack pointer; thread pointer (TLS) */
+    uint64_t waiting_on;      /* the context it is blocked on in ctx_wait (trace id), or 0 */
+    uintptr_t skip_lo, skip_hi; /* the shim's bulk TLS in it (stackcap_tls_span) */
     uintptr_t regs[STW_NREGS];
     int depth;                /* instruction pointers of the current stack (written by
                                * the handler; trusted only when `unwound`) */

@@ -126,9 +126,13 @@ struct start {
 static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
+    /* The words it was handed may be context addresses: leave no stale copy of them in
+     * freed memory, nor on this stack, for the exit check's scan to find. */
+    explicit_bzero(p, sizeof s);
     free(p);
     shim_self.id = s.id;
     record_start(s.parent, s.stack, &s.handed);
+    explicit_bzero(&s.handed, sizeof s.handed);
     return s.fn(s.arg);
 }
 

@@ -24,6 +24,7 @@
 
 #include "batch.h"
 #include "live.h"
+#include "scan.h"
 #include "shim.h"
 #include "symbolize.h"
 
@@ -39,6 +40,7 @@ static bool running;
 static char write_error[256];
 
 static _Atomic pid_t writer_tid;
+static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
 static _Atomic uint32_t poke_word;
 static _Atomic uint32_t flush_req, flush_done;
 static _Atomic bool flush_final;
@@ -157,6 +159,15 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     shim_self.no_trace = true;
+    pthread_attr_t attr;
+    void *stack_lo;
+    size_t stack_size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &stack_lo, &stack_size) == 0)
+            writer_stack = (struct span){(uintptr_t)stack_lo,
+                                         (uintptr_t)stack_lo + stack_size};
+        pthread_attr_destroy(&attr);
+    }
     atomic_store(&writer_tid, (pid_t)syscall(SYS_gettid));
     pthread_setname_np(pthread_self(), "ctxtrace-writer"); /* for perf, top, gdb */
     sigset_t all;
@@ -303,6 +314,32 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
 pid_t shim_writer_tid(void)
 {
     return atomic_load(&writer_tid);
+}
+
+bool shim_writer_lock_for(int64_t timeout_ns)
+{
+    int64_t deadline = now_ns() + timeout_ns;
+    while (pthread_mutex_trylock(&writer_mu) != 0) {
+        if (now_ns() >= deadline)
+            return false;
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+void shim_writer_live(const struct u64map **addr, const struct u64map **parent)
+{
+    batch_live(batch, addr, parent);
+}
+
+size_t shim_writer_spans(struct span *out, size_t max)
+{
+    /* Its stack holds copies of the events it drained, addresses included. */
+    size_t n = 0;
+    if (writer_stack.hi != 0 && max > 0)
+        out[n++] = writer_stack;
+    return n + batch_spans(batch, out + n, max - n);
 }
 
 /* fork(): hold the writer between batches so the child inherits no half-done state. */

@@ -75,6 +75,8 @@ def test_help_on_every_command():
     for opt in ("--profile", "--grace", "--source-root", "--suppressions", "--exitcode",
                 "--seconds", "--interval"):
         check(opt in top, "ctxtrace --help does not mention %s" % opt)
+    wide = [l for l in top.splitlines() if len(l) > 80]
+    check(not wide, "ctxtrace --help fits 80 columns: %r" % wide)
 
 
 def test_version():

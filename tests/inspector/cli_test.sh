@@ -27,7 +27,7 @@ grep -Eqx 'ctxtrace-inspector [0-9]+\.[0-9]+\.[0-9]+' "$work/version" || fail "-
 expect_error 2 "unknown option '--bogus'" --bogus
 expect_error 2 "--after only goes with --screenshot" x.db --after 10
 expect_error 2 "--after needs milliseconds" --screenshot x.png --after soon
-expect_error 2 "--view takes tree, timeline, counts or findings" --view graph
+expect_error 2 "--view takes tree, timeline, counts, findings or sites" --view graph
 expect_error 2 "--select needs a context id" --select 0
 expect_error 2 "one trace file at a time" a.db b.db
 expect_error 2 "nothing.db: No such file or directory" "$work/nothing.db"

@@ -9,6 +9,7 @@
  *   test_gui --ctxtrace CTXTRACE --sample PROGRAM --source party_leaky.c
  *            --workdir DIR --screenshots DIR
  */
+#include <ctxtrace/ctx.h>
 #include <ctxtrace/tracer.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "ct-app.h"
 #include "ct-finding-item.h"
+#include "ct-site-item.h"
 #include "ct-window.h"
 #include "window_test.h"
 
@@ -321,6 +323,63 @@ static void test_the_timeline_holds_every_context_in_lanes_by_site_leaks_first(v
     ct_timeline_view_set_grouping(view, CT_LANES_BY_SITE);
 }
 
+static void test_the_sites_count_every_context_and_selecting_one_filters_tree_and_timeline(void **state)
+{
+    (void)state;
+    CtSitesView *sites = ct_window_get_sites_view(window);
+    assert_true(ct_window_show_view(window, "sites")); /* rows are brought up to date when shown */
+    settle(2);
+    GListModel *rows = ct_sites_view_get_rows(sites);
+    /* One row per creation site; every context counted once. */
+    assert_int_equal(g_list_model_get_n_items(rows),
+                     sql_int("SELECT count(DISTINCT create_stack) FROM contexts WHERE parent_id IS NOT NULL"));
+    gint64 contexts = sql_int("SELECT count(*) FROM contexts WHERE parent_id IS NOT NULL"), total = 0;
+    for (guint i = 0; i < g_list_model_get_n_items(rows); i++) {
+        g_autoptr(CtSiteItem) it = g_list_model_get_item(rows, i);
+        total += ct_site_item_get_stats(it)->created;
+    }
+    assert_int_equal(total, contexts);
+    /* Sorted by leaks: the finding's site first, every context there leaked and covered. */
+    ct_sites_view_sort_by(sites, "Leaked", TRUE);
+    const struct ct_finding *f = first_finding();
+    g_autofree char *site = g_strdup_printf("%s party_leaky.c:%d", f->site.function, f->site.line);
+    g_autoptr(CtSiteItem) top = g_list_model_get_item(rows, 0);
+    assert_string_equal(ct_site_item_get_site(top), site);
+    const CtSiteStats *st = ct_site_item_get_stats(top);
+    assert_int_equal(st->created, f->count);
+    assert_int_equal(st->leaked, f->count);
+    assert_int_equal(st->findings, f->count);
+
+    /* Selected: the tree lists exactly its contexts, the timeline shows its lane only. */
+    ct_sites_view_select(sites, 0);
+    settle(2);
+    GListModel *tree_rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
+    assert_int_equal(g_list_model_get_n_items(tree_rows), f->count);
+    for (guint i = 0; i < g_list_model_get_n_items(tree_rows); i++) {
+        g_autoptr(GtkTreeListRow) row = g_list_model_get_item(tree_rows, i);
+        g_autoptr(CtContextItem) item = gtk_tree_list_row_get_item(row);
+        assert_string_equal(ct_context_item_get_site(item), site);
+    }
+    screenshot("sites", "inspector-sites.png");
+    assert_true(ct_window_show_view(window, "timeline"));
+    settle(2);
+    CtTimelineCanvas *canvas = ct_timeline_view_get_canvas(ct_window_get_timeline_view(window));
+    CtTimelineLayout *layout = ct_timeline_canvas_get_layout(canvas);
+    guint shown = 0;
+    for (guint i = 0; i < ct_timeline_layout_get_n_lanes(layout); i++)
+        if (ct_timeline_canvas_lane_shown(canvas, i)) {
+            shown++;
+            assert_string_equal(ct_timeline_layout_get_lane(layout, i)->label, site);
+        }
+    assert_int_equal(shown, 1);
+    screenshot("timeline", "inspector-timeline-site.png");
+    /* Unselected: everything again. */
+    ct_sites_view_select(sites, GTK_INVALID_LIST_POSITION);
+    settle(2);
+    for (guint i = 0; i < ct_timeline_layout_get_n_lanes(layout); i++)
+        assert_true(ct_timeline_canvas_lane_shown(canvas, i));
+}
+
 static void test_the_counts_hold_the_samples(void **state)
 {
     (void)state;
@@ -328,6 +387,27 @@ static void test_the_counts_hold_the_samples(void **state)
     ct_trace_model_get_samples(ct_window_get_model(window), &n);
     assert_int_equal(n, sql_int("SELECT count(*) FROM samples"));
     assert_true(n > 0);
+    /* The contexts are counted from every lifespan, from the first moment: the most
+     * live at once is what the lifespans say, whenever the samples were taken. */
+    CtSpans *spans = ct_trace_model_get_spans(ct_window_get_model(window));
+    const CtTraceMeta *m = ct_trace_model_get_meta(ct_window_get_model(window));
+    enum { COLS = 2000 };
+    guint live[COLS], peak = 0;
+    double step = (double)(m->now_ns - m->start_ns) / COLS;
+    ct_spans_count_live(spans, (double)m->start_ns, step, COLS, m->now_ns, live);
+    for (int c = 0; c < COLS; c++) {
+        /* Brute force at the end of column c. */
+        double t = (double)m->start_ns + step * (c + 1);
+        guint expect = 0;
+        for (guint i = 0; i < ct_spans_get_len(spans); i++) {
+            const CtSpan *sp = ct_spans_get(spans, i);
+            double end = (double)(sp->end_ns ? sp->end_ns : m->now_ns);
+            expect += (double)sp->created_ns <= t && t < end;
+        }
+        assert_int_equal(live[c], expect);
+        peak = MAX(peak, live[c]);
+    }
+    assert_true(peak > 1); /* the party's errands overlap */
     screenshot("counts", "inspector-counts.png");
 }
 
@@ -393,7 +473,7 @@ static void test_the_primary_menu_offers_open_shortcuts_and_about(void **state)
     }
     assert_non_null(dialog);
     assert_string_equal(gtk_about_dialog_get_program_name(dialog), "ctxtrace Inspector");
-    assert_string_equal(gtk_about_dialog_get_version(dialog), CTXTRACE_VERSION);
+    assert_string_equal(gtk_about_dialog_get_version(dialog), CTX_VERSION_STRING);
     assert_string_equal(gtk_about_dialog_get_logo_icon_name(dialog), CT_APP_ID);
     window_test_screenshot(GTK_WIDGET(dialog), shots, "inspector-about.png");
     gtk_window_destroy(GTK_WINDOW(dialog));
@@ -463,6 +543,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_selecting_a_finding_jumps_to_its_context),
         cmocka_unit_test(test_the_timeline_holds_every_context_in_lanes_by_site_leaks_first),
         cmocka_unit_test(test_the_counts_hold_the_samples),
+        cmocka_unit_test(test_the_sites_count_every_context_and_selecting_one_filters_tree_and_timeline),
         cmocka_unit_test(test_a_trace_without_findings_shows_the_no_findings_status_page),
         cmocka_unit_test(test_the_primary_menu_offers_open_shortcuts_and_about),
         cmocka_unit_test(test_only_problems_lists_exactly_the_leaked_contexts),

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "ct-site-item.h"
 #include "ct-window.h"
 #include "window_test.h"
 
@@ -148,6 +149,29 @@ static void test_a_context_in_the_middle_is_zoomed_to_and_drawn_as_a_bar(void **
     window_test_screenshot(GTK_WIDGET(window), shots, "inspector-timeline-1m-zoomed.png");
 }
 
+static void test_the_sites_are_a_handful_of_rows_counting_every_context(void **state)
+{
+    (void)state;
+    CtSitesView *sites = ct_window_get_sites_view(window);
+    assert_true(ct_window_show_view(window, "sites"));
+    settle(2);
+    GListModel *rows = ct_sites_view_get_rows(sites);
+    assert_int_equal(g_list_model_get_n_items(rows),
+                     sql_int("SELECT count(DISTINCT create_stack) FROM contexts WHERE parent_id IS NOT NULL"));
+    guint big = 0;
+    for (guint i = 0; i < g_list_model_get_n_items(rows); i++) {
+        g_autoptr(CtSiteItem) it = g_list_model_get_item(rows, i);
+        const CtSiteStats *st = ct_site_item_get_stats(it);
+        if (st->created != REQUESTS)
+            continue;
+        big++;
+        assert_int_equal(st->live_at_end, 0); /* a request's contexts end with it */
+        assert_true(st->life_p50 > 0 && st->life_p50 <= st->life_max);
+    }
+    assert_int_equal(big, 4);
+    window_test_screenshot(GTK_WIDGET(window), shots, "inspector-sites-1m.png");
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -165,6 +189,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_context_is_on_the_timeline_in_one_lane_per_site),
         cmocka_unit_test(test_a_context_in_the_middle_is_zoomed_to_and_drawn_as_a_bar),
+        cmocka_unit_test(test_the_sites_are_a_handful_of_rows_counting_every_context),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -364,6 +365,45 @@ def test_slow_client_gets_bye():
           % (fr[-1][0] if fr else None))
     creates = sum(1 for t, _ in fr if t == CREATE)
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
+
+
+def test_tail_text_for_people():
+    """`tail --format text`: the same stream as lines for people — the process, its live
+    contexts with their findings and sites, then one line per event, then the bye."""
+    sock = path("text.sock")
+    prog = Prog(["--wait-go", "20", "1000"], {"CTXTRACE_SOCKET": sock})
+    tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--format", "text", "--seconds", "60",
+                             sock], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = []
+    while True:
+        line = tail.stdout.readline()
+        if not line:
+            break
+        head.append(line.rstrip("\n"))
+        if "live contexts; events follow" in line:
+            break
+    prog.go()
+    rest, err = tail.communicate(timeout=120)
+    prog.finish()
+    lines = head + rest.splitlines()
+    check(tail.returncode == 0 and err == "", "tail --format text: %d %r" % (tail.returncode, err))
+    check(lines and lines[0].startswith("pid %d: " % prog.p.pid), "first the process: %r"
+          % lines[:1])
+    check(any(re.match(r"  #\d+ cancel, live, parent #\d+, age [\d.]+ s \[lost-cancel\] at "
+                       r"make_lost_cancel live_prog\.c:\d+$", l) for l in head),
+          "the snapshot shows the lost cancel with its site: %r" % head)
+    check(len(head) >= 2 and head[-1] == "5 live contexts; events follow (times from the snapshot)",
+          "the snapshot's end: %r" % head[-1:])
+    events = [l for l in rest.splitlines() if re.match(r" *[+-]\d+\.\d{3} s  \w", l)]
+    check(any(re.search(r"  create   #\d+ deadline \(parent #\d+, thread \d+\) at "
+                        r"handle_request live_prog\.c:\d+$", l) for l in events),
+          "creations with their sites: %r" % events[:5])
+    check(any(re.search(r'  cancel   #\d+ explicit "client went away" at handle_request ', l)
+              for l in events), "cancellations with their reasons: %r" % events[:5])
+    check(lines[-1].startswith("bye: exit"), "last the bye: %r" % lines[-1:])
+    check(not any(l.startswith("{") for l in lines), "no JSON in text mode")
+    r = ctxtrace("tail", "--format", "xml", sock)
+    check(r.returncode == 2 and "unknown format 'xml'" in r.stderr, "a bad format: %r" % r.stderr)
 
 
 def test_tail_dropped_exits_3():

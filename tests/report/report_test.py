@@ -647,6 +647,14 @@ def test_profile():
     check(t.returncode == 0 and out.startswith("ctxtrace profile: 15 contexts created at 3 sites"),
           "text profile header: %r" % out[:120])
     check("errands.c:" in out, "text profile names the party's site")
+    # Readable at 100 columns, its numbers aligned under the header's.
+    lines = out.splitlines()
+    check(max(len(l) for l in lines) <= 100,
+          "text profile wider than 100 columns: %r" % max(lines, key=len))
+    head = next((l for l in lines if l.lstrip().startswith("contexts")), "")
+    rows = [l for l in lines if re.match(r"^ +\d+  \w", l)]
+    check(len(rows) == 3 and all(r.index(r.split()[1]) == head.index("kind") for r in rows),
+          "3 rows, each kind under 'kind': %r" % ([head] + rows))
     check(report("--profile", "--format", "sarif", fixed).returncode == 2,
           "--profile with sarif is an error")
 

@@ -827,7 +827,7 @@ static void test_usage_errors(void)
 {
     char *trace = path_in("t.db");
     const char *none[] = {E.ctxtrace, NULL};
-    usage_case("ctxtrace (no command)", none, "no command given");
+    usage_case("ctxtrace (no command)", none, "ctxtrace: no command given");
     const char *bogus[] = {E.ctxtrace, "frobnicate", NULL};
     usage_case("ctxtrace frobnicate", bogus, "ctxtrace: unknown command 'frobnicate'");
     const char *no_prog[] = {E.ctxtrace, "run", NULL};
@@ -843,7 +843,8 @@ static void test_usage_errors(void)
     usage_case("ctxtrace run -- missing", nonexist,
                tt_fmt("ctxtrace: run: %s: no such executable", missing));
     const char *not_exec[] = {E.ctxtrace, "run", "-o", trace, "--", E.traced_src, NULL};
-    usage_case("ctxtrace run -- not-executable", not_exec, "is not executable");
+    usage_case("ctxtrace run -- not-executable", not_exec,
+               tt_fmt("ctxtrace: run: %s is not executable", E.traced_src));
     TT_STREQ("", db_files(NULL), "no trace file was written");
     /* --help is not an error. */
     const char *help[] = {E.ctxtrace, "--help", NULL};

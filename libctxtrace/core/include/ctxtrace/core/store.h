@@ -96,5 +96,13 @@ int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *row);
  * context, or pointed at memory holding its address). Duplicates are ignored. */
 int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, const char *how);
 
+/* The exit check's scan, per live context: 0 unreachable, 1 reachable (by someone not
+ * blocked on it or below it), 2 reachable only by threads blocked on it or below it. */
+struct ct_exit_reach_row {
+    int64_t context_id;
+    int reach;
+};
+int ct_store_exit_reach(ct_store *s, const struct ct_exit_reach_row *rows, size_t n);
+
 
 #endif /* CTXTRACE_CORE_STORE_H */

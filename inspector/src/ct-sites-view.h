@@ -1,0 +1,33 @@
+/*
+ * ct-sites-view.h — the Sites view: per creation site, how many contexts were created
+ * there, how many were still live at the end, how they ended (cancelled, deadline,
+ * leaked by the core's verdict), how many a finding covers, and their lifetimes
+ * (median, longest, a histogram by decade); sortable by any column. The main view for a
+ * large trace: a million contexts are a handful of rows.
+ *
+ * Selecting a site emits "site-selected" (const char *site, NULL: none), which the
+ * window answers by filtering the tree and the timeline to it.
+ */
+#ifndef CT_SITES_VIEW_H
+#define CT_SITES_VIEW_H
+
+#include <gtk/gtk.h>
+
+#include "ct-trace-model.h"
+
+G_BEGIN_DECLS
+
+#define CT_TYPE_SITES_VIEW (ct_sites_view_get_type())
+G_DECLARE_FINAL_TYPE(CtSitesView, ct_sites_view, CT, SITES_VIEW, GtkBox)
+
+void ct_sites_view_set_model(CtSitesView *self, CtTraceModel *model);
+/* The rows as shown (sorted): CtSiteItem. */
+GListModel *ct_sites_view_get_rows(CtSitesView *self);
+/* Select row `position` as the user would (GTK_INVALID_LIST_POSITION: none). */
+void ct_sites_view_select(CtSitesView *self, guint position);
+/* Sort by the column titled `title`, descending or not (as a click on its header). */
+void ct_sites_view_sort_by(CtSitesView *self, const char *title, gboolean descending);
+
+G_END_DECLS
+
+#endif /* CT_SITES_VIEW_H */
