@@ -18,6 +18,7 @@ abort, _exit), or made after the shim stopped recording at an announced one.
 It prints one table: faults injected, traces valid, contexts lost, files destroyed.
 """
 import argparse
+import atexit
 import collections
 import hashlib
 import os
@@ -111,14 +112,32 @@ def wait_pid(report, timeout=20):
     raise SystemExit("the program never reported its pid (%s)" % report)
 
 
+STARTED = []  # every traced run: none may outlive the suite, however it ends
+
+
+@atexit.register
+def stop_everything():
+    # SIGTERM first: `ctxtrace run` passes it on to its program, so neither outlives us.
+    for p in STARTED:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 def start(d, mode, threads, delay_ms, out="t.db", extra_env=None, force=False,
           report="report.txt"):
     report = os.path.join(d, report)
     cmd = [ARGS.ctxtrace, "run", "--no-report"] + (["--force"] if force else []) + \
           ["-o", os.path.join(d, out), "--", ARGS.prog, report, mode, str(threads),
            str(delay_ms)]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env(extra_env)), report
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=env(extra_env))
+    STARTED.append(p)
+    return p, report
 
 
 def finish(p, timeout=120):
@@ -463,12 +482,15 @@ def hostile_server():
     for mode, want_code, want_err in (("sites", 0, "distinct sites"), ("garbage", 2, "")):
         sock = os.path.join(d, mode + ".sock")
         srv = subprocess.Popen([ARGS.hostile, sock, mode], stdout=subprocess.PIPE)
+        STARTED.append(srv)
         check(srv.stdout.readline() == b"listening\n", "the hostile server did not start")
         t = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "3", sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         err = t.stderr.read().decode()
         _, status, usage = os.wait4(t.pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        if srv.poll() is None:
+            srv.kill()
         srv.wait(timeout=30)
         row(fault)[0] += 1
         rss_mb = usage.ru_maxrss / 1024
@@ -483,10 +505,15 @@ def hostile_server():
         return
     sock = os.path.join(d, "inspector.sock")
     srv = subprocess.Popen([ARGS.hostile, sock, "sites", "20000"], stdout=subprocess.PIPE)
+    STARTED.append(srv)
     check(srv.stdout.readline() == b"listening\n", "the hostile server did not start")
-    r = subprocess.run([ARGS.live_source_flood, sock, "20000"], capture_output=True, text=True,
-                       timeout=120)
-    srv.wait(timeout=30)
+    try:
+        r = subprocess.run([ARGS.live_source_flood, sock, "20000"], capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        if srv.poll() is None:  # the client never came, or left early: stop the server
+            srv.kill()
+        srv.wait(timeout=30)
     row(fault)[0] += 1
     sys.stdout.write(r.stdout)
     check(r.returncode == 0, "the inspector's live source against a hostile server: exit %d %s"
