@@ -236,7 +236,8 @@ int soak_growing_sites(ct_reader *r, const struct soak_series *s, enum soak_metr
             .metric = metric, .stack = sites[i].stack, .total = sites[i].total, .trend = t};
         sites[i].stack = (struct ct_stack){0}; /* now the site's */
     }
-    qsort(out->items, out->len, sizeof *out->items, cmp_site_growth);
+    if (out->len > 0) /* qsort must not be given NULL, even for 0 elements */
+        qsort(out->items, out->len, sizeof *out->items, cmp_site_growth);
     rc = 0;
 done:
     for (size_t i = 0; i < nsites; i++)

@@ -751,7 +751,8 @@ static int build(struct trace *t, struct groups *g, const struct ct_analysis_opt
         f->fired = gr->fired;
         memcpy(f->examples, gr->examples, sizeof f->examples);
         f->nexamples = gr->nexamples;
-        qsort(gr->durs, gr->ndurs, sizeof *gr->durs, cmp_i64);
+        if (gr->ndurs > 0) /* value-chain-growth has none: durs stays NULL */
+            qsort(gr->durs, gr->ndurs, sizeof *gr->durs, cmp_i64);
         f->dur_p50 = gr->ndurs ? gr->durs[(gr->ndurs - 1) / 2] : 0;
         f->dur_max = gr->ndurs ? gr->durs[gr->ndurs - 1] : 0;
         ct_load_stack(t->db, gr->stack, &f->stack);
