@@ -4,9 +4,8 @@
  * Derivation allocates once, fills the header, tells the tracer, then hands the
  * cancellation wiring to cancel.c (attach) and timer.c (arm). A deadline's cause
  * (ctx_with_deadline_cause) lives here too: it is what a deadline reports when it
- * passes (ctx__deadline_passed). Observation (err, cause,
- * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
- * with acquire ordering.
+ * passes (ctx__deadline_passed). Observation (err, cause, is_done, deadline, value) is
+ * lock-free: it reads immutable fields, or the state word with acquire ordering.
  */
 #include <assert.h>
 #include <stdlib.h>
