@@ -4,9 +4,8 @@
  * Derivation allocates once, fills the header, tells the tracer, then hands the
  * cancellation wiring to cancel.c (attach) and timer.c (arm). A deadline's cause
  * (ctx_with_deadline_cause) lives here too: it is what a deadline reports when it
- * passes (ctx__deadline_passed). Observation (err, cause,
- * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
- * with acquire ordering.
+ * passes (ctx__deadline_passed). Observation (err, cause, is_done, deadline, value) is
+ * lock-free: it reads immutable fields, or the state word with acquire ordering.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 
 _Static_assert(sizeof(struct ctx) == 32, "the common header is 32 bytes");
 _Static_assert(sizeof(struct ctx_cancel) <= 88, "a cancellable context must fit a 96-byte chunk");
-_Static_assert(sizeof(struct ctx_valued) <= 64, "a value context must fit an 80-byte chunk");
+_Static_assert(sizeof(struct ctx_valued) <= 72, "a value context must fit an 80-byte chunk");
 
 /* The roots are static and have no refcount: every reference operation on them is a
  * no-op, recognized by a NULL parent. */
@@ -225,6 +224,15 @@ CTX_API ctx_t *ctx_with_timeout_cause(ctx_t *parent, int64_t timeout, int cause,
     return with_deadline_at(parent, deadline_after(now, timeout), now, cause, reason);
 }
 
+/* The nearest value context at or above `c`, or NULL. Walks at most what one lookup from
+ * `c` walks, once per value context created. */
+static ctx_t *nearest_value(ctx_t *c)
+{
+    while (c != NULL && c->kind != CTX_KIND_VALUE)
+        c = c->parent;
+    return c;
+}
+
 CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
                               void (*destroy)(void *))
 {
@@ -236,6 +244,7 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
     if (c == NULL)
         return NULL;
     CV(c)->done_src = ctx_done_src(parent);
+    CV(c)->up = nearest_value(parent);
     CV(c)->key = key;
     CV(c)->value = value;
     CV(c)->destroy = destroy;
@@ -311,14 +320,12 @@ CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
 }
 
 /* The nearest value context for `key` at or above `c` (cancellable and without_cancel
- * contexts pass lookups to their parent), or NULL. With `depth`, also counts the
- * contexts examined; inlined with a constant NULL the count disappears from the loop. */
-static inline __attribute__((always_inline)) ctx_t *value_walk(ctx_t *c, const void *key,
-                                                                int *depth)
+ * contexts pass lookups to their parent), or NULL; *depth: contexts examined, as the
+ * tracer counts them. */
+static ctx_t *value_walk_counted(ctx_t *c, const void *key, int *depth)
 {
     for (; c != NULL; c = c->parent) {
-        if (depth != NULL)
-            ++*depth;
+        ++*depth;
         if (c->kind == CTX_KIND_VALUE && CV(c)->key == key)
             return c;
     }
@@ -331,18 +338,20 @@ CTX_API void *ctx_value(ctx_t *c, const void *key)
         errno = EINVAL;
         return NULL;
     }
-    /* Lookups are throughput-bound (independent walks overlap in the CPU), so each
-     * instruction per level counts: without a tracer the walk does not count depth. */
     const struct ctx_tracer *t = ctx_tracer();
-    ctx_t *v;
-    if (__builtin_expect(t == NULL || t->value == NULL, 1)) {
-        v = value_walk(c, key, NULL);
-    } else {
+    if (__builtin_expect(t != NULL && t->value != NULL, 0)) {
         int depth = 0;
-        v = value_walk(c, key, &depth);
+        ctx_t *v = value_walk_counted(c, key, &depth);
         t->value(c, depth, v != NULL);
+        return v != NULL ? CV(v)->value : NULL;
     }
-    return v != NULL ? CV(v)->value : NULL;
+    /* Untraced: hop from value context to value context (`up`), comparing keys only.
+     * Lookups are throughput-bound (independent walks overlap in the CPU), so the
+     * instructions per level are what they cost. */
+    for (ctx_t *v = nearest_value(c); v != NULL; v = CV(v)->up)
+        if (CV(v)->key == key)
+            return CV(v)->value;
+    return NULL;
 }
 
 /* ---- references --------------------------------------------------------------------- */

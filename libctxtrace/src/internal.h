@@ -3,8 +3,8 @@
  *
  * One allocation per context. Every context starts with a 32-byte common header
  * (struct ctx); cancellable contexts (cancel, deadline: struct ctx_cancel) add 56
- * bytes (88 in all, a 96-byte malloc chunk), value contexts (struct ctx_valued) 32 (64
- * in all), without_cancel contexts nothing. Two rarer kinds extend struct ctx_cancel
+ * bytes (88 in all, a 96-byte malloc chunk), value contexts (struct ctx_valued) 40 (72
+ * in all, an 80-byte chunk), without_cancel contexts nothing. Two rarer kinds extend struct ctx_cancel
  * (CTX_F_EXT): a deadline with its own cause (104) and a signal context (112).
  *
  * References. Two counts:
@@ -139,13 +139,16 @@ struct ctx_deadline_cause {
     char *reason;                /* owned, or NULL */
 };
 
-/* CTX_KIND_VALUE (64 bytes). */
+/* CTX_KIND_VALUE (72 bytes: still the 80-byte malloc chunk of 64). */
 struct ctx_valued {
     struct ctx h;
     ctx_t *done_src;             /* nearest cancellable ancestor, or NULL */
     const void *key;
     void *value;
     void (*destroy)(void *);
+    ctx_t *up;                   /* nearest value ancestor, or NULL: lookups hop value
+                                  * contexts only (immutable; the chain of parents holds
+                                  * it alive) */
 };
 
 /* The kind-specific view of a context (the caller knows its kind). */

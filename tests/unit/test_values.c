@@ -202,6 +202,39 @@ static void WithoutCancelOfDoneParent(void **state)
     assert_int_equal(atomic_load(&t.destroyed), 1);
 }
 
+/* Lookups hop from value context to value context: through cancel, deadline and
+ * without_cancel layers in any order, a nearer key shadows a farther one, and a miss
+ * walks to the root. */
+static void ValuesThroughMixedLayers(void **state)
+{
+    (void)state;
+    static int ka, kb, kc;
+    static char a1[] = "a1", a2[] = "a2", b1[] = "b1";
+    ctx_t *l0 = ctx_with_cancel(ctx_background());
+    ctx_t *l1 = ctx_with_value(l0, &ka, a1, NULL);
+    ctx_t *l2 = ctx_with_timeout(l1, VERY_LONG_NS);
+    ctx_t *l3 = ctx_without_cancel(l2);
+    ctx_t *l4 = ctx_with_value(l3, &kb, b1, NULL);
+    ctx_t *l5 = ctx_with_cancel(l4);
+    ctx_t *l6 = ctx_with_value(l5, &ka, a2, NULL); /* shadows a1 */
+    ctx_t *l7 = ctx_with_cancel(l6);
+    assert_ptr_equal(ctx_value(l7, &ka), a2);
+    assert_ptr_equal(ctx_value(l5, &ka), a1);
+    assert_ptr_equal(ctx_value(l7, &kb), b1);
+    assert_ptr_equal(ctx_value(l3, &ka), a1);
+    assert_null(ctx_value(l3, &kb));
+    assert_null(ctx_value(l7, &kc));
+    assert_null(ctx_value(l0, &ka));
+    ctx_release(l7);
+    ctx_unref(l6);
+    ctx_release(l5);
+    ctx_unref(l4);
+    ctx_unref(l3);
+    ctx_release(l2);
+    ctx_unref(l1);
+    ctx_release(l0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +246,7 @@ int main(void)
         cmocka_unit_test(ValueDestroyUnderCancellableParent),
         cmocka_unit_test(WithoutCancel),
         cmocka_unit_test(WithoutCancelOfDoneParent),
+        cmocka_unit_test(ValuesThroughMixedLayers),
     };
     return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }
