@@ -11,6 +11,7 @@
  */
 #include "scan.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
 #include <malloc.h>
@@ -40,7 +41,26 @@ enum {
 
 static const uintptr_t ARENA_HEAP_ALIGN = 64u << 20; /* glibc HEAP_MAX_SIZE on 64-bit */
 
-enum map_kind { MAP_IGNORE, MAP_OBJECT, MAP_HEAP };
+enum map_kind { MAP_IGNORE, MAP_OBJECT, MAP_HEAP, MAP_HUGE };
+
+/* A writable anonymous mapping this large is an address-space reservation, not an
+ * object: a sanitizer's shadow memory (ASan's is terabytes), a garbage collector's arena.
+ * Scanning it as one object cannot finish in the check's bounded time. Under a
+ * sanitizer runtime such mappings are the sanitizer's own metadata, which holds no
+ * pointers of the program's: ignored. Otherwise a pointer reaching one makes the scan's
+ * answer unknown (when in doubt, reachable: never a false alarm). */
+static const uintptr_t HUGE_MAPPING = (uintptr_t)64 << 30;
+
+/* Is a sanitizer runtime (which owns the shadow memory and the allocator) loaded? */
+static bool sanitized(void)
+{
+    static const char *const inits[] = {"__asan_init", "__tsan_init", "__msan_init",
+                                        "__hwasan_init"};
+    for (size_t i = 0; i < sizeof inits / sizeof *inits; i++)
+        if (dlsym(RTLD_DEFAULT, inits[i]) != NULL)
+            return true;
+    return false;
+}
 
 /* A live context's object: its bytes are the runtime's (links to parent, children,
  * lanes), never scanned; a pointer anywhere into it is a reference to the context. */
@@ -72,6 +92,8 @@ struct scan {
     char *maps_text;
     struct mapping *maps;
     size_t nmaps;
+    bool sanitized;             /* a sanitizer runtime is loaded: huge mappings are its */
+    bool huge_reached;          /* a pointer reached a huge mapping: the answer is unknown */
     uintptr_t *chunks;          /* chunk address | 1 if in use, in address order */
     uint32_t *chunk_gen;
     size_t nchunks, capchunks;
@@ -165,6 +187,7 @@ struct scan *scan_prepare(const struct u64map *live_addr, const struct u64map *l
     s->addr = live_addr;
     s->parent = live_parent;
     s->pid = getpid();
+    s->sanitized = sanitized(); /* dlsym takes locks: only before the world stops */
     s->objs = map_zero((live_addr->len + 1) * sizeof *s->objs);
     if (s->objs == NULL) {
         snprintf(why, len, "no memory for the scan");
@@ -191,7 +214,8 @@ struct scan *scan_prepare(const struct u64map *live_addr, const struct u64map *l
         unsigned long lo, hi;
         char perms[8];
         while (fgets(line, sizeof line, f) != NULL)
-            if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[1] == 'w')
+            if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[1] == 'w' &&
+                hi - lo < HUGE_MAPPING)
                 anon += hi - lo;
         fclose(f);
     }
@@ -382,6 +406,8 @@ static int read_maps(struct scan *s, char *why, size_t len)
             overlaps(s->statics, s->nstatics, m->lo, m->hi) ||
             strncmp(path, "[v", 2) == 0) {
             m->kind = MAP_IGNORE; /* a module's data is a root already, not an object */
+        } else if (m->hi - m->lo >= HUGE_MAPPING) {
+            m->kind = s->sanitized ? MAP_IGNORE : MAP_HUGE;
         } else if (heap) {
             m->first = s->nchunks;
             m->kind = walk_chunks(s, m->lo, m->hi) ? MAP_HEAP : MAP_OBJECT;
@@ -486,6 +512,10 @@ static void consider(struct scan *s, uintptr_t v)
     struct mapping *m = mapping_of(s, v);
     if (m == NULL || m->kind == MAP_IGNORE)
         return;
+    if (m->kind == MAP_HUGE) {
+        s->huge_reached = true;
+        return;
+    }
     if (m->kind == MAP_OBJECT) {
         /* A pointer to a thread's control block is a pthread_t: it gives no access to
          * the thread's frames. One into its frames (a struct shared from its stack) does. */
@@ -677,6 +707,11 @@ int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char 
     }
     if (s->overflow) {
         snprintf(why, len, "more than %d objects waiting to be scanned", WORK_CAP);
+        return -1;
+    }
+    if (s->huge_reached) {
+        snprintf(why, len, "a pointer reaches a reservation of %lu GiB or more, too large to "
+                 "scan", (unsigned long)(HUGE_MAPPING >> 30));
         return -1;
     }
     return 0;
