@@ -621,33 +621,21 @@ long ct_reader_ancestry(ct_reader *r, int64_t id, int64_t **ids)
 
 /* ---- stacks ----------------------------------------------------------------------------- */
 
+static long collect(ct_reader *r, sqlite3_stmt *st, const char *what, size_t size,
+                    void **out, void (*decode)(sqlite3_stmt *st, void *elem));
+
+static void decode_id(sqlite3_stmt *st, void *elem)
+{
+    *(int64_t *)elem = sqlite3_column_int64(st, 0);
+}
+
 long ct_reader_stack_ids(ct_reader *r, int64_t **ids)
 {
     *ids = NULL;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, "SELECT id FROM stacks", -1, &st, NULL) != SQLITE_OK)
         return fail(r, "reading stacks");
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            int64_t *grown = realloc(*ids, cap * sizeof *grown);
-            if (grown == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            *ids = grown;
-        }
-        (*ids)[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(*ids);
-        *ids = NULL;
-        return fail(r, "reading stacks");
-    }
-    return (long)n;
+    return collect(r, st, "reading stacks", sizeof **ids, (void **)ids, decode_id);
 }
 
 int ct_reader_stack(ct_reader *r, int64_t id, struct ct_stack *out)
@@ -669,6 +657,46 @@ int64_t ct_reader_stack_site(ct_reader *r, int64_t id)
 
 /* ---- samples and lifetimes --------------------------------------------------------------- */
 
+/* Step a prepared query to its end, decoding each row into a growing array of `size`
+ * bytes an element (*out, malloc'd). Finalizes st. Returns the count, or -1 with the
+ * reader's error saying `what` failed. */
+static long collect(ct_reader *r, sqlite3_stmt *st, const char *what, size_t size,
+                    void **out, void (*decode)(sqlite3_stmt *st, void *elem))
+{
+    *out = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            void *grown = realloc(*out, cap * size);
+            if (grown == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        decode(st, (char *)*out + n++ * size);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return (long)n;
+    free(*out);
+    *out = NULL;
+    if (rc == SQLITE_NOMEM) {
+        snprintf(r->err, sizeof r->err, "%s: out of memory", what);
+        return -1;
+    }
+    return fail(r, what);
+}
+
+static void decode_sample(sqlite3_stmt *st, void *elem)
+{
+    *(struct ct_sample_row *)elem = (struct ct_sample_row){
+        sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+        sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
+}
+
 long ct_reader_samples(ct_reader *r, int64_t from_ns, int64_t to_ns, struct ct_sample_row **out)
 {
     *out = NULL;
@@ -681,31 +709,14 @@ long ct_reader_samples(ct_reader *r, int64_t from_ns, int64_t to_ns, struct ct_s
         return fail(r, "reading samples");
     sqlite3_bind_int64(st, 1, from_ns);
     sqlite3_bind_int64(st, 2, to_ns);
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            struct ct_sample_row *grown = realloc(*out, cap * sizeof *grown);
-            if (grown == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            *out = grown;
-        }
-        (*out)[n++] = (struct ct_sample_row){
-            sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-            sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-            sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        return rc == SQLITE_NOMEM ? (snprintf(r->err, sizeof r->err, "reading samples: out of memory"), -1)
-                                  : fail(r, "reading samples");
-    }
-    return (long)n;
+    return collect(r, st, "reading samples", sizeof **out, (void **)out, decode_sample);
+}
+
+static void decode_life(sqlite3_stmt *st, void *elem)
+{
+    *(struct ct_life *)elem = (struct ct_life){
+        sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+        sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 2)};
 }
 
 long ct_reader_lives(ct_reader *r, enum ct_life_kind kind, int64_t from_ns, int64_t to_ns,
@@ -728,28 +739,5 @@ long ct_reader_lives(ct_reader *r, enum ct_life_kind kind, int64_t from_ns, int6
         return fail(r, "reading sites");
     sqlite3_bind_int64(st, 1, from_ns);
     sqlite3_bind_int64(st, 2, to_ns);
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            struct ct_life *grown = realloc(*out, cap * sizeof *grown);
-            if (grown == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            *out = grown;
-        }
-        (*out)[n++] = (struct ct_life){
-            sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-            sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 2)};
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        return rc == SQLITE_NOMEM ? (snprintf(r->err, sizeof r->err, "reading sites: out of memory"), -1)
-                                  : fail(r, "reading sites");
-    }
-    return (long)n;
+    return collect(r, st, "reading sites", sizeof **out, (void **)out, decode_life);
 }
