@@ -1,7 +1,8 @@
 # ctxtraceSoak.cmake — ctxtrace_add_soak_test(), shipped with the installed CMake package
 # (find_package(ctxtrace) includes it). One line in a project's CMakeLists.txt adds a
 # ctest test that fails when the program's live contexts, armed timers, blocked waiters,
-# threads, open fds or RSS grow (`ctxtrace soak`, docs/soak.md):
+# threads, open fds or RSS grow, or when its trace has findings (`ctxtrace soak`,
+# docs/soak.md):
 #
 #   ctxtrace_add_soak_test(server_soak COMMAND my_server --port 0 DURATION 30 WARMUP 5)
 #
@@ -10,13 +11,14 @@
 #   DURATION s            how long to run it (default 30); it is then stopped (SIGTERM)
 #   WARMUP s              seconds not judged at the start (default 5)
 #   INTERVAL ms           sampling period (default 100)
+#   NO_FINDINGS           judge growth only (the findings are printed, not judged)
 #
-# The test passes when nothing grows (exit 0) and fails when something grows (1) or on
-# error (2). Beside the build's test files it leaves NAME.soak.db (the trace: open it with
+# The test passes when nothing grows and there are no findings (exit 0), and fails when
+# something grows or findings remain (1) or on error (2). Beside the build's test files it leaves NAME.soak.db (the trace: open it with
 # `ctxtrace report` or ctxtrace-inspector) and NAME.soak.json (samples, decision, sites).
 # CTXTRACE_EXECUTABLE is the ctxtrace command used; set it before the call to use another.
 function(ctxtrace_add_soak_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 SOAK "" "DURATION;WARMUP;INTERVAL" "COMMAND")
+  cmake_parse_arguments(PARSE_ARGV 1 SOAK "NO_FINDINGS" "DURATION;WARMUP;INTERVAL" "COMMAND")
   if(NOT SOAK_COMMAND)
     message(FATAL_ERROR "ctxtrace_add_soak_test(${name}): COMMAND is required")
   endif()
@@ -42,9 +44,14 @@ function(ctxtrace_add_soak_test name)
     set(prog $<TARGET_FILE:${prog}>)
   endif()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}.soak)
+  set(judge "")
+  if(SOAK_NO_FINDINGS)
+    set(judge --no-findings)
+  endif()
   add_test(NAME ${name}
     COMMAND ${CTXTRACE_EXECUTABLE} soak --duration ${SOAK_DURATION} --warmup ${SOAK_WARMUP}
-            --interval ${SOAK_INTERVAL} --json ${out}.json -o ${out}.db -- ${prog} ${SOAK_COMMAND})
+            --interval ${SOAK_INTERVAL} ${judge} --json ${out}.json -o ${out}.db
+            -- ${prog} ${SOAK_COMMAND})
   # Room for the run, the stop (SIGTERM, then SIGKILL after 5 s) and the judging.
   string(REGEX REPLACE "\\..*$" "" whole "${SOAK_DURATION}")
   math(EXPR timeout "${whole} + 61")

@@ -6,6 +6,7 @@
 
 #include "ct-format.h"
 
+#include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
@@ -32,6 +33,7 @@ struct _CtLiveSource {
     ct_wire_decoder *decoder;
     CtTraceModel *model; /* owns this source: watched, not referenced back */
     GHashTable *sites;   /* stack id -> Site */
+    struct ct_live_budget budget; /* what sites may cost us: a server is a peer */
     CtTraceMeta meta;
     gboolean ended;
     gboolean dispatching; /* inside readable_cb */
@@ -95,8 +97,9 @@ static gboolean load_stack(CtSource *source, gint64 stack_id, struct ct_stack *o
     if (out->frames == NULL)
         return FALSE;
     out->depth = 1;
-    out->frames[0] = (struct ct_frame){strdup_or_null(s->function), strdup_or_null(s->file), s->line,
-                                       strdup_or_null(s->module)};
+    out->frames[0] = (struct ct_frame){.function = strdup_or_null(s->function),
+                                       .file = strdup_or_null(s->file), .line = s->line,
+                                       .module = strdup_or_null(s->module)};
     return TRUE;
 }
 
@@ -124,6 +127,19 @@ static void remember_site(CtLiveSource *self, const struct ct_wire_msg *m)
     gint64 id = (gint64)m->u.site.stack;
     if (id == 0 || g_hash_table_contains(self->sites, &id))
         return;
+    const char *strings[] = {m->u.site.function, m->u.site.file, m->u.site.module};
+    size_t bytes = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+        bytes += strings[i] != NULL ? strlen(strings[i]) + 1 : 0;
+    bool first;
+    if (!ct_live_budget_take(&self->budget, 2 * bytes, &first)) { /* + the interned text */
+        if (first) {
+            g_free(self->state_text);
+            self->state_text = g_strdup_printf(CT_LIVE_BUDGET_MESSAGE, self->path,
+                                               CT_LIVE_BUDGET_ARGS);
+        }
+        return;
+    }
     Site *s = g_new0(Site, 1);
     s->function = g_strdup(m->u.site.function);
     s->file = g_strdup(m->u.site.file);
@@ -301,7 +317,11 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
         return;
     self->ended = TRUE;
     g_free(self->state_text);
-    self->state_text = g_strdup(text);
+    /* Why it ended, and — still — that sites were dropped. */
+    self->state_text = self->budget.exhausted
+                           ? g_strdup_printf("%s; " CT_LIVE_BUDGET_MESSAGE, text, self->path,
+                                             CT_LIVE_BUDGET_ARGS)
+                           : g_strdup(text);
     self->meta.complete = complete;
     ct_trace_model_set_meta(self->model, &self->meta);
     ct_trace_model_flush(self->model);

@@ -10,7 +10,6 @@
 
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/tracer.h>
-#include <sqlite3.h>
 #include <string.h>
 
 struct _CtTraceSource {
@@ -245,68 +244,54 @@ static void spans_job_free(gpointer p)
     g_free(job);
 }
 
-/* Every context, in file order, judged by the core's verdict.
- *
- * INTERIM SQL (requests.md): the core reader lists contexts only in creation order,
- * through the contexts_created index — a random walk over the table that took ~15 µs a
- * row (15 s for 1M contexts on a loaded 2-vCPU machine); the timeline needs every row
- * once, in any order, so this reads the table sequentially (~2 s for 1M) until the
- * reader offers such a scan. The file was validated by ct_reader_open already; the
- * columns and their decoding are columns.h's. */
+typedef struct {
+    CtSpans *spans;
+    GCancellable *cancel;
+    gboolean complete;
+    guint n;
+} SpansScan;
+
+static bool put_span(void *arg, const struct ct_ctx_row *r)
+{
+    SpansScan *scan = arg;
+    /* A window closed mid-read: stop early, the result is dropped anyway. */
+    if ((++scan->n & 0xffff) == 0 && g_cancellable_is_cancelled(scan->cancel))
+        return false;
+    struct ct_verdict v = ct_verdict_of_row(r, scan->complete);
+    ct_spans_put(scan->spans, r, &v);
+    return true;
+}
+
+/* Every context, in file order (the core reader's one sequential scan), judged by the
+ * core's verdict; on a reader of the thread's own. */
 static void spans_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
     (void)source;
     SpansJob *job = data;
-    sqlite3 *db = NULL;
-    /* One thread uses this connection: no mutex around every column call. */
-    if (sqlite3_open_v2(job->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", job->path,
-                                sqlite3_errmsg(db));
-        sqlite3_close(db);
+    char err[512];
+    ct_reader *reader = ct_reader_open(job->path, err, sizeof err);
+    if (reader == NULL) {
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err);
         return;
     }
-    GString *sql = g_string_new("SELECT id");
+    uint32_t mask = 0;
     for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++)
-        g_string_append_printf(sql, ", %s", ct_ctx_cols[span_columns[i]].name);
-    g_string_append(sql, " FROM contexts WHERE parent_id IS NOT NULL");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql->str, -1, &st, NULL);
-    g_string_free(sql, TRUE);
-    CtSpans *spans = ct_spans_new(FALSE);
-    guint n = 0;
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = SQLITE_OK;
-        /* A window closed mid-read: stop early, the result is dropped anyway. */
-        if ((++n & 0xffff) == 0 && g_cancellable_is_cancelled(cancel))
-            break;
-        struct ct_ctx_row r = {.id = sqlite3_column_int64(st, 0)};
-        for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++) {
-            sqlite3_value *val = sqlite3_column_value(st, (int)i + 1);
-            if (sqlite3_value_type(val) == SQLITE_NULL)
-                continue;
-            enum ct_ctx_col c = span_columns[i];
-            const char *text = ct_ctx_cols[c].type == CT_COL_INT ? NULL : (const char *)sqlite3_value_text(val);
-            ct_ctx_set(&r, c, ct_ctx_cols[c].type == CT_COL_KIND  ? ct_kind_from_name(text)
-                              : ct_ctx_cols[c].type == CT_COL_WHY ? ct_why_from_name(text)
-                                                                  : sqlite3_value_int64(val));
-        }
-        struct ct_verdict v = ct_verdict_of_row(&r, job->complete);
-        ct_spans_put(spans, &r, &v);
-    }
-    g_autofree char *failed = rc != SQLITE_OK && rc != SQLITE_DONE ? g_strdup(sqlite3_errmsg(db)) : NULL;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+        mask |= 1u << span_columns[i];
+    SpansScan scan = {ct_spans_new(FALSE), cancel, job->complete, 0};
+    long got = ct_reader_scan(reader, mask, put_span, &scan);
+    g_autofree char *failed = got < 0 ? g_strdup(ct_reader_error(reader)) : NULL;
+    ct_reader_close(reader);
     if (g_task_return_error_if_cancelled(task)) {
-        ct_spans_unref(spans);
+        ct_spans_unref(scan.spans);
         return;
     }
     if (failed != NULL) {
-        ct_spans_unref(spans);
+        ct_spans_unref(scan.spans);
         g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: reading the lifespans: %s",
                                 job->path, failed);
         return;
     }
-    g_task_return_pointer(task, spans, (GDestroyNotify)ct_spans_unref);
+    g_task_return_pointer(task, scan.spans, (GDestroyNotify)ct_spans_unref);
 }
 
 void ct_trace_source_load_spans_async(CtTraceSource *self, GCancellable *cancellable,

@@ -3,6 +3,9 @@
  *
  * Discovery asks each socket for its HELLO rather than trusting file names: a socket
  * left by a killed process, or a file that merely looks like one, is not listed.
+ * Servers replace only what is provably theirs: a stale socket of this user's in a
+ * private directory (OpenSSH's rule for its agent sockets); anything else at the path
+ * is left alone and reported.
  */
 #include <ctxtrace/core/livepath.h>
 
@@ -99,6 +102,51 @@ int ct_live_connect(const char *path)
         return -1;
     }
     return fd;
+}
+
+/* `path`'s directory is this user's and closed to everyone else (as ct_live_dir_prepare
+ * requires): only there can a stale socket be known to be ours to replace. */
+static bool private_dir_of(const char *path)
+{
+    char dir[CT_LIVE_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    struct stat st;
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+           (st.st_mode & 077) == 0;
+}
+
+int ct_live_clear_stale(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a socket; left alone", path);
+        return EEXIST;
+    }
+    int fd = ct_live_connect(path);
+    if (fd >= 0) {
+        close(fd);
+        return EADDRINUSE;
+    }
+    if (errno != ECONNREFUSED) {
+        snprintf(err, errlen, "%s: %s; left alone", path, strerror(errno));
+        return EEXIST;
+    }
+    if (st.st_uid != getuid() || !private_dir_of(path)) {
+        snprintf(err, errlen, "%s is a stale socket outside this user's private directory "
+                 "(or not this user's); left alone: remove it if it is a leftover", path);
+        return EEXIST;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove the stale socket %s: %s", path, strerror(errno));
+        return EEXIST;
+    }
+    return 0;
 }
 
 static int64_t now_ms(void)

@@ -54,6 +54,13 @@ int ct_live_sweep(void)
         errno = ENAMETOOLONG;
         return -1;
     }
+    /* Only in this user's private directory, as for replacing a socket (livepath.c):
+     * elsewhere a dead socket of ours is not provably ours to remove. */
+    struct stat ds;
+    if (lstat(dir, &ds) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(ds.st_mode) || ds.st_uid != getuid() || (ds.st_mode & 077) != 0)
+        return 0;
     DIR *d = opendir(dir);
     if (d == NULL)
         return errno == ENOENT ? 0 : -1;

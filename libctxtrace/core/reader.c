@@ -65,31 +65,50 @@ sqlite3 *ct_reader_db(ct_reader *r)
 
 /* ---- rows ------------------------------------------------------------------------------ */
 
-static void read_row(sqlite3_stmt *st, struct ct_ctx_row *row)
+/* Decode a row of the columns `cols` lists (result column k + 1 is cols[k]). Integers
+ * are read as integers: only names and the reason are text. */
+static void decode_row(sqlite3_stmt *st, const enum ct_ctx_col *cols, int ncols,
+                       struct ct_ctx_row *row)
 {
     memset(row, 0, sizeof *row);
     row->id = sqlite3_column_int64(st, 0);
-    for (int c = 0; c < CT_CTX_NCOLS; c++) {
-        int col = c + 1;
-        if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    for (int k = 0; k < ncols; k++) {
+        enum ct_ctx_col c = cols[k];
+        if (sqlite3_column_type(st, k + 1) == SQLITE_NULL)
             continue;
-        const char *text = (const char *)sqlite3_column_text(st, col);
         switch (ct_ctx_cols[c].type) {
         case CT_COL_KIND:
-            ct_ctx_set(row, (enum ct_ctx_col)c, ct_kind_from_name(text));
+            ct_ctx_set(row, c, ct_kind_from_name((const char *)sqlite3_column_text(st, k + 1)));
             break;
         case CT_COL_WHY:
-            ct_ctx_set(row, (enum ct_ctx_col)c, ct_why_from_name(text));
+            ct_ctx_set(row, c, ct_why_from_name((const char *)sqlite3_column_text(st, k + 1)));
             break;
-        case CT_COL_TEXT:
+        case CT_COL_TEXT: {
+            const char *text = (const char *)sqlite3_column_text(st, k + 1);
             row->reason = text != NULL ? strdup(text) : NULL;
             row->present |= 1u << c;
             break;
+        }
         case CT_COL_INT:
-            ct_ctx_set(row, (enum ct_ctx_col)c, sqlite3_column_int64(st, col));
+            ct_ctx_set(row, c, sqlite3_column_int64(st, k + 1));
             break;
         }
     }
+}
+
+static const enum ct_ctx_col every_col[CT_CTX_NCOLS] = {
+    CT_PARENT_ID,        CT_KIND,           CT_CREATED_NS,      CT_CREATE_THREAD,
+    CT_CREATE_STACK,     CT_REQUESTED_DEADLINE_NS, CT_DEADLINE_NS, CT_TIMER_ARMED_NS,
+    CT_TIMER_STOPPED_NS, CT_TIMER_FIRED_NS, CT_CANCELED_NS,     CT_CANCEL_WHY,
+    CT_CANCEL_ERR,       CT_CANCEL_CAUSE,   CT_CANCEL_REASON,   CT_CANCEL_THREAD,
+    CT_CANCEL_STACK,     CT_CANCEL_ORIGIN_NS, CT_RELEASED_NS,   CT_RELEASED_LIVE,
+    CT_RELEASE_THREAD,   CT_RELEASE_STACK,  CT_FREED_NS,        CT_VALUE_LOOKUPS,
+    CT_VALUE_DEPTH_SUM,  CT_VALUE_DEPTH_MAX,
+};
+
+static void read_row(sqlite3_stmt *st, struct ct_ctx_row *row)
+{
+    decode_row(st, every_col, CT_CTX_NCOLS, row);
 }
 
 void ct_ctx_row_clear(struct ct_ctx_row *row)
@@ -528,6 +547,39 @@ long ct_reader_list(ct_reader *r, const struct ct_query *q, struct ct_cursor aft
     }
     free(sql);
     return got;
+}
+
+long ct_reader_scan(ct_reader *r, uint32_t mask,
+                    bool (*fn)(void *arg, const struct ct_ctx_row *row), void *arg)
+{
+    enum ct_ctx_col cols[CT_CTX_NCOLS];
+    int n = 0;
+    char sql[1400];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT id");
+    for (int c = 0; c < CT_CTX_NCOLS; c++)
+        if (mask == 0 || (mask >> c) & 1) {
+            cols[n++] = (enum ct_ctx_col)c;
+            len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s", ct_ctx_cols[c].name);
+        }
+    snprintf(sql + len, sizeof sql - len, " FROM contexts WHERE id > 2");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading contexts");
+    long seen = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ct_ctx_row row;
+        decode_row(st, cols, n, &row);
+        seen++;
+        bool more = fn(arg, &row);
+        free(row.reason);
+        if (!more) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? seen : fail(r, "reading contexts");
 }
 
 long ct_reader_ancestry(ct_reader *r, int64_t id, int64_t **ids)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rule_exit.h"
 #include "trace_mem.h"
 
 /* Everything a rule means, once: its name (a contract: DESIGN.md), a title, what it
@@ -74,6 +75,14 @@ static const struct {
         "drop the timeout, or shorten it below the caller's deadline (ctx_deadline tells "
         "what is left)",
         "note", "requested deadline later than the parent's by"},
+    [CT_RULE_LEAKED_THREAD] = {
+        "leaked-thread", "Thread blocked at exit after every context it had was done",
+        "a thread is blocked at exit although every context it was handed or used is done: "
+        "it missed its cancellation",
+        "make every blocking step of the thread end with its context: wait with a timeout "
+        "and check ctx_is_done, poll ctx_fd beside the other descriptor, or have whoever "
+        "cancels also wake the condition the thread sleeps on",
+        "error", "blocked although its last context had been done for"},
 };
 
 const char *ct_rule_title(enum ct_rule r)
@@ -129,6 +138,7 @@ struct groups {
 
 static struct group *group_for(struct groups *g, enum ct_rule rule, int64_t site)
 {
+    _Static_assert(CT_RULE_COUNT <= 8, "the key keeps the rule in 3 bits");
     uint64_t key = ((uint64_t)site << 3 | (uint64_t)rule) + 1;
     uint64_t i;
     if (u64map_get(&g->index, key, &i))
@@ -197,7 +207,7 @@ static struct ct_verdict judge(const struct trace *t, const struct crow *r)
         .canceled_ns = r->canceled,
         .cancel_origin_ns = r->origin,
         .released_ns = r->released,
-        .exit_reach = CT_REACH_UNKNOWN,
+        .exit_reach = exit_reach_of(t, r->id),
         .trace_complete = t->complete,
     };
     return ct_judge(&f);
@@ -559,7 +569,9 @@ static int64_t path_decide(struct trace *t, const struct crow *c, void *arg)
         return 0;
     if (c->canceled != 0)
         return 1;
-    if (is_cancellable(c) && c->released == 0)
+    /* An owner remains — unless the exit check found no reference to it that a thread
+     * not blocked on it could use. */
+    if (is_cancellable(c) && c->released == 0 && !exit_out_of_reach(t, c->id))
         return 1;
     if (c->kind == CTX_KIND_DEADLINE && c->armed != 0 && c->stopped == 0 && c->fired == 0)
         return 1;
@@ -609,6 +621,17 @@ static int rule_leaked_waiter(struct trace *t, struct groups *g)
     sqlite3_finalize(st);
     memo_free(&m);
     return rc;
+}
+
+/* The exit check's rules (rule_exit.c) report matches; they are grouped here. */
+static int add_exit_matches(struct groups *g, const struct exit_matches *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct exit_match *x = &m->items[i];
+        if (!add_match(g, x->rule, x->site, x->id, x->stack, x->stack2, x->stack3, x->dur))
+            return -1;
+    }
+    return 0;
 }
 
 /* ---- building the findings ---------------------------------------------------------- */
@@ -693,6 +716,13 @@ static void describe(struct ct_finding *f, const struct group *gr,
                  gr->count, gr->count == 1 ? "thread" : "threads",
                  gr->count == 1 ? "it" : "them");
         break;
+    case CT_RULE_LEAKED_THREAD:
+        snprintf(f->detail, sizeof f->detail,
+                 "%ld %s blocked at the exit check although every context handed to %s or "
+                 "used by %s had been done for the durations shown",
+                 gr->count, gr->count == 1 ? "thread" : "threads",
+                 gr->count == 1 ? "it" : "them", gr->count == 1 ? "it" : "them");
+        break;
     case CT_RULE_COUNT:
         break;
     }
@@ -726,17 +756,25 @@ static int build(struct trace *t, struct groups *g, const struct ct_analysis_opt
         f->dur_max = gr->ndurs ? gr->durs[gr->ndurs - 1] : 0;
         ct_load_stack(t->db, gr->stack, &f->stack);
         if (f->stack.depth > 0) {
-            const struct ct_frame *s = &f->stack.frames[0];
+            /* leaked-thread: the thread is blocked inside the C library; its site is
+             * where the application called it. */
+            const struct ct_frame *s =
+                &f->stack.frames[f->rule == CT_RULE_LEAKED_THREAD ? exit_app_frame(&f->stack)
+                                                                  : 0];
             f->site = (struct ct_frame){dup_or_null(s->function), dup_or_null(s->file),
-                                        s->line, dup_or_null(s->module)};
+                                        s->line, dup_or_null(s->module), s->inlined,
+                                        s->tail_call};
         }
         if (gr->stack2 != 0) {
-            f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ? "thread created at"
-                                                               : "released at";
+            f->stack2_label = f->rule == CT_RULE_LEAKED_WAITER ||
+                                      f->rule == CT_RULE_LEAKED_THREAD
+                                  ? "thread created at"
+                                  : "released at";
             ct_load_stack(t->db, gr->stack2, &f->stack2);
         }
         if (gr->stack3 != 0) {
-            f->stack3_label = "context created at";
+            f->stack3_label = f->rule == CT_RULE_LEAKED_THREAD ? "missed context created at"
+                                                               : "context created at";
             ct_load_stack(t->db, gr->stack3, &f->stack3);
         }
         describe(f, gr, o);
@@ -759,17 +797,19 @@ int ct_analyze(ct_reader *reader, const struct ct_analysis_opts *opts,
         o.value_chain_threshold = opts->value_chain_threshold;
     int threshold = o.detached_root_threshold, done_threshold = o.derived_from_done_threshold,
         chain_threshold = o.value_chain_threshold;
-    struct trace t;
+    struct trace t = {0};
     struct groups g = {0};
+    struct exit_matches xm = {0};
     int rc = -1;
     /* One read transaction: a consistent snapshot even while the program still runs. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (trace_mem_load(&t, reader, err, errlen) != 0)
+    if (trace_mem_load(&t, reader, err, errlen) != 0 || exit_reach_load(&t, err, errlen) != 0)
         goto done;
     if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
         rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
         rule_derived_from_done(&t, &g, done_threshold) != 0 ||
         rule_value_chain_growth(&t, &g, chain_threshold) != 0 ||
+        rule_leaked_thread(&t, &xm) != 0 || add_exit_matches(&g, &xm) != 0 ||
         build(&t, &g, &o, out) != 0) {
         snprintf(err, errlen, "analysis failed: %s", sqlite3_errmsg(db));
         ct_findings_free(out);
@@ -777,6 +817,8 @@ int ct_analyze(ct_reader *reader, const struct ct_analysis_opts *opts,
     }
     out->contexts = (long)t.n;
     out->complete = t.complete;
+    out->threads_unjudged = xm.threads_unjudged;
+    exit_check_status(db, out->exit_check, sizeof out->exit_check);
     rc = 0;
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -784,6 +826,8 @@ done:
         free(g.items[i].durs);
     free(g.items);
     u64map_free(&g.index);
+    exit_matches_free(&xm);
+    u64map_free(&t.exit_reach);
     trace_mem_free(&t);
     return rc;
 }

@@ -22,7 +22,17 @@ PRAGMA journal_mode = WAL;
 -- ppid, start_ns (CLOCK_MONOTONIC), start_realtime (Unix seconds, for humans),
 -- end_ns, complete (0 while running or if killed, 1 after a clean exit),
 -- events (events written), events_dropped (always 0 unless a memory cap forced drops;
--- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason.
+-- see docs/trace-file.md), stack_depth (frames captured per stack), exit_reason,
+-- write_error (present only when the tracer could not write the trace — a full disk —
+-- and stopped recording there: the trace is then a prefix of the run, complete = 0).
+-- The exit check (docs/rules.md, "The exit check"): exit_check ('done', 'off', or
+-- 'abandoned: REASON' — then nothing the check would have decided is in the file),
+-- exit_check_ns (when the world was stopped), exit_check_us (how long it stayed
+-- stopped), exit_check_threads (threads stopped), exit_check_unstoppable (threads that
+-- block the check's signal: /proc state only), exit_check_unregistered (threads the
+-- shim never registered, not judged); exit_check_reach ('done', or 'unknown: REASON'
+-- — then exit_reach is empty), exit_check_scan_words and exit_check_scan_objects (what
+-- the reachability scan read).
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value
@@ -87,13 +97,19 @@ CREATE TABLE waits (
 );
 
 -- Interned stacks: each distinct call stack once. id is the 64-bit hash of the
--- instruction pointers, as captured on the application thread.
+-- instruction pointers, as captured on the application thread. depth counts its
+-- logical frames (its rows in stack_frames).
 CREATE TABLE stacks (
     id     INTEGER PRIMARY KEY,
     depth  INTEGER NOT NULL
 );
 
--- The frames of each stack, innermost first (idx 0 = the capturing hook).
+-- The logical frames of each stack, innermost first (idx 0 = the capturing hook). A
+-- captured instruction pointer is one physical frame; in an optimised build it
+-- expands into the functions inlined there, innermost first, then the function that
+-- owns the physical frame (as `addr2line -i` shows them), so a reader sees inlined
+-- calls as ordinary frames and a stack's site is its innermost logical frame outside
+-- the runtime and the shim.
 CREATE TABLE stack_frames (
     stack_id INTEGER NOT NULL,
     idx      INTEGER NOT NULL,
@@ -101,9 +117,19 @@ CREATE TABLE stack_frames (
     PRIMARY KEY (stack_id, idx)
 ) WITHOUT ROWID;
 
--- Symbolized frames, one per distinct instruction pointer. `offset` is relative to
--- the module's load address (stable across runs of a PIE under ASLR); `ip` is the
--- address in this process. For return addresses the line is that of the call.
+-- Symbolized logical frames: one per function at each distinct instruction pointer
+-- (several when calls were inlined there; their ids are consecutive, innermost
+-- first). `offset` is relative to the module's load address (stable across runs of a
+-- PIE under ASLR); `ip` is the address in this process; both are the physical frame's,
+-- shared by its logical frames. For return addresses the line is that of the call:
+-- the innermost logical frame's comes from the line table, each outer one's is the
+-- call site of the inlined function inside it (DW_AT_call_file/DW_AT_call_line).
+-- `inlined` is 1 when the frame was inlined into the next (outer) frame of the stack,
+-- so has no physical frame of its own; 0 otherwise. `tail_call` is 1 for a frame a tail
+-- call removed (its function jumped to the frame inside it instead of calling it, so
+-- the captured stack lacks it), put back from the DWARF call sites; its ip and line are
+-- those of the jump (line NULL when the function made several tail calls and which was
+-- taken is unknown); 0 otherwise.
 CREATE TABLE frames (
     id        INTEGER PRIMARY KEY,
     ip        INTEGER NOT NULL,
@@ -112,7 +138,9 @@ CREATE TABLE frames (
     build_id  TEXT,                      -- hex GNU build-id of the module, if any
     function  TEXT,
     file      TEXT,
-    line      INTEGER
+    line      INTEGER,
+    inlined   INTEGER NOT NULL DEFAULT 0,
+    tail_call INTEGER NOT NULL DEFAULT 0
 );
 
 -- Periodic samples (every 100 ms by default, and one at exit).
@@ -136,4 +164,40 @@ CREATE TABLE findings (
     site_line     INTEGER,
     stack_id      INTEGER,
     example_ids   TEXT                   -- JSON array of context ids
+);
+
+-- Schema version 2: the exit check. One row per thread the check found (besides the
+-- thread that ran it and the shim's writer) when it stopped the world at exit or at
+-- the SIGINT/SIGTERM flush (docs/rules.md).
+CREATE TABLE exit_threads (
+    thread   INTEGER,                    -- threads.id; NULL: never registered by the shim
+    tid      INTEGER NOT NULL,           -- kernel thread id
+    state    TEXT NOT NULL,              -- running | blocked | stopped | exiting (/proc)
+    syscall  INTEGER,                    -- system call it sleeps in; NULL in user space
+    stopped  INTEGER NOT NULL,           -- 1 suspended by the check, 0 blocks its signal
+    stack    INTEGER                     -- its current stack; NULL: unknown
+);
+
+-- Contexts handed to a thread when it was created (schema version 2): its
+-- pthread_create argument was the context (or pointed at memory holding its address,
+-- within the first 16 words). Waits, ctx_fd and derivations say what else it used.
+CREATE TABLE thread_contexts (
+    thread     INTEGER NOT NULL,
+    context_id INTEGER NOT NULL,
+    how        TEXT NOT NULL,            -- arg
+    PRIMARY KEY (thread, context_id)
+) WITHOUT ROWID;
+
+-- The exit check's reachability scan (schema version 2; docs/rules.md "The exit check"):
+-- one row per context live at the check that the scan judged (one created in the last
+-- moments before the check may have none: unknown). A reference is a word holding the
+-- context's address, found from the program's roots (module data, stacks, registers,
+-- TLS, heap memory reachable from them; not the runtime's or the shim's own memory).
+CREATE TABLE exit_reach (
+    context_id INTEGER PRIMARY KEY,
+    reach      TEXT NOT NULL             -- reachable: by a thread not blocked on it (or
+                                         -- below it), or from static data;
+                                         -- stuck: only by threads blocked in ctx_wait on
+                                         -- it or on a context below it;
+                                         -- unreachable: no reference found
 );

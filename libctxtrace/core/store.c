@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const char ct_schema_sql[];  /* generated from schema.sql */
 extern const char ct_indexes_sql[]; /* generated from indexes.sql */
@@ -21,6 +22,7 @@ struct ct_store {
     sqlite3_stmt *ctx_upsert, *thread_upsert, *wait_upsert, *frame_insert, *stack_insert,
         *stack_frame_insert, *sample_insert, *meta_upsert;
     char err[256];
+    bool failed; /* a statement of the open transaction failed: it must not commit */
 };
 
 const char *ct_store_error(ct_store *s)
@@ -31,6 +33,7 @@ const char *ct_store_error(ct_store *s)
 static int fail(ct_store *s, const char *what)
 {
     snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    s->failed = true;
     return -1;
 }
 
@@ -114,7 +117,7 @@ static int prepare_all(ct_store *s)
         return -1;
     return prepare(s, &s->frame_insert,
                    "INSERT OR IGNORE INTO frames(id,ip,module,offset,build_id,function,file,"
-                   "line) VALUES(?,?,?,?,?,?,?,?)") ||
+                   "line,inlined,tail_call) VALUES(?,?,?,?,?,?,?,?,?,?)") ||
                    prepare(s, &s->stack_insert,
                            "INSERT OR IGNORE INTO stacks(id,depth) VALUES(?,?)") ||
                    prepare(s, &s->stack_frame_insert,
@@ -136,11 +139,11 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    /* SQLITE_OPEN_EXCLUSIVE is not for this; refuse an existing file ourselves so two
-     * processes never share one trace. */
-    FILE *probe = fopen(path, "r");
-    if (probe != NULL) {
-        fclose(probe);
+    /* Never write into an existing file: only into an empty one, a name the caller
+     * claimed exclusively (ctxtrace/core/claim.h) so that two processes never share
+     * one trace. */
+    struct stat st;
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size != 0)) {
         snprintf(err, errlen, "%s: already exists", path);
         free(s);
         return NULL;
@@ -209,12 +212,21 @@ void ct_store_close(ct_store *s)
 
 int ct_store_begin(ct_store *s)
 {
+    s->failed = false;
     return sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "begin");
 }
 
+/* All or nothing: a transaction in which any statement failed (a full disk fails some
+ * inserts and not others) is rolled back, never committed with holes in it. */
 int ct_store_commit(ct_store *s)
 {
-    return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "commit");
+    if (!s->failed && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    if (!s->failed)
+        fail(s, "commit");
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
 }
 
 static int step(ct_store *s, sqlite3_stmt *st, const char *what)
@@ -323,6 +335,8 @@ int ct_store_frame(ct_store *s, const struct ct_frame_row *r)
     bind_text(st, 6, r->function);
     bind_text(st, 7, r->file);
     bind_known(st, 8, r->line);
+    sqlite3_bind_int(st, 9, r->inlined);
+    sqlite3_bind_int(st, 10, r->tail_call);
     return step(s, st, "frames");
 }
 
@@ -354,4 +368,64 @@ int ct_store_sample(ct_store *s, const struct ct_sample_row *r)
     sqlite3_bind_int64(st, 5, r->threads);
     sqlite3_bind_int64(st, 6, r->rss_bytes);
     return step(s, st, "samples");
+}
+
+/* ---- the exit check's rows (issue 11): few (one per thread), so prepared per call ---- */
+
+static int exec_row(ct_store *s, const char *sql, const int64_t *v, const bool *known,
+                    int n, const char *text, int text_at, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, what);
+    for (int i = 0; i < n; i++)
+        if (known[i])
+            sqlite3_bind_int64(st, i + 1, v[i]);
+    if (text != NULL)
+        sqlite3_bind_text(st, text_at, text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *r)
+{
+    static const char *const states[] = {"running", "blocked", "stopped", "exiting"};
+    assert(r->state >= 0 && r->state < (int)(sizeof states / sizeof *states));
+    int64_t v[] = {r->thread, r->tid, 0, r->syscall_nr, r->stopped, r->stack};
+    bool known[] = {r->thread != 0, true, false, r->syscall_nr >= 0, true, r->stack != 0};
+    return exec_row(s,
+                    "INSERT INTO exit_threads(thread,tid,state,syscall,stopped,stack) "
+                    "VALUES(?,?,?,?,?,?)",
+                    v, known, 6, states[r->state], 3, "exit_threads");
+}
+
+int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, const char *how)
+{
+    int64_t v[] = {thread, context_id};
+    bool known[] = {true, true};
+    return exec_row(s,
+                    "INSERT OR IGNORE INTO thread_contexts(thread,context_id,how) "
+                    "VALUES(?,?,?)",
+                    v, known, 2, how, 3, "thread_contexts");
+}
+
+int ct_store_exit_reach(ct_store *s, const struct ct_exit_reach_row *rows, size_t n)
+{
+    static const char *const names[] = {"unreachable", "reachable", "stuck"};
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO exit_reach(context_id,reach) VALUES(?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "exit_reach");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        assert(rows[i].reach >= 0 && rows[i].reach < 3);
+        sqlite3_bind_int64(st, 1, rows[i].context_id);
+        sqlite3_bind_text(st, 2, names[rows[i].reach], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "exit_reach");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
 }

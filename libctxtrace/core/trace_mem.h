@@ -15,7 +15,9 @@ typedef struct sqlite3 sqlite3;
 typedef struct ct_reader ct_reader;
 
 /* Open `path` read-only as a trace file, checking that it is SQLite, that it is a
- * ctxtrace trace and that its schema version is one this build reads. Returns NULL with
+ * ctxtrace trace and that its schema version is one this build reads. Never writes:
+ * works in read-only directories and on read-only media, creates no -wal or -shm, and
+ * opens a closed trace (no -wal beside it: every complete one) immutable. Returns NULL with
  * a one-line reason in err. (The reader, reader.h, is the way in for every tool.) */
 sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen);
 /* A reader's connection, for the core's own analyses. */
@@ -43,6 +45,7 @@ struct trace {
     struct u64map site_of;   /* stack id -> site frame id + 1 (0 stored as 1: none) */
     int64_t end;             /* end of the trace (ns) */
     bool complete;
+    struct u64map exit_reach; /* id -> the exit check's verdict (rule_exit.c) */
 };
 
 /* Read every context of an open trace (call inside a read transaction). */

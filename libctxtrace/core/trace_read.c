@@ -1,11 +1,15 @@
 /*
- * trace_read.c — opening a trace file for reading, with a clear one-line reason for
- * everything that is not a readable trace of this schema version; and loading stacks
+ * trace_read.c — opening a trace file for reading — read-only, never writing a byte
+ * beside it — with a clear one-line reason for everything that is not a readable
+ * trace of this schema version; telling a trace from other files; and loading stacks
  * with the runtime's and the shim's own frames removed.
  */
 #include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/claim.h>
 #include <ctxtrace/core/store.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +18,66 @@
 
 #include "trace_mem.h"
 
-sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen)
+/* "file:" URI for `path` (SQLite decodes %XX; '?', '#' and '%' must not appear raw). */
+static bool file_uri(const char *path, const char *query, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p != '\0' && n + 4 < len; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x21 || *p > 0x7e)
+            n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
+        else
+            buf[n++] = (char)*p;
+    }
+    return (size_t)snprintf(buf + n, len - n, "?%s", query) < len - n;
+}
+
+static bool companion_exists(const char *path, const char *suffix)
+{
+    char side[PATH_MAX + 8];
+    struct stat st;
+    return (size_t)snprintf(side, sizeof side, "%s%s", path, suffix) < sizeof side &&
+           lstat(side, &st) == 0;
+}
+
+/* Open without ever writing: nothing is created beside the file, and read-only
+ * directories and media work.
+ * - A "-wal" and its "-shm" beside it: a live writer, or one that was killed. Plain
+ *   read-only shares the writer's wal-index and creates nothing, as both files exist
+ *   (SQLite reads a read-only -shm on read-only media too).
+ * - No "-wal": the file is closed (a finished writer checkpoints and removes its WAL;
+ *   a live one always has one), so it is opened immutable: no locks, no -shm, no -wal.
+ * - A "-wal" alone (copied without its -shm, or the -shm removed): nobody writes it,
+ *   but SQLite could only read the WAL by creating a -shm, which reading must never
+ *   do — and a read-only medium does not allow. It is opened immutable too: what the
+ *   main file holds (the last checkpoint), without the WAL's later transactions. */
+static sqlite3 *open_read_only(const char *path, char *err, size_t errlen)
+{
+    bool shared = companion_exists(path, "-wal") && companion_exists(path, "-shm");
+    char uri[3 * PATH_MAX + 32];
+    if (!file_uri(path, shared ? "mode=ro" : "mode=ro&immutable=1", uri, sizeof uri)) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return NULL;
+    }
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* The file's first bytes say SQLite; 0, or -1 with the reason in err. */
+static int check_header(const char *path, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
     if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
-        return NULL;
+        return -1;
     }
     /* SQLite would happily "open" anything and fail later; check the header first. */
     FILE *f = fopen(path, "rb");
@@ -33,26 +87,53 @@ sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen)
         fclose(f);
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
     if (n < sizeof header || memcmp(header, "SQLite format 3", 16) != 0) {
         snprintf(err, errlen, "%s: not a SQLite database (so not a ctxtrace trace)", path);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
 
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-        sqlite3_close(db);
+enum ct_file_kind ct_trace_probe(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? CT_FILE_ABSENT : CT_FILE_OTHER;
+    char err[64];
+    if (!S_ISREG(st.st_mode) || check_header(path, err, sizeof err) != 0)
+        return CT_FILE_OTHER;
+    sqlite3 *db = open_read_only(path, err, sizeof err);
+    sqlite3_stmt *q = NULL;
+    bool trace = db != NULL &&
+                 sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1,
+                                    &q, NULL) == SQLITE_OK &&
+                 sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return trace ? CT_FILE_TRACE : CT_FILE_OTHER;
+}
+
+sqlite3 *ct_trace_open(const char *path, char *err, size_t errlen)
+{
+    if (check_header(path, err, errlen) != 0)
         return NULL;
-    }
+    sqlite3 *db = open_read_only(path, err, errlen);
+    if (db == NULL)
+        return NULL;
     sqlite3_busy_timeout(db, 2000); /* the writer may be checkpointing */
     sqlite3_stmt *st_meta = NULL;
     int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1,
                                 &st_meta, NULL);
     if (rc != SQLITE_OK) {
         const char *msg = sqlite3_errmsg(db);
-        if (strstr(msg, "no such table") != NULL)
+        if (strstr(msg, "no such table") != NULL && companion_exists(path, "-wal") &&
+            !companion_exists(path, "-shm"))
+            snprintf(err, errlen, "%s: its contents are in %s-wal, which cannot be read "
+                     "without creating a %s-shm beside it, and reading never writes: copy "
+                     "the -shm along with it", path, path, path);
+        else if (strstr(msg, "no such table") != NULL)
             snprintf(err, errlen, "%s: a SQLite database, but not a ctxtrace trace (no meta table)",
                      path);
         else
@@ -126,7 +207,8 @@ int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
         return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT f.function, f.file, f.line, f.module FROM stack_frames sf "
+                           "SELECT f.function, f.file, f.line, f.module, f.inlined, f.tail_call "
+                           "FROM stack_frames sf "
                            "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
                            "ORDER BY sf.idx",
                            -1, &st, NULL) != SQLITE_OK)
@@ -151,6 +233,8 @@ int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
         fr->file = dup_text(st, 1);
         fr->line = sqlite3_column_int(st, 2);
         fr->module = dup_text(st, 3);
+        fr->inlined = sqlite3_column_int(st, 4) != 0;
+        fr->tail_call = sqlite3_column_int(st, 5) != 0;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;

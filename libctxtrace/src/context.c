@@ -2,7 +2,9 @@
  * context.c — creating, observing and freeing contexts; the reference counts.
  *
  * Derivation allocates once, fills the header, tells the tracer, then hands the
- * cancellation wiring to cancel.c (attach) and timer.c (arm). Observation (err, cause,
+ * cancellation wiring to cancel.c (attach) and timer.c (arm). A deadline's cause
+ * (ctx_with_deadline_cause) lives here too: it is what a deadline reports when it
+ * passes (ctx__deadline_passed). Observation (err, cause,
  * is_done, deadline, value) is lock-free: it reads immutable fields, or the state word
  * with acquire ordering.
  */
@@ -88,9 +90,12 @@ static void notify_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t 
 }
 
 /* The extension's fields are read only once the caller has armed a timer or registered
- * the context, so the caller can fill them in after this returns. */
-ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
-                            int64_t requested, size_t size)
+ * the context, so the caller can fill them in after this returns. Inlined into the two
+ * hot callers here (with_cancel, with_deadline_at: a call costs them ~15% of their
+ * instructions); signals.c calls the exported copy below. */
+static inline __attribute__((always_inline)) ctx_t *
+new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline, int64_t requested,
+                size_t size)
 {
     assert(size >= sizeof(struct ctx_cancel));
     ctx_t *c = ctx_alloc(parent, kind, size);
@@ -111,14 +116,20 @@ ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
     return c;
 }
 
+ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
+                            int64_t requested, size_t size)
+{
+    return new_cancellable(parent, kind, deadline, requested, size);
+}
+
 CTX_API ctx_t *ctx_with_cancel(ctx_t *parent)
 {
     if (parent == NULL) {
         errno = EINVAL;
         return NULL;
     }
-    return ctx__new_cancellable(parent, CTX_KIND_CANCEL, ctx__effective_deadline(parent), 0,
-                                sizeof(struct ctx_cancel));
+    return new_cancellable(parent, CTX_KIND_CANCEL, ctx__effective_deadline(parent), 0,
+                           sizeof(struct ctx_cancel));
 }
 
 void ctx__deadline_passed(ctx_t *c)
@@ -136,9 +147,10 @@ void ctx__deadline_passed(ctx_t *c)
 
 /* with_deadline and with_deadline_cause, given the current time when the caller already
  * read it (each clock read is ~20 ns: a third of a timeout context's cost). `cause` 0
- * and `reason` NULL: plain ctx_with_deadline. */
-static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause,
-                               const char *reason)
+ * and `reason` NULL: plain ctx_with_deadline. Always inlined, so the plain calls, with
+ * constant 0/NULL, compile to code without any of the cause handling. */
+static inline __attribute__((always_inline)) ctx_t *
+with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause, const char *reason)
 {
     if (parent == NULL) {
         errno = EINVAL;
@@ -150,21 +162,23 @@ static ctx_t *with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int
      * races the two timers; here the parent's wins, always. */
     int64_t inherited = ctx__effective_deadline(parent);
     bool own = deadline < inherited;
-    struct ctx_deadline_cause why = {.cause = cause != 0 ? cause : CTX_DEADLINE_EXCEEDED};
     bool with_cause = own && (cause != 0 || reason != NULL);
-    if (with_cause && reason != NULL && (why.reason = strdup(reason)) == NULL) {
+    char *copy = NULL;
+    if (__builtin_expect(with_cause, 0) && reason != NULL && (copy = strdup(reason)) == NULL) {
         errno = ENOMEM;
         return NULL;
     }
-    ctx_t *c = ctx__new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
-                                    deadline, with_cause ? sizeof why : sizeof why.cc);
+    ctx_t *c = new_cancellable(parent, CTX_KIND_DEADLINE, own ? deadline : inherited,
+                               deadline,
+                               with_cause ? sizeof(struct ctx_deadline_cause)
+                                          : sizeof(struct ctx_cancel));
     if (c == NULL) {
-        free(why.reason);
+        free(copy);
         return NULL;
     }
-    if (with_cause) {
-        ((struct ctx_deadline_cause *)c)->cause = why.cause;
-        ((struct ctx_deadline_cause *)c)->reason = why.reason;
+    if (__builtin_expect(with_cause, 0)) {
+        ((struct ctx_deadline_cause *)c)->cause = cause != 0 ? cause : CTX_DEADLINE_EXCEEDED;
+        ((struct ctx_deadline_cause *)c)->reason = copy;
     }
     if (!own)
         return c;
@@ -296,29 +310,39 @@ CTX_API bool ctx_deadline(ctx_t *c, int64_t *deadline)
     return true;
 }
 
+/* The nearest value context for `key` at or above `c` (cancellable and without_cancel
+ * contexts pass lookups to their parent), or NULL. With `depth`, also counts the
+ * contexts examined; inlined with a constant NULL the count disappears from the loop. */
+static inline __attribute__((always_inline)) ctx_t *value_walk(ctx_t *c, const void *key,
+                                                                int *depth)
+{
+    for (; c != NULL; c = c->parent) {
+        if (depth != NULL)
+            ++*depth;
+        if (c->kind == CTX_KIND_VALUE && CV(c)->key == key)
+            return c;
+    }
+    return NULL;
+}
+
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
     if (c == NULL) {
         errno = EINVAL;
         return NULL;
     }
-    /* Walk up; cancellable and without_cancel contexts pass lookups to their parent. */
-    ctx_t *start = c;
-    int depth = 0;
-    void *value = NULL;
-    bool found = false;
-    for (; c != NULL; c = c->parent) {
-        depth++;
-        if (c->kind == CTX_KIND_VALUE && CV(c)->key == key) {
-            value = CV(c)->value;
-            found = true;
-            break;
-        }
-    }
+    /* Lookups are throughput-bound (independent walks overlap in the CPU), so each
+     * instruction per level counts: without a tracer the walk does not count depth. */
     const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL, 0) && t->value)
-        t->value(start, depth, found);
-    return value;
+    ctx_t *v;
+    if (__builtin_expect(t == NULL || t->value == NULL, 1)) {
+        v = value_walk(c, key, NULL);
+    } else {
+        int depth = 0;
+        v = value_walk(c, key, &depth);
+        t->value(c, depth, v != NULL);
+    }
+    return v != NULL ? CV(v)->value : NULL;
 }
 
 /* ---- references --------------------------------------------------------------------- */
@@ -363,7 +387,7 @@ CTX_API void ctx_unref(ctx_t *c)
     if (ctx_is_cancellable(c)) {
         /* "Releasing it restores the signals' previous handling": at the last owner,
          * like Go's stop(), whether or not the context was cancelled first. */
-        if (c->kind == CTX_KIND_CANCEL && (ctx_flags(c) & CTX_F_EXT))
+        if (__builtin_expect(ctx_flags(c) & CTX_F_EXT, 0) && c->kind == CTX_KIND_CANCEL)
             ctx__signals_unwatch(c);
         if (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES)
             lanes_collapse(c);
@@ -401,7 +425,7 @@ static void ctx_destroy(ctx_t *c)
             free((char *)ctx_reason(c, state));
         if (state & STATE_LANES)
             free(CC(c)->lanes);
-        if (c->kind == CTX_KIND_DEADLINE && (ctx_flags(c) & CTX_F_EXT))
+        if (__builtin_expect(ctx_flags(c) & CTX_F_EXT, 0) && c->kind == CTX_KIND_DEADLINE)
             free(((struct ctx_deadline_cause *)c)->reason);
         ctx__after_free_all(CC(c)->afters);
     } else if (c->kind == CTX_KIND_VALUE && CV(c)->destroy != NULL) {

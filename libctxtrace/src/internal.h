@@ -4,7 +4,8 @@
  * One allocation per context. Every context starts with a 32-byte common header
  * (struct ctx); cancellable contexts (cancel, deadline: struct ctx_cancel) add 56
  * bytes (88 in all, a 96-byte malloc chunk), value contexts (struct ctx_valued) 32 (64
- * in all), without_cancel contexts nothing.
+ * in all), without_cancel contexts nothing. Two rarer kinds extend struct ctx_cancel
+ * (CTX_F_EXT): a deadline with its own cause (104) and a signal context (112).
  *
  * References. Two counts:
  *   owners — the application's references (ctx_with_* returns one, ctx_ref adds,

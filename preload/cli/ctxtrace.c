@@ -41,9 +41,11 @@ static void help(FILE *out)
     }
     fputs("\nEnvironment:\n"
           "  CTXTRACE_OUTPUT        the trace file (run's default when -o is not given)\n"
-          "  CTXTRACE_SUPPRESSIONS  the suppressions file of run and report\n"
+          "  CTXTRACE_SUPPRESSIONS  the suppressions file of run, report and soak\n"
           "  CTXTRACE_PRELOAD       the shim to use instead of the installed one\n"
-          "  CTXTRACE_SOCKET        the live socket's path (set for the traced program)\n",
+          "  CTXTRACE_SOCKET        the live socket's path, or off (for the traced program)\n"
+          "  ASAN_OPTIONS           run and soak put verify_asan_link_order=0 in front of\n"
+          "                         it: programs built with AddressSanitizer can be traced\n",
           out);
 }
 

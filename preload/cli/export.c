@@ -110,7 +110,7 @@ static const struct cli_opt export_options[] = {
 static const struct cli_command export_command = {
     .name = "export",
     .synopsis = "--format chrome|pprof [-o FILE] FILE.db",
-    .summary = "a trace for Perfetto/chrome://tracing (chrome) or go tool pprof (pprof)",
+    .summary = "a trace for Perfetto, chrome://tracing (chrome) or go tool pprof",
     .about = "Convert the trace file FILE.db for the viewers people already use. chrome: a\n"
              "track per thread, a slice per context (its site and state in args),\n"
              "cancellations as flow arrows, findings as instant events. pprof: creation\n"
@@ -129,6 +129,7 @@ static int write_export(bool pprof, int fd, ct_reader *r, char *err, size_t errl
     FILE *out = fdopen(fd, "w");
     if (out == NULL) {
         snprintf(err, errlen, "%s", strerror(errno));
+        close(fd);
         return -1;
     }
     int rc = export_chrome(out, r, err, errlen);

@@ -29,7 +29,8 @@ struct export_stacks {
     struct ct_stack *items;
     size_t len, cap;
 };
-/* Stack `id`, or NULL (0: unknown stack; unreadable). Valid until the next call. */
+/* Stack `id`, or NULL for id 0 (no stack) or when it cannot be read (out of memory,
+ * or the reader's error: ct_reader_error). Valid until the next call. */
 const struct ct_stack *export_stack(struct export_stacks *s, ct_reader *r, int64_t id);
 void export_stacks_free(struct export_stacks *s);
 

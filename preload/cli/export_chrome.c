@@ -7,7 +7,9 @@
  *     creation to its free (or the end of the trace), named by its kind and site, with
  *     its facts in args (id, parent, kind, state by the core's verdict, site, times);
  *   - each cancellation that reached a context from its parent a flow arrow
- *     ("ph": "s" -> "f") from the parent's slice to the child's, at that moment;
+ *     ("ph": "s" -> "f") from the parent's slice, when the cancellation started, to the
+ *     child's, when it arrived, each end marked by a zero-length "cancel" slice (category
+ *     "cancellation");
  *   - each finding an instant event ("ph": "i") at its first example's creation.
  *
  * Slices on one track must nest (viewers drop or misdraw slices that overlap without
@@ -50,6 +52,7 @@ struct chrome {
     struct u64map tid_of;      /* context id -> its track's tid */
     int next_tid;
     bool oom;
+    int64_t bad_stack;         /* a stack that could not be read: the export fails */
 };
 
 static void event_head(struct chrome *c, const char *ph, const char *name, const char *cat,
@@ -159,6 +162,43 @@ static int place(struct chrome *c, int64_t thread, int64_t start, int64_t end)
     return push(l, end) ? l->tid : -1;
 }
 
+/* One end of a cancellation arrow: a zero-length "cancel" slice on the track, and the
+ * flow event at the same time, track and category. Viewers bind a flow event to a slice
+ * in one of two ways — the slice enclosing it (catapult, Perfetto) or the slice with
+ * the same time, track and category (Chrome DevTools) — and the marker is both. A
+ * zero-length slice nests inside whatever is open on the track at that moment. */
+static void arrow_end(struct chrome *c, const char *ph, int64_t id, int tid, int64_t at)
+{
+    event_head(c, "X", "cancel", "cancellation", tid);
+    ts(c, "ts", at);
+    json_key(&c->j, "dur");
+    json_int(&c->j, 0);
+    json_key(&c->j, "args");
+    json_object_inline(&c->j);
+    json_key(&c->j, "context");
+    json_int(&c->j, id);
+    json_end_object(&c->j);
+    json_end_object(&c->j);
+    event_head(c, ph, "cancel", "cancellation", tid);
+    if (strcmp(ph, "f") == 0) {
+        json_key(&c->j, "bp");
+        json_string(&c->j, "e");
+    }
+    json_key(&c->j, "id");
+    json_int(&c->j, id);
+    ts(c, "ts", at);
+    json_end_object(&c->j);
+}
+
+/* The arrow of a cancellation that left the parent (on track `ptid`) at `began` and
+ * reached context `id` (on `tid`) at `arrived`. */
+static void cancel_arrow(struct chrome *c, int64_t id, int ptid, int64_t began, int tid,
+                         int64_t arrived)
+{
+    arrow_end(c, "s", id, ptid, began);
+    arrow_end(c, "f", id, tid, arrived);
+}
+
 static const char *leak_name(enum ct_leak leak)
 {
     switch (leak) {
@@ -194,7 +234,12 @@ static int slice(void *arg, const struct ct_ctx_row *row)
         c->oom = true;
         return -1;
     }
-    const struct ct_stack *st = export_stack(&c->stacks, c->r, ct_ctx_get(row, CT_CREATE_STACK, 0));
+    int64_t stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
+    const struct ct_stack *st = export_stack(&c->stacks, c->r, stack);
+    if (stack != 0 && st == NULL) {
+        c->bad_stack = stack; /* a slice without its site would be a quiet lie */
+        return -1;
+    }
     const struct ct_frame *site = st != NULL && st->depth > 0 ? &st->frames[0] : NULL;
     const char *kind = ct_kind_name((int)ct_ctx_get(row, CT_KIND, -1));
     char name[256], where[512];
@@ -239,24 +284,16 @@ static int slice(void *arg, const struct ct_ctx_row *row)
     json_end_object(&c->j);
     json_end_object(&c->j);
 
-    /* The cancellation that came down from the parent: an arrow from the parent's slice
-     * (alive then: it is the one cancelling) to this one, both at the moment it arrived. */
+    /* The cancellation that came down from the parent: an arrow from the parent's slice,
+     * when the cancellation started up the tree (cancel_origin_ns; not before this context
+     * existed), to this one, when it arrived — its length is the propagation's. */
     uint64_t ptid;
     if (ct_ctx_get(row, CT_CANCEL_WHY, -1) == CTX_WHY_PARENT && ct_ctx_has(row, CT_CANCELED_NS) &&
         u64map_get(&c->tid_of, (uint64_t)ct_ctx_get(row, CT_PARENT_ID, 0), &ptid)) {
-        int64_t at = row->v[CT_CANCELED_NS];
-        event_head(c, "s", "cancel", "cancel", (int)ptid);
-        json_key(&c->j, "id");
-        json_int(&c->j, row->id);
-        ts(c, "ts", at);
-        json_end_object(&c->j);
-        event_head(c, "f", "cancel", "cancel", tid);
-        json_key(&c->j, "bp");
-        json_string(&c->j, "e");
-        json_key(&c->j, "id");
-        json_int(&c->j, row->id);
-        ts(c, "ts", at);
-        json_end_object(&c->j);
+        int64_t arrived = row->v[CT_CANCELED_NS];
+        int64_t began = ct_ctx_get(row, CT_CANCEL_ORIGIN_NS, arrived);
+        began = began < start ? start : began > arrived ? arrived : began;
+        cancel_arrow(c, row->id, (int)ptid, began, tid, arrived);
     }
     return 0;
 }
@@ -329,6 +366,9 @@ int export_chrome(FILE *out, ct_reader *r, char *err, size_t errlen)
     int rc = export_each_context(r, slice, &c, err, errlen);
     if (rc != 0 && c.oom)
         snprintf(err, errlen, "out of memory");
+    else if (rc != 0 && c.bad_stack != 0)
+        snprintf(err, errlen, "%s: cannot read stack %lld: %s", ct_reader_path(r),
+                 (long long)c.bad_stack, ct_reader_error(r));
     if (rc == 0)
         rc = findings(&c, err, errlen);
     json_end_array(&c.j);

@@ -8,13 +8,15 @@
  *   named_by_findings  contexts (or blocked waits) each finding counts, at its stack
  * One sample per creation stack carries the first two; one per finding the third, with
  * the finding's stack (pprof adds samples of the same stack up). Locations are the
- * stacks' frames with the runtime's and the shim's removed, one Location per distinct
- * function/file/line, innermost first; the trace holds no addresses, so a Location has
- * a Line and no Mapping.
+ * stacks' frames with the runtime's and the shim's removed, innermost first: one per
+ * physical frame, whose Lines are the calls inlined there then the frame itself (as
+ * profile.proto has it: the last Line is the caller the others were inlined into). The
+ * trace holds no addresses, so a Location is known by its Lines and has no Mapping.
  *
  * Encoding: profile.proto's field numbers (github.com/google/pprof, proto/profile.proto),
  * written with pb.c, compressed with zlib's gzip.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +59,23 @@ struct site {
     int64_t v[NVALUES];
 };
 
+/* Texts interned by a hash (collisions probe on): the string table, and the locations
+ * by the text of their Lines. */
+struct strtab {
+    char **items;
+    size_t len, cap;
+    struct u64map index;
+};
+
 struct pprof {
     ct_reader *r;
     struct export_stacks stacks;
-    /* the string table: interned by a hash of the text (collisions probe on) */
-    char **strings;
-    size_t nstrings, scap;
-    struct u64map string_of;
-    /* functions by (name, file) and locations by (function, line): ids from 1 */
-    struct u64map function_of, location_of;
+    struct strtab strings;   /* the string table: index = position */
+    struct strtab locs;      /* a location's Lines as text: id = position + 1 */
+    /* functions by (name, file): ids from 1 */
+    struct u64map function_of;
     struct pb functions, locations; /* encoded Function / Location fields, appended */
-    uint64_t nfunctions, nlocations;
+    uint64_t nfunctions;
     /* samples of the creation stacks */
     struct u64map site_of; /* stack id -> 1 + index in sites */
     struct site *sites;
@@ -84,33 +92,50 @@ static uint64_t fnv1a(const char *s)
     return h | 1; /* u64map keys are nonzero */
 }
 
+/* The position of s in t, added if new (*added tells); 0 and *oom on failure. */
+static uint64_t strtab_add(struct strtab *t, const char *s, bool *added, bool *oom)
+{
+    uint64_t h = fnv1a(s), i;
+    *added = false;
+    while (u64map_get(&t->index, h, &i)) {
+        if (strcmp(t->items[i], s) == 0)
+            return i;
+        h = (h * 0x9e3779b97f4a7c15ull) | 1; /* another text has this hash: probe on */
+    }
+    if (t->len == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        char **grown = realloc(t->items, cap * sizeof *grown);
+        if (grown == NULL) {
+            *oom = true;
+            return 0;
+        }
+        t->items = grown;
+        t->cap = cap;
+    }
+    char *copy = strdup(s);
+    if (copy == NULL || !u64map_put(&t->index, h, t->len)) {
+        free(copy);
+        *oom = true;
+        return 0;
+    }
+    t->items[t->len] = copy;
+    *added = true;
+    return t->len++;
+}
+
+static void strtab_free(struct strtab *t)
+{
+    for (size_t i = 0; i < t->len; i++)
+        free(t->items[i]);
+    free(t->items);
+    u64map_free(&t->index);
+}
+
 /* The index of s in the string table, added if new. */
 static uint64_t intern(struct pprof *p, const char *s)
 {
-    uint64_t h = fnv1a(s), i;
-    while (u64map_get(&p->string_of, h, &i)) {
-        if (strcmp(p->strings[i], s) == 0)
-            return i;
-        h = (h * 0x9e3779b97f4a7c15ull) | 1; /* another string has this hash: probe on */
-    }
-    if (p->nstrings == p->scap) {
-        size_t cap = p->scap ? 2 * p->scap : 256;
-        char **grown = realloc(p->strings, cap * sizeof *grown);
-        if (grown == NULL) {
-            p->oom = true;
-            return 0;
-        }
-        p->strings = grown;
-        p->scap = cap;
-    }
-    char *copy = strdup(s);
-    if (copy == NULL || !u64map_put(&p->string_of, h, p->nstrings)) {
-        free(copy);
-        p->oom = true;
-        return 0;
-    }
-    p->strings[p->nstrings] = copy;
-    return p->nstrings++;
+    bool added;
+    return strtab_add(&p->strings, s, &added, &p->oom);
 }
 
 static uint64_t function_id(struct pprof *p, const struct ct_frame *f)
@@ -138,22 +163,35 @@ static uint64_t function_id(struct pprof *p, const struct ct_frame *f)
     return id;
 }
 
-static uint64_t location_id(struct pprof *p, const struct ct_frame *f)
+/* The Location of the physical frame made of frames[0..n-1]: the calls inlined into it,
+ * innermost first, then the frame itself (frames[n-1]). */
+static uint64_t location_id(struct pprof *p, const struct ct_frame *frames, int n)
 {
-    uint64_t fn = function_id(p, f), line = f->line > 0 ? (uint64_t)f->line : 0;
-    uint64_t key = (fn << 32) | line, id;
-    if (u64map_get(&p->location_of, key, &id))
+    enum { MAX_LINES = 64 };
+    uint64_t fn[MAX_LINES], line[MAX_LINES];
+    char key[MAX_LINES * 42] = "";
+    size_t used = 0;
+    assert(n >= 1 && n <= MAX_LINES);
+    for (int k = 0; k < n; k++) {
+        fn[k] = function_id(p, &frames[k]);
+        line[k] = frames[k].line > 0 ? (uint64_t)frames[k].line : 0;
+        used += (size_t)snprintf(key + used, sizeof key - used, "%llu:%llu,",
+                                 (unsigned long long)fn[k], (unsigned long long)line[k]);
+    }
+    bool added;
+    uint64_t id = strtab_add(&p->locs, key, &added, &p->oom) + 1;
+    if (!added)
         return id;
-    id = ++p->nlocations;
-    if (!u64map_put(&p->location_of, key, id))
-        p->oom = true;
-    struct pb ln = {0}, loc = {0};
-    pb_uint(&ln, LINE_FUNCTION_ID, fn);
-    pb_uint(&ln, LINE_LINE, line);
+    struct pb loc = {0};
     pb_uint(&loc, LOCATION_ID, id);
-    pb_message(&loc, LOCATION_LINE, &ln);
+    for (int k = 0; k < n; k++) {
+        struct pb ln = {0};
+        pb_uint(&ln, LINE_FUNCTION_ID, fn[k]);
+        pb_uint(&ln, LINE_LINE, line[k]);
+        pb_message(&loc, LOCATION_LINE, &ln);
+        pb_free(&ln);
+    }
     pb_message(&p->locations, PROFILE_LOCATION, &loc);
-    pb_free(&ln);
     pb_free(&loc);
     return id;
 }
@@ -165,60 +203,82 @@ static void sample(struct pprof *p, const struct ct_stack *st, const int64_t v[N
         p->oom = true;
         return;
     }
-    for (int k = 0; k < st->depth; k++)
-        ids[k] = location_id(p, &st->frames[k]);
+    /* A physical frame: the inlined frames before it, then it (a stack cut off inside an
+     * inlined run ends with an inlined frame: it stands for itself). */
+    size_t nids = 0;
+    enum { MAX_RUN = 64 };
+    for (int k = 0; k < st->depth;) {
+        int end = k;
+        while (end + 1 < st->depth && st->frames[end].inlined && end - k + 1 < MAX_RUN)
+            end++;
+        ids[nids++] = location_id(p, &st->frames[k], end - k + 1);
+        k = end + 1;
+    }
     uint64_t vals[NVALUES];
     for (int k = 0; k < NVALUES; k++)
         vals[k] = (uint64_t)v[k];
     struct pb s = {0};
-    pb_packed(&s, SAMPLE_LOCATION_ID, ids, (size_t)st->depth);
+    pb_packed(&s, SAMPLE_LOCATION_ID, ids, nids);
     pb_packed(&s, SAMPLE_VALUE, vals, NVALUES);
     pb_message(&p->samples, PROFILE_SAMPLE, &s);
     pb_free(&s);
     free(ids);
 }
 
-/* Count each context at its creation stack. */
-static int count(void *arg, const struct ct_ctx_row *row)
+/* Count each context at its creation stack; false (and p->oom) when out of memory. */
+static bool count(void *arg, const struct ct_ctx_row *row)
 {
     struct pprof *p = arg;
     int64_t stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
     uint64_t i;
     if (stack == 0)
-        return 0; /* no stack recorded: nowhere to put it */
+        return true; /* no stack recorded: nowhere to put it */
     if (!u64map_get(&p->site_of, (uint64_t)stack, &i)) {
         if (p->nsites == p->sitecap) {
             size_t cap = p->sitecap ? 2 * p->sitecap : 256;
             struct site *grown = realloc(p->sites, cap * sizeof *grown);
-            if (grown == NULL)
-                return -1;
+            if (grown == NULL) {
+                p->oom = true;
+                return false;
+            }
             p->sites = grown;
             p->sitecap = cap;
         }
         p->sites[p->nsites] = (struct site){.stack = stack};
         i = ++p->nsites;
-        if (!u64map_put(&p->site_of, (uint64_t)stack, i))
-            return -1;
+        if (!u64map_put(&p->site_of, (uint64_t)stack, i)) {
+            p->oom = true;
+            return false;
+        }
     }
     struct site *s = &p->sites[i - 1];
     s->v[0]++;
     if (!ct_ctx_has(row, CT_FREED_NS))
         s->v[1]++;
-    return 0;
+    return true;
 }
 
 static int build(struct pprof *p, struct pb *out, char *err, size_t errlen)
 {
     intern(p, ""); /* string 0 is "" by the format's rule */
-    if (export_each_context(p->r, count, p, err, errlen) != 0) {
-        if (err[0] == '\0')
-            snprintf(err, errlen, "out of memory");
+    /* Counts need no order: one sequential read of the two columns they use. */
+    if (ct_reader_scan(p->r, 1u << CT_CREATE_STACK | 1u << CT_FREED_NS, count, p) < 0 &&
+        !p->oom) {
+        snprintf(err, errlen, "%s: %s", ct_reader_path(p->r), ct_reader_error(p->r));
+        return -1;
+    }
+    if (p->oom) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < p->nsites; i++) {
         const struct ct_stack *st = export_stack(&p->stacks, p->r, p->sites[i].stack);
-        if (st != NULL)
-            sample(p, st, p->sites[i].v);
+        if (st == NULL) { /* dropping its contexts would make the totals lie */
+            snprintf(err, errlen, "%s: cannot read stack %lld: %s", ct_reader_path(p->r),
+                     (long long)p->sites[i].stack, ct_reader_error(p->r));
+            return -1;
+        }
+        sample(p, st, p->sites[i].v);
     }
     struct ct_findings fs;
     struct ct_analysis_opts opts = ct_analysis_defaults();
@@ -249,8 +309,8 @@ static int build(struct pprof *p, struct pb *out, char *err, size_t errlen)
     pb_append(out, &p->samples);
     pb_append(out, &p->locations);
     pb_append(out, &p->functions);
-    for (size_t i = 0; i < p->nstrings; i++)
-        pb_string(out, PROFILE_STRING_TABLE, p->strings[i]);
+    for (size_t i = 0; i < p->strings.len; i++)
+        pb_string(out, PROFILE_STRING_TABLE, p->strings.items[i]);
     if (p->oom || out->oom) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -279,13 +339,10 @@ int export_pprof(int fd, ct_reader *r, char *err, size_t errlen)
     pb_free(&p.samples);
     pb_free(&p.locations);
     pb_free(&p.functions);
-    for (size_t i = 0; i < p.nstrings; i++)
-        free(p.strings[i]);
-    free(p.strings);
+    strtab_free(&p.strings);
+    strtab_free(&p.locs);
     free(p.sites);
-    u64map_free(&p.string_of);
     u64map_free(&p.function_of);
-    u64map_free(&p.location_of);
     u64map_free(&p.site_of);
     export_stacks_free(&p.stacks);
     return rc;

@@ -3,6 +3,11 @@
  *
  * The shim is looked for next to this executable (the build tree) and then in
  * <prefix>/<libdir>/ctxtrace/ (an installation); CTXTRACE_PRELOAD overrides both.
+ *
+ * The trace's name is claimed here, in the parent, before the program runs (the rules
+ * are in launch.h and ctxtrace/core/claim.h); the child waits on a close-on-exec pipe
+ * for that name — for the default name, which holds the child's pid, the parent can
+ * only claim it after fork — so the program never starts without its file.
  */
 #include "launch.h"
 
@@ -182,14 +187,123 @@ bool launch_check_output(const char *cmd, const char *what, const char *abs)
     return true;
 }
 
-void launch_remove_trace(const char *path)
+/* Remove a trace nobody writes: its companions first, so that at no moment is there a
+ * free name with a stale WAL beside it. */
+static bool remove_trace(const char *cmd, const char *path)
 {
-    char side[PATH_MAX + 8];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    const char *const suffixes[] = {"-wal", "-shm", ""};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char f[PATH_MAX + 8];
+        snprintf(f, sizeof f, "%s%s", path, suffixes[i]);
+        if (unlink(f) != 0 && errno != ENOENT) {
+            cli_error("%s: cannot replace %s: %s", cmd, f, strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
+bool launch_output_named(const char *cmd, const char *out, bool force,
+                         struct launch_output *o)
+{
+    o->claim = CT_CLAIM_NONE;
+    if (!launch_abs_path(cmd, out, o->path) || !launch_check_output(cmd, "the trace", o->path))
+        return false;
+    snprintf(o->shown, sizeof o->shown, "%s", o->path);
+    switch (ct_trace_probe(o->path)) {
+    case CT_FILE_OTHER:
+        cli_error("%s: %s exists and is not a ctxtrace trace; not touching it (choose "
+                  "another -o)", cmd, out);
+        return false;
+    case CT_FILE_TRACE:
+        if (!force) {
+            cli_error("%s: %s is an existing trace; --force replaces it", cmd, out);
+            return false;
+        }
+        if (ct_claim_in_use(o->path)) {
+            cli_error("%s: %s is being written by a running process; not replacing it",
+                      cmd, out);
+            return false;
+        }
+        if (!remove_trace(cmd, o->path))
+            return false;
+        break;
+    case CT_FILE_ABSENT:
+        break;
+    }
+    int err = ct_claim_new(o->path, false, &o->claim);
+    if (err == EEXIST)
+        cli_error("%s: %s was taken by another process while starting, or an %s-wal or "
+                  "-shm without its trace lies beside it; choose another -o", cmd, out, out);
+    else if (err != 0)
+        cli_error("%s: cannot create %s: %s", cmd, out, strerror(err));
+    return err == 0;
+}
+
+void launch_output_default(struct launch_output *o)
+{
+    o->path[0] = '\0';
+    o->shown[0] = '\0';
+    o->claim = CT_CLAIM_NONE;
+}
+
+/* The default name, for process `pid`: the shim's own scheme (output.c). */
+static bool claim_default(const struct launch *l, const char *cmd, pid_t pid,
+                          struct launch_output *o)
+{
+    int err = EEXIST;
+    for (int i = 0; i < 1000 && err == EEXIST; i++) {
+        int w = i == 0 ? snprintf(o->shown, sizeof o->shown, "ctxtrace.%.200s.%d.db",
+                                  base_name(l->prog), (int)pid)
+                       : snprintf(o->shown, sizeof o->shown, "ctxtrace.%.200s.%d.%d.db",
+                                  base_name(l->prog), (int)pid, i);
+        if (w < 0 || !launch_abs_path(cmd, o->shown, o->path))
+            return false;
+        err = ct_claim_new(o->path, false, &o->claim);
+    }
+    if (err != 0)
+        cli_error("%s: cannot create %s: %s", cmd, o->path, strerror(err));
+    return err == 0;
+}
+
+bool launch_output_done(struct launch_output *o)
+{
+    bool unused = ct_claim_unused(&o->claim, o->path);
+    if (unused)
+        unlink(o->path); /* the empty file we made, which nobody took */
+    ct_claim_close(&o->claim);
+    return !unused;
+}
+
+/* The child, until the parent hands it the claimed name: "<path>\0<token>\0" on `fd`.
+ * Returns false (the parent gave up and said why) if the pipe closes early. */
+static bool receive_output(int fd, char *buf, size_t len, const char **path, const char **token)
+{
+    size_t n = 0;
+    ssize_t r;
+    while (n < len && ((r = read(fd, buf + n, len - n)) > 0 || (r < 0 && errno == EINTR)))
+        n += r > 0 ? (size_t)r : 0;
+    close(fd);
+    const char *nul = n > 0 ? memchr(buf, '\0', n) : NULL;
+    if (nul == NULL || memchr(nul + 1, '\0', n - (size_t)(nul + 1 - buf)) == NULL)
+        return false;
+    *path = buf;
+    *token = nul + 1;
+    return true;
+}
+
+static bool send_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return true;
 }
 
 /* An ASan-built program aborts at start ("ASan runtime does not come first in initial
@@ -212,12 +326,14 @@ static bool asan_allow_preload(void)
 }
 
 pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
-                   char trace[PATH_MAX], bool default_trace, const char *const *extra_env)
+                   struct launch_output *out, const char *const *extra_env)
 {
     const char *old = getenv("LD_PRELOAD");
     char *preload = malloc(strlen(l->shim) + (old ? strlen(old) : 0) + 2);
-    if (preload == NULL) {
-        cli_error("%s: out of memory", cmd);
+    int handoff[2];
+    if (preload == NULL || pipe2(handoff, O_CLOEXEC) != 0) {
+        cli_error("%s: %s", cmd, preload == NULL ? "out of memory" : strerror(errno));
+        free(preload);
         return -1;
     }
     sprintf(preload, "%s%s%s", l->shim, old && *old ? ":" : "", old && *old ? old : "");
@@ -225,6 +341,8 @@ pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
     pid_t pid = fork();
     if (pid < 0) {
         cli_error("%s: fork: %s", cmd, strerror(errno));
+        close(handoff[0]);
+        close(handoff[1]);
         free(preload);
         return -1;
     }
@@ -232,14 +350,13 @@ pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
-        if (default_trace) {
-            char cwd[PATH_MAX];
-            if (getcwd(cwd, sizeof cwd) == NULL ||
-                snprintf(trace, PATH_MAX, "%s/ctxtrace.%.200s.%d.db", cwd,
-                         base_name(l->prog), (int)getpid()) >= PATH_MAX)
-                _exit(127);
-        }
-        setenv("CTXTRACE_OUTPUT", trace, 1);
+        close(handoff[1]);
+        static char msg[PATH_MAX + 64];
+        const char *path, *token;
+        if (!receive_output(handoff[0], msg, sizeof msg, &path, &token))
+            _exit(127);
+        setenv("CTXTRACE_OUTPUT", path, 1);
+        setenv("CTXTRACE_OUTPUT_CLAIM", token, 1);
         setenv("LD_PRELOAD", preload, 1);
         if (!asan_allow_preload()) {
             cli_error("%s: out of memory", cmd);
@@ -252,10 +369,25 @@ pid_t launch_start(const struct launch *l, const char *cmd, char *const argv[],
         _exit(127);
     }
     free(preload);
-    /* The name the child gave it, relative. */
-    if (default_trace &&
-        snprintf(trace, PATH_MAX, "ctxtrace.%.200s.%d.db", base_name(l->prog), (int)pid) < 0)
-        trace[0] = '\0';
+    close(handoff[0]);
+    /* The default name has the program's pid in it: claimed now, before it runs. */
+    char msg[PATH_MAX + 64];
+    bool ok = out->claim.fd >= 0 || claim_default(l, cmd, pid, out);
+    if (ok) {
+        size_t n = strlen(out->path) + 1;
+        ct_claim_token(&out->claim, msg + n, sizeof msg - n);
+        memcpy(msg, out->path, n);
+        ok = send_all(handoff[1], msg, n + strlen(msg + n) + 1);
+        if (!ok)
+            cli_error("%s: cannot start %s: %s", cmd, l->prog, strerror(errno));
+    }
+    close(handoff[1]);
+    if (!ok) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        return -1;
+    }
     return pid;
 }
 

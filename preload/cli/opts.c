@@ -143,7 +143,7 @@ static void help_line(FILE *out, const struct cli_opt *o)
 
 void cli_help(FILE *out, const struct cli_command *cmd)
 {
-    fprintf(out, "Usage: ctxtrace %s %s\n%s\n\nOptions:\n", cmd->name, cmd->synopsis,
+    fprintf(out, "Usage: ctxtrace %s %s\n\n%s\n\nOptions:\n", cmd->name, cmd->synopsis,
             cmd->about);
     for (const struct cli_opt *o = cmd->opts; o != NULL && o->name != NULL; o++)
         help_line(out, o);

@@ -1,6 +1,7 @@
 /*
  * report.c — `ctxtrace report [--format text|json|sarif] [--suppressions FILE]...
- *            [--threshold N] [--source-root DIR] FILE.db`
+ *            [--threshold N] [--done-threshold N] [--chain-threshold N]
+ *            [--source-root DIR] FILE.db`
  *
  * Opens a trace, applies the five rules (libctxtrace/core/rules.c), removes what the
  * suppressions accept and prints the rest in one of three formats (docs/report.md).
@@ -38,11 +39,21 @@ int report_option(const char *cmd, int id, const char *v, struct report_opts *o)
     char err[512];
     switch (id) {
     case REPORT_OPT_THRESHOLD:
-        if (!parse_threshold(v, &o->threshold)) {
-            cli_error("%s: --threshold: '%s' is not a positive number", cmd, v);
+    case REPORT_OPT_DONE_THRESHOLD:
+    case REPORT_OPT_CHAIN_THRESHOLD: {
+        int *t = id == REPORT_OPT_THRESHOLD        ? &o->thresholds.detached_root_threshold
+                 : id == REPORT_OPT_DONE_THRESHOLD ? &o->thresholds.derived_from_done_threshold
+                                                   : &o->thresholds.value_chain_threshold;
+        if (!parse_threshold(v, t)) {
+            cli_error("%s: --%s: '%s' is not a positive number", cmd,
+                      id == REPORT_OPT_THRESHOLD        ? "threshold"
+                      : id == REPORT_OPT_DONE_THRESHOLD ? "done-threshold"
+                                                        : "chain-threshold",
+                      v);
             return -1;
         }
         return 1;
+    }
     case REPORT_OPT_SUPPRESSIONS:
         o->supp_given = true;
         if (ct_suppressions_load(&o->supp, v, err, sizeof err) != 0) {
@@ -102,7 +113,7 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
         ct_reader_close(rd);
         return -1;
     }
-    struct ct_analysis_opts ao = {.detached_root_threshold = o->threshold};
+    struct ct_analysis_opts ao = o->thresholds;
     char why[400] = "";
     int rc = ct_analyze(rd, &ao, &r->findings, why, sizeof why);
     ct_reader_close(rd);
@@ -159,12 +170,16 @@ const char *report_noun(enum ct_rule rule, long count)
 {
     if (rule == CT_RULE_LEAKED_WAITER)
         return count == 1 ? "blocked wait" : "blocked waits";
+    if (rule == CT_RULE_LEAKED_THREAD)
+        return count == 1 ? "thread" : "threads";
     return count == 1 ? "context" : "contexts";
 }
 
 const char *report_stack_label(enum ct_rule rule)
 {
-    return rule == CT_RULE_LEAKED_WAITER ? "waiting at" : "created at";
+    return rule == CT_RULE_LEAKED_WAITER   ? "waiting at"
+           : rule == CT_RULE_LEAKED_THREAD ? "blocked at (at the exit check)"
+                                           : "created at";
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
@@ -183,7 +198,7 @@ static const struct cli_opt report_options[] = {
 static const struct cli_command report_command = {
     .name = "report",
     .synopsis = "[OPTIONS] FILE.db",
-    .summary = "the findings of a trace file (or, with --profile, its per-site profile)",
+    .summary = "the findings of a trace file (--profile: its per-site profile)",
     .about = "Analyse the trace file FILE.db: lost cancels, orphaned timers, detached roots,\n"
              "ineffective deadlines, leaked waiters and threads, each at its site with its\n"
              "stack. Findings the suppressions accept are left out.",

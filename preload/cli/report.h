@@ -20,18 +20,28 @@ enum { REPORT_EXIT_CLEAN = 0, REPORT_EXIT_FINDINGS = 1 };
 
 /* Options shared by `report` and `run`. */
 struct report_opts {
-    int threshold;                /* detached-root threshold; 0: the default (32) */
+    struct ct_analysis_opts thresholds; /* the rules' thresholds; 0: their defaults */
     struct ct_suppressions supp;  /* from every --suppressions, else CTXTRACE_SUPPRESSIONS */
     bool supp_given;              /* --suppressions was given (the environment is not read) */
     const char *source_root;      /* --source-root; NULL: the current directory */
 };
 
 /* The options `report` and `run` share, as entries of their option tables (opts.h). */
-enum { REPORT_OPT_SUPPRESSIONS = 1000, REPORT_OPT_THRESHOLD, REPORT_OPT_SOURCE_ROOT };
+enum {
+    REPORT_OPT_SUPPRESSIONS = 1000,
+    REPORT_OPT_THRESHOLD,
+    REPORT_OPT_DONE_THRESHOLD,
+    REPORT_OPT_CHAIN_THRESHOLD,
+    REPORT_OPT_SOURCE_ROOT
+};
 #define REPORT_OPTIONS                                                                      \
     {REPORT_OPT_SUPPRESSIONS, "suppressions", 0, "FILE",                                    \
      "findings to accept (repeatable; default:\n$CTXTRACE_SUPPRESSIONS; docs/report.md)"},  \
     {REPORT_OPT_THRESHOLD, "threshold", 0, "N", "detached-root threshold (default 32)"},   \
+    {REPORT_OPT_DONE_THRESHOLD, "done-threshold", 0, "N",                                   \
+     "derived-from-done threshold: derivations\nfrom one done parent (default 2)"},       \
+    {REPORT_OPT_CHAIN_THRESHOLD, "chain-threshold", 0, "N",                                 \
+     "value-chain-growth threshold: same-site\nvalue layers (default 16)"},               \
     {REPORT_OPT_SOURCE_ROOT, "source-root", 0, "DIR",                                       \
      "print source paths relative to DIR\n(default: the current directory)"}
 

@@ -23,6 +23,16 @@ void report_json_frame(struct json *j, const struct ct_frame *f, bool module)
         json_key(j, "module");
         json_string(j, f->module);
     }
+    /* Only where true: a frame the compiler inlined into the next (outer) one; a frame
+     * a tail call replaced. */
+    if (f->inlined) {
+        json_key(j, "inlined");
+        json_bool(j, true);
+    }
+    if (f->tail_call) {
+        json_key(j, "tail_call");
+        json_bool(j, true);
+    }
 }
 
 /* "examples" (context ids) and "durations_ns" {"p50", "max"} of a finding: the JSON
@@ -110,6 +120,14 @@ void report_json(FILE *out, const struct report *r)
     json_bool(&j, r->findings.complete);
     json_key(&j, "suppressed");
     json_int(&j, (int64_t)r->suppressed);
+    if (r->findings.exit_check[0] != '\0') {
+        /* The exit check (docs/rules.md): "done", "off" or "abandoned: REASON", and the
+         * created threads alive at it that leaked-thread could not judge. */
+        json_key(&j, "exit_check");
+        json_string(&j, r->findings.exit_check);
+        json_key(&j, "threads_unjudged");
+        json_int(&j, r->findings.threads_unjudged);
+    }
     if (r->supp != NULL && r->supp->len > 0) {
         json_key(&j, "suppressions");
         json_array(&j);

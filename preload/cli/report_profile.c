@@ -24,43 +24,50 @@ static const char *kind_name(int kind)
     return kind >= 0 && kind < 6 ? names[kind] : "unknown";
 }
 
+/* The table fits 100 columns: each site is a line of its own (a path can be long),
+ * followed by its numbers in fixed columns, so rows align whatever the site; value
+ * lookups, rare, are appended to the site's line when there are any. --format json
+ * has every number. */
 static void print_text(FILE *out, const struct ct_profile *p, const struct report *paths)
 {
+    static const char row[] = "%10s  %-9s %-30s %-14s %-9s %s\n";
     fprintf(out, "ctxtrace profile: %ld contexts created at %zu sites\n\n", p->contexts,
             p->len);
-    fprintf(out, "%9s  %-14s %-29s %-28s %-13s %-21s %-15s %s\n", "contexts", "kind",
-            "lifetime p50 / p99 / max", "ended: cancel/parent/dl/never", "fan-out avg/max",
-            "waiters woke p50/max", "value lookups", "site");
+    fprintf(out, row, "contexts", "kind", "lifetime p50 / p99 / max", "ended c/p/d/n",
+            "fan-out", "waiters woke p50/max");
     for (size_t i = 0; i < p->len; i++) {
         const struct ct_site_profile *s = &p->sites[i];
-        char a[32], b[32], c[32], life[112], fan[32] = "-", wake[80] = "-", val[48] = "-";
+        char a[32], b[32], c[32], n[24], life[112], fan[32] = "-", wake[80] = "-";
         report_fmt_ns(a, sizeof a, s->life_p50);
         report_fmt_ns(b, sizeof b, s->life_p99);
         report_fmt_ns(c, sizeof c, s->life_max);
         snprintf(life, sizeof life, "%s / %s / %s", a, b, c);
         if (s->fanout_origins > 0)
-            snprintf(fan, sizeof fan, "%.1f / %ld", s->fanout_mean, s->fanout_max);
+            snprintf(fan, sizeof fan, "%.1f/%ld", s->fanout_mean, s->fanout_max);
         if (s->wakeups > 0) {
             report_fmt_ns(a, sizeof a, s->wake_p50);
             report_fmt_ns(b, sizeof b, s->wake_max);
             snprintf(wake, sizeof wake, "%s / %s", a, b);
         }
-        if (s->value_lookups > 0)
-            snprintf(val, sizeof val, "%ld (%.1f/%ld)", s->value_lookups, s->value_depth_mean,
-                     s->value_depth_max);
         char ended[64] = "-";
         if (s->kind == CTX_KIND_CANCEL || s->kind == CTX_KIND_DEADLINE)
             snprintf(ended, sizeof ended, "%ld/%ld/%ld/%ld", s->ended_explicit, s->ended_parent,
                      s->ended_deadline, s->ended_never);
         const char *file = report_relpath(paths, s->site.file);
-        fprintf(out, "%9ld  %-14s %-29s %-28s %-13s %-21s %-15s %s %s:%d\n", s->created,
-                kind_name(s->kind), life, ended, fan, wake, val,
-                s->site.function ? s->site.function : "?", file ? file : "?", s->site.line);
+        fprintf(out, "\n  %s %s:%d", s->site.function ? s->site.function : "?",
+                file ? file : "?", s->site.line);
+        if (s->value_lookups > 0)
+            fprintf(out, "  (value lookups: %ld, contexts examined %.1f avg, %ld max)",
+                    s->value_lookups, s->value_depth_mean, s->value_depth_max);
+        snprintf(n, sizeof n, "%ld", s->created);
+        fputc('\n', out);
+        fprintf(out, row, n, kind_name(s->kind), life, ended, fan, wake);
     }
-    fprintf(out, "\nlifetime: creation to free (or the end of the trace); ended: how the "
-                 "contexts became done;\nfan-out: descendants each cancellation that started "
-                 "here made done; waiters woke: from the\ncancellation to ctx_wait returning; "
-                 "value lookups: count (contexts examined avg/max).\n");
+    fprintf(out, "\nlifetime: creation to free (or the end of the trace). ended: how the "
+                 "contexts became\ndone: cancelled here / by the parent / deadline / never. "
+                 "fan-out: descendants each\ncancellation that started here made done "
+                 "(avg/max). waiters woke: from the\ncancellation to ctx_wait returning. "
+                 "Every number: --format json.\n");
 }
 
 static void print_json(FILE *out, const struct ct_profile *p, const char *trace)

@@ -89,6 +89,26 @@ static void physical_location(struct json *j, const struct report *r, const stru
     free(uri);
 }
 
+/* A location's property bag for a frame without a physical frame of its own: one the
+ * compiler inlined into its caller {"inlined": true}, one a tail call replaced
+ * {"tailCall": true}. Nothing for other frames. */
+static void inlined_property(struct json *j, const struct ct_frame *f)
+{
+    if (!f->inlined && !f->tail_call)
+        return;
+    json_key(j, "properties");
+    json_object_inline(j);
+    if (f->inlined) {
+        json_key(j, "inlined");
+        json_bool(j, true);
+    }
+    if (f->tail_call) {
+        json_key(j, "tailCall");
+        json_bool(j, true);
+    }
+    json_end_object(j);
+}
+
 static void logical_locations(struct json *j, const struct ct_frame *f)
 {
     if (f->function == NULL)
@@ -284,6 +304,7 @@ static void code_flow(struct json *j, const struct report *r, const struct ct_st
         json_object(j);
         physical_location(j, r, f);
         text_object(j, "message", f->function ? f->function : "??");
+        inlined_property(j, f);
         json_end_object(j);
         json_end_object(j);
     }
@@ -334,6 +355,7 @@ static void related_locations(struct json *j, const struct report *r,
         snprintf(text, sizeof text, "%s %s", labels[i] ? labels[i] : "also at",
                  at[i]->function ? at[i]->function : "??");
         text_object(j, "message", text);
+        inlined_property(j, at[i]);
         json_end_object(j);
     }
     json_end_array(j);
@@ -357,6 +379,7 @@ static void result(struct json *j, const struct report *r, const struct ct_findi
     json_object(j);
     physical_location(j, r, at);
     logical_locations(j, at);
+    inlined_property(j, at);
     json_end_object(j);
     json_end_array(j);
     json_key(j, "partialFingerprints");

@@ -17,7 +17,9 @@ static void put_clean(FILE *out, const char *s)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
-/* "function file:line (module)", each part as far as known. */
+/* "function file:line (module)", each part as far as known; " (inlined)" after a frame
+ * the compiler inlined into the next one (it has no physical frame of its own), and
+ * " (tail call)" after one whose frame a tail call replaced (put back from the DWARF). */
 void report_text_frame(FILE *out, const struct report *r, const struct ct_frame *f)
 {
     put_clean(out, f->function ? f->function : "??");
@@ -32,6 +34,10 @@ void report_text_frame(FILE *out, const struct report *r, const struct ct_frame 
         put_clean(out, report_basename(f->module));
         fputc(')', out);
     }
+    if (f->inlined)
+        fputs(" (inlined)", out);
+    if (f->tail_call)
+        fputs(" (tail call)", out);
 }
 
 static void put_stack(FILE *out, const struct report *r, const char *label,
@@ -135,6 +141,17 @@ void report_text(FILE *out, const struct report *r)
     if (!r->findings.complete)
         fputs("ctxtrace: note: the trace is incomplete (the program was killed, or is still "
               "running): judged on what was written\n", out);
+    if (strncmp(r->findings.exit_check, "abandoned", 9) == 0) {
+        fputs("ctxtrace: note: the exit check was ", out);
+        put_clean(out, r->findings.exit_check);
+        fputs(" (leaked-thread not judged)\n", out);
+    }
+    if (r->findings.threads_unjudged > 0)
+        fprintf(out,
+                "ctxtrace: note: %ld thread%s the program created %s alive at the exit check "
+                "and never seen with a context (not judged)\n",
+                r->findings.threads_unjudged, r->findings.threads_unjudged == 1 ? "" : "s",
+                r->findings.threads_unjudged == 1 ? "was" : "were");
     for (size_t i = 0; i < r->findings.len; i++)
         put_finding(out, r, &r->findings.items[i]);
     if (r->suppressed > 0 && r->supp != NULL) {

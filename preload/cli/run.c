@@ -74,15 +74,19 @@ static int wait_program(int *status)
     return launch_wait("run", pid, status);
 }
 
-static long count_contexts(const char *path)
+/* The number of contexts in the trace (-1: unreadable), and into write_error (malloc'd,
+ * or NULL) why the shim stopped writing it, if it did (a full disk). */
+static long count_contexts(const char *path, char **write_error)
 {
     char err[512];
+    *write_error = NULL;
     ct_reader *r = ct_reader_open(path, err, sizeof err);
     if (r == NULL)
         return -1;
     struct ct_meta m;
     long n = ct_reader_meta(r, &m) == 0 ? (long)m.contexts : -1;
     ct_meta_free(&m);
+    *write_error = ct_reader_meta_text(r, "write_error");
     ct_reader_close(r);
     return n;
 }
@@ -124,12 +128,14 @@ int cmd_run(int argc, char **argv)
     return code;
 }
 
-enum { OPT_OUTPUT = 'o', OPT_EXITCODE = 1, OPT_NO_REPORT };
+enum { OPT_OUTPUT = 'o', OPT_EXITCODE = 1, OPT_NO_REPORT, OPT_FORCE };
 
 static const struct cli_opt run_options[] = {
     {OPT_OUTPUT, "output", 'o', "FILE.db",
-     "write the trace to FILE.db (replaced if it exists;\ndefault: $CTXTRACE_OUTPUT, else\n"
-     "ctxtrace.PROGRAM.PID.db in the current directory)"},
+     "write the trace to FILE.db (default: $CTXTRACE_OUTPUT,\nelse ctxtrace.PROGRAM.PID.db in "
+     "the current\ndirectory); never an existing file but a trace,\nand that only with --force"},
+    {OPT_FORCE, "force", 0, NULL,
+     "let -o replace an existing trace (never another\nfile, never one still being written)"},
     {OPT_EXITCODE, "exitcode", 0, "N",
      "exit N (0-255) when findings remain after the\nsuppressions"},
     {OPT_NO_REPORT, "no-report", 0, NULL, "no findings report at exit"},
@@ -146,7 +152,8 @@ static const struct cli_command run_command = {
              "print the findings on stderr. Options end at PROGRAM.",
     .opts = run_options,
     .footer = "Exit status: the program's (128+N if signal N ended it), or N of --exitcode N\n"
-              "when findings remain; 2 when ctxtrace itself fails.",
+              "when findings remain; 2 when ctxtrace itself fails, or could not write the\n"
+              "whole trace (a full disk).",
     .stop_at_operand = true,
 };
 
@@ -156,7 +163,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
 {
     const char *out = NULL, *v;
     int exitcode = -1, id;
-    bool report = true;
+    bool report = true, force = false;
     struct cli_parser p;
     cli_parser_init(&p, &run_command, argc, argv);
     while ((id = cli_next(&p, &v)) > 0) {
@@ -174,6 +181,9 @@ static int run(int argc, char **argv, struct report_opts *ro)
             break;
         case OPT_NO_REPORT:
             report = false;
+            break;
+        case OPT_FORCE:
+            force = true;
             break;
         default:
             assert(id == OPT_OUTPUT);
@@ -199,13 +209,13 @@ static int run(int argc, char **argv, struct report_opts *ro)
     const char *env_out = getenv("CTXTRACE_OUTPUT");
     if (out == NULL && env_out != NULL && env_out[0] != '\0')
         out = env_out;
-    char trace[PATH_MAX];
-    if (out != NULL) {
-        /* Replaced if it exists (like -o anywhere). */
-        if (!launch_abs_path("run", out, trace) || !launch_check_output("run", "the trace", trace))
-            return CLI_EXIT_ERROR;
-        launch_remove_trace(trace);
-    }
+    /* -o never touches a file that is not a trace, and replaces a trace only with
+     * --force (launch.h). */
+    struct launch_output o;
+    if (out == NULL)
+        launch_output_default(&o);
+    else if (!launch_output_named("run", out, force, &o))
+        return CLI_EXIT_ERROR;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -216,29 +226,42 @@ static int run(int argc, char **argv, struct report_opts *ro)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    child = launch_start(&l, "run", argv + i, trace, out == NULL, NULL);
-    if (child < 0)
+    child = launch_start(&l, "run", argv + i, &o, NULL);
+    if (child < 0) {
+        launch_output_done(&o);
         return CLI_EXIT_ERROR;
+    }
     int status;
-    if (wait_program(&status) != 0)
+    if (wait_program(&status) != 0) {
+        launch_output_done(&o);
         return CLI_EXIT_ERROR;
+    }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (WIFSIGNALED(status))
         cli_error("%s was killed by signal %d (%s)", argv[i], WTERMSIG(status),
                   strsignal(WTERMSIG(status)));
 
-    if (access(trace, F_OK) != 0) {
+    const char *trace = o.shown;
+    if (!launch_output_done(&o)) {
         /* The usual reason; the other (the shim could not write the file after the
          * check above) has its own message from the shim, above this one. */
         cli_error("no trace: %s never loaded libctxtrace.so (or the tracer could not "
                   "write %s: see its message above)", argv[i], trace);
         return code;
     }
-    long n = count_contexts(trace);
+    char *write_error;
+    long n = count_contexts(trace, &write_error);
     if (n < 0)
         cli_error("trace written to %s (unreadable: see `sqlite3 %s`)", trace, trace);
     else
         cli_error("trace written to %s (%ld contexts)", trace, n);
+    if (write_error != NULL) {
+        /* The program ran to its end; its trace did not: not a result to act on. */
+        cli_error("the trace is incomplete: the tracer could not write it (%s); it holds "
+                  "what was recorded before", write_error);
+        free(write_error);
+        return CLI_EXIT_ERROR;
+    }
     if (report && n >= 0 && exit_report(trace, ro) && exitcode >= 0)
         return exitcode;
     return code;

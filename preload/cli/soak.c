@@ -38,6 +38,7 @@ struct soak_opts {
     int interval_ms;
     const char *json, *out;
     bool verbose, no_findings;
+    bool force; /* -o may replace an existing trace */
     struct report_opts report;      /* which findings count: suppressions, threshold */
 };
 
@@ -94,6 +95,7 @@ enum {
     OPT_GRACE,
     OPT_JSON,
     OPT_NO_FINDINGS,
+    OPT_FORCE,
 };
 
 static const struct cli_opt soak_options[] = {
@@ -104,7 +106,10 @@ static const struct cli_opt soak_options[] = {
      "after the SIGTERM, wait S seconds (default 5)\nbefore the SIGKILL"},
     {OPT_JSON, "json", 0, "FILE", "also write the verdict, trends and samples as JSON"},
     {OPT_OUTPUT, "output", 'o', "FILE.db",
-     "write the trace to FILE.db (replaced if it exists;\ndefault ctxtrace.PROGRAM.PID.db)"},
+     "write the trace to FILE.db (default\nctxtrace.PROGRAM.PID.db); never an existing file\n"
+     "but a trace, and that only with --force"},
+    {OPT_FORCE, "force", 0, NULL,
+     "let -o replace an existing trace (never another\nfile, never one still being written)"},
     {OPT_VERBOSE, "verbose", 'v', NULL,
      "one line per sample on stderr while it runs\n(on a terminal: one progress line)"},
     {OPT_NO_FINDINGS, "no-findings", 0, NULL,
@@ -116,7 +121,7 @@ static const struct cli_opt soak_options[] = {
 static const struct cli_command soak_command = {
     .name = "soak",
     .synopsis = "[OPTIONS] [--] PROGRAM [ARGS...]",
-    .summary = "run PROGRAM for a while; fail when contexts, timers, waiters or threads grow",
+    .summary = "run PROGRAM a while: fail when what it holds grows, or on findings",
     .about = "Run PROGRAM under the tracer for --duration seconds and judge whether live\n"
              "contexts, armed timers, blocked waiters, threads, open fds or RSS grow after\n"
              "the warm-up; name the sites that grow; then print the trace's findings (a\n"
@@ -164,6 +169,9 @@ static int parse(int argc, char **argv, struct soak_opts *o)
             break;
         case OPT_VERBOSE:
             o->verbose = true;
+            break;
+        case OPT_FORCE:
+            o->force = true;
             break;
         case OPT_NO_FINDINGS:
             o->no_findings = true;
@@ -601,12 +609,13 @@ static int soak(int argc, char **argv, struct soak_opts *o)
     struct launch l;
     if (!launch_prepare(&l, "soak", argv + i))
         return CLI_EXIT_ERROR;
-    char trace[PATH_MAX];
-    if (o->out != NULL) {
-        if (!launch_abs_path("soak", o->out, trace) || !launch_check_output("soak", "the trace", trace))
-            return CLI_EXIT_ERROR;
-        launch_remove_trace(trace);
-    }
+    /* -o never touches a file that is not a trace, and replaces a trace only with
+     * --force (launch.h). */
+    struct launch_output out;
+    if (o->out == NULL)
+        launch_output_default(&out);
+    else if (!launch_output_named("soak", o->out, o->force, &out))
+        return CLI_EXIT_ERROR;
 
     /* Ctrl-C or a kill of soak ends the run early; the program is stopped as at the end
      * of the duration and what was seen is judged. */
@@ -623,16 +632,20 @@ static int soak(int argc, char **argv, struct soak_opts *o)
     const char *const extra_env[] = {env, NULL};
     struct soak_run r = {.start = mono_ns()};
     r.judge_from = r.start + (int64_t)(o->warmup * 1e9);
-    r.pid = launch_start(&l, "soak", argv + i, trace, o->out == NULL, extra_env);
-    if (r.pid < 0)
+    r.pid = launch_start(&l, "soak", argv + i, &out, extra_env);
+    if (r.pid < 0) {
+        launch_output_done(&out);
         return CLI_EXIT_ERROR;
+    }
+    const char *trace = out.shown;
     soak_progress_init(&r.progress, trace, r.start, o->duration, o->verbose);
     soak_program(&r, o);
     soak_progress_end(&r.progress);
 
     int code = CLI_EXIT_ERROR;
+    bool wrote = launch_output_done(&out);
     if (check_ending(&r, argv[i]) == 0) {
-        if (access(trace, F_OK) != 0)
+        if (!wrote)
             cli_error("soak: no trace: %s never loaded libctxtrace.so", argv[i]);
         else
             code = judge(argv[i], o, &r, trace);

@@ -1,17 +1,19 @@
 /*
- * tail.c — `ctxtrace tail [--seconds S] PID|SOCKET`: a running traced process's live
- * stream (docs/live.md) as JSON lines.
+ * tail.c — `ctxtrace tail [--seconds S] [--format json|text] PID|SOCKET`: a running
+ * traced process's live stream (docs/live.md) as JSON lines, or as lines for people.
  *
  * One line per frame, each with a "type": hello, then the snapshot ("context" lines,
  * closed by "snapshot_end"), then events ("create", "cancel", "release", "free",
  * "timer", "wait", "thread", "sample") and at last "bye". SITE frames are not printed:
  * their stack ids are resolved into a "site" object on the lines that refer to them.
+ * What it keeps of them is bounded (ctxtrace/core/live_budget.h): a server is a peer.
  *
  * Exit status: 0 after a BYE for the process's own reasons (exit, exec) or at the end
  * of --seconds, 1 when the stream ended without a BYE (the process died), 2 on usage,
  * connection or protocol errors, 3 when the process dropped this client (BYE slow,
  * busy or protocol: what was printed is not the whole stream).
  */
+#include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/livesweep.h>
 #include <ctxtrace/core/store.h>
@@ -46,9 +48,12 @@ struct tail {
     struct u64map site_of; /* stack id -> 1 + index in sites */
     struct site *sites;
     size_t nsites, cap;
+    struct ct_live_budget budget; /* what sites may cost us (a peer's to fill) */
+    const char *peer;
     int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
     bool bye;
     int bye_reason;        /* CT_WIRE_BYE_*, once bye */
+    bool text;             /* --format text: lines for people, not JSON */
 };
 
 static int64_t now_ms(void)
@@ -63,11 +68,24 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
+static size_t text_bytes(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
 static void remember_site(struct tail *t, const struct ct_wire_msg *m)
 {
     uint64_t known;
     if (m->u.site.stack == 0 || u64map_get(&t->site_of, m->u.site.stack, &known))
         return;
+    bool first;
+    if (!ct_live_budget_take(&t->budget,
+                             text_bytes(m->u.site.function) + text_bytes(m->u.site.file),
+                             &first)) {
+        if (first)
+            cli_error("tail: " CT_LIVE_BUDGET_MESSAGE, t->peer, CT_LIVE_BUDGET_ARGS);
+        return;
+    }
     if (t->nsites == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
         struct site *grown = realloc(t->sites, cap * sizeof *grown);
@@ -129,9 +147,12 @@ static void print_context(struct tail *t, const struct ct_wire_msg *m)
         text(t, "why", ct_why_name(c->why));
         field(t, "err", c->err);
         field(t, "canceled_ns", c->canceled);
+        field(t, "origin_ns", c->origin);
         if (c->reason != NULL)
             text(t, "reason", c->reason);
     }
+    if (c->released != 0)
+        field(t, "released_ns", c->released);
     field(t, "deadline_ns", c->deadline);
     field(t, "created_ns", c->created);
     field(t, "age_ms", (t->hello_now - c->created) / 1000000);
@@ -181,6 +202,7 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         text(t, "why", ct_why_name(m->u.cancel.why));
         field(t, "err", m->u.cancel.err);
         field(t, "cause", m->u.cancel.cause);
+        field(t, "origin_ns", m->u.cancel.origin);
         if (m->u.cancel.reason != NULL)
             text(t, "reason", m->u.cancel.reason);
         site(t, "site", m->u.cancel.stack);
@@ -230,10 +252,167 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
     }
 }
 
+/* ---- --format text ------------------------------------------------------------------ */
+
+/* A string from the process, control characters shown as '?' (a name is input, and
+ * this goes to a terminal). */
+static void put_clean(const char *s)
+{
+    for (; s != NULL && *s; s++)
+        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+/* " at function file:line" for a stack id, when its site is known. */
+static void text_site(struct tail *t, uint64_t stack)
+{
+    uint64_t i;
+    if (stack == 0 || !u64map_get(&t->site_of, stack, &i))
+        return;
+    const struct site *s = &t->sites[i - 1];
+    const char *slash = s->file != NULL ? strrchr(s->file, '/') : NULL;
+    fputs(" at ", stdout);
+    put_clean(s->function != NULL ? s->function : "?");
+    if (s->file != NULL) {
+        putchar(' ');
+        put_clean(slash != NULL ? slash + 1 : s->file);
+        printf(":%u", s->line);
+    }
+}
+
+/* Seconds since the HELLO (the snapshot's "now"), the time column. */
+static void text_time(struct tail *t, int64_t ts)
+{
+    printf("%+10.3f s  ", (double)(ts - t->hello_now) / 1e9);
+}
+
+static void text_event(struct tail *t, const struct ct_wire_msg *m)
+{
+    static const char *const timer_events[] = {"armed", "stopped", "fired"};
+    static const char *const wait_events[] = {"blocked", "woken", "polls its fd"};
+    switch (m->type) {
+    case CT_WIRE_CREATE:
+        text_time(t, m->u.create.ts);
+        printf("create   #%llu %s (parent #%llu, thread %u)",
+               (unsigned long long)m->u.create.id, ct_kind_name(m->u.create.kind),
+               (unsigned long long)m->u.create.parent, m->u.create.thread);
+        text_site(t, m->u.create.stack);
+        break;
+    case CT_WIRE_CANCEL:
+        text_time(t, m->u.cancel.ts);
+        printf("cancel   #%llu %s", (unsigned long long)m->u.cancel.id,
+               ct_why_name(m->u.cancel.why));
+        if (m->u.cancel.reason != NULL) {
+            fputs(" \"", stdout);
+            put_clean(m->u.cancel.reason);
+            putchar('"');
+        }
+        text_site(t, m->u.cancel.stack);
+        break;
+    case CT_WIRE_RELEASE:
+        text_time(t, m->u.release.ts);
+        printf("release  #%llu%s", (unsigned long long)m->u.release.id,
+               m->u.release.live ? " while live" : "");
+        text_site(t, m->u.release.stack);
+        break;
+    case CT_WIRE_FREE:
+        text_time(t, m->u.free.ts);
+        printf("free     #%llu", (unsigned long long)m->u.free.id);
+        break;
+    case CT_WIRE_TIMER:
+        text_time(t, m->u.timer.ts);
+        printf("timer    #%llu %s", (unsigned long long)m->u.timer.id,
+               timer_events[m->u.timer.event]);
+        break;
+    case CT_WIRE_WAIT:
+        text_time(t, m->u.wait.ts);
+        printf("wait     #%llu thread %u %s", (unsigned long long)m->u.wait.id,
+               m->u.wait.thread, wait_events[m->u.wait.event]);
+        if (m->u.wait.event == CT_WIRE_WAIT_WOKEN)
+            printf(" (%d)", m->u.wait.result);
+        text_site(t, m->u.wait.stack);
+        break;
+    case CT_WIRE_THREAD:
+        text_time(t, m->u.thread.ts);
+        if (m->u.thread.event == CT_WIRE_THREAD_START) {
+            printf("thread   %u started (tid %d, by thread %u)", m->u.thread.thread,
+                   (int)m->u.thread.tid, m->u.thread.parent);
+            text_site(t, m->u.thread.stack);
+        } else {
+            printf("thread   %u exited", m->u.thread.thread);
+        }
+        break;
+    case CT_WIRE_SAMPLE:
+        text_time(t, m->u.sample.ts);
+        printf("sample   %lld live contexts, %lld armed timers, %lld blocked waiters, "
+               "%lld threads, %.1f MiB RSS",
+               (long long)m->u.sample.contexts, (long long)m->u.sample.timers,
+               (long long)m->u.sample.waiters, (long long)m->u.sample.threads,
+               (double)m->u.sample.rss / (1024.0 * 1024.0));
+        break;
+    default:
+        printf("(%s)", ct_wire_type_name(m->type));
+        break;
+    }
+}
+
+static void print_text(struct tail *t, const struct ct_wire_msg *m)
+{
+    switch (m->type) {
+    case CT_WIRE_HELLO:
+        printf("pid %u: ", m->u.hello.pid);
+        put_clean(m->u.hello.program);
+        fputs(" (snapshot of its live contexts follows)", stdout);
+        break;
+    case CT_WIRE_CONTEXT: {
+        const struct ct_wire_context *c = &m->u.context;
+        printf("  #%llu %s, %s, parent #%llu, age %.3f s", (unsigned long long)c->id,
+               ct_kind_name(c->kind), c->done ? ct_why_name(c->why) : "live",
+               (unsigned long long)c->parent, (double)(t->hello_now - c->created) / 1e9);
+        if (c->flags & CT_WIRE_TIMER_ARMED)
+            fputs(", timer armed", stdout);
+        if (c->flags & CT_WIRE_LOST_CANCEL)
+            fputs(" [lost-cancel]", stdout);
+        if (c->flags & CT_WIRE_ORPHANED_TIMER)
+            fputs(" [orphaned-timer]", stdout);
+        if (c->flags & CT_WIRE_INEFFECTIVE_DEADLINE)
+            fputs(" [ineffective-deadline]", stdout);
+        text_site(t, c->stack);
+        break;
+    }
+    case CT_WIRE_SNAPSHOT_END:
+        printf("%u live contexts; events follow (times from the snapshot)",
+               (unsigned)m->u.snapshot_end.contexts);
+        break;
+    case CT_WIRE_BYE:
+        fputs("bye: ", stdout);
+        fputs(ct_wire_bye_name(m->u.bye.reason), stdout);
+        if (m->u.bye.text != NULL) {
+            fputs(" (", stdout);
+            put_clean(m->u.bye.text);
+            putchar(')');
+        }
+        break;
+    default:
+        text_event(t, m);
+        break;
+    }
+    putchar('\n');
+}
+
 static void print(struct tail *t, const struct ct_wire_msg *m)
 {
     if (m->type == CT_WIRE_SITE) {
         remember_site(t, m);
+        return;
+    }
+    if (m->type == CT_WIRE_HELLO)
+        t->hello_now = m->u.hello.now;
+    if (m->type == CT_WIRE_BYE) {
+        t->bye = true;
+        t->bye_reason = m->u.bye.reason;
+    }
+    if (t->text) {
+        print_text(t, m);
         return;
     }
     json_init(&t->j, stdout);
@@ -241,7 +420,6 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
     text(t, "type", ct_wire_type_name(m->type));
     switch (m->type) {
     case CT_WIRE_HELLO:
-        t->hello_now = m->u.hello.now;
         field(t, "version", m->u.hello.version);
         field(t, "pid", m->u.hello.pid);
         field(t, "now_ns", m->u.hello.now);
@@ -254,8 +432,6 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
         field(t, "contexts", m->u.snapshot_end.contexts);
         break;
     case CT_WIRE_BYE:
-        t->bye = true;
-        t->bye_reason = m->u.bye.reason;
         text(t, "reason", ct_wire_bye_name(m->u.bye.reason));
         text(t, "text", m->u.bye.text);
         break;
@@ -290,10 +466,10 @@ static int bye_status(const char *path, int reason)
 }
 
 /* Read and print until BYE, end of stream, an error, or the deadline (-1: none). */
-static int follow(int fd, const char *path, int64_t deadline_ms)
+static int follow(int fd, const char *path, int64_t deadline_ms, bool text_mode)
 {
     ct_wire_decoder *d = ct_wire_decoder_new();
-    struct tail t = {0};
+    struct tail t = {.text = text_mode, .peer = path};
     int status = 1;
     if (d == NULL) {
         cli_error("out of memory");
@@ -384,10 +560,13 @@ static void connect_error(const char *arg, const char *path, int err)
     }
 }
 
-enum { OPT_SECONDS = 1 };
+enum { OPT_SECONDS = 1, OPT_FORMAT = 'f' };
 
 static const struct cli_opt tail_options[] = {
     {OPT_SECONDS, "seconds", 0, "S", "stop after S seconds (default: until the process ends)"},
+    {OPT_FORMAT, "format", 'f', "FORMAT",
+     "json (default): one JSON object per line, for\nprograms; text: one line per event, "
+     "for people"},
     {0},
 };
 
@@ -414,7 +593,16 @@ int cmd_tail(int argc, char **argv)
     int id;
     struct cli_parser p;
     cli_parser_init(&p, &tail_command, argc, argv);
+    bool text_mode = false;
     while ((id = cli_next(&p, &v)) > 0) {
+        if (id == OPT_FORMAT) {
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                cli_error("tail: unknown format '%s' (json or text)", v);
+                return CLI_EXIT_ERROR;
+            }
+            text_mode = strcmp(v, "text") == 0;
+            continue;
+        }
         assert(id == OPT_SECONDS);
         char *end;
         seconds = strtod(v, &end);
@@ -445,7 +633,7 @@ int cmd_tail(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     int64_t deadline = seconds > 0 ? now_ms() + (int64_t)(seconds * 1000) : -1;
-    int status = follow(fd, path, deadline);
+    int status = follow(fd, path, deadline, text_mode);
     close(fd);
     return status;
 }

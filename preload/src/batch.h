@@ -21,6 +21,7 @@ struct batch;
 struct live_counts {
     int64_t contexts, timers, waiters, threads;
     uint64_t events;
+    int64_t exit_unregistered; /* threads the exit check found that were never registered */
 };
 
 struct batch *batch_new(void);
@@ -30,5 +31,11 @@ void batch_apply(const struct ev *e, void *arg);
 /* Write every pending row (inside the caller's transaction) and empty the batch. */
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym);
 const struct live_counts *batch_counts(const struct batch *b);
+/* The live contexts (address -> id, id -> parent id), for the exit check's scan. */
+struct u64map;
+void batch_live(const struct batch *b, const struct u64map **addr, const struct u64map **parent);
+/* The batch's arrays that hold context addresses, into out; returns how many. */
+struct span;
+size_t batch_spans(const struct batch *b, struct span *out, size_t max);
 
 #endif /* CT_BATCH_H */

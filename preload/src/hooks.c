@@ -21,6 +21,7 @@
 #include "shim.h"
 
 _Thread_local struct shim_thread shim_self;
+_Thread_local uint64_t shim_waiting_on;
 _Atomic bool shim_recording;
 _Atomic uint64_t shim_events_dropped;
 
@@ -104,9 +105,12 @@ static void on_created(ctx_t *c, ctx_t *parent, enum ctx_kind kind, int64_t requ
 {
     if (enter()) {
         uint64_t stack = stackcap_capture();
-        struct ev *e = shim_emit_begin(EV_CREATE, 0);
+        struct ev *e = shim_emit_begin(EV_CREATE, sizeof(uint64_t));
         if (e != NULL) {
             e->id = trace_id(c);
+            /* The address lets the writer recognise this context in a thread's
+             * start argument, and the exit check find references to it. */
+            *(uint64_t *)(e + 1) = (uint64_t)(uintptr_t)c;
             e->a = parent != NULL ? (int64_t)trace_id(parent) : 0;
             e->b = kind;
             e->c = requested;
@@ -184,6 +188,7 @@ static void on_freed(ctx_t *c)
         struct ev *e = shim_emit_begin(EV_FREE, 0);
         if (e != NULL) {
             e->id = trace_id(c);
+            e->a = (int64_t)(uintptr_t)c;
             shim_emit_commit(e);
         }
     }
@@ -204,6 +209,7 @@ static void on_wait(ctx_t *c, enum ctx_wait_event ev, int result)
             if (ev == CTX_WAIT_BLOCKED)
                 current_wait = new_wait_id();
             e->id = trace_id(c);
+            shim_waiting_on = ev == CTX_WAIT_BLOCKED ? e->id : 0;
             e->a = (int64_t)current_wait;
             e->b = result;
             e->stack = stack;

@@ -51,6 +51,7 @@ static int env_int(const char *name, int def, int lo, int hi)
 
 static void on_exit_flush(void)
 {
+    shim_exit_check();
     shim_writer_flush(true, "exit", EXIT_FLUSH_NS);
 }
 
@@ -58,6 +59,7 @@ static void on_fatal_signal(int sig)
 {
     static const char *const names[] = {[SIGINT] = "signal SIGINT",
                                         [SIGTERM] = "signal SIGTERM"};
+    shim_exit_check();
     shim_writer_flush(true, names[sig], SIGNAL_FLUSH_NS);
     signal(sig, SIG_DFL);
     raise(sig);

@@ -128,14 +128,19 @@ static void add_site(const struct ev *e)
     s->stack = e->id;
     const uint64_t *ips = (const uint64_t *)(e + 1);
     for (int64_t f = 0; f < e->a && f < 64; f++) {
-        struct sym_frame fr;
-        symbolizer_describe(sym, ips[f], &fr);
-        if (ct_is_own_module(fr.module))
+        /* The innermost logical frame: one a tail call removed just inside this ip, or
+         * a function inlined at it, if any (as the trace's stacks list them). Tail
+         * frames are in this ip's module: own ones mean this ip is the shim's or the
+         * runtime's too. */
+        struct sym_frame fr[SYM_MAX_LOGICAL];
+        if (f == 0 || symbolizer_describe_tail(sym, ips[f], ips[f - 1], fr) == 0)
+            symbolizer_describe(sym, ips[f], fr);
+        if (ct_is_own_module(fr[0].module))
             continue;
-        s->module = dup_or_null(fr.module);
-        s->function = dup_or_null(fr.function);
-        s->file = dup_or_null(fr.file);
-        s->line = (uint32_t)(fr.line > 0 ? fr.line : 0);
+        s->module = dup_or_null(fr[0].module);
+        s->function = dup_or_null(fr[0].function);
+        s->file = dup_or_null(fr[0].file);
+        s->line = (uint32_t)(fr[0].line > 0 ? fr[0].line : 0);
         break;
     }
     if (live_server_has_clients()) {
@@ -153,6 +158,8 @@ void live_collect(const struct ev *e)
         return;
     case EV_PAD:
     case EV_VALUE:
+    case EV_EXIT_THREAD: /* the live stream does not carry the exit check (yet) */
+    case EV_EXIT_REACH:
         return;
     default:
         break;
@@ -324,6 +331,8 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
     case EV_PAD:
     case EV_STACK:
     case EV_VALUE:
+    case EV_EXIT_THREAD:
+    case EV_EXIT_REACH:
         break;
     }
 }

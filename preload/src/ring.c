@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "scan.h"
 #include "shim.h"
 
 _Atomic uint64_t ring_stalls;
@@ -142,4 +143,14 @@ void ring_registry_lock(void)
 void ring_registry_unlock(void)
 {
     pthread_mutex_unlock(&registry_mu);
+}
+
+size_t ring_spans(struct span *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&registry_mu);
+    for (struct ring *r = registry; r != NULL && n < max; r = r->next)
+        out[n++] = (struct span){(uintptr_t)r, (uintptr_t)r + sizeof *r};
+    pthread_mutex_unlock(&registry_mu);
+    return n;
 }

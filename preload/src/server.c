@@ -51,6 +51,8 @@ struct client {
 
 static int listen_fd = -1;
 static char sock_path[CT_LIVE_PATH_MAX];
+static dev_t sock_dev; /* the socket file we made: removed at the end only if still it */
+static ino_t sock_ino;
 static struct client clients[MAX_CLIENTS];
 static int nclients;
 
@@ -71,11 +73,15 @@ static int bind_at(const char *path)
     if (fd < 0)
         return -1;
     /* 0600 before listen(2): until then nobody can connect, so no one slips in. */
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || chmod(path, 0600) != 0 ||
-        listen(fd, SOMAXCONN) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         int e = errno;
-        if (e != EADDRINUSE)
-            unlink(path);
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        unlink(path); /* the socket file bind just made */
         close(fd);
         errno = e;
         return -1;
@@ -83,29 +89,25 @@ static int bind_at(const char *path)
     return fd;
 }
 
-/* A socket file nobody listens on (its process was killed) is ours to replace. */
-static bool stale(const char *path)
+/* Bind `path` unless something there must be left alone: -1 with errno EADDRINUSE (a
+ * live server: the caller may try another name) or EEXIST (reason in err). */
+static int bind_clearing_stale(const char *path, char *err, size_t errlen)
 {
-    int fd = ct_live_connect(path);
-    if (fd >= 0) {
-        close(fd);
-        return false;
+    int rc = ct_live_clear_stale(path, err, errlen);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
     }
-    return errno == ECONNREFUSED;
-}
-
-static int bind_replacing_stale(const char *path)
-{
     int fd = bind_at(path);
-    if (fd < 0 && errno == EADDRINUSE && stale(path) && unlink(path) == 0)
-        fd = bind_at(path);
+    if (fd < 0)
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return fd;
 }
 
 void live_server_start(void)
 {
     const char *want = getenv("CTXTRACE_SOCKET");
-    char err[512];
+    char err[512] = "";
     if (want != NULL && strcmp(want, "off") == 0)
         return;
     if (want != NULL && want[0] != '\0') {
@@ -126,7 +128,7 @@ void live_server_start(void)
         }
         ct_live_sweep(); /* dead processes' sockets: the directory holds the living */
     }
-    listen_fd = bind_replacing_stale(sock_path);
+    listen_fd = bind_clearing_stale(sock_path, err, sizeof err);
     if (listen_fd < 0 && errno == EADDRINUSE && want != NULL && want[0] != '\0') {
         /* A named socket another live process serves (a forked child, an exec'd image
          * inheriting CTXTRACE_SOCKET): serve "<stem>.<pid>.sock" beside it. */
@@ -136,10 +138,17 @@ void live_server_start(void)
         int w = snprintf(sock_path, sizeof sock_path, "%.*s.%ld.sock", (int)n, want,
                          (long)getpid());
         if (w > 0 && (size_t)w < sizeof sock_path)
-            listen_fd = bind_replacing_stale(sock_path);
+            listen_fd = bind_clearing_stale(sock_path, err, sizeof err);
     }
-    if (listen_fd < 0)
-        fprintf(stderr, "ctxtrace: no live socket at %s: %s\n", sock_path, strerror(errno));
+    struct stat st;
+    if (listen_fd >= 0 && lstat(sock_path, &st) == 0) {
+        sock_dev = st.st_dev;
+        sock_ino = st.st_ino;
+    } else if (listen_fd < 0) {
+        if (errno == EADDRINUSE)
+            snprintf(err, sizeof err, "%s is served by another process", sock_path);
+        fprintf(stderr, "ctxtrace: no live socket: %s\n", err);
+    }
 }
 
 bool live_server_serving(void)
@@ -302,7 +311,9 @@ void live_server_stop(int reason, const char *text)
         return;
     close(listen_fd);
     listen_fd = -1;
-    unlink(sock_path);
+    struct stat st;
+    if (lstat(sock_path, &st) == 0 && st.st_dev == sock_dev && st.st_ino == sock_ino)
+        unlink(sock_path);
     for (int i = 0; i < nclients; i++)
         if (clients[i].closing_at == 0)
             queue_bye(&clients[i], reason, text);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "event.h"
 #include "ring.h"
@@ -30,6 +31,10 @@ extern _Thread_local struct shim_thread shim_self;
 /* Is recording on? Off until the shim attached to a libctxtrace in this process, and
  * again after the final flush at exit. */
 extern _Atomic bool shim_recording;
+
+/* The context (trace id) this thread is blocked on in ctx_wait, 0 when not waiting: the
+ * exit check's scan does not count a waiter's references to what it waits on. */
+extern _Thread_local uint64_t shim_waiting_on;
 
 /* Events that could not be recorded (no memory for a ring): reported in meta. */
 extern _Atomic uint64_t shim_events_dropped;
@@ -65,7 +70,13 @@ bool shim_hooks_attached(void);
 /* ---- stackcap.c ---- */
 /* Capture the caller's stack, intern it; returns its hash (never 0). */
 uint64_t stackcap_capture(void);
+/* Intern a stack captured elsewhere (the exit check's, from a signal context): send it
+ * once as EV_STACK from the calling thread; returns its hash (never 0). */
+uint64_t stackcap_emit(const uint64_t *ips, int n);
 void stackcap_init(void);
+/* The calling thread's "already sent" cache (32 KiB of its TLS): shim memory the exit
+ * check's scan skips. Async-signal-safe. */
+void stackcap_tls_span(uintptr_t *lo, uintptr_t *hi);
 void stackcap_reset_in_child(void);
 
 /* ---- writer.c ---- */
@@ -75,12 +86,34 @@ void shim_writer_poke(void);
  * stop recording. Waits at most `timeout_ns` (signal handlers must not hang). */
 void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns);
 void shim_writer_forget_in_child(void);
+/* The writer thread's kernel tid (0 before it started): the exit check leaves it
+ * running — it holds none of the application's references. */
+pid_t shim_writer_tid(void);
 void shim_writer_lock(void);
+/* Hold the writer between batches, waiting at most timeout_ns (the exit check, which may
+ * run in a signal handler, must not wait forever); false if it could not. */
+bool shim_writer_lock_for(int64_t timeout_ns);
+/* The writer's live contexts (address -> id, id -> parent id); read only while the
+ * writer is held. Also the spans of shim memory that hold context addresses. */
+struct u64map;
+struct span;
+void shim_writer_live(const struct u64map **addr, const struct u64map **parent);
+size_t shim_writer_spans(struct span *out, size_t max);
 void shim_writer_unlock(void);
 
 /* ---- output.c ---- */
-/* Choose the trace file path for this process into buf. */
+/* Choose and claim the trace file of this process (output.c's rules) into buf, holding
+ * its owner lock until exit or exec; a forked child calls it again for its own file.
+ * 0 or an errno value. */
 int shim_output_path(char *buf, size_t len);
+
+/* ---- exitcheck.c ---- */
+/* Stop the world and record every thread's state and stack (once per process; call
+ * before the final flush). */
+void shim_exit_check(void);
+/* Its meta keys, written with the end meta. */
+typedef struct ct_store ct_store;
+void shim_exit_check_meta(ct_store *store);
 
 /* ---- lifecycle.c ---- */
 void shim_lifecycle_init(void);
@@ -88,5 +121,7 @@ void shim_lifecycle_init(void);
 /* ---- ring.c (registry lock, held across fork) ---- */
 void ring_registry_lock(void);
 void ring_registry_unlock(void);
+/* The memory of every ring (their events hold context addresses), into out. */
+size_t ring_spans(struct span *out, size_t max);
 
 #endif /* CT_SHIM_H */

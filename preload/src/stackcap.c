@@ -9,6 +9,7 @@
  * threads and symbolizes off the application thread.
  */
 #define UNW_LOCAL_ONLY
+#include <assert.h>
 #include <libunwind.h>
 #include <string.h>
 
@@ -35,6 +36,27 @@ static uint64_t hash_ips(void *const *ips, int n)
     return h != 0 ? h : 1;
 }
 
+static uint64_t send_stack(uint64_t h, const void *ips, int n)
+{
+    struct ev *e = shim_emit_begin(EV_STACK, (size_t)n * sizeof(uint64_t));
+    if (e == NULL)
+        return 0;
+    e->id = h;
+    e->a = n;
+    memcpy(e + 1, ips, (size_t)n * sizeof(uint64_t));
+    shim_emit_commit(e);
+    return h;
+}
+
+uint64_t stackcap_emit(const uint64_t *ips, int n)
+{
+    assert(n > 0 && n <= MAX_DEPTH);
+    void *p[MAX_DEPTH];
+    for (int i = 0; i < n; i++)
+        p[i] = (void *)(uintptr_t)ips[i];
+    return send_stack(hash_ips(p, n), ips, n);
+}
+
 uint64_t stackcap_capture(void)
 {
     void *ips[MAX_DEPTH];
@@ -45,15 +67,16 @@ uint64_t stackcap_capture(void)
     uint64_t *slot = &seen[h % SEEN_SLOTS];
     if (*slot == h)
         return h;
-    struct ev *e = shim_emit_begin(EV_STACK, (size_t)n * sizeof(uint64_t));
-    if (e == NULL)
+    if (send_stack(h, ips, n) == 0)
         return 0;
-    e->id = h;
-    e->a = n;
-    memcpy(e + 1, ips, (size_t)n * sizeof(uint64_t));
-    shim_emit_commit(e);
     *slot = h;
     return h;
+}
+
+void stackcap_tls_span(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)&seen[0];
+    *hi = (uintptr_t)&seen[SEEN_SLOTS];
 }
 
 void stackcap_reset_in_child(void)

@@ -13,7 +13,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -47,15 +49,50 @@ static void make_key(void)
     pthread_key_create(&exit_key, on_thread_exit);
 }
 
-static void record_start(uint32_t parent, uint64_t stack)
+/* What a thread was handed: its pthread_create argument, and the words it points at
+ * (a context passed directly, or inside a struct). The writer keeps the words that are
+ * addresses of live contexts (threads.c's part of the leaked-thread rule). */
+enum { ARG_WORDS = EV_HANDED_WORDS - 1 };
+
+struct handed {
+    int n;                       /* words in w: 0 (no argument), or 1 + those read */
+    uint64_t w[EV_HANDED_WORDS];
+};
+
+/* Read what `arg` points at without trusting it to be a pointer: process_vm_readv on
+ * ourselves fails cleanly (EFAULT) where a plain load would crash. Never past the end of
+ * arg's page, so a readable argument is not refused for its neighbour. */
+static void snapshot_arg(void *arg, struct handed *h)
+{
+    h->n = 0;
+    if (arg == NULL)
+        return;
+    h->w[h->n++] = (uint64_t)(uintptr_t)arg;
+    uintptr_t a = (uintptr_t)arg;
+    if (a % sizeof(uint64_t) != 0)
+        return;
+    size_t to_page_end = 4096 - a % 4096, len = ARG_WORDS * sizeof(uint64_t);
+    if (len > to_page_end)
+        len = to_page_end;
+    struct iovec local = {&h->w[1], len}, remote = {arg, len};
+    ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (got > 0)
+        h->n += (int)((size_t)got / sizeof(uint64_t));
+}
+
+static void record_start(uint32_t parent, uint64_t stack, const struct handed *h)
 {
     pthread_once(&key_once, make_key);
     pthread_setspecific(exit_key, &shim_self); /* any non-NULL value arms the destructor */
-    struct ev *e = shim_emit_begin(EV_THREAD_START, 0);
+    int n = h != NULL ? h->n : 0;
+    struct ev *e = shim_emit_begin(EV_THREAD_START, (size_t)n * sizeof(uint64_t));
     if (e != NULL) {
         e->a = (int64_t)syscall(SYS_gettid);
         e->b = parent;
+        e->c = n;
         e->stack = stack;
+        if (n > 0)
+            memcpy(e + 1, h->w, (size_t)n * sizeof(uint64_t));
         shim_emit_commit(e);
     }
 }
@@ -64,7 +101,7 @@ uint32_t shim_thread_id(void)
 {
     if (shim_self.id == 0) {
         shim_self.id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
-        record_start(0, 0);
+        record_start(0, 0, NULL);
     }
     return shim_self.id;
 }
@@ -83,14 +120,19 @@ struct start {
     void *arg;
     uint32_t id, parent;
     uint64_t stack;
+    struct handed handed;
 };
 
 static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
+    /* The words it was handed may be context addresses: leave no stale copy of them in
+     * freed memory, nor on this stack, for the exit check's scan to find. */
+    explicit_bzero(p, sizeof s);
     free(p);
     shim_self.id = s.id;
-    record_start(s.parent, s.stack);
+    record_start(s.parent, s.stack, &s.handed);
+    explicit_bzero(&s.handed, sizeof s.handed);
     return s.fn(s.arg);
 }
 
@@ -108,6 +150,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     s->arg = arg;
     s->parent = shim_thread_id();
     s->stack = stackcap_capture();
+    snapshot_arg(arg, &s->handed);
     s->id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
     shim_self.guard--;
     int rc = real_create()(thread, attr, trampoline, s);

@@ -24,6 +24,7 @@
 
 #include "batch.h"
 #include "live.h"
+#include "scan.h"
 #include "shim.h"
 #include "symbolize.h"
 
@@ -34,7 +35,12 @@ static ct_store *store;
 static struct batch *batch;
 static struct symbolizer *sym;
 static bool running;
+/* The first write that failed (a full disk, an I/O error): recording stopped there, and
+ * nothing more is written, so that the trace is an honest prefix marked incomplete. */
+static char write_error[256];
 
+static _Atomic pid_t writer_tid;
+static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
 static _Atomic uint32_t poke_word;
 static _Atomic uint32_t flush_req, flush_done;
 static _Atomic bool flush_final;
@@ -103,10 +109,26 @@ static void write_end_meta(const char *reason)
     ct_store_meta_int(store, "events", (int64_t)c->events);
     ct_store_meta_int(store, "events_dropped", (int64_t)atomic_load(&shim_events_dropped));
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
+    shim_exit_check_meta(store);
+    if (c->exit_unregistered > 0)
+        ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
 }
 
 /* Drain and commit one batch; returns the number of events. `end` (not NULL) also
  * writes the closing sample and meta. */
+/* A write failed: stop recording, say so once, and leave the reason in the trace if
+ * it still fits (the failed transaction's WAL frames are reused, so it usually does). */
+static void stop_writing(void)
+{
+    snprintf(write_error, sizeof write_error, "%s", ct_store_error(store));
+    atomic_store(&shim_recording, false);
+    fprintf(stderr, "ctxtrace: cannot write the trace (%s): recording stopped; the trace "
+            "ends here, marked incomplete\n", write_error);
+    ct_store_begin(store);
+    ct_store_meta_text(store, "write_error", write_error);
+    ct_store_commit(store);
+}
+
 static size_t write_batch(bool sample, const char *end)
 {
     pthread_mutex_lock(&writer_mu);
@@ -115,16 +137,15 @@ static size_t write_batch(bool sample, const char *end)
     /* Clients first: they see events within one drain period, whatever SQLite costs. */
     live_publish();
     live_server_poll();
-    if (n > 0 || sample || end != NULL) {
+    if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
         ct_store_begin(store);
-        if (batch_write(batch, store, sym) != 0)
-            fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
+        batch_write(batch, store, sym);
         if (sample || end != NULL)
             write_sample(now_ns());
         if (end != NULL)
             write_end_meta(end);
         if (ct_store_commit(store) != 0)
-            fprintf(stderr, "ctxtrace: writing the trace: %s\n", ct_store_error(store));
+            stop_writing();
     }
     /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
      * behind. A failed exec leaves the process traced, but no longer served. */
@@ -138,6 +159,16 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     shim_self.no_trace = true;
+    pthread_attr_t attr;
+    void *stack_lo;
+    size_t stack_size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &stack_lo, &stack_size) == 0)
+            writer_stack = (struct span){(uintptr_t)stack_lo,
+                                         (uintptr_t)stack_lo + stack_size};
+        pthread_attr_destroy(&attr);
+    }
+    atomic_store(&writer_tid, (pid_t)syscall(SYS_gettid));
     pthread_setname_np(pthread_self(), "ctxtrace-writer"); /* for perf, top, gdb */
     sigset_t all;
     sigfillset(&all);
@@ -163,7 +194,8 @@ static void *writer_main(void *arg)
             /* Drain once more: events committed while we wrote. Recording is already
              * off, so this one is the last. */
             write_batch(false, reason);
-            ct_store_finish(store);
+            if (write_error[0] == '\0')
+                ct_store_finish(store);
             ct_store_close(store);
             store = NULL;
         }
@@ -279,6 +311,37 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
     }
 }
 
+pid_t shim_writer_tid(void)
+{
+    return atomic_load(&writer_tid);
+}
+
+bool shim_writer_lock_for(int64_t timeout_ns)
+{
+    int64_t deadline = now_ns() + timeout_ns;
+    while (pthread_mutex_trylock(&writer_mu) != 0) {
+        if (now_ns() >= deadline)
+            return false;
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+void shim_writer_live(const struct u64map **addr, const struct u64map **parent)
+{
+    batch_live(batch, addr, parent);
+}
+
+size_t shim_writer_spans(struct span *out, size_t max)
+{
+    /* Its stack holds copies of the events it drained, addresses included. */
+    size_t n = 0;
+    if (writer_stack.hi != 0 && max > 0)
+        out[n++] = writer_stack;
+    return n + batch_spans(batch, out + n, max - n);
+}
+
 /* fork(): hold the writer between batches so the child inherits no half-done state. */
 void shim_writer_lock(void)
 {
@@ -299,6 +362,7 @@ void shim_writer_forget_in_child(void)
     batch = NULL;
     sym = NULL;
     running = false;
+    write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
     live_server_forget_in_child();
     live_model_forget_in_child();
     atomic_store(&flush_req, 0);

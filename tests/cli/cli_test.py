@@ -75,6 +75,8 @@ def test_help_on_every_command():
     for opt in ("--profile", "--grace", "--source-root", "--suppressions", "--exitcode",
                 "--seconds", "--interval"):
         check(opt in top, "ctxtrace --help does not mention %s" % opt)
+    wide = [l for l in top.splitlines() if len(l) > 80]
+    check(not wide, "ctxtrace --help fits 80 columns: %r" % wide)
 
 
 def test_version():
@@ -169,7 +171,7 @@ def test_soak_shows_progress():
     """soak is not silent while it runs: --verbose prints one line per sample on stderr;
     on a terminal, one line is rewritten in place (\\r ... erase to end of line)."""
     args = ["soak", "--duration", "2", "--warmup", "0.5", "--interval", "100",
-            "--no-findings", "-o", "p.db"]
+            "--no-findings", "--force", "-o", "p.db"]  # one trace, written three times
     p = ctxtrace(*args, "--verbose", "--", ARGS.soak_prog, "pool")
     lines = [l for l in p.stderr.splitlines()
              if re.match(r"soak: +\d+\.\d s: \d+ live contexts, \d+ armed timers, \d+ "

@@ -10,7 +10,12 @@
           totals must be the trace's: contexts created, live at the end, and the counts
           of `ctxtrace report`'s findings, at their sites.
 
-usage: export_test.py TEST --ctxtrace EXE --go GO --party EXE --jobs EXE --workdir DIR
+  chrome_devtools  the same JSON loaded by Chrome DevTools' own trace engine (the
+          Performance panel's parser, an npm package install-deps.sh fetches): its tracks,
+          bound flows and time range must be the export's.
+
+usage: export_test.py TEST --ctxtrace EXE --go GO --party EXE --jobs EXE --inlined EXE
+                      --trace-engine DIR --workdir DIR
 
 Standard library only.
 """
@@ -107,13 +112,15 @@ def check_chrome(trace):
              if e["ph"] == "M" and e["name"] == "thread_name"}
     check(any(e["ph"] == "M" and e["name"] == "process_name" for e in evs), "a process name")
     slices = {}
-    xs = [e for e in evs if e["ph"] == "X"]
+    allx = [e for e in evs if e["ph"] == "X"]
+    xs = [e for e in allx if e["cat"] != "cancellation"]  # contexts, not arrow ends
     for e in xs:
         ok = (isinstance(e["ts"], (int, float)) and isinstance(e["dur"], (int, float))
               and e["dur"] >= 0 and {"id", "kind", "state"} <= set(e["args"]))
         if not check(ok, "a slice with ts, dur >= 0 and its facts in args: %r" % e):
             return
         check(e["tid"] in names, "slice on a named track: %r" % e)
+    for e in allx:
         slices.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"], e))
     check(len(xs) == contexts_in(trace), "one slice per context: %d slices, %d contexts"
           % (len(xs), contexts_in(trace)))
@@ -126,6 +133,8 @@ def check_chrome(trace):
     starts = {e["id"]: e for e in evs if e["ph"] == "s"}
     ends = {e["id"]: e for e in evs if e["ph"] == "f"}
     check(set(starts) == set(ends), "every flow has both ends")
+    markers = {(e["tid"], e["ts"]) for e in allx
+               if e["cat"] == "cancellation" and e["dur"] == 0}
     for i, f in ends.items():
         s = starts.get(i)
         if s is None:
@@ -133,6 +142,8 @@ def check_chrome(trace):
         check(f.get("bp") == "e" and inside(slices, s["tid"], s["ts"])
               and inside(slices, f["tid"], f["ts"]),
               "flow %s: both ends inside a slice of their track" % i)
+        check((s["tid"], s["ts"]) in markers and (f["tid"], f["ts"]) in markers,
+              "flow %s: both ends on a 'cancel' marker of the same time and track" % i)
     by_parent = [e for e in xs if e["args"].get("cancel_why") == "parent"]
     check(len(ends) == len(by_parent),
           "one arrow per cancellation from a parent: %d arrows, %d such contexts"
@@ -158,6 +169,41 @@ def test_chrome():
     got = check_chrome(party)
     if got:
         check(len(got[1]) >= 4, "the party's cancel reaches its errands: %d arrows" % len(got[1]))
+
+
+def test_chrome_devtools():
+    """Chrome DevTools' own trace engine reads the export: the tracks it builds are the
+    export's threads with every slice, it binds every cancellation arrow, and its time
+    range is the trace's."""
+    for program, name in ((ARGS.jobs, "jobs.db"), (ARGS.party, "party.db")):
+        trace = trace_of(program, name)
+        doc = chrome_of(trace)
+        evs = doc["traceEvents"]
+        p = run(["node", os.path.join(os.path.dirname(__file__), "devtools_check.mjs"),
+                 ARGS.trace_engine, trace + ".json"])
+        if not check(p.returncode == 0, "DevTools' trace engine rejects %s.json: %s"
+                     % (name, p.stderr[-1000:])):
+            continue
+        got = json.loads(p.stdout)
+        print("%s: DevTools' trace engine: %s" % (name, got))
+        names = {e["tid"]: e["args"]["name"] for e in evs
+                 if e["ph"] == "M" and e["name"] == "thread_name"}
+        want = {}
+        for e in evs:
+            if e["ph"] == "X":
+                want[names[e["tid"]]] = want.get(names[e["tid"]], 0) + 1
+        check(got["threads"] == want, "%s: DevTools' tracks %s, the export's %s"
+              % (name, got["threads"], want))
+        starts = {e["id"]: e["ts"] for e in evs if e["ph"] == "s"}
+        ends = {e["id"]: e["ts"] for e in evs if e["ph"] == "f"}
+        # DevTools keys a flow's events by time: an arrow whose ends share one is dropped.
+        arrows = sum(1 for i in ends if starts.get(i) is not None and starts[i] != ends[i])
+        check(got["flows"] == arrows and arrows > 0, "%s: DevTools bound %d flows, the export "
+              "has %d arrows" % (name, got["flows"], arrows))
+        x = [e for e in evs if e["ph"] in ("X", "i")]
+        span = max(e["ts"] + e.get("dur", 0) for e in x) - min(e["ts"] for e in x)
+        check(abs(got["range_us"] - span) < 1, "%s: DevTools' range %.3f us, the export's %.3f"
+              % (name, got["range_us"], span))
 
 
 def pprof_top(profile, index):
@@ -203,6 +249,23 @@ def test_pprof():
     check_pprof(trace_of(ARGS.party, "party.db"))
 
 
+def test_pprof_inlined():
+    """Inlined calls are Lines of their physical frame's Location (profile.proto's
+    convention), which pprof shows as "(inline)": the -O2 build of inlined_sites, whose
+    leaks are made in functions inlined into worker()."""
+    trace = trace_of(ARGS.inlined, "inlined.db")
+    out = trace + ".pb.gz"
+    p = ctxtrace("export", "--format", "pprof", "-o", out, trace)
+    if not check(p.returncode == 0, "export pprof: %r" % p.stderr):
+        return
+    p = run([ARGS.go, "tool", "pprof", "-traces", "-sample_index=named_by_findings", out])
+    print(p.stdout)
+    text = "\n".join(l.strip() for l in p.stdout.splitlines())
+    check(p.returncode == 0 and
+          re.search(r"call_backend \(inline\)\nhandle_request \(inline\)\nworker\n", text),
+          "call_backend and handle_request inlined into worker: %s %s" % (text, p.stderr))
+
+
 def test_errors():
     trace = trace_of(ARGS.party, "party.db")
     for argv, says in ((["export", trace], "--format chrome or --format pprof is required"),
@@ -219,7 +282,8 @@ def test_errors():
     check(p.returncode == 0 and json.loads(p.stdout)["traceEvents"], "chrome to stdout")
 
 
-TESTS = {"chrome": test_chrome, "pprof": test_pprof, "errors": test_errors}
+TESTS = {"chrome": test_chrome, "chrome_devtools": test_chrome_devtools, "pprof": test_pprof,
+         "pprof_inlined": test_pprof_inlined, "errors": test_errors}
 
 
 def main():
@@ -230,6 +294,8 @@ def main():
     ap.add_argument("--go", required=True)
     ap.add_argument("--party", required=True)
     ap.add_argument("--jobs", required=True)
+    ap.add_argument("--inlined", required=True)
+    ap.add_argument("--trace-engine", required=True)
     ap.add_argument("--workdir", required=True)
     ARGS = ap.parse_args()
     shutil.rmtree(ARGS.workdir, ignore_errors=True)

@@ -130,6 +130,10 @@ grep -q '"function": "handle"' "$WORK/consumer_cmake/soak_leaky.soak.json" ||
     fail "soak_leaky.soak.json does not name handle() as the growing site"
 grep -q '"decision": "steady"' "$WORK/consumer_cmake/soak_fixed.soak.json" ||
     fail "soak_fixed.soak.json does not say steady"
+grep 'add_test.*soak_growth_only' "$WORK/consumer_cmake/CTestTestfile.cmake" | grep -q -- '--no-findings' ||
+    fail "NO_FINDINGS does not pass --no-findings: $(grep soak_growth_only "$WORK/consumer_cmake/CTestTestfile.cmake")"
+grep 'add_test.*soak_fixed' "$WORK/consumer_cmake/CTestTestfile.cmake" | grep -q -- '--no-findings' &&
+    fail "soak_fixed passes --no-findings without NO_FINDINGS"
 echo "soak_fixed passed, soak_leaky failed naming handle()"
 
 echo

@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -366,6 +367,45 @@ def test_slow_client_gets_bye():
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
 
 
+def test_tail_text_for_people():
+    """`tail --format text`: the same stream as lines for people — the process, its live
+    contexts with their findings and sites, then one line per event, then the bye."""
+    sock = path("text.sock")
+    prog = Prog(["--wait-go", "20", "1000"], {"CTXTRACE_SOCKET": sock})
+    tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--format", "text", "--seconds", "60",
+                             sock], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = []
+    while True:
+        line = tail.stdout.readline()
+        if not line:
+            break
+        head.append(line.rstrip("\n"))
+        if "live contexts; events follow" in line:
+            break
+    prog.go()
+    rest, err = tail.communicate(timeout=120)
+    prog.finish()
+    lines = head + rest.splitlines()
+    check(tail.returncode == 0 and err == "", "tail --format text: %d %r" % (tail.returncode, err))
+    check(lines and lines[0].startswith("pid %d: " % prog.p.pid), "first the process: %r"
+          % lines[:1])
+    check(any(re.match(r"  #\d+ cancel, live, parent #\d+, age [\d.]+ s \[lost-cancel\] at "
+                       r"make_lost_cancel live_prog\.c:\d+$", l) for l in head),
+          "the snapshot shows the lost cancel with its site: %r" % head)
+    check(len(head) >= 2 and head[-1] == "5 live contexts; events follow (times from the snapshot)",
+          "the snapshot's end: %r" % head[-1:])
+    events = [l for l in rest.splitlines() if re.match(r" *[+-]\d+\.\d{3} s  \w", l)]
+    check(any(re.search(r"  create   #\d+ deadline \(parent #\d+, thread \d+\) at "
+                        r"handle_request live_prog\.c:\d+$", l) for l in events),
+          "creations with their sites: %r" % events[:5])
+    check(any(re.search(r'  cancel   #\d+ explicit "client went away" at handle_request ', l)
+              for l in events), "cancellations with their reasons: %r" % events[:5])
+    check(lines[-1].startswith("bye: exit"), "last the bye: %r" % lines[-1:])
+    check(not any(l.startswith("{") for l in lines), "no JSON in text mode")
+    r = ctxtrace("tail", "--format", "xml", sock)
+    check(r.returncode == 2 and "unknown format 'xml'" in r.stderr, "a bad format: %r" % r.stderr)
+
+
 def test_tail_dropped_exits_3():
     """`ctxtrace tail` that cannot keep up (its output not read) is dropped with BYE slow:
     it says so on stderr and exits 3, not 0 as after a clean end."""
@@ -523,7 +563,10 @@ def test_ps_lists_live_processes():
     prog.p.wait(timeout=30)
     check(not os.path.exists(sock), "the socket is removed when SIGTERM ends the program")
 
-    named = path("named.sock")
+    # A stale socket is replaced only in a private (0700) directory of this user's.
+    private = fresh("private")
+    os.chmod(private, 0o700)
+    named = os.path.join(private, "named.sock")
     prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="killed")
     prog.p.kill()
     prog.p.wait()
@@ -534,6 +577,21 @@ def test_ps_lists_live_processes():
           "the next process replaces the stale socket and serves it")
     prog.go()
     prog.finish()
+
+    # Elsewhere, a stale socket is left alone: one line says so, the program runs.
+    shared = fresh("shared")
+    os.chmod(shared, 0o755)
+    named = os.path.join(shared, "named.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(named)
+    s.close()
+    prog = Prog(["--wait-go", "0", "0"], {"CTXTRACE_SOCKET": named}, name="shared_next")
+    prog.go()
+    code, _, err = prog.finish()
+    check(code == 0 and os.path.exists(named) and
+          ("ctxtrace: no live socket: %s is a stale socket outside this user's private "
+           "directory" % named) in err,
+          "a stale socket outside a private directory is kept: %d %r" % (code, err))
 
 
 def test_forked_child_serves_its_own():

@@ -20,7 +20,8 @@ import subprocess
 import sys
 
 RULES = {"leaked-waiter", "orphaned-timer", "lost-cancel", "derived-from-done",
-         "value-chain-growth", "detached-root", "ineffective-deadline"}
+         "value-chain-growth", "detached-root", "ineffective-deadline",
+         "leaked-thread"}
 SARIF_LEVELS = {"none", "note", "warning", "error"}
 ARGS = None
 FAILURES = []
@@ -460,23 +461,23 @@ def test_run_exit():
           "run: the summary line must follow 'trace written to':\n" + err)
     check("created at:" in err, "run: no stacks in the exit report")
 
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode", "23", "--", ARGS.leaky])
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode", "23", "--", ARGS.leaky])
     check(p.returncode == 23, "run --exitcode 23 with findings: exit %d" % p.returncode)
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode=23", "--", ARGS.fixed])
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode=23", "--", ARGS.fixed])
     check(p.returncode == 0, "run --exitcode 23 without findings: exit %d" % p.returncode)
     check(re.search(r"^ctxtrace: no findings in \d+ contexts$", p.stderr.decode(), re.M),
           "run, fixed: no 'no findings' line:\n" + p.stderr.decode())
 
     s = write("run-all.supp", "*:function=*\n")
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode", "23", "--suppressions", s, "--",
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode", "23", "--suppressions", s, "--",
              ARGS.leaky])
     check(p.returncode == 0, "run --suppressions (all) --exitcode 23: exit %d" % p.returncode)
     check("suppressed" in p.stderr.decode(), "run: suppressed findings not mentioned")
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--exitcode", "23", "--", ARGS.leaky],
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--exitcode", "23", "--", ARGS.leaky],
             env={"CTXTRACE_SUPPRESSIONS": s})
     check(p.returncode == 0, "run with CTXTRACE_SUPPRESSIONS (all): exit %d" % p.returncode)
 
-    p = run([ARGS.ctxtrace, "run", "-o", out, "--no-report", "--exitcode", "23", "--",
+    p = run([ARGS.ctxtrace, "run", "--force", "-o", out, "--no-report", "--exitcode", "23", "--",
              ARGS.leaky])
     check(p.returncode == 0 and not any(SUMMARY.match(l) for l in p.stderr.decode().splitlines()),
           "run --no-report: exit %d, stderr %r" % (p.returncode, p.stderr))
@@ -646,6 +647,14 @@ def test_profile():
     check(t.returncode == 0 and out.startswith("ctxtrace profile: 15 contexts created at 3 sites"),
           "text profile header: %r" % out[:120])
     check("errands.c:" in out, "text profile names the party's site")
+    # Readable at 100 columns, its numbers aligned under the header's.
+    lines = out.splitlines()
+    check(max(len(l) for l in lines) <= 100,
+          "text profile wider than 100 columns: %r" % max(lines, key=len))
+    head = next((l for l in lines if l.lstrip().startswith("contexts")), "")
+    rows = [l for l in lines if re.match(r"^ +\d+  \w", l)]
+    check(len(rows) == 3 and all(r.index(r.split()[1]) == head.index("kind") for r in rows),
+          "3 rows, each kind under 'kind': %r" % ([head] + rows))
     check(report("--profile", "--format", "sarif", fixed).returncode == 2,
           "--profile with sarif is an error")
 

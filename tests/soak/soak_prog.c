@@ -72,6 +72,19 @@ static __attribute__((noinline)) void stuck_wait(ctx_t *c)
     ctx_wait(c, -1);
 }
 
+static pthread_mutex_t stuck_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stuck_cv = PTHREAD_COND_INITIALIZER;
+
+/* Handed a context, waits for its cancel, then blocks on a condition nobody signals. */
+static void *stuck_after_cancel(void *arg)
+{
+    ctx_wait(arg, -1);
+    pthread_mutex_lock(&stuck_mu);
+    for (;;)
+        pthread_cond_wait(&stuck_cv, &stuck_mu);
+    return NULL;
+}
+
 static void *waiter(void *arg)
 {
     ctx_t *c = arg;
@@ -84,14 +97,15 @@ int main(int argc, char **argv)
     static ctx_t *held[1000];
     static const char *const shapes[] = {"steady-warmup", "pool", "sawtooth", "step",
                                          "leak-contexts", "leak-timers", "leak-waiters",
-                                         "leak-then-exit", "bounded-leak"};
+                                         "leak-then-exit", "bounded-leak",
+                                         "stuck-thread"};
     const char *shape = argc > 1 ? argv[1] : "";
     bool known = false;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         known = known || strcmp(shape, shapes[i]) == 0;
     if (!known) {
         fprintf(stderr, "usage: soak_prog steady-warmup|pool|sawtooth|step|leak-contexts|"
-                        "leak-timers|leak-waiters|leak-then-exit|bounded-leak\n");
+                        "leak-timers|leak-waiters|leak-then-exit|bounded-leak|stuck-thread\n");
         return 2;
     }
     ctx_t *server = ctx_with_cancel(ctx_background());
@@ -152,6 +166,17 @@ int main(int argc, char **argv)
         for (;;) {
             bounded_leak(server);
             nap_ms(5);
+        }
+    } else if (strcmp(shape, "stuck-thread") == 0) {
+        /* Nothing grows; one thread missed its cancellation and never ends. */
+        ctx_t *job = ctx_with_cancel(server);
+        pthread_t t;
+        if (pthread_create(&t, NULL, stuck_after_cancel, job) == 0)
+            pthread_detach(t);
+        ctx_cancel(job);
+        for (;;) {
+            request(server);
+            nap_ms(2);
         }
     } else if (strcmp(shape, "leak-waiters") == 0) {
         ctx_t *never = ctx_without_cancel(server);

@@ -49,8 +49,10 @@ def main():
     prog = a.program[1:] if a.program[:1] == ["--"] else a.program
     os.makedirs(a.workdir, exist_ok=True)
     out_json = os.path.join(a.workdir, "soak.json")
-    if os.path.exists(out_json):
-        os.unlink(out_json)
+    # A fresh start: the previous run's results (soak -o never replaces a trace).
+    for old in ("soak.json", "soak.db", "soak.db-wal", "soak.db-shm"):
+        if os.path.exists(os.path.join(a.workdir, old)):
+            os.unlink(os.path.join(a.workdir, old))
     # --soak-args last: a test's own --json wins.
     cmd = [a.ctxtrace, "soak", "--json", out_json, *shlex.split(a.soak_args),
            "-o", os.path.join(a.workdir, "soak.db"), "--", *prog]

@@ -124,7 +124,9 @@ tracer_sample_test(sample_new_root_fixed
   --site "query=${S}/new_root/lookup_fixed.c@ctx_with_timeout(ctx, LOOKUP_TIMEOUT)"
   --at server:cancel=1 --at req:cancel=100 --at tagged:value=100 --at query:deadline=100
   --parent server=background --parent req=server --parent tagged=req --parent query=tagged
-  --function server=main --function query=lookup_user
+  # handle_request is inlined into main at -O1/-O2: its sites are inlined frames.
+  --function server=main --function req=handle_request --function tagged=handle_request
+  --function query=lookup_user
   --why server=explicit:1 --why req=explicit:100 --why query=explicit:90 --why query=parent:10
   --where "req=10:cancel_cause = 104 AND cancel_reason = 'client hung up'"
   --fixed --released 301 --released-live 90 --live-at tagged=90 --canceled 201 --freed 301)
@@ -136,7 +138,9 @@ tracer_sample_test(sample_new_root_leaky
   --site "query=${S}/new_root/lookup_leaky.c@ctx_with_timeout(ctx_background(), LOOKUP_TIMEOUT)"
   --at server:cancel=1 --at req:cancel=100 --at tagged:value=100 --at query:deadline=100
   --parent server=background --parent req=server --parent tagged=req --parent query=background
-  --function server=main --function query=lookup_user
+  # handle_request is inlined into main at -O1/-O2: its sites are inlined frames.
+  --function server=main --function req=handle_request --function tagged=handle_request
+  --function query=lookup_user
   --why server=explicit:1 --why req=explicit:100 --why query=explicit:100
   --where "req=10:cancel_cause = 104 AND cancel_reason = 'client hung up'"
   --released 301 --released-live 90 --live-at tagged=90 --canceled 201 --freed 301)
@@ -279,6 +283,16 @@ tracer_sample_test(sample_kitchen_sink
   --parent tagged=order --parent detached=tagged --parent job=detached
   --parent group1=kitchen --parent group2=kitchen --parent shift=background --parent me=shift
   --parent ticket=me
+  # The function making each call, even where -O1/-O2 inline it into its caller (oven,
+  # course, tab, dishwasher_start, pass and evening are: the site is then an inlined
+  # frame, named as at -O0).
+  --function service=evening --function kitchen=evening --function bake=oven
+  --function proof=oven --function late=oven --function course=course --function dish=course
+  --function dishtimer=course --function dessert=course --function tab=tab
+  --function order=dishwasher_start --function tagged=dishwasher_start
+  --function detached=dishwasher_start --function job=dishwasher_start
+  --function group1=pass --function group2=pass --function shift=cook_main
+  --function me=cook_main --function ticket=cook_main
   # Timers that fire while held, a deadline already past; the course's cancel reaching
   # its dishes (and the dessert born done); everything else released.
   --why bake=deadline:1 --why proof=deadline:1 --why late=deadline:1

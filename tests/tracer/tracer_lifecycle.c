@@ -827,7 +827,7 @@ static void test_usage_errors(void)
 {
     char *trace = path_in("t.db");
     const char *none[] = {E.ctxtrace, NULL};
-    usage_case("ctxtrace (no command)", none, "usage: ctxtrace");
+    usage_case("ctxtrace (no command)", none, "ctxtrace: no command given");
     const char *bogus[] = {E.ctxtrace, "frobnicate", NULL};
     usage_case("ctxtrace frobnicate", bogus, "ctxtrace: unknown command 'frobnicate'");
     const char *no_prog[] = {E.ctxtrace, "run", NULL};
@@ -843,13 +843,14 @@ static void test_usage_errors(void)
     usage_case("ctxtrace run -- missing", nonexist,
                tt_fmt("ctxtrace: run: %s: no such executable", missing));
     const char *not_exec[] = {E.ctxtrace, "run", "-o", trace, "--", E.traced_src, NULL};
-    usage_case("ctxtrace run -- not-executable", not_exec, "no such executable");
+    usage_case("ctxtrace run -- not-executable", not_exec,
+               tt_fmt("ctxtrace: run: %s is not executable", E.traced_src));
     TT_STREQ("", db_files(NULL), "no trace file was written");
     /* --help is not an error. */
     const char *help[] = {E.ctxtrace, "--help", NULL};
     struct tt_output o;
     TT_EQ(0, tt_exit_code(run(help, NULL, &o, "ctxtrace --help")), "ctxtrace --help: exit status");
-    TT_CONTAINS(o.out, "run [-o FILE.db] -- PROGRAM", "ctxtrace --help");
+    TT_CONTAINS(o.out, "Usage: ctxtrace run [OPTIONS] [--] PROGRAM", "ctxtrace --help");
     tt_output_free(&o);
 }
 
@@ -891,8 +892,18 @@ static void test_output_names(void)
     tt_db_close(db);
     tt_output_free(&o);
 
-    /* An existing -o file is replaced, not appended to nor moved aside. */
+    /* An existing trace is kept unless --force is given: the program does not run. */
     status = run(run_argv("rel.db", E.traced, chdir_args), NULL, &o, "ctxtrace run -o rel.db again");
+    TT_EQ(2, tt_exit_code(status), "exit status");
+    TT_CONTAINS(o.err, "ctxtrace: run: rel.db is an existing trace; --force replaces it",
+                "ctxtrace's stderr");
+    TT_STREQ("rel.db", db_files(NULL), "still one trace file");
+    tt_output_free(&o);
+
+    /* With --force it is replaced, not appended to nor moved aside. */
+    const char *forced[] = {E.ctxtrace, "run", "--force", "-o", "rel.db", "--", E.traced, "chdir",
+                            NULL};
+    status = run(forced, NULL, &o, "ctxtrace run --force -o rel.db");
     TT_EQ(0, tt_exit_code(status), "exit status");
     TT_STREQ("rel.db", db_files(NULL), "still one trace file");
     db = tt_db_open(rel, true);

@@ -862,6 +862,17 @@ void tt_check_invariants(sqlite3 *db, bool complete)
               "SELECT count(*) FROM stack_frames WHERE frame_id NOT IN (SELECT id FROM frames)");
     TT_Q_ZERO(db, "SELECT * FROM frames WHERE module IS NULL",
               "SELECT count(*) FROM frames WHERE module IS NULL");
+    /* An inlined frame is followed in its stack by the frame it was inlined into: a
+     * logical frame of the same address. */
+    TT_Q_ZERO(db,
+              "SELECT sf.stack_id, sf.idx, f.* FROM stack_frames sf JOIN frames f "
+              "ON f.id = sf.frame_id WHERE f.inlined NOT IN (0, 1) OR (f.inlined = 1 AND "
+              "NOT EXISTS (SELECT 1 FROM stack_frames s2 JOIN frames f2 ON f2.id = s2.frame_id "
+              "WHERE s2.stack_id = sf.stack_id AND s2.idx = sf.idx + 1 AND f2.ip = f.ip))",
+              "SELECT count(*) FROM stack_frames sf JOIN frames f "
+              "ON f.id = sf.frame_id WHERE f.inlined NOT IN (0, 1) OR (f.inlined = 1 AND "
+              "NOT EXISTS (SELECT 1 FROM stack_frames s2 JOIN frames f2 ON f2.id = s2.frame_id "
+              "WHERE s2.stack_id = sf.stack_id AND s2.idx = sf.idx + 1 AND f2.ip = f.ip))");
 
     /* Cancellation: only cancellable kinds, with a known why and error. */
     TT_Q_ZERO(db, BAD("canceled_ns IS NOT NULL AND kind NOT IN ('cancel','deadline')"),

@@ -226,7 +226,13 @@ CTX_API int ctx_cause(ctx_t *c, const char **reason);
  * NULL: false. Async-signal-safe. An inline function (two or three loads, no call): the done check sits in
  * every loop that honours cancellation. The exported symbol of the same name stays, for
  * binaries built before it was inline and for callers that take its address. */
-CTX_API inline bool ctx_is_done(ctx_t *c)
+#if defined(__GNUC_GNU_INLINE__) && !defined(__cplusplus)
+/* -fgnu89-inline: there a plain `inline` would define the symbol in every file. */
+#define CTX__INLINE extern inline __attribute__((gnu_inline))
+#else
+#define CTX__INLINE inline
+#endif
+CTX_API CTX__INLINE bool ctx_is_done(ctx_t *c)
 {
     const struct ctx__done_view *v = (const struct ctx__done_view *)c;
     if (v == NULL)

@@ -24,10 +24,13 @@ struct ct_frame {
     char *file;     /* NULL if unknown */
     int line;       /* 0 if unknown */
     char *module;
+    bool inlined;   /* inlined into the next (outer) frame: no physical frame of its own */
+    bool tail_call; /* removed by a tail call (a jump), put back from the DWARF */
 };
 
 struct ct_stack {
-    struct ct_frame *frames; /* innermost first, runtime and shim frames removed */
+    struct ct_frame *frames; /* logical frames (inlined calls included), innermost first,
+                                runtime and shim frames removed */
     int depth;
 };
 
@@ -46,6 +49,7 @@ enum ct_rule {
     CT_RULE_VALUE_CHAIN_GROWTH,
     CT_RULE_DETACHED_ROOT,
     CT_RULE_INEFFECTIVE_DEADLINE,
+    CT_RULE_LEAKED_THREAD,       /* judged on the exit check (rule_exit.c) */
     CT_RULE_COUNT
 };
 
@@ -67,10 +71,11 @@ struct ct_finding {
     struct ct_frame site;
     struct ct_stack stack;      /* the relevant stack (creation, or the wait) */
     /* A second stack where the rule has one: the release stack (lost-cancel,
-     * orphaned-timer), the waiting thread's creation stack (leaked-waiter). */
+     * orphaned-timer), the thread's creation stack (leaked-waiter, leaked-thread). */
     const char *stack2_label;   /* "released at", "thread created at", or NULL */
     struct ct_stack stack2;
-    /* lost-cancel of a blocked waiter's context: its creation stack. */
+    /* leaked-waiter: the waited context's creation stack; leaked-thread: the creation
+     * stack of the context the thread missed. */
     const char *stack3_label;
     struct ct_stack stack3;
     int64_t examples[CT_MAX_EXAMPLES]; /* context ids */
@@ -86,6 +91,11 @@ struct ct_findings {
     size_t len;
     long contexts;              /* contexts in the trace (roots excluded) */
     bool complete;              /* meta.complete */
+    /* The exit check: threads the program created, alive at the check, never seen with a
+     * context — leaked-thread does not judge them. */
+    long threads_unjudged;
+    /* meta.exit_check: "done", "off", "abandoned: REASON"; "" if the trace has none. */
+    char exit_check[160];
 };
 
 /* Thresholds (docs/rules.md); 0 takes the default. */

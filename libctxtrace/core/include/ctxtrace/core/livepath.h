@@ -32,6 +32,14 @@ int ct_live_socket_path(pid_t pid, char *buf, size_t len);
  * else is a socket path, taken as is. */
 int ct_live_resolve(const char *arg, char *buf, size_t len);
 
+/* Before a server binds `path`: what is there, and whether it may go. 0: the path is
+ * free — nothing was there, or a stale socket (nobody listens: connect refused) owned
+ * by this user in a directory of this user's that nobody else can enter, which has
+ * just been removed. EADDRINUSE: a live server answers there. EEXIST: anything else —
+ * a file that is not a socket, a socket elsewhere or someone else's — which is never
+ * removed; the one-line reason is in err. */
+int ct_live_clear_stale(const char *path, char *err, size_t errlen);
+
 /* Connect to the socket at `path` (blocking, close-on-exec): an fd, or -1 with errno. */
 int ct_live_connect(const char *path);
 

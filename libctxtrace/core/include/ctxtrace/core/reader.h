@@ -100,6 +100,12 @@ static inline struct ct_cursor ct_cursor_of(const struct ct_ctx_row *row)
 {
     return (struct ct_cursor){ct_ctx_get(row, CT_CREATED_NS, 0), row->id};
 }
+/* Every context (the roots excluded) once, in the file's order — one sequential read,
+ * the cheapest way through a whole trace — with the columns of `mask` (bit 1u << c for
+ * column c; 0: all), each handed to fn (its reason valid during the call only); fn
+ * returns false to stop. Returns the rows handed over, or -1 on error. */
+long ct_reader_scan(ct_reader *r, uint32_t mask,
+                    bool (*fn)(void *arg, const struct ct_ctx_row *row), void *arg);
 /* Children of `id` in the trace; -1 on error. */
 int64_t ct_reader_n_children(ct_reader *r, int64_t id);
 /* The chain from a root down to `id` (outermost first, `id` last) into *ids (malloc'd);

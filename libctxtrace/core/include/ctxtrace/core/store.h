@@ -40,13 +40,16 @@ struct ct_frame_row {
     int64_t offset;
     const char *build_id, *function, *file; /* may be NULL */
     int line;           /* 0: unknown */
+    bool inlined;       /* inlined into the next (outer) frame of its stacks */
+    bool tail_call;     /* its function's frame was replaced by a tail call (jump) */
 };
 
 struct ct_sample_row {
     int64_t ts_ns, live_contexts, armed_timers, blocked_waiters, threads, rss_bytes;
 };
 
-/* Create a new trace file at `path` (which must not exist), with the schema and the
+/* Create a new trace file at `path` (which must not exist, or be an empty file the
+ * caller claimed: ctxtrace/core/claim.h), with the schema and the
  * roots. Returns NULL and fills err on failure. */
 ct_store *ct_store_create(const char *path, char *err, size_t errlen);
 /* Build the secondary indexes (indexes.sql): done once, at a clean end of the trace,
@@ -59,6 +62,9 @@ void ct_store_close(ct_store *s);
 const char *ct_store_error(ct_store *s);
 
 int ct_store_begin(ct_store *s);
+/* Commit, or — if any statement since ct_store_begin failed, or the commit itself did
+ * (a full disk) — roll back: a transaction is never committed with holes. -1 with the
+ * reason in ct_store_error then. */
 int ct_store_commit(ct_store *s);
 
 int ct_store_meta_text(ct_store *s, const char *key, const char *value);
@@ -68,9 +74,35 @@ int ct_store_context(ct_store *s, const struct ct_ctx_row *row);
 int ct_store_thread(ct_store *s, const struct ct_thread_row *row);
 int ct_store_wait(ct_store *s, const struct ct_wait_row *row);
 int ct_store_frame(ct_store *s, const struct ct_frame_row *row);
-/* A stack and its frames (frame ids innermost first). Ignored if already stored. */
+/* A stack and its logical frames (frame ids innermost first, inlined frames included).
+ * Ignored if already stored. */
 int ct_store_stack(ct_store *s, int64_t id, int depth, const int64_t *frame_ids);
 int ct_store_sample(ct_store *s, const struct ct_sample_row *row);
+
+/* The exit check (docs/rules.md): a thread as the check found it. */
+enum ct_exit_state { CT_EXIT_RUNNING, CT_EXIT_BLOCKED, CT_EXIT_STOPPED, CT_EXIT_EXITING };
+
+struct ct_exit_thread_row {
+    int64_t thread;     /* threads.id; 0: a thread the shim never registered */
+    int64_t tid;
+    int state;          /* enum ct_exit_state, from /proc before the world was stopped */
+    int64_t syscall_nr; /* the system call it sleeps in; -1: in user space */
+    bool stopped;       /* suspended by the check (false: it blocks the check's signal) */
+    int64_t stack;      /* its current stack; 0: unknown */
+};
+
+int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *row);
+/* A context handed to a thread: `how` = "arg" (its pthread_create argument was the
+ * context, or pointed at memory holding its address). Duplicates are ignored. */
+int ct_store_thread_context(ct_store *s, int64_t thread, int64_t context_id, const char *how);
+
+/* The exit check's scan, per live context: 0 unreachable, 1 reachable (by someone not
+ * blocked on it or below it), 2 reachable only by threads blocked on it or below it. */
+struct ct_exit_reach_row {
+    int64_t context_id;
+    int reach;
+};
+int ct_store_exit_reach(ct_store *s, const struct ct_exit_reach_row *rows, size_t n);
 
 
 #endif /* CTXTRACE_CORE_STORE_H */

@@ -1,0 +1,165 @@
+/*
+ * fault_prog.c — the workload the fault-injection suite (faults_test.py) traces and
+ * then breaks.
+ *
+ *     fault_prog REPORT MODE THREADS DELAY_MS
+ *
+ * THREADS workers each create contexts in a loop — a cancellable context and a
+ * deadline child under it, the cancellable one cancelled with cause
+ * (worker+1)*1000000 + n, its sequence number n = 1, 2, ... — and after each one
+ * append "w n" to REPORT with one write(2), so that what the program reported
+ * creating survives any death of the process. The first line of REPORT is
+ * "pid P THREADS". After DELAY_MS, MODE decides what happens:
+ *
+ *   run        nothing: the driver kills the program (SIGKILL, SIGTERM...) itself
+ *   segv       worker 0 writes to a page it may not touch (SIGSEGV)
+ *   abort      worker 0 calls abort()
+ *   _exit      worker 0 calls _exit(3): no atexit, no flush
+ *   exit       worker 0 calls exit(4): exit from a worker thread
+ *   fork       a fork storm: the main thread forks 16 children that each create 5
+ *              contexts and exit, then the program exits 0
+ *   forkexec   the same, each child exec'ing this program in mode "child"
+ *   child      (the exec'd image) create 5 contexts, exit 0
+ *   stop       stop the workers after DELAY_MS and exit 0 (a clean run)
+ */
+#include <ctxtrace/ctx.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_THREADS = 16, STORM = 16, CHILD_CONTEXTS = 5 };
+
+static int report_fd;
+static const char *mode;
+static int delay_ms;
+static atomic_bool stop;
+static char self[4096];
+
+static void report(const char *fmt, long a, long b)
+{
+    char line[64];
+    int n = snprintf(line, sizeof line, fmt, a, b);
+    if (write(report_fd, line, (size_t)n) != n)
+        _exit(90);
+}
+
+static void one_context(int worker, long n)
+{
+    ctx_t *c = ctx_with_cancel(ctx_background());
+    ctx_t *d = ctx_with_timeout(c, 10LL * 1000 * 1000 * 1000);
+    if (c == NULL || d == NULL)
+        _exit(91);
+    ctx_cancel_cause(c, (worker + 1) * 1000000 + (int)n, NULL);
+    ctx_release(d);
+    ctx_release(c);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fault(void)
+{
+    if (strcmp(mode, "segv") == 0) {
+        /* A real invalid access, not a NULL store: the sanitizer builds would report
+         * that as undefined behaviour and exit instead of taking the signal. */
+        void *guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        *(volatile int *)guard = 1;
+    }
+    else if (strcmp(mode, "abort") == 0)
+        abort();
+    else if (strcmp(mode, "_exit") == 0)
+        _exit(3);
+    else if (strcmp(mode, "exit") == 0)
+        exit(4);
+}
+
+static void *worker(void *arg)
+{
+    int w = (int)(intptr_t)arg;
+    int64_t at = now_ms() + delay_ms;
+    for (long n = 1; !atomic_load(&stop); n++) {
+        one_context(w, n);
+        report("%ld %ld\n", w, n);
+        if (w == 0 && now_ms() >= at)
+            fault();
+        usleep(200); /* a few thousand contexts a second: traces stay small */
+    }
+    return NULL;
+}
+
+static void storm(bool exec)
+{
+    pid_t kids[STORM];
+    for (int i = 0; i < STORM; i++) {
+        kids[i] = fork();
+        if (kids[i] < 0)
+            _exit(92);
+        if (kids[i] == 0) {
+            if (exec) {
+                char *argv[] = {self, "/dev/null", "child", "0", "0", NULL};
+                execv(self, argv);
+                _exit(93);
+            }
+            for (int k = 0; k < CHILD_CONTEXTS; k++)
+                ctx_release(ctx_with_cancel(ctx_background()));
+            exit(0);
+        }
+    }
+    for (int i = 0; i < STORM; i++) {
+        int status;
+        while (waitpid(kids[i], &status, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            _exit(94);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: fault_prog REPORT MODE THREADS DELAY_MS\n");
+        return 2;
+    }
+    mode = argv[2];
+    int threads = atoi(argv[3]);
+    delay_ms = atoi(argv[4]);
+    if (strcmp(mode, "child") == 0) {
+        for (int k = 0; k < CHILD_CONTEXTS; k++)
+            ctx_release(ctx_with_cancel(ctx_background()));
+        return 0;
+    }
+    if (threads < 1 || threads > MAX_THREADS ||
+        readlink("/proc/self/exe", self, sizeof self - 1) <= 0)
+        return 2;
+    report_fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (report_fd < 0)
+        return 2;
+    report("pid %ld %ld\n", (long)getpid(), threads);
+    pthread_t th[MAX_THREADS];
+    for (int i = 0; i < threads; i++)
+        if (pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i) != 0)
+            return 2;
+    bool forks = strncmp(mode, "fork", 4) == 0;
+    if (forks || strcmp(mode, "stop") == 0) {
+        usleep((useconds_t)delay_ms * 1000);
+        if (forks)
+            storm(strcmp(mode, "forkexec") == 0);
+        atomic_store(&stop, true);
+    }
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    return 0;
+}
