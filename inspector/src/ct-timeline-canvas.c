@@ -41,6 +41,8 @@ struct _CtTimelineCanvas {
     GtkAdjustment *vadj;
     gint64 selected;
     gboolean zoom_pending;     /* zoom to the selection once drawn */
+    guint sync_id;             /* the idle bringing the adjustment up to date */
+    double scroll_to;          /* where that idle scrolls to (-1: stay) */
     char *site;                /* only this lane (NULL: all) */
     GdkRGBA palette[4];
     char label_buf[64];
@@ -91,6 +93,25 @@ static void drop_layout(CtTimelineCanvas *self)
     self->laid_cols = 0;
 }
 
+/* The scrolled height: all lanes' (lane_y's last entry). */
+static void sync_adjustment(CtTimelineCanvas *self)
+{
+    double upper = self->lane_y->len ? g_array_index(self->lane_y, double, self->lane_y->len - 1) : 0;
+    double page = MAX(gtk_widget_get_height(GTK_WIDGET(self)) - AXIS_H, 1);
+    double value = self->scroll_to >= 0 ? self->scroll_to : gtk_adjustment_get_value(self->vadj);
+    self->scroll_to = -1;
+    gtk_adjustment_configure(self->vadj, MIN(value, MAX(upper - page, 0)), 0, MAX(upper, page),
+                             ROW_H * 3, page * 0.9, page);
+}
+
+static gboolean sync_adjustment_cb(gpointer data)
+{
+    CtTimelineCanvas *self = data;
+    self->sync_id = 0;
+    sync_adjustment(self);
+    return G_SOURCE_REMOVE;
+}
+
 /* Lay out the current window if anything it depends on changed. */
 static void ensure_layout(CtTimelineCanvas *self)
 {
@@ -126,9 +147,11 @@ static void ensure_layout(CtTimelineCanvas *self)
         y += lane->detail ? MAX(MIN_LANE_H, lane->rows * ROW_H + 2 * LANE_PAD) : DENSITY_H;
     }
     g_array_index(self->lane_y, double, n) = y;
-    double page = MAX(gtk_widget_get_height(GTK_WIDGET(self)) - AXIS_H, 1);
-    gtk_adjustment_configure(self->vadj, MIN(gtk_adjustment_get_value(self->vadj), MAX(y - page, 0)),
-                             0, MAX(y, page), ROW_H * 3, page * 0.9, page);
+    /* Not here: this runs inside a snapshot, and the scrollbar answers a changed
+     * adjustment with a resize — which, during a snapshot, leaves the window's panes
+     * unallocated (a blank window). The adjustment follows from an idle. */
+    if (self->sync_id == 0)
+        self->sync_id = g_idle_add(sync_adjustment_cb, self);
 }
 
 static double lane_top(CtTimelineCanvas *self, guint lane)
@@ -632,8 +655,12 @@ static void zoom_to_selected(CtTimelineCanvas *self)
     guint l = ct_timeline_layout_lane_of(self->layout, sp);
     double y = lane_top(self, l), page = gtk_adjustment_get_page_size(self->vadj);
     double v = gtk_adjustment_get_value(self->vadj);
-    if (y < v || y + DENSITY_H > v + page)
-        gtk_adjustment_set_value(self->vadj, y - page / 3);
+    /* Scrolled from the idle too (this may run inside a snapshot; see ensure_layout). */
+    if (y < v || y + DENSITY_H > v + page) {
+        self->scroll_to = MAX(y - page / 3, 0);
+        if (self->sync_id == 0)
+            self->sync_id = g_idle_add(sync_adjustment_cb, self);
+    }
 }
 
 void ct_timeline_canvas_select(CtTimelineCanvas *self, gint64 id)
@@ -681,12 +708,9 @@ GtkWidget *ct_timeline_canvas_new(void)
 static void ct_timeline_canvas_size_allocate(GtkWidget *widget, int width, int height, int baseline)
 {
     (void)width;
+    (void)height;
     (void)baseline;
-    CtTimelineCanvas *self = CT_TIMELINE_CANVAS(widget);
-    double page = MAX(height - AXIS_H, 1);
-    double upper = self->lane_y->len ? g_array_index(self->lane_y, double, self->lane_y->len - 1) : 0;
-    gtk_adjustment_configure(self->vadj, gtk_adjustment_get_value(self->vadj), 0, MAX(upper, page),
-                             ROW_H * 3, page * 0.9, page);
+    sync_adjustment(CT_TIMELINE_CANVAS(widget));
 }
 
 static void ct_timeline_canvas_dispose(GObject *object)
@@ -696,6 +720,9 @@ static void ct_timeline_canvas_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->model, self);
     g_clear_object(&self->model);
     drop_layout(self);
+    if (self->sync_id != 0)
+        g_source_remove(self->sync_id);
+    self->sync_id = 0;
     g_clear_object(&self->vadj);
     g_clear_pointer(&self->site, g_free);
     G_OBJECT_CLASS(ct_timeline_canvas_parent_class)->dispose(object);
@@ -724,6 +751,7 @@ static void ct_timeline_canvas_init(CtTimelineCanvas *self)
 {
     GtkWidget *w = GTK_WIDGET(self);
     self->lane_y = g_array_new(FALSE, TRUE, sizeof(double));
+    self->scroll_to = -1;
     self->vadj = g_object_ref_sink(gtk_adjustment_new(0, 0, 1, 1, 1, 1));
     g_signal_connect_swapped(self->vadj, "value-changed", G_CALLBACK(gtk_widget_queue_draw), self);
     /* Until the view hands over the theme's: the GNOME palette's. */

@@ -18,7 +18,6 @@ struct _CtTimelineLayout {
     guint *lane_of_slot;  /* stack or thread slot -> lane index */
     guint n_slots;
     CtLaneGrouping grouping;
-    int columns;
 };
 
 static void lane_free(gpointer p)
@@ -119,11 +118,6 @@ CtLane *ct_timeline_layout_get_lane(CtTimelineLayout *self, guint i)
     return self->lanes->pdata[i];
 }
 
-int ct_timeline_layout_get_columns(CtTimelineLayout *self)
-{
-    return self->columns;
-}
-
 /* The column of time t, clamped to the window. */
 static int column_of(double t, double t0, double ns_per_px, int columns)
 {
@@ -178,7 +172,6 @@ void ct_timeline_layout_update(CtTimelineLayout *self, double t0_ns, double ns_p
                                int columns, gint64 now_ns)
 {
     g_assert(ns_per_px > 0 && columns > 0);
-    self->columns = columns;
     for (guint l = 0; l < self->lanes->len; l++) {
         CtLane *lane = self->lanes->pdata[l];
         lane->n_visible = lane->rows = lane->peak = 0;

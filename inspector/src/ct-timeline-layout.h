@@ -72,7 +72,6 @@ guint ct_timeline_layout_get_n_lanes(CtTimelineLayout *self);
 CtLane *ct_timeline_layout_get_lane(CtTimelineLayout *self, guint i);
 /* The lane of a span. */
 guint ct_timeline_layout_lane_of(CtTimelineLayout *self, const CtSpan *span);
-int ct_timeline_layout_get_columns(CtTimelineLayout *self);
 
 G_END_DECLS
 

@@ -558,11 +558,6 @@ const struct ct_finding *ct_trace_model_get_finding_of(CtTraceModel *self, gint6
     return at != 0 && self->findings != NULL ? &self->findings->items[at - 1] : NULL;
 }
 
-guint ct_trace_model_get_n_covered(CtTraceModel *self)
-{
-    return g_hash_table_size(self->covered);
-}
-
 GHashTable *ct_trace_model_get_flagged(CtTraceModel *self)
 {
     return self->flagged;

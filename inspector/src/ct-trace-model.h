@@ -103,8 +103,6 @@ GListModel *ct_trace_model_get_finding_groups(CtTraceModel *self);
  * are one context's verdict: lost-cancel, orphaned-timer) at its site with its leak —
  * or NULL. */
 const struct ct_finding *ct_trace_model_get_finding_of(CtTraceModel *self, gint64 id);
-/* How many contexts the findings cover. */
-guint ct_trace_model_get_n_covered(CtTraceModel *self);
 /* Context ids named by findings (for the "only problems" filter); NULL if none. */
 GHashTable *ct_trace_model_get_flagged(CtTraceModel *self);
 /* Does the item pass the filter q? (What a source's query must agree with.) */

@@ -59,7 +59,12 @@ static void screenshot(const char *view, const char *name)
 static char *record(const char *program, const char *name)
 {
     char *path = g_build_filename(workdir, name, NULL);
-    g_unlink(path);
+    /* The trace of an earlier run, and its -wal/-shm if a run was cut short: ctxtrace
+     * refuses an -o with a stray -wal beside it. */
+    for (const char *const *suffix = (const char *const[]){"", "-wal", "-shm", NULL}; *suffix; suffix++) {
+        g_autofree char *file = g_strconcat(path, *suffix, NULL);
+        g_unlink(file);
+    }
     const char *argv[] = {ctxtrace, "run", "--no-report", "-o", path, "--", program, NULL};
     int status = 0;
     g_autoptr(GError) error = NULL;

@@ -50,7 +50,11 @@ static int setup(void **state)
     g_mkdir_with_parents(workdir, 0755);
     g_mkdir_with_parents(shots, 0755);
     trace = g_build_filename(workdir, "request_loop.db", NULL);
-    g_unlink(trace);
+    /* An earlier run's trace and its -wal/-shm (ctxtrace refuses an -o beside a stray one). */
+    for (const char *const *suffix = (const char *const[]){"", "-wal", "-shm", NULL}; *suffix; suffix++) {
+        g_autofree char *file = g_strconcat(trace, *suffix, NULL);
+        g_unlink(file);
+    }
     g_autofree char *requests = g_strdup_printf("%d", REQUESTS);
     const char *argv[] = {ctxtrace, "run", "--no-report", "-o", trace, "--", program,
                           "--requests", requests, NULL};
