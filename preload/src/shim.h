@@ -109,8 +109,9 @@ int shim_output_path(char *buf, size_t len);
 
 /* ---- exitcheck.c ---- */
 /* Stop the world and record every thread's state and stack (once per process; call
- * before the final flush). */
-void shim_exit_check(void);
+ * before the final flush). The reachability scan gives up once budget_ns have passed
+ * since the check began (stopping has its own bound). */
+void shim_exit_check(int64_t budget_ns);
 /* Its meta keys, written with the end meta. */
 typedef struct ct_store ct_store;
 void shim_exit_check_meta(ct_store *store);
