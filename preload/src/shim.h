@@ -5,7 +5,10 @@
  * ring (ring.c), with stacks from stackcap.c; the writer thread (writer.c) drains the
  * rings, turns events into rows (batch.c), symbolizes new stacks (symbolize.c) and
  * writes the trace file through the trace core's store. lifecycle.c keeps that true
- * across exit, signals, fork and exec; output.c names the file.
+ * across exit, signals, fork and exec; output.c names the file. At exit and at a
+ * SIGINT/SIGTERM flush, exitcheck.c stops the other threads (stw.c), records their states
+ * and stacks and scans for references to every live context (scan.c) before the final
+ * flush.
  */
 #ifndef CT_SHIM_H
 #define CT_SHIM_H
