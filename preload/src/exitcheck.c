@@ -141,7 +141,7 @@ static void record_verdicts(const struct verdict *v, size_t n)
     }
 }
 
-void shim_exit_check(void)
+void shim_exit_check(int64_t budget_ns)
 {
     static _Atomic bool ran;
     if (!atomic_load(&shim_recording) || atomic_exchange(&ran, true))
@@ -190,7 +190,7 @@ void shim_exit_check(void)
     }
     result.ns = t0;
     if (sc != NULL) {
-        if (scan_run(sc, &w, self_lo, why, sizeof why) == 0) {
+        if (scan_run(sc, &w, self_lo, start + budget_ns, why, sizeof why) == 0) {
             nverdicts = copy_verdicts(addr, sc, verdicts);
             snprintf(result.reach, sizeof result.reach, "done");
             scan_stats(sc, &result.words, &result.objects);

@@ -49,9 +49,15 @@ static int env_int(const char *name, int def, int lo, int hi)
     return (int)n;
 }
 
+/* The exit check's scan: at exit it may take a while (about 3 s of CPU per GiB of heap,
+ * tests/bench/exitcheck); at a signal the process is being stopped, by soak with SIGKILL
+ * 5 s later by default, and the flush still needs its 2 s. */
+static const int64_t EXIT_SCAN_NS = 10 * 1000000000LL;
+static const int64_t SIGNAL_SCAN_NS = 2 * 1000000000LL;
+
 static void on_exit_flush(void)
 {
-    shim_exit_check();
+    shim_exit_check(EXIT_SCAN_NS);
     shim_writer_flush(true, "exit", EXIT_FLUSH_NS);
 }
 
@@ -59,7 +65,7 @@ static void on_fatal_signal(int sig)
 {
     static const char *const names[] = {[SIGINT] = "signal SIGINT",
                                         [SIGTERM] = "signal SIGTERM"};
-    shim_exit_check();
+    shim_exit_check(SIGNAL_SCAN_NS);
     shim_writer_flush(true, names[sig], SIGNAL_FLUSH_NS);
     signal(sig, SIG_DFL);
     raise(sig);

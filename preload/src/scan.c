@@ -13,6 +13,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <time.h>
 #include <link.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -104,12 +106,21 @@ struct scan {
     uint32_t gen;
     uint64_t waiting_on;        /* the current flood's waiter: the context it waits on */
     bool overflow;
+    bool late;                  /* past the deadline: the scan gives up */
+    int64_t deadline;
     uint64_t words, objects;
     pid_t pid;
     uint64_t buf[BUF_WORDS];
     uintptr_t win_lo;           /* heap walk: the window held in buf */
     size_t win_len;
 };
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void *map_zero(size_t bytes)
 {
@@ -555,6 +566,10 @@ static void scan_range(struct scan *s, uintptr_t lo, uintptr_t hi)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     while (lo + 8 <= hi) {
+        if (mono_ns() > s->deadline) { /* every 64 KiB: cheap beside reading them */
+            s->late = true;
+            return;
+        }
         size_t n = hi - lo < sizeof s->buf ? (hi - lo) & ~(size_t)7 : sizeof s->buf;
         if (!readmem(s, lo, s->buf, n)) {
             /* Part of it is not mapped (a guard page): take it a page at a time. */
@@ -581,7 +596,7 @@ static void scan_range(struct scan *s, uintptr_t lo, uintptr_t hi)
 
 static void flood(struct scan *s)
 {
-    while (s->nwork > 0) {
+    while (s->nwork > 0 && !s->late) {
         struct span sp = s->work[--s->nwork];
         scan_range(s, sp.lo, sp.hi);
     }
@@ -666,9 +681,10 @@ static bool unstoppable_roots(struct scan *s, pid_t tid)
     return true;
 }
 
-int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char *why,
-             size_t len)
+int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, int64_t deadline_ns,
+             char *why, size_t len)
 {
+    s->deadline = deadline_ns;
     if (read_maps(s, why, len) != 0)
         return -1;
     /* The checker's own frames (the scanner's locals) are below self_lo. */
@@ -695,7 +711,7 @@ int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char 
     }
     flood(s);
     /* Each waiter alone: what only it reaches counts unless it waits at or below it. */
-    for (size_t i = 0; i < w->n && !s->overflow; i++) {
+    for (size_t i = 0; i < w->n && !s->overflow && !s->late; i++) {
         const struct stw_thread *t = &w->threads[i];
         if (t->status != STW_STOPPED || t->waiting_on == 0)
             continue;
@@ -712,6 +728,10 @@ int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char 
     if (s->huge_reached) {
         snprintf(why, len, "a pointer reaches a reservation of %lu GiB or more, too large to "
                  "scan", (unsigned long)(HUGE_MAPPING >> 30));
+        return -1;
+    }
+    if (s->late) {
+        snprintf(why, len, "the scan did not finish in time (%" PRIu64 " words read)", s->words);
         return -1;
     }
     return 0;

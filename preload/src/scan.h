@@ -51,9 +51,10 @@ struct scan *scan_prepare(const struct u64map *live_addr, const struct u64map *l
                           const struct span *exclude, size_t nexclude, char *why, size_t len);
 /* With the world stopped: `self_lo` is the lowest stack address of the checking thread
  * that belongs to the program (its callers' frames); its thread pointer is read here.
- * Returns 0, or -1 with a reason (then nothing is known). */
-int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, char *why,
-             size_t len);
+ * Gives up at deadline_ns (CLOCK_MONOTONIC). Returns 0, or -1 with a reason (then nothing
+ * is known). */
+int scan_run(struct scan *s, const struct stw_world *w, uintptr_t self_lo, int64_t deadline_ns,
+             char *why, size_t len);
 /* The verdict on the context in slot i of live_addr (keys[i] != 0). */
 enum scan_reach scan_result(const struct scan *s, size_t slot);
 /* Words scanned, objects found (for meta). */

@@ -5,7 +5,10 @@
  * ring (ring.c), with stacks from stackcap.c; the writer thread (writer.c) drains the
  * rings, turns events into rows (batch.c), symbolizes new stacks (symbolize.c) and
  * writes the trace file through the trace core's store. lifecycle.c keeps that true
- * across exit, signals, fork and exec; output.c names the file.
+ * across exit, signals, fork and exec; output.c names the file. At exit and at a
+ * SIGINT/SIGTERM flush, exitcheck.c stops the other threads (stw.c), records their states
+ * and stacks and scans for references to every live context (scan.c) before the final
+ * flush.
  */
 #ifndef CT_SHIM_H
 #define CT_SHIM_H
@@ -109,8 +112,9 @@ int shim_output_path(char *buf, size_t len);
 
 /* ---- exitcheck.c ---- */
 /* Stop the world and record every thread's state and stack (once per process; call
- * before the final flush). */
-void shim_exit_check(void);
+ * before the final flush). The reachability scan gives up once budget_ns have passed
+ * since the check began (stopping has its own bound). */
+void shim_exit_check(int64_t budget_ns);
 /* Its meta keys, written with the end meta. */
 typedef struct ct_store ct_store;
 void shim_exit_check_meta(ct_store *store);

@@ -8,6 +8,10 @@
  * pthread_exit) to record the exit and retire the thread's ring. Threads the shim did
  * not see being created (started before recording, or by raw clone) are registered on
  * their first event, without a creation stack.
+ *
+ * What a thread was handed — its argument, and the words the argument points at — rides
+ * on its start event, so the writer can tell which contexts it was given (the exit check's
+ * leaked-thread rule judges a thread by the contexts it was handed or used).
  */
 #include <dlfcn.h>
 #include <pthread.h>

@@ -278,6 +278,22 @@ static void test_exit_from_thread(void)
     const char *const sites[] = {"exit-parent", "exit-waiter", "exit-exiter", "exit-exiter-value",
                                  "exit-churn", NULL};
     expect_only_sites(db, E.traced_src, sites);
+    /* The exit check ran from the exiting thread while the churn thread kept creating
+     * contexts (inside malloc as often as not): every other thread stopped, with a stack,
+     * and the reachability scan finished. */
+    TT_Q_TEXT(db, "done", "SELECT value FROM meta WHERE key = 'exit_check'");
+    TT_Q_TEXT(db, "done", "SELECT value FROM meta WHERE key = 'exit_check_reach'");
+    int64_t stopped = tt_q_int(db, "SELECT count(*) FROM exit_threads WHERE stopped = 1 AND "
+                                   "thread IS NOT NULL");
+    TT_CHECK(stopped >= 5, "the main thread, 3 waiters and the churn thread were stopped "
+             "(%" PRId64 ")", stopped);
+    /* A thread stopped inside the shim (the churn thread, recording) is left without a
+     * stack rather than unwound through the shim's own unwinding; the blocked ones have
+     * theirs. */
+    int64_t blocked = tt_q_int(db, "SELECT count(*) FROM exit_threads WHERE stopped = 1 AND "
+                                   "state = 'blocked' AND stack IS NOT NULL");
+    TT_CHECK(blocked >= 4, "main and the 3 waiters were stopped blocked, with their stacks "
+             "(%" PRId64 ")", blocked);
     /* The waiters are still blocked: live, never released, their waits never woken. */
     TT_Q_EQ(db, 0,
             "SELECT count(*) FROM contexts WHERE site(create_stack) = %Q AND "
@@ -360,6 +376,8 @@ static void check_signals_trace(const char *trace, const char *exit_reason)
     sqlite3 *db = tt_db_open(trace, true);
     tt_check_invariants(db, true);
     tt_check_complete(db, exit_reason);
+    /* The exit check runs at the signal flush too. */
+    TT_Q_TEXT(db, "done", "SELECT value FROM meta WHERE key = 'exit_check'");
     TT_Q_EQ(db, 50, "SELECT count(*) FROM contexts WHERE id > 2");
     expect_at(db, E.traced_src, "sig-thread", "cancel", 20);
     expect_at(db, E.traced_src, "sig-main-cancel", "cancel", 10);
