@@ -190,6 +190,13 @@ static int cmp_span(const void *a, const void *b)
 struct scan *scan_prepare(const struct u64map *live_addr, const struct u64map *live_parent,
                           const struct span *exclude, size_t nexclude, char *why, size_t len)
 {
+    /* Under ASan or TSan the heap is the sanitizer's: its objects cannot be told apart,
+     * and its shadow and metadata mappings are terabytes of address space. Say so at once
+     * rather than scan them until the deadline. */
+    if (dlsym(RTLD_DEFAULT, "__asan_init") != NULL || dlsym(RTLD_DEFAULT, "__tsan_init") != NULL) {
+        snprintf(why, len, "the heap is a sanitizer's (its objects are not known)");
+        return NULL;
+    }
     struct scan *s = map_zero(sizeof *s);
     if (s == NULL) {
         snprintf(why, len, "no memory for the scan");
