@@ -234,7 +234,6 @@ static const enum ct_ctx_col span_columns[] = {
 
 typedef struct {
     char *path;
-    gboolean complete;
 } SpansJob;
 
 static void spans_job_free(gpointer p)
@@ -247,7 +246,7 @@ static void spans_job_free(gpointer p)
 typedef struct {
     CtSpans *spans;
     GCancellable *cancel;
-    gboolean complete;
+    ct_reader *reader;
     guint n;
 } SpansScan;
 
@@ -257,7 +256,7 @@ static bool put_span(void *arg, const struct ct_ctx_row *r)
     /* A window closed mid-read: stop early, the result is dropped anyway. */
     if ((++scan->n & 0xffff) == 0 && g_cancellable_is_cancelled(scan->cancel))
         return false;
-    struct ct_verdict v = ct_verdict_of_row(r, scan->complete);
+    struct ct_verdict v = ct_reader_verdict(scan->reader, r); /* with the exit check's */
     ct_spans_put(scan->spans, r, &v);
     return true;
 }
@@ -277,7 +276,7 @@ static void spans_thread(GTask *task, gpointer source, gpointer data, GCancellab
     uint32_t mask = 0;
     for (guint i = 0; i < G_N_ELEMENTS(span_columns); i++)
         mask |= 1u << span_columns[i];
-    SpansScan scan = {ct_spans_new(FALSE), cancel, job->complete, 0};
+    SpansScan scan = {ct_spans_new(FALSE), cancel, reader, 0};
     long got = ct_reader_scan(reader, mask, put_span, &scan);
     g_autofree char *failed = got < 0 ? g_strdup(ct_reader_error(reader)) : NULL;
     ct_reader_close(reader);
@@ -300,10 +299,6 @@ void ct_trace_source_load_spans_async(CtTraceSource *self, GCancellable *cancell
     GTask *task = g_task_new(self, cancellable, callback, user_data);
     SpansJob *job = g_new0(SpansJob, 1);
     job->path = g_strdup(self->path);
-    struct ct_meta m;
-    ct_reader_meta(self->reader, &m);
-    job->complete = m.complete;
-    ct_meta_free(&m);
     g_task_set_task_data(task, job, spans_job_free);
     g_task_run_in_thread(task, spans_thread);
     g_object_unref(task);

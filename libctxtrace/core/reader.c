@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rule_exit.h"
 #include "trace_mem.h"
 
 /* The sort key of a context, exactly as indexes.sql spells it. */
@@ -37,6 +38,8 @@ struct ct_reader {
     char select[1024];         /* "id, <every column of ct_ctx_cols>" */
     sqlite3_stmt *by_id, *n_kids, *parent_of;
     struct u64map site_of;     /* stack -> site frame id + 1 */
+    struct u64map reach;       /* the exit check's verdicts (rule_exit.c) */
+    bool reach_checked;        /* the check ran: undecided contexts are reachable */
     struct kid *kids;          /* no indexes: every context by (parent, created, id) */
     size_t nkids;
     bool kids_built;
@@ -120,33 +123,35 @@ void ct_ctx_row_clear(struct ct_ctx_row *row)
 struct ct_verdict ct_reader_verdict(ct_reader *r, const struct ct_ctx_row *row)
 {
     struct ct_facts f;
-    ct_facts_from_row(row, r->complete, CT_REACH_UNKNOWN, &f);
+    ct_facts_from_row(row, r->complete, exit_reach_lookup(&r->reach, r->reach_checked, row->id),
+                      &f);
     return ct_judge(&f);
 }
 
-/* ct_state(kind, canceled_ns, cancel_why, cancel_origin_ns, released_ns, released_live,
- * timer_armed_ns): the verdict's state, for filters. */
+/* ct_state(id, kind, canceled_ns, cancel_why, cancel_origin_ns, released_ns,
+ * released_live, timer_armed_ns): the verdict's state, for filters. */
 static void sql_state(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
     static const enum ct_ctx_col cols[] = {CT_KIND,          CT_CANCELED_NS,  CT_CANCEL_WHY,
                                            CT_CANCEL_ORIGIN_NS, CT_RELEASED_NS, CT_RELEASED_LIVE,
                                            CT_TIMER_ARMED_NS};
     ct_reader *r = sqlite3_user_data(cx);
-    struct ct_ctx_row row = {0};
-    for (int i = 0; i < argc && i < (int)(sizeof cols / sizeof *cols); i++) {
+    struct ct_ctx_row row = {.id = sqlite3_value_int64(argv[0])};
+    for (int i = 1; i < argc && i - 1 < (int)(sizeof cols / sizeof *cols); i++) {
         if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
             continue;
+        enum ct_ctx_col c = cols[i - 1];
         const char *text = (const char *)sqlite3_value_text(argv[i]);
-        int64_t v = cols[i] == CT_KIND        ? ct_kind_from_name(text)
-                    : cols[i] == CT_CANCEL_WHY ? ct_why_from_name(text)
-                                               : sqlite3_value_int64(argv[i]);
-        ct_ctx_set(&row, cols[i], v);
+        int64_t v = c == CT_KIND        ? ct_kind_from_name(text)
+                    : c == CT_CANCEL_WHY ? ct_why_from_name(text)
+                                         : sqlite3_value_int64(argv[i]);
+        ct_ctx_set(&row, c, v);
     }
     sqlite3_result_int(cx, (int)ct_reader_verdict(r, &row).state);
 }
-#define STATE_CALL                                                                         \
-    "ct_state(kind, canceled_ns, cancel_why, cancel_origin_ns, released_ns, released_live, " \
-    "timer_armed_ns)"
+#define STATE_CALL                                                                          \
+    "ct_state(id, kind, canceled_ns, cancel_why, cancel_origin_ns, released_ns, "           \
+    "released_live, timer_armed_ns)"
 
 /* ---- opening --------------------------------------------------------------------------- */
 
@@ -170,7 +175,7 @@ ct_reader *ct_reader_open(const char *path, char *err, size_t errlen)
     char sql[1400];
     snprintf(sql, sizeof sql, "SELECT %s FROM contexts WHERE id = ?", r->select);
     if (n >= sizeof r->select ||
-        sqlite3_create_function(db, "ct_state", 7, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
+        sqlite3_create_function(db, "ct_state", 8, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
                                 sql_state, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->by_id, NULL) !=
             SQLITE_OK ||
@@ -183,6 +188,10 @@ ct_reader *ct_reader_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     r->complete = ct_reader_meta_int(r, "complete", 0) == 1;
+    if (exit_reach_read(db, &r->reach, &r->reach_checked, err, errlen) != 0) {
+        ct_reader_close(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -195,6 +204,7 @@ void ct_reader_close(ct_reader *r)
     sqlite3_finalize(r->parent_of);
     sqlite3_close(r->db);
     u64map_free(&r->site_of);
+    u64map_free(&r->reach);
     free(r->kids);
     free(r->path);
     free(r);

@@ -201,11 +201,21 @@ int rule_leaked_thread(struct trace *t, struct exit_matches *out)
 /* Stored values in t->exit_reach (0 is "absent" in a u64map). */
 enum { STORED_UNREACHABLE = 1, STORED_REACHABLE, STORED_STUCK };
 
-int exit_reach_load(struct trace *t, char *err, size_t errlen)
+int exit_reach_read(sqlite3 *db, struct u64map *into, bool *checked, char *err,
+                    size_t errlen)
 {
+    /* Did the check run (and say something about reachability)? Then a context it left
+     * undecided — the scan could not finish, could not walk the heap — is reachable:
+     * when in doubt, reachable (a miss, never a false alarm). */
     sqlite3_stmt *st;
+    *checked = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'exit_check_reach'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        *checked = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
     /* A trace of schema 2 has the table; whether it has rows depends on the check. */
-    if (sqlite3_prepare_v2(t->db, "SELECT context_id, reach FROM exit_reach", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT context_id, reach FROM exit_reach", -1, &st, NULL) !=
         SQLITE_OK)
         return 0; /* a trace without the table: nothing known */
     int rc = 0;
@@ -216,7 +226,7 @@ int exit_reach_load(struct trace *t, char *err, size_t errlen)
                      : strcmp(r, "stuck") == 0       ? STORED_STUCK
                      : strcmp(r, "unreachable") == 0 ? STORED_UNREACHABLE
                                                      : 0;
-        if (v != 0 && !u64map_put(&t->exit_reach, (uint64_t)sqlite3_column_int64(st, 0), v)) {
+        if (v != 0 && !u64map_put(into, (uint64_t)sqlite3_column_int64(st, 0), v)) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
@@ -225,14 +235,24 @@ int exit_reach_load(struct trace *t, char *err, size_t errlen)
     return rc;
 }
 
-enum ct_reach exit_reach_of(const struct trace *t, int64_t id)
+int exit_reach_load(struct trace *t, char *err, size_t errlen)
+{
+    return exit_reach_read(t->db, &t->exit_reach, &t->exit_checked, err, errlen);
+}
+
+enum ct_reach exit_reach_lookup(const struct u64map *m, bool checked, int64_t id)
 {
     uint64_t v;
-    if (!u64map_get(&t->exit_reach, (uint64_t)id, &v))
-        return CT_REACH_UNKNOWN;
+    if (!u64map_get(m, (uint64_t)id, &v))
+        return checked ? CT_REACH_REACHABLE : CT_REACH_UNKNOWN;
     /* Held only by its own waiters is still held: leaked-waiter names that case, and one
      * bug is one finding. */
     return v == STORED_UNREACHABLE ? CT_REACH_UNREACHABLE : CT_REACH_REACHABLE;
+}
+
+enum ct_reach exit_reach_of(const struct trace *t, int64_t id)
+{
+    return exit_reach_lookup(&t->exit_reach, t->exit_checked, id);
 }
 
 bool exit_out_of_reach(const struct trace *t, int64_t id)

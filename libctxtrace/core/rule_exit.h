@@ -33,6 +33,12 @@ void exit_check_status(sqlite3 *db, char *buf, size_t len);
 
 /* The exit check's reachability scan (table exit_reach), into t->exit_reach. */
 int exit_reach_load(struct trace *t, char *err, size_t errlen);
+/* The same for any reader of db: the table into `into`, and whether the check ran. */
+int exit_reach_read(sqlite3 *db, struct u64map *into, bool *checked, char *err,
+                    size_t errlen);
+/* A context's reachability at exit: the check's verdict; one it did not decide although
+ * it ran is reachable (never a false alarm); without a check, unknown. */
+enum ct_reach exit_reach_lookup(const struct u64map *m, bool checked, int64_t id);
 /* For the verdict: reachable (by anyone, its waiters included), unreachable, or unknown
  * (no completed scan, or a context it did not judge). */
 enum ct_reach exit_reach_of(const struct trace *t, int64_t id);

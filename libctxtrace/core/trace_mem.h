@@ -46,6 +46,7 @@ struct trace {
     int64_t end;             /* end of the trace (ns) */
     bool complete;
     struct u64map exit_reach; /* id -> the exit check's verdict (rule_exit.c) */
+    bool exit_checked;        /* the exit check ran and judged reachability */
 };
 
 /* Read every context of an open trace (call inside a read transaction). */
