@@ -47,27 +47,15 @@ int exit_app_frame(const struct ct_stack *s)
     return 0;
 }
 
+static bool not_application(const char *module)
+{
+    return ct_is_own_module(module) || is_system_module(module);
+}
+
 /* The frame id of a stack's innermost application frame (0: none). */
 static int64_t app_site(sqlite3 *db, int64_t stack)
 {
-    int64_t site = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sf.frame_id, f.module FROM stack_frames sf "
-                           "JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ? "
-                           "ORDER BY sf.idx",
-                           -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_int64(st, 1, stack);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *module = (const char *)sqlite3_column_text(st, 1);
-        if (ct_is_own_module(module) || is_system_module(module))
-            continue;
-        site = sqlite3_column_int64(st, 0);
-        break;
-    }
-    sqlite3_finalize(st);
-    return site;
+    return ct_stack_site_skipping(db, stack, not_application);
 }
 
 /* A created thread found by the check, and what is known of its contexts. */

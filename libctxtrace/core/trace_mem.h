@@ -26,6 +26,9 @@ sqlite3 *ct_reader_db(ct_reader *r);
 int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out);
 /* The frame id of its innermost frame outside libctxtrace and the shim (0: none). */
 int64_t ct_stack_site(sqlite3 *db, int64_t id);
+/* The same with another notion of "not the application's" frame: the first frame whose
+ * module `skip` does not reject (0: none). */
+int64_t ct_stack_site_skipping(sqlite3 *db, int64_t id, bool (*skip)(const char *module));
 
 /* One context; timestamps are 0 for "did not happen". */
 struct crow {

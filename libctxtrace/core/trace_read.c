@@ -179,7 +179,7 @@ bool ct_is_own_module(const char *module)
            strncmp(base, "libctxtrace_preload.so", 22) == 0;
 }
 
-int64_t ct_stack_site(sqlite3 *db, int64_t id)
+int64_t ct_stack_site_skipping(sqlite3 *db, int64_t id, bool (*skip)(const char *module))
 {
     int64_t site = 0;
     sqlite3_stmt *st;
@@ -191,13 +191,18 @@ int64_t ct_stack_site(sqlite3 *db, int64_t id)
         return 0;
     sqlite3_bind_int64(st, 1, id);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (ct_is_own_module((const char *)sqlite3_column_text(st, 1)))
+        if (skip((const char *)sqlite3_column_text(st, 1)))
             continue;
         site = sqlite3_column_int64(st, 0);
         break;
     }
     sqlite3_finalize(st);
     return site;
+}
+
+int64_t ct_stack_site(sqlite3 *db, int64_t id)
+{
+    return ct_stack_site_skipping(db, id, ct_is_own_module);
 }
 
 int ct_load_stack(sqlite3 *db, int64_t id, struct ct_stack *out)
