@@ -83,7 +83,12 @@ CREATE TABLE threads (
     parent_thread INTEGER,
     create_stack  INTEGER,               -- where pthread_create was called
     start_ns      INTEGER,
-    exit_ns       INTEGER                -- NULL while running (or at exit)
+    exit_ns       INTEGER,               -- NULL while running (or at exit)
+    summarized    INTEGER                -- summary retention (schema 3): how many of its
+                                         -- ties to contexts (waits on them, contexts it
+                                         -- created) were folded into site_summary; the
+                                         -- exit check's leaked-thread does not judge a
+                                         -- thread it cannot see whole. NULL: none
 );
 
 -- Each blocking ctx_wait, and each ctx_fd handed out (a poller).

@@ -102,8 +102,8 @@ static int prepare_upsert(ct_store *s, sqlite3_stmt **st, const char *table,
 
 static int prepare_all(ct_store *s)
 {
-    static const char *const thread_cols[] = {"tid", "parent_thread", "create_stack",
-                                              "start_ns", "exit_ns"};
+    static const char *const thread_cols[] = {"tid",      "parent_thread", "create_stack",
+                                              "start_ns", "exit_ns",       "summarized"};
     static const char *const wait_cols[] = {"context_id", "thread", "stack", "how",
                                             "blocked_ns", "woken_ns", "result"};
     const char *ctx_cols[CT_CTX_NCOLS];
@@ -113,7 +113,7 @@ static int prepare_all(ct_store *s)
         ctx_merge[c] = ct_ctx_cols[c].merge;
     }
     if (prepare_upsert(s, &s->ctx_upsert, "contexts", ctx_cols, ctx_merge, CT_CTX_NCOLS) ||
-        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, NULL, 5) ||
+        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, NULL, 6) ||
         prepare_upsert(s, &s->wait_upsert, "waits", wait_cols, NULL, 7))
         return -1;
     return prepare(s, &s->frame_insert,
@@ -359,6 +359,7 @@ int ct_store_thread(ct_store *s, const struct ct_thread_row *r)
     bind_known(st, 4, r->create_stack);
     bind_known(st, 5, r->start_ns);
     bind_known(st, 6, r->exit_ns);
+    bind_known(st, 7, r->summarized);
     return step(s, st, "threads");
 }
 

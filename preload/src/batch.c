@@ -57,10 +57,10 @@ struct batch {
     struct retain *retain; /* summary retention; NULL: full */
 };
 
-struct batch *batch_new(int keep)
+struct batch *batch_new(int keep, int sample_every)
 {
     struct batch *b = calloc(1, sizeof(struct batch));
-    if (b != NULL && keep == CT_KEEP_SUMMARY && (b->retain = retain_new()) == NULL) {
+    if (b != NULL && keep == CT_KEEP_SUMMARY && (b->retain = retain_new(sample_every)) == NULL) {
         free(b);
         return NULL;
     }
@@ -342,6 +342,8 @@ static int resolve_handed(struct batch *b, ct_store *store)
             if (h->w[k] == 0 || !u64map_get(&b->live_addr, h->w[k], &id))
                 continue;
             rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
+            if (b->retain != NULL)
+                retain_keep(b->retain, (int64_t)id);
             /* The argument is a context: the words after it are the runtime's (its
              * parent, its links), not something the thread was handed. */
             if (k == 0)
@@ -412,6 +414,9 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool f
         if (rc == 0)
             rc = ct_store_stack(store, (int64_t)s->hash, depth, frames);
     }
+    /* Handed contexts first: summary retention keeps them (retain_keep). */
+    if (rc == 0)
+        rc = resolve_handed(b, store);
     if (b->retain != NULL) {
         if (rc == 0)
             rc = retain_pass(b->retain, b->ctx.items, b->ctx.len, b->waits.items, b->waits.len,
@@ -424,8 +429,6 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool f
     }
     for (size_t i = 0; i < b->threads.len && rc == 0; i++)
         rc = ct_store_thread(store, &b->threads.items[i]);
-    if (rc == 0)
-        rc = resolve_handed(b, store);
     if (rc == 0)
         rc = write_exit_threads(b, store);
     if (rc == 0 && b->exit_reach.len > 0)

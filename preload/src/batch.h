@@ -26,7 +26,7 @@ struct live_counts {
 
 /* keep: enum ct_keep (ctxtrace/core/summary.h) — in summary mode context and wait rows
  * go through retain.h instead of straight to the file. */
-struct batch *batch_new(int keep);
+struct batch *batch_new(int keep, int sample_every);
 void batch_free(struct batch *b);
 /* ring_drain_all callback: `arg` is the batch. */
 void batch_apply(const struct ev *e, void *arg);

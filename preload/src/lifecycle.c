@@ -34,6 +34,7 @@
 int shim_stack_depth = 32;
 int64_t shim_sample_ns = 100 * 1000000LL;
 int shim_keep = CT_KEEP_FULL;
+int shim_keep_sample = CT_KEEP_SAMPLE_EVERY;
 
 static const int64_t EXIT_FLUSH_NS = 10 * 1000000000LL;
 static const int64_t SIGNAL_FLUSH_NS = 2 * 1000000000LL;
@@ -186,6 +187,7 @@ __attribute__((constructor)) static void shim_init(void)
         else
             shim_keep = k;
     }
+    shim_keep_sample = env_int("CTXTRACE_KEEP_SAMPLE", CT_KEEP_SAMPLE_EVERY, 0, 1 << 30);
     if (env_int("CTXTRACE_FOLLOW_EXEC", 1, 0, 1) == 0)
         drop_from_ld_preload();
     activate(RTLD_DEFAULT);

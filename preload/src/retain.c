@@ -75,11 +75,20 @@ struct retain {
     VEC(uint32_t) fresh, ended, by_parent, to_write, dirty;
     VEC(uint32_t) path;
     int64_t summarized;
+    int sample_every;
+    /* Threads whose ties to contexts were folded (threads.summarized): id -> count. */
+    struct u64map thread_ties;
+    VEC(uint64_t) dirty_threads;
+    /* Keeps asked for from outside (retain_keep) before the context's rows merged. */
+    VEC(uint64_t) pending_keep;
 };
 
-struct retain *retain_new(void)
+struct retain *retain_new(int sample_every)
 {
-    return calloc(1, sizeof(struct retain));
+    struct retain *r = calloc(1, sizeof(struct retain));
+    if (r != NULL)
+        r->sample_every = sample_every;
+    return r;
 }
 
 void retain_free(struct retain *r)
@@ -104,6 +113,9 @@ void retain_free(struct retain *r)
     free(r->to_write.items);
     free(r->dirty.items);
     free(r->path.items);
+    u64map_free(&r->thread_ties);
+    free(r->dirty_threads.items);
+    free(r->pending_keep.items);
     free(r);
 }
 
@@ -377,6 +389,21 @@ static int write_ctx(struct retain *r, struct hctx *h, ct_store *store)
     return rc;
 }
 
+/* A thread lost sight of one of its ties to a context (leaked-thread's evidence). */
+static void tie_folded(struct retain *r, int64_t thread)
+{
+    if (thread <= 0)
+        return;
+    uint64_t n = 0;
+    if (!u64map_get(&r->thread_ties, (uint64_t)thread, &n))
+        PUSH(r->dirty_threads, (uint64_t)thread);
+    else if (n > 0 && (n & (1ull << 63)) == 0)
+        PUSH(r->dirty_threads, (uint64_t)thread);
+    /* The top bit marks "already in dirty_threads this pass". */
+    if (!u64map_put(&r->thread_ties, (uint64_t)thread, ((n & ~(1ull << 63)) + 1) | (1ull << 63)))
+        abort();
+}
+
 /* h ended: a row, or folded into its site. Its held waits go with it. */
 static int end_ctx(struct retain *r, struct hctx *h, ct_store *store)
 {
@@ -384,8 +411,8 @@ static int end_ctx(struct retain *r, struct hctx *h, ct_store *store)
     if (why == CT_KEEP_NO)
         why = ct_keep_at_end(&h->row);
     struct agg *a = agg_for(r, ct_ctx_get(&h->row, CT_CREATE_STACK, 0), kind_of(h));
-    if (why == CT_KEEP_NO &&
-        (a->ended < CT_KEEP_SAMPLE_FIRST || a->ended % CT_KEEP_SAMPLE_EVERY == 0))
+    if (why == CT_KEEP_NO && r->sample_every > 0 &&
+        (a->ended < CT_KEEP_SAMPLE_FIRST || a->ended % r->sample_every == 0))
         why = CT_KEEP_SAMPLE;
     a->ended++;
     int rc = 0;
@@ -401,6 +428,8 @@ static int end_ctx(struct retain *r, struct hctx *h, ct_store *store)
     } else {
         ct_site_summary_add(&a->s, &h->row, h->fanout);
         r->summarized++;
+        if (ct_ctx_has(&h->row, CT_PARENT_ID))
+            tie_folded(r, ct_ctx_get(&h->row, CT_CREATE_THREAD, 0));
         if (h->written)
             rc = ct_store_forget_context(store, h->row.id);
         for (uint32_t w = h->waits; w != 0 && rc == 0; w = r->waits.items[w - 1].next) {
@@ -411,6 +440,7 @@ static int end_ctx(struct retain *r, struct hctx *h, ct_store *store)
                 if (hw->latency > a->s.wake_max)
                     a->s.wake_max = hw->latency;
             }
+            tie_folded(r, hw->row.thread);
             if (hw->written)
                 rc = ct_store_forget_wait(store, hw->row.id);
         }
@@ -524,6 +554,13 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
         if (ct_ctx_has(p, CT_CANCELED_NS) && ct_ctx_get(p, CT_CANCEL_WHY, -1) == CTX_WHY_PARENT)
             PUSH(r->by_parent, k);
     }
+    /* Keeps asked for from outside: contexts handed to a thread at its creation. */
+    for (size_t i = 0; i < r->pending_keep.len; i++) {
+        struct hctx *h = held(r, (int64_t)r->pending_keep.items[i]);
+        if (h != NULL)
+            keep(r, h, CT_KEEP_HANDED);
+    }
+    r->pending_keep.len = 0;
     /* 2. What each new context's creation tells (parents first). */
     for (size_t i = 0; i < r->fresh.len; i++) {
         struct hctx *h = &r->ctx.items[r->fresh.items[i]];
@@ -578,11 +615,26 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
         r->fifo.len -= r->head;
         r->head = 0;
     }
-    /* 8. The aggregates that changed. */
+    /* 8. The threads that lost sight of ties, and the aggregates that changed. */
+    for (size_t i = 0; i < r->dirty_threads.len && rc == 0; i++) {
+        uint64_t n = 0, id = r->dirty_threads.items[i];
+        u64map_get(&r->thread_ties, id, &n);
+        n &= ~(1ull << 63);
+        if (!u64map_put(&r->thread_ties, id, n))
+            abort();
+        rc = ct_store_thread(store, &(struct ct_thread_row){.id = (int64_t)id,
+                                                            .summarized = (int64_t)n});
+    }
+    r->dirty_threads.len = 0;
     for (size_t i = 0; i < r->dirty.len && rc == 0; i++) {
         struct agg *a = &r->aggs.items[r->dirty.items[i]];
         a->dirty = false;
         rc = ct_store_site_summary(store, &a->s);
     }
     return rc;
+}
+
+void retain_keep(struct retain *r, int64_t id)
+{
+    PUSH(r->pending_keep, (uint64_t)id);
 }

@@ -21,7 +21,9 @@
 
 struct retain;
 
-struct retain *retain_new(void);
+/* sample_every: one clean context in that many per site keeps its row, after the first
+ * CT_KEEP_SAMPLE_FIRST; 0: none (everything clean is folded). */
+struct retain *retain_new(int sample_every);
 void retain_free(struct retain *r);
 
 /* One drain pass: merge `rows` and `waits` (partial, as the batch built them) into the
@@ -31,6 +33,10 @@ void retain_free(struct retain *r);
 int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
                 const struct ct_wait_row *waits, size_t nwaits, ct_store *store, int64_t now,
                 bool final);
+
+/* Context `id` was handed to a thread at its creation (leaked-thread's evidence): keep
+ * it (applied in the next retain_pass, after its rows merged). */
+void retain_keep(struct retain *r, int64_t id);
 
 /* Contexts folded into aggregates so far (meta.contexts_summarized). */
 int64_t retain_summarized(const struct retain *r);

@@ -260,6 +260,8 @@ static void write_start_meta(void)
     ct_store_meta_int(store, "start_realtime", (int64_t)time(NULL));
     ct_store_meta_int(store, "stack_depth", shim_stack_depth);
     ct_store_meta_text(store, "retention", ct_keep_name(shim_keep));
+    if (shim_keep == CT_KEEP_SUMMARY)
+        ct_store_meta_int(store, "keep_sample", shim_keep_sample);
     ct_store_meta_int(store, "events_dropped", 0);
 }
 
@@ -271,7 +273,7 @@ int shim_writer_start(const char *path)
         fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
         return -1;
     }
-    batch = batch_new(shim_keep);
+    batch = batch_new(shim_keep, shim_keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
         fprintf(stderr, "ctxtrace: out of memory starting the writer\n");

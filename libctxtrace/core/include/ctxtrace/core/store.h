@@ -25,6 +25,7 @@ typedef struct ct_store ct_store;
 
 struct ct_thread_row {
     int64_t id, tid, parent_thread, create_stack, start_ns, exit_ns; /* 0: unknown */
+    int64_t summarized; /* ties to contexts folded by summary retention; 0: unknown/none */
 };
 
 struct ct_wait_row {
