@@ -758,3 +758,41 @@ long ct_reader_lives(ct_reader *r, enum ct_life_kind kind, int64_t from_ns, int6
     sqlite3_bind_int64(st, 2, to_ns);
     return collect(r, st, "reading sites", sizeof **out, (void **)out, decode_life);
 }
+
+static void decode_site_sample(sqlite3_stmt *st, void *elem)
+{
+    *(struct ct_site_sample *)elem = (struct ct_site_sample){
+        sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+        ct_kind_from_name((const char *)sqlite3_column_text(st, 2)), sqlite3_column_int64(st, 3),
+        sqlite3_column_int64(st, 4)};
+}
+
+long ct_reader_site_samples(ct_reader *r, int64_t to_ns, struct ct_site_sample **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT ts_ns, create_stack, kind, live, created FROM site_samples "
+                           "WHERE ts_ns < ?1 ORDER BY create_stack, kind, ts_ns",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading site samples");
+    sqlite3_bind_int64(st, 1, to_ns);
+    return collect(r, st, "reading site samples", sizeof **out, (void **)out,
+                   decode_site_sample);
+}
+
+long ct_reader_site_summaries(ct_reader *r, struct ct_site_summary **out)
+{
+    *out = NULL;
+    struct trace t;
+    char err[256];
+    /* trace_mem reads the aggregates with the rows; only they are wanted here. */
+    memset(&t, 0, sizeof t);
+    t.db = r->db;
+    if (trace_summaries_load(&t, err, sizeof err) != 0) {
+        snprintf(r->err, sizeof r->err, "%s", err);
+        return -1;
+    }
+    *out = t.sums;
+    return (long)t.nsums;
+}

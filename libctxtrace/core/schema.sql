@@ -237,3 +237,17 @@ CREATE TABLE site_summary (
     root_derivations INTEGER NOT NULL,   -- derived directly from background/todo
     PRIMARY KEY (create_stack, kind)
 ) WITHOUT ROWID;
+
+-- Summary retention (schema version 3): the live count of each creation stack and kind
+-- over time, rows and folded contexts alike — what `ctxtrace soak` judges growth by site
+-- on, since a summary trace lacks the rows of contexts that ended cleanly. A row is
+-- written with a sample (samples.ts_ns) whenever the stack's counts changed since its
+-- previous row; between rows the count stands.
+CREATE TABLE site_samples (
+    ts_ns        INTEGER NOT NULL,
+    create_stack INTEGER NOT NULL,       -- stacks.id (0: no stack captured)
+    kind         TEXT NOT NULL,
+    live         INTEGER NOT NULL,       -- created and not yet freed
+    created      INTEGER NOT NULL,       -- created since the trace began
+    PRIMARY KEY (create_stack, kind, ts_ns)
+) WITHOUT ROWID;

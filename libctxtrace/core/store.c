@@ -21,7 +21,7 @@ struct ct_store {
     sqlite3 *db;
     sqlite3_stmt *ctx_upsert, *thread_upsert, *wait_upsert, *frame_insert, *stack_insert,
         *stack_frame_insert, *sample_insert, *meta_upsert, *ctx_delete, *wait_delete,
-        *summary_upsert;
+        *summary_upsert, *site_sample_insert;
     char err[256];
     bool failed; /* a statement of the open transaction failed: it must not commit */
 };
@@ -136,7 +136,10 @@ static int prepare_all(ct_store *s)
                            "ended_explicit,ended_parent,ended_deadline,ended_never,life_hist,"
                            "life_max,origins,fanout_sum,fanout_max,wakeups,wake_hist,wake_max,"
                            "value_lookups,value_depth_sum,value_depth_max,root_derivations) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                   prepare(s, &s->site_sample_insert,
+                           "INSERT OR REPLACE INTO site_samples(ts_ns,create_stack,kind,live,"
+                           "created) VALUES(?,?,?,?,?)")
                ? -1
                : 0;
 }
@@ -213,7 +216,7 @@ void ct_store_close(ct_store *s)
     sqlite3_stmt *all[] = {s->ctx_upsert,         s->thread_upsert, s->wait_upsert,
                            s->frame_insert,       s->stack_insert,  s->stack_frame_insert,
                            s->sample_insert,      s->meta_upsert,   s->ctx_delete,
-                           s->wait_delete,        s->summary_upsert};
+                           s->wait_delete,        s->summary_upsert, s->site_sample_insert};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -348,6 +351,18 @@ int ct_store_site_summary(ct_store *s, const struct ct_site_summary *m)
     free(life);
     free(wake);
     return step(s, st, "site_summary");
+}
+
+int ct_store_site_sample(ct_store *s, int64_t ts, int64_t create_stack, int kind, int64_t live,
+                         int64_t created)
+{
+    sqlite3_stmt *st = s->site_sample_insert;
+    sqlite3_bind_int64(st, 1, ts);
+    sqlite3_bind_int64(st, 2, create_stack);
+    sqlite3_bind_text(st, 3, ct_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, live);
+    sqlite3_bind_int64(st, 5, created);
+    return step(s, st, "site_samples");
 }
 
 int ct_store_thread(ct_store *s, const struct ct_thread_row *r)

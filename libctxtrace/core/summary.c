@@ -41,6 +41,15 @@ enum ct_keep_reason ct_keep_at_end(const struct ct_ctx_row *row)
     return CT_KEEP_NO;
 }
 
+bool ct_keep_sampled(int64_t k, int64_t sampled, int every)
+{
+    if (every <= 0)
+        return false;
+    if (sampled < CT_KEEP_SAMPLE_MAX)
+        return k < CT_KEEP_SAMPLE_FIRST || k % every == 0;
+    return (k & (k - 1)) == 0;
+}
+
 /* ---- histograms ----------------------------------------------------------------------- */
 
 static int bucket_of(int64_t v)

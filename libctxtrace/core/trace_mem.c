@@ -81,7 +81,7 @@ static int load_contexts(struct trace *t, char *err, size_t errlen)
 }
 
 /* The aggregates of a summary trace (few: one per creation stack and kind). */
-static int load_summaries(struct trace *t, char *err, size_t errlen)
+int trace_summaries_load(struct trace *t, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(t->db,
@@ -197,7 +197,7 @@ int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
     sqlite3 *db = ct_reader_db(reader);
     memset(t, 0, sizeof *t);
     t->db = db;
-    if (load_contexts(t, err, errlen) != 0 || load_summaries(t, err, errlen) != 0) {
+    if (load_contexts(t, err, errlen) != 0 || trace_summaries_load(t, err, errlen) != 0) {
         trace_mem_free(t);
         return -1;
     }

@@ -59,6 +59,8 @@ struct trace {
 /* Read every context of an open trace (call inside a read transaction). */
 int trace_mem_load(struct trace *t, ct_reader *r, char *err, size_t errlen);
 void trace_mem_free(struct trace *t);
+/* Only the summary's aggregates, into t->sums (t->db set). */
+int trace_summaries_load(struct trace *t, char *err, size_t errlen);
 
 const struct crow *trace_row(const struct trace *t, int64_t id);
 /* The site frame id of a stack: its innermost frame outside the runtime and the shim

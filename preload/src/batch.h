@@ -33,6 +33,8 @@ void batch_apply(const struct ev *e, void *arg);
 /* Write every pending row (inside the caller's transaction) and empty the batch.
  * `final`: the last batch (summary retention writes every context still held). */
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final);
+/* Summary retention: the per-site live counts at a sample (site_samples); 0 in full mode. */
+int batch_site_samples(struct batch *b, ct_store *store, int64_t ts);
 /* Summary retention's counters (0 in full mode): contexts folded, contexts held. */
 int64_t batch_summarized(const struct batch *b);
 size_t batch_held(const struct batch *b);

@@ -38,6 +38,7 @@ struct hctx {
     bool facts;            /* creation facts computed */
     bool queued;           /* in the to-write list */
     bool parked;           /* ended clean, but the thread it was handed to still runs */
+    bool counted;          /* counted live at its site (site_samples) */
     uint32_t waits;        /* its first held wait (index + 1), 0: none */
     uint32_t handed_to;    /* a running thread it was handed to at that thread's
                               creation (leaked-thread's evidence), 0: none */
@@ -56,6 +57,9 @@ struct hwait {
 struct agg {
     struct ct_site_summary s;
     int64_t ended;   /* contexts that ended here clean, sampled ones included */
+    int64_t sampled; /* of which sampled */
+    int64_t live, created;           /* site_samples: now ... */
+    int64_t live_written, created_written; /* ... and as last written */
     uint32_t next;   /* the next kind at the same stack (index + 1) */
     bool dirty;
 };
@@ -451,9 +455,10 @@ static int end_ctx(struct retain *r, struct hctx *h, ct_store *store)
     }
     unhand(r, h);
     struct agg *a = agg_for(r, ct_ctx_get(&h->row, CT_CREATE_STACK, 0), kind_of(h));
-    if (why == CT_KEEP_NO && r->sample_every > 0 &&
-        (a->ended < CT_KEEP_SAMPLE_FIRST || a->ended % r->sample_every == 0))
+    if (why == CT_KEEP_NO && ct_keep_sampled(a->ended, a->sampled, r->sample_every)) {
         why = CT_KEEP_SAMPLE;
+        a->sampled++;
+    }
     a->ended++;
     int rc = 0;
     if (why != CT_KEEP_NO) {
@@ -625,6 +630,23 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
         }
     }
     r->pending_exits.len = 0;
+    /* Live counts per site (site_samples): created in the pass, and ended. */
+    for (size_t i = 0; i < r->fresh.len; i++) {
+        struct hctx *h = &r->ctx.items[r->fresh.items[i]];
+        if (!ct_ctx_has(&h->row, CT_CREATED_NS))
+            continue; /* created before recording began */
+        struct agg *a = agg_for(r, ct_ctx_get(&h->row, CT_CREATE_STACK, 0), kind_of(h));
+        a->live++;
+        a->created++;
+        h->counted = true;
+    }
+    for (size_t i = 0; i < r->ended.len; i++) {
+        struct hctx *h = &r->ctx.items[r->ended.items[i]];
+        if (h->counted) {
+            agg_for(r, ct_ctx_get(&h->row, CT_CREATE_STACK, 0), kind_of(h))->live--;
+            h->counted = false;
+        }
+    }
     /* 2. What each new context's creation tells (parents first). */
     for (size_t i = 0; i < r->fresh.len; i++) {
         struct hctx *h = &r->ctx.items[r->fresh.items[i]];
@@ -707,4 +729,18 @@ void retain_handed(struct retain *r, int64_t id, uint32_t thread)
 void retain_thread_exit(struct retain *r, uint32_t thread)
 {
     PUSH(r->pending_exits, (uint64_t)thread);
+}
+
+int retain_site_samples(struct retain *r, ct_store *store, int64_t ts)
+{
+    int rc = 0;
+    for (size_t i = 0; i < r->aggs.len && rc == 0; i++) {
+        struct agg *a = &r->aggs.items[i];
+        if (a->live == a->live_written && a->created == a->created_written)
+            continue;
+        rc = ct_store_site_sample(store, ts, a->s.create_stack, a->s.kind, a->live, a->created);
+        a->live_written = a->live;
+        a->created_written = a->created;
+    }
+    return rc;
 }

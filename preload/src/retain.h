@@ -40,6 +40,10 @@ void retain_handed(struct retain *r, int64_t id, uint32_t thread);
 /* `thread` exited (applied in the next retain_pass). */
 void retain_thread_exit(struct retain *r, uint32_t thread);
 
+/* At a sample (ts): each creation stack's live and created counts that changed since the
+ * last, into site_samples (inside the caller's transaction). */
+int retain_site_samples(struct retain *r, ct_store *store, int64_t ts);
+
 /* Contexts folded into aggregates so far (meta.contexts_summarized). */
 int64_t retain_summarized(const struct retain *r);
 /* Contexts held in memory now (live, or ended in a pass not yet judged). */

@@ -89,6 +89,7 @@ static void write_sample(int64_t ts)
     struct ct_sample_row row = {ts, c->contexts, c->timers, c->waiters, c->threads,
                                 rss_bytes()};
     ct_store_sample(store, &row);
+    batch_site_samples(batch, store, ts);
     live_sample(&row);
 }
 

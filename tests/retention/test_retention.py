@@ -152,14 +152,17 @@ def main():
         else:
             # Sampled at the documented rate: of each creation stack and kind, the clean
             # contexts numbered k = 0, 1, ... as they end keep rows for k < 4 and every
-            # k % 1024 == 0 (summary.h).
+            # k % 1024 == 0 until the site has 256, then for k a power of two (summary.h).
             groups = q(trace, "SELECT s.create_stack, s.kind, s.contexts, (SELECT count(*) "
                               "FROM contexts c WHERE c.create_stack = s.create_stack AND "
                               "c.kind = s.kind) "
                               "FROM site_summary s")
             for stack, kind, nfold, nrows in groups:
                 n = nfold + nrows
-                want = sum(1 for k in range(n) if k < 4 or k % 1024 == 0)
+                want = 0
+                for k in range(n):
+                    if (k < 4 or k % 1024 == 0) if want < 256 else (k & (k - 1)) == 0:
+                        want += 1
                 check(nrows == want, "sampling: %s at stack %d: %d rows of %d, expected %d" %
                       (kind, stack, nrows, n, want))
             # Alone at their stacks, hence in no aggregate: the lost cancel (a finding),

@@ -60,9 +60,10 @@ fi
 [ -n "$MEMCHECK_REQUESTS" ] || MEMCHECK_REQUESTS=$((REQUESTS / 20))
 
 LOOP=$BUILD/tests/bench/tracer/request_loop
+FLOOR=$BUILD/tests/bench/tracer/sqlite_floor
 LIFE=$BUILD/tests/bench/tracer/lifecycle
 CTXTRACE=$BUILD/preload/ctxtrace
-for f in "$LOOP" "$LIFE" "$CTXTRACE"; do
+for f in "$LOOP" "$LIFE" "$CTXTRACE" "$FLOOR"; do
   [ -x "$f" ] || { echo "run.sh: $f not built (cmake --build $BUILD --target bench-tracer)" >&2; exit 2; }
 done
 command -v sqlite3 >/dev/null || { echo "run.sh: needs the sqlite3 shell" >&2; exit 2; }
@@ -247,6 +248,11 @@ for rep in $(seq 1 "$REPS"); do
     life_run 1 release "$SLOPE_DEPTH" "$s" "$rep"
   done
 done
+# ---- 4. the writer's floor: SQLite's own cost per row ----------------------------------
+echo "# sqlite_floor: SQLite per row, $REPS run(s)" >&2
+for rep in $(seq 1 "$REPS"); do
+  "$FLOOR" 200000 >"$WORK/floor.$rep"
+done
 LOAD_AFTER=$(loadavg)
 
 # ---- report --------------------------------------------------------------------------
@@ -308,6 +314,20 @@ echo "(*) meta.ring_stalls: times the application thread found its ring full and
 echo "    the writer (backpressure, not loss). The shim also counts a wrap of the ring that"
 echo "    needs a pad event as one (ring.c), so a handful can appear without any waiting."
 
+done
+
+echo
+echo "== the writer against its floor (sqlite_floor, median of $REPS; ns per context)"
+fl() { for f in "$WORK"/floor.*; do key "$f" "$1"; done | median; }
+echo "   SQLite alone: a bare 14-column INSERT $(fl bare_insert_ns); the trace core's row (its"
+echo "   UPSERT, every column) $(fl store_row_ns); a clean context folded into its site $(fl summary_ns)"
+for LB in "${LOOP_BODIES[@]}"; do
+  for tm in ctxtrace summary; do
+    f=$WORK/$tm.$LB
+    [ -f "$f" ] || continue
+    echo "   the writer thread's CPU, request loop body $LB B, $tm: $(col 6 <"$f" | median |
+      awk '{ printf "%.0f", $1 / 4 }') ns per context (4 per request)"
+  done
 done
 
 if [ ${#SWEEP[@]} -gt 0 ]; then

@@ -79,6 +79,9 @@ int ct_store_forget_context(ct_store *s, int64_t id);
 int ct_store_forget_wait(ct_store *s, int64_t id);
 /* A site's aggregate, replacing what the file held for (create_stack, kind). */
 int ct_store_site_summary(ct_store *s, const struct ct_site_summary *sum);
+/* A creation stack's live and created counts at sample time ts (site_samples). */
+int ct_store_site_sample(ct_store *s, int64_t ts, int64_t create_stack, int kind, int64_t live,
+                         int64_t created);
 int ct_store_thread(ct_store *s, const struct ct_thread_row *row);
 int ct_store_wait(ct_store *s, const struct ct_wait_row *row);
 int ct_store_frame(ct_store *s, const struct ct_frame_row *row);

@@ -56,9 +56,12 @@ enum ct_keep_reason {
                                  threads.summarized) */
     CT_KEEP_LIVE,             /* live at the end of the trace, or for CT_KEEP_HOLD_NS at a
                                  flush (deleted again if it then ends cleanly) */
-    CT_KEEP_SAMPLE,           /* sampled: the first CT_KEEP_SAMPLE_FIRST of each site,
-                                 then one in CT_KEEP_SAMPLE_EVERY (the shim's
-                                 CTXTRACE_KEEP_SAMPLE: 0 samples none) */
+    CT_KEEP_SAMPLE,           /* sampled (ct_keep_sampled): the first
+                                 CT_KEEP_SAMPLE_FIRST of each site, then one in
+                                 CT_KEEP_SAMPLE_EVERY (the shim's CTXTRACE_KEEP_SAMPLE:
+                                 0 samples none) until the site has CT_KEEP_SAMPLE_MAX
+                                 samples, then only the k-th for k a power of two — so a
+                                 site's samples stay bounded however long the run */
 };
 
 enum {
@@ -66,7 +69,12 @@ enum {
                                      so `report --chain-threshold` down to 4 still works */
     CT_KEEP_SAMPLE_FIRST = 4,
     CT_KEEP_SAMPLE_EVERY = 1024,
+    CT_KEEP_SAMPLE_MAX = 256,
 };
+
+/* Is the k-th clean context to end at a site (k = 0, 1, ...) sampled, the site having
+ * `sampled` samples so far, one in `every` (0: none)? */
+bool ct_keep_sampled(int64_t k, int64_t sampled, int every);
 #define CT_KEEP_HOLD_NS INT64_C(1000000000)
 
 /* What a context's own row tells, once it has ended (freed): LEAKED or INEFFECTIVE, or
