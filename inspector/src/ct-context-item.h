@@ -32,6 +32,13 @@ CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *sit
 /* Merge the present columns of `row` into the item; emits "changed" if any differed. */
 void ct_context_item_merge(CtContextItem *self, const struct ct_ctx_row *row);
 
+/* Hold "changed" back (nested, as g_object_freeze_notify): while frozen, changes are
+ * only remembered; the last thaw emits "changed" once if anything changed. A live
+ * burst merges several events into one visible item per frame, and every emission
+ * refills its bound cells. */
+void ct_context_item_freeze_changed(CtContextItem *self);
+void ct_context_item_thaw_changed(CtContextItem *self);
+
 gint64 ct_context_item_get_id(CtContextItem *self);
 gint64 ct_context_item_get_parent_id(CtContextItem *self);
 /* Column c of the row, or `def` if not known (yet). */

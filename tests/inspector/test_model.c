@@ -90,6 +90,42 @@ static void test_created_rows_appear_in_their_parents_list_after_one_coalesced_f
     g_object_unref(m);
 }
 
+/* A view that builds a widget row for each row announced, as GTK 4.8's list view does
+ * inside items-changed (~1 ms a row): counts as count_changes, and the largest slice. */
+static void costly_view(GListModel *list, guint pos, guint removed, guint added, gpointer data)
+{
+    count_changes(list, pos, removed, added, data);
+    guint *largest = (guint *)data + 2;
+    *largest = MAX(*largest, added);
+    g_usleep(1000 * (gulong)added);
+}
+
+/* The frame-rate flush announces a burst's rows in slices sized by what announcing
+ * costs the views, and the rest follows frame after frame without further pushes: a
+ * burst of 300 rows into such a view must not freeze the main loop for 300 ms. */
+static void test_the_timed_flush_announces_a_burst_in_slices_the_views_can_afford(void **state)
+{
+    (void)state;
+    CtTraceModel *m = live_model_with_roots();
+    CtContextItem *bg = ct_trace_model_lookup(m, 1);
+    g_autoptr(GListModel) kids = ct_trace_model_get_children(m, bg);
+    guint changes[3] = {0, 0, 0}; /* items added, signals, largest slice */
+    g_signal_connect(kids, "items-changed", G_CALLBACK(costly_view), changes);
+    for (gint64 id = 3; id < 303; id++) {
+        struct ct_ctx_row r = created(id, 1, CTX_KIND_CANCEL, id * 10);
+        ct_trace_model_apply_row(m, &r);
+    }
+    gint64 give_up = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (g_list_model_get_n_items(kids) < 300 && g_get_monotonic_time() < give_up)
+        g_main_context_iteration(NULL, TRUE);
+    assert_int_equal(g_list_model_get_n_items(kids), 300);
+    assert_int_equal(changes[0], 300);
+    assert_true(changes[1] > 10);
+    /* At most two frames' worth of this view's work in one main-loop turn. */
+    assert_true(changes[2] <= 32);
+    g_object_unref(m);
+}
+
 static void test_a_list_opened_after_its_contexts_were_pushed_holds_them(void **state)
 {
     (void)state;
@@ -111,12 +147,16 @@ static void test_a_list_opened_after_its_contexts_were_pushed_holds_them(void **
     g_object_unref(m);
 }
 
-static void test_state_changes_merge_into_the_one_item_and_emit_changed(void **state)
+/* Pushes merge into the one item at once; "changed" is announced at the flush, once
+ * however many pushes changed the item in between (a burst refills a visible row once
+ * a frame), and not at all when nothing changed. */
+static void test_state_changes_merge_into_the_one_item_and_emit_changed_once_a_flush(void **state)
 {
     (void)state;
     CtTraceModel *m = live_model_with_roots();
     struct ct_ctx_row r = created(7, 1, CTX_KIND_DEADLINE, 100);
     ct_trace_model_apply_row(m, &r);
+    ct_trace_model_flush(m);
     CtContextItem *item = ct_trace_model_lookup(m, 7);
     guint changed = 0;
     g_signal_connect(item, "changed", G_CALLBACK(count_signal), &changed);
@@ -126,21 +166,31 @@ static void test_state_changes_merge_into_the_one_item_and_emit_changed(void **s
     ct_ctx_set(&rel, CT_RELEASED_NS, 200);
     ct_ctx_set(&rel, CT_RELEASED_LIVE, 1);
     ct_trace_model_apply_row(m, &rel);
-    assert_int_equal(changed, 1);
     assert_int_equal(ct_context_item_get_state(item, FALSE), CT_STATE_LEAKED);
+    assert_int_equal(changed, 0);
+    ct_trace_model_flush(m);
+    assert_int_equal(changed, 1);
 
     struct ct_ctx_row fired = {.id = 7};
     ct_ctx_set(&fired, CT_CANCELED_NS, 300);
     ct_ctx_set(&fired, CT_CANCEL_WHY, CTX_WHY_DEADLINE);
     ct_ctx_set(&fired, CT_TIMER_FIRED_NS, 300);
-    ct_ctx_set(&fired, CT_FREED_NS, 310);
     ct_trace_model_apply_row(m, &fired);
+    struct ct_ctx_row freed = {.id = 7};
+    ct_ctx_set(&freed, CT_FREED_NS, 310);
+    ct_trace_model_apply_row(m, &freed);
+    /* A child pushed meanwhile changes the parent's count: still one announcement. */
+    struct ct_ctx_row child = created(8, 7, CTX_KIND_CANCEL, 305);
+    ct_trace_model_apply_row(m, &child);
+    assert_int_equal(ct_context_item_get_n_children(item), 1);
+    ct_trace_model_flush(m);
     assert_int_equal(changed, 2);
     /* Still the lost cancel it was: the timer firing later does not excuse it. */
     assert_int_equal(ct_context_item_get_state(item, FALSE), CT_STATE_LEAKED);
     assert_int_equal(ct_context_item_get_end_ns(item), 310);
     /* The same row again changes nothing. */
     ct_trace_model_apply_row(m, &fired);
+    ct_trace_model_flush(m);
     assert_int_equal(changed, 2);
     g_object_unref(m);
 }
@@ -429,7 +479,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_created_rows_appear_in_their_parents_list_after_one_coalesced_flush),
         cmocka_unit_test(test_a_list_opened_after_its_contexts_were_pushed_holds_them),
-        cmocka_unit_test(test_state_changes_merge_into_the_one_item_and_emit_changed),
+        cmocka_unit_test(test_state_changes_merge_into_the_one_item_and_emit_changed_once_a_flush),
+        cmocka_unit_test(test_the_timed_flush_announces_a_burst_in_slices_the_views_can_afford),
         cmocka_unit_test(test_cancelled_and_deadline_states_follow_cancel_why),
         cmocka_unit_test(test_samples_are_announced_once_per_flush),
         cmocka_unit_test(test_pushes_are_announced_by_the_frame_timer_without_an_explicit_flush),
