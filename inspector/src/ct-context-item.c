@@ -117,22 +117,10 @@ void ct_context_item_set_site(CtContextItem *self, const char *site)
     emit_changed(self);
 }
 
-struct ct_verdict ct_verdict_of_row(const struct ct_ctx_row *r, gboolean trace_complete)
-{
-    struct ct_facts f;
-    ct_facts_from_row(r, trace_complete, CT_REACH_UNKNOWN, &f);
-    return ct_judge(&f);
-}
-
 gint64 ct_end_of_row(const struct ct_ctx_row *r)
 {
     gint64 freed = ct_ctx_get(r, CT_FREED_NS, 0);
     return freed ? freed : ct_ctx_get(r, CT_CANCELED_NS, 0);
-}
-
-CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
-{
-    return ct_verdict_of_row(&self->row, trace_complete).state;
 }
 
 const struct ct_ctx_row *ct_context_item_get_row(CtContextItem *self)

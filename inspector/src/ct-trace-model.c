@@ -399,11 +399,21 @@ GArray *ct_trace_model_get_ancestry(CtTraceModel *self, gint64 id)
     return chain;
 }
 
+struct ct_verdict ct_trace_model_verdict(CtTraceModel *self, const struct ct_ctx_row *row)
+{
+    return ct_source_verdict(self->source, row, self->meta.complete);
+}
+
+CtState ct_trace_model_get_state(CtTraceModel *self, CtContextItem *item)
+{
+    return ct_trace_model_verdict(self, ct_context_item_get_row(item)).state;
+}
+
 gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextItem *item)
 {
     if (q->kind >= 0 && ct_context_item_get(item, CT_KIND, -1) != q->kind)
         return FALSE;
-    CtState state = ct_context_item_get_state(item, self->meta.complete);
+    CtState state = ct_trace_model_get_state(self, item);
     if (q->state >= 0 && (int)state != q->state)
         return FALSE;
     if (q->only_problems && state != CT_STATE_LEAKED && ct_context_item_get_n_findings(item) == 0)
@@ -431,7 +441,7 @@ gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextI
 static void put_span(CtTraceModel *self, CtContextItem *item)
 {
     const struct ct_ctx_row *row = ct_context_item_get_row(item);
-    struct ct_verdict v = ct_verdict_of_row(row, self->meta.complete);
+    struct ct_verdict v = ct_trace_model_verdict(self, row);
     ct_spans_put(self->spans, row, &v);
     self->timeline_dirty = TRUE;
     schedule_flush(self);

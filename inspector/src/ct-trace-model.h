@@ -62,6 +62,10 @@ const CtQuery *ct_trace_model_get_filter(CtTraceModel *self);
 GListModel *ct_trace_model_get_children(CtTraceModel *self, CtContextItem *item);
 /* The item for id, if loaded. */
 CtContextItem *ct_trace_model_lookup(CtTraceModel *self, gint64 id);
+/* The verdict on a row, and the state of an item: the source's one verdict with what it
+ * knows of the exit (ct_source_verdict) and the trace's completeness. */
+struct ct_verdict ct_trace_model_verdict(CtTraceModel *self, const struct ct_ctx_row *row);
+CtState ct_trace_model_get_state(CtTraceModel *self, CtContextItem *item);
 /* The one item for row->id: the loaded one (rows merge in), or a new one.
  * n_children < 0: not known. (For lists and sources.) */
 CtContextItem *ct_trace_model_intern_row(CtTraceModel *self, const struct ct_ctx_row *row,

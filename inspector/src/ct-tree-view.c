@@ -130,7 +130,7 @@ static void fill_kind(CtTreeView *self, CtContextItem *item, GtkLabel *label)
 
 static void fill_state(CtTreeView *self, CtContextItem *item, GtkLabel *label)
 {
-    CtState s = ct_context_item_get_state(item, ct_trace_model_get_meta(self->model)->complete);
+    CtState s = ct_trace_model_get_state(self->model, item);
     gtk_label_set_text(label, ct_state_name(s));
     GtkWidget *w = GTK_WIDGET(label);
     /* The state colours of inspector.css, as the timeline's. */

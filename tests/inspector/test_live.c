@@ -200,11 +200,11 @@ static void test_the_snapshot_shows_the_live_tree_with_its_sites(void **state)
     assert_true(pump_until(snapshot_arrived));
     CtContextItem *ineffective = find_at_line(ineffective_line);
     assert_int_equal(ct_context_item_get(ineffective, CT_KIND, -1), CTX_KIND_DEADLINE);
-    assert_int_equal(ct_context_item_get_state(ineffective, FALSE), CT_STATE_LIVE);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), ineffective), CT_STATE_LIVE);
     /* Dropped by its owners live and uncancelled: the snapshot's lost-cancel flag. */
     CtContextItem *lost = find_at_line(lost_cancel_line);
     assert_non_null(lost);
-    assert_int_equal(ct_context_item_get_state(lost, FALSE), CT_STATE_LEAKED);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), lost), CT_STATE_LEAKED);
     const CtTraceMeta *m = ct_trace_model_get_meta(ct_window_get_model(window));
     assert_int_equal(m->pid, pid);
     assert_non_null(strstr(m->program, "live_prog"));
@@ -219,13 +219,13 @@ static void test_a_context_is_seen_live_then_cancelled_and_freed(void **state)
     assert_true(pump_until(job_seen));
     /* The job lives while the requests run (ITERATIONS × INTERVAL_US). */
     CtContextItem *job = find_at_line(job_line);
-    assert_int_equal(ct_context_item_get_state(job, FALSE), CT_STATE_LIVE);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), job), CT_STATE_LIVE);
     assert_int_equal(ct_context_item_get(job, CT_FREED_NS, 0), 0);
     assert_false(stream_ended());
     screenshot("live.png");
 
     assert_true(pump_until(stream_ended));
-    assert_int_equal(ct_context_item_get_state(job, TRUE), CT_STATE_CANCELLED);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), job), CT_STATE_CANCELLED);
     assert_true(ct_context_item_get(job, CT_FREED_NS, 0) > ct_context_item_get(job, CT_CREATED_NS, 0));
 }
 
