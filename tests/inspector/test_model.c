@@ -16,9 +16,13 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "ct-child-list.h"
 #include "ct-finding-item.h"
+#include "ct-live-source.h"
 #include "ct-trace-model.h"
 #include "ct-trace-source.h"
 
@@ -471,6 +475,34 @@ static void test_a_file_that_is_not_a_trace_is_refused_with_a_reason(void **stat
     assert_non_null(strstr(error->message, "not a SQLite database"));
 }
 
+/* A live model owns its source: dropping the model when it holds the source's last
+ * reference frees both, without the source being told about the model afterwards (it
+ * was, on freed memory: a second removal of its socket watch, a GLib critical — made
+ * fatal here — and a use after free under ASan). */
+static void test_a_live_model_holding_the_last_reference_to_its_source_frees_both(void **state)
+{
+    (void)state;
+    g_autofree char *path = g_build_filename(workdir, "live.sock", NULL);
+    g_unlink(path);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(listener >= 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    assert_true(strlen(path) < sizeof addr.sun_path);
+    strcpy(addr.sun_path, path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(listener, 1), 0);
+    g_autoptr(GError) error = NULL;
+    CtLiveSource *live = ct_live_source_connect(path, &error);
+    assert_non_null(live);
+    CtTraceModel *model = ct_live_source_start(live);
+    g_object_unref(live); /* the model's reference is the last */
+    GLogLevelFlags was = g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+    g_object_unref(model);
+    g_log_set_always_fatal(was);
+    close(listener);
+    g_unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -492,6 +524,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_an_indexed_trace_pages_children_by_keyset_queries),
         cmocka_unit_test(test_a_trace_without_indexes_pages_the_same_from_an_in_memory_map),
         cmocka_unit_test(test_a_file_that_is_not_a_trace_is_refused_with_a_reason),
+        cmocka_unit_test(test_a_live_model_holding_the_last_reference_to_its_source_frees_both),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
