@@ -11,9 +11,11 @@
  *    source's progressive steps): ct_trace_model_apply_row for a context created,
  *    changed state or freed, ct_trace_model_add_sample, ct_trace_model_set_now,
  *    ct_trace_model_set_findings. Pushes change the model's data at once but are
- *    announced coalesced — at most one items-changed per list and one signal per kind
- *    per frame (16 ms) — so 100k events a second cost the views one redraw a frame.
- *    ct_trace_model_flush announces what is pending now.
+ *    announced coalesced — at most one items-changed per list, one "changed" per item
+ *    and one signal per kind per frame (16 ms) — so 100k events a second cost the views
+ *    one redraw a frame. New rows are announced in slices the views can afford (what
+ *    building their widget rows cost last time), the rest in the next frames.
+ *    ct_trace_model_flush announces everything pending now.
  *
  * Signals: "roots-changed" (the filter changed: take ct_trace_model_get_roots again),
  * "timeline-changed", "samples-changed", "findings-changed", "meta-changed".
