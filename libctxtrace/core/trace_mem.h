@@ -6,6 +6,7 @@
 #define CT_TRACE_MEM_H
 
 #include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +51,9 @@ struct trace {
     bool complete;
     struct u64map exit_reach; /* id -> the exit check's verdict (rule_exit.c) */
     bool exit_checked;        /* the exit check ran and judged reachability */
+    /* Summary retention (summary.h): the clean contexts folded per site, not in rows. */
+    struct ct_site_summary *sums;
+    size_t nsums;
 };
 
 /* Read every context of an open trace (call inside a read transaction). */

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/wire.h>
 
 #include "batch.h"
@@ -109,6 +110,7 @@ static void write_end_meta(const char *reason)
     ct_store_meta_int(store, "events", (int64_t)c->events);
     ct_store_meta_int(store, "events_dropped", (int64_t)atomic_load(&shim_events_dropped));
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
+    ct_store_meta_int(store, "contexts_summarized", batch_summarized(batch));
     shim_exit_check_meta(store);
     if (c->exit_unregistered > 0)
         ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
@@ -139,7 +141,9 @@ static size_t write_batch(bool sample, const char *end)
     live_server_poll();
     if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
         ct_store_begin(store);
-        batch_write(batch, store, sym);
+        /* The end of this image (exit, a fatal signal, exec): every context still live
+         * gets its row, whatever the retention. */
+        batch_write(batch, store, sym, end != NULL);
         if (sample || end != NULL)
             write_sample(now_ns());
         if (end != NULL)
@@ -255,6 +259,9 @@ static void write_start_meta(void)
     ct_store_meta_int(store, "start_ns", now_ns());
     ct_store_meta_int(store, "start_realtime", (int64_t)time(NULL));
     ct_store_meta_int(store, "stack_depth", shim_stack_depth);
+    ct_store_meta_text(store, "retention", ct_keep_name(shim_keep));
+    if (shim_keep == CT_KEEP_SUMMARY)
+        ct_store_meta_int(store, "keep_sample", shim_keep_sample);
     ct_store_meta_int(store, "events_dropped", 0);
 }
 
@@ -266,7 +273,7 @@ int shim_writer_start(const char *path)
         fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
         return -1;
     }
-    batch = batch_new();
+    batch = batch_new(shim_keep, shim_keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
         fprintf(stderr, "ctxtrace: out of memory starting the writer\n");
