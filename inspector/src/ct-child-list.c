@@ -150,10 +150,13 @@ guint ct_child_list_flush(CtChildList *self, guint max)
 
 gint64 ct_child_list_find(CtChildList *self, gint64 id)
 {
-    for (guint i = 0; i < self->n_visible; i++) {
+    for (guint i = 0; i < self->items->len; i++) {
         CtContextItem *item = g_ptr_array_index(self->items, i);
-        if (item != NULL && ct_context_item_get_id(item) == id)
-            return i;
+        if (item == NULL || ct_context_item_get_id(item) != id)
+            continue;
+        if (i >= self->n_visible)
+            ct_child_list_flush(self, G_MAXUINT);
+        return i;
     }
     /* Not loaded: the source's rows are in id order, so the position is the number of
      * matching rows with a smaller id. */

@@ -42,7 +42,9 @@ guint ct_child_list_get_n_queued(CtChildList *self);
 /* Announce up to `max` of the queued items in one items-changed (G_MAXUINT: all);
  * returns how many are still queued. */
 guint ct_child_list_flush(CtChildList *self, guint max);
-/* Position of the item with this id among the loaded or countable rows, or -1. */
+/* Position of the item with this id among the loaded or countable rows, or -1. An item
+ * still queued is announced first (with the rest of the queue): what is asked for —
+ * revealing a context just pushed — must be a row. */
 gint64 ct_child_list_find(CtChildList *self, gint64 id);
 void ct_child_list_detach(CtChildList *self);
 

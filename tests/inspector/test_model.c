@@ -130,6 +130,31 @@ static void test_the_timed_flush_announces_a_burst_in_slices_the_views_can_affor
     g_object_unref(m);
 }
 
+/* Revealing a context whose row is still queued announces it at once: a selection must
+ * not wait for the slices. */
+static void test_finding_a_queued_row_announces_it(void **state)
+{
+    (void)state;
+    CtTraceModel *m = live_model_with_roots();
+    CtContextItem *bg = ct_trace_model_lookup(m, 1);
+    g_autoptr(GListModel) kids = ct_trace_model_get_children(m, bg);
+    guint changes[3] = {0, 0, 0};
+    g_signal_connect(kids, "items-changed", G_CALLBACK(costly_view), changes);
+    for (gint64 id = 3; id < 303; id++) {
+        struct ct_ctx_row r = created(id, 1, CTX_KIND_CANCEL, id * 10);
+        ct_trace_model_apply_row(m, &r);
+    }
+    gint64 give_up = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (changes[1] == 0 && g_get_monotonic_time() < give_up)
+        g_main_context_iteration(NULL, TRUE);
+    assert_true(g_list_model_get_n_items(kids) > 0 && g_list_model_get_n_items(kids) < 300);
+    assert_int_equal(ct_child_list_find(CT_CHILD_LIST(kids), 302), 299);
+    assert_int_equal(g_list_model_get_n_items(kids), 300);
+    g_autoptr(CtContextItem) last = g_list_model_get_item(kids, 299);
+    assert_int_equal(ct_context_item_get_id(last), 302);
+    g_object_unref(m);
+}
+
 static void test_a_list_opened_after_its_contexts_were_pushed_holds_them(void **state)
 {
     (void)state;
@@ -516,6 +541,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_list_opened_after_its_contexts_were_pushed_holds_them),
         cmocka_unit_test(test_state_changes_merge_into_the_one_item_and_emit_changed_once_a_flush),
         cmocka_unit_test(test_the_timed_flush_announces_a_burst_in_slices_the_views_can_afford),
+        cmocka_unit_test(test_finding_a_queued_row_announces_it),
         cmocka_unit_test(test_cancelled_and_deadline_states_follow_cancel_why),
         cmocka_unit_test(test_samples_are_announced_once_per_flush),
         cmocka_unit_test(test_pushes_are_announced_by_the_frame_timer_without_an_explicit_flush),
