@@ -48,6 +48,8 @@ typedef struct {
     gint64 now_ns;       /* end of the trace, or the latest time seen live */
     gboolean complete;   /* the process ended cleanly and the trace is whole */
     gint64 contexts;     /* contexts in the trace, roots excluded (-1: unknown) */
+    gint64 summarized;   /* more contexts, folded into per-site summaries (summary
+                          * retention): counted by the trace, not rows the views show */
 } CtTraceMeta;
 
 void ct_trace_model_set_meta(CtTraceModel *self, const CtTraceMeta *meta);

@@ -217,6 +217,7 @@ void ct_trace_source_load(CtTraceSource *self, CtTraceModel *model)
         .complete = m.complete,
         .contexts = m.contexts,
         .now_ns = m.end_ns,
+        .summarized = ct_reader_meta_int(self->reader, "contexts_summarized", 0),
     };
     ct_trace_model_set_meta(model, &meta);
     ct_meta_free(&m);
