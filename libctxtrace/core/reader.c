@@ -12,6 +12,7 @@
  * an index range scan on a complete trace.
  */
 #include <ctxtrace/core/reader.h>
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -290,6 +291,12 @@ int ct_reader_meta(ct_reader *r, struct ct_meta *m)
     m->events = ct_reader_meta_int(r, "events", 0);
     m->events_dropped = ct_reader_meta_int(r, "events_dropped", 0);
     m->contexts = query_int(r, "SELECT count(*) FROM contexts WHERE id > 2");
+    char *keep = ct_reader_meta_text(r, "retention");
+    m->retention = ct_keep_from_name(keep) == CT_KEEP_SUMMARY ? CT_KEEP_SUMMARY : CT_KEEP_FULL;
+    free(keep);
+    /* From the aggregates themselves: committed with every batch, so right for a killed
+     * process's trace too (meta.contexts_summarized is written at the end only). */
+    m->summarized = query_int(r, "SELECT ifnull(sum(contexts), 0) FROM site_summary");
     /* The end: a clean exit's end_ns, else the latest time the file recorded. */
     m->end_ns = ct_reader_meta_int(r, "end_ns", 0);
     if (m->end_ns == 0) {

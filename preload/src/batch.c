@@ -343,7 +343,7 @@ static int resolve_handed(struct batch *b, ct_store *store)
                 continue;
             rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
             if (b->retain != NULL)
-                retain_keep(b->retain, (int64_t)id);
+                retain_handed(b->retain, (int64_t)id, h->thread);
             /* The argument is a context: the words after it are the runtime's (its
              * parent, its links), not something the thread was handed. */
             if (k == 0)
@@ -418,6 +418,9 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool f
     if (rc == 0)
         rc = resolve_handed(b, store);
     if (b->retain != NULL) {
+        for (size_t i = 0; i < b->threads.len; i++)
+            if (b->threads.items[i].exit_ns != 0)
+                retain_thread_exit(b->retain, (uint32_t)b->threads.items[i].id);
         if (rc == 0)
             rc = retain_pass(b->retain, b->ctx.items, b->ctx.len, b->waits.items, b->waits.len,
                              store, now_ns(), final);

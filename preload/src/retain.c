@@ -37,7 +37,11 @@ struct hctx {
     bool written;          /* a row is in the file */
     bool facts;            /* creation facts computed */
     bool queued;           /* in the to-write list */
+    bool parked;           /* ended clean, but the thread it was handed to still runs */
     uint32_t waits;        /* its first held wait (index + 1), 0: none */
+    uint32_t handed_to;    /* a running thread it was handed to at that thread's
+                              creation (leaked-thread's evidence), 0: none */
+    uint32_t next_handed;  /* the next context handed to the same thread (index + 1) */
 };
 
 /* A wait on a held context that is not (yet) known to need a row. */
@@ -79,8 +83,10 @@ struct retain {
     /* Threads whose ties to contexts were folded (threads.summarized): id -> count. */
     struct u64map thread_ties;
     VEC(uint64_t) dirty_threads;
-    /* Keeps asked for from outside (retain_keep) before the context's rows merged. */
-    VEC(uint64_t) pending_keep;
+    /* Contexts handed to threads (retain_handed), applied once the pass's rows merged:
+     * context id, thread id. And the threads that exited in the pass. */
+    VEC(uint64_t) pending_handed, pending_exits;
+    struct u64map handed_by_thread; /* thread -> first held context handed to it (+1) */
 };
 
 struct retain *retain_new(int sample_every)
@@ -115,7 +121,9 @@ void retain_free(struct retain *r)
     free(r->path.items);
     u64map_free(&r->thread_ties);
     free(r->dirty_threads.items);
-    free(r->pending_keep.items);
+    free(r->pending_handed.items);
+    free(r->pending_exits.items);
+    u64map_free(&r->handed_by_thread);
     free(r);
 }
 
@@ -404,12 +412,44 @@ static void tie_folded(struct retain *r, int64_t thread)
         abort();
 }
 
-/* h ended: a row, or folded into its site. Its held waits go with it. */
+/* h no longer counts for the thread it was handed to. */
+static void unhand(struct retain *r, struct hctx *h)
+{
+    if (h->handed_to == 0)
+        return;
+    uint64_t first = 0, me = index_of(r, h) + 1;
+    u64map_get(&r->handed_by_thread, h->handed_to, &first);
+    if (first == me) {
+        if (h->next_handed != 0) {
+            if (!u64map_put(&r->handed_by_thread, h->handed_to, h->next_handed))
+                abort();
+        } else {
+            u64map_del(&r->handed_by_thread, h->handed_to);
+        }
+    } else {
+        for (uint64_t i = first; i != 0; i = r->ctx.items[i - 1].next_handed)
+            if (r->ctx.items[i - 1].next_handed == me) {
+                r->ctx.items[i - 1].next_handed = h->next_handed;
+                break;
+            }
+    }
+    h->handed_to = 0;
+    h->next_handed = 0;
+}
+
+/* h ended: a row, or folded into its site. Its held waits go with it. A context handed
+ * to a thread that still runs waits (parked) until that thread exits: if the thread is
+ * still there at the end, leaked-thread reads the context. */
 static int end_ctx(struct retain *r, struct hctx *h, ct_store *store)
 {
     enum ct_keep_reason why = (enum ct_keep_reason)h->keep;
     if (why == CT_KEEP_NO)
         why = ct_keep_at_end(&h->row);
+    if (why == CT_KEEP_NO && h->handed_to != 0) {
+        h->parked = true;
+        return 0;
+    }
+    unhand(r, h);
     struct agg *a = agg_for(r, ct_ctx_get(&h->row, CT_CREATE_STACK, 0), kind_of(h));
     if (why == CT_KEEP_NO && r->sample_every > 0 &&
         (a->ended < CT_KEEP_SAMPLE_FIRST || a->ended % r->sample_every == 0))
@@ -554,13 +594,37 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
         if (ct_ctx_has(p, CT_CANCELED_NS) && ct_ctx_get(p, CT_CANCEL_WHY, -1) == CTX_WHY_PARENT)
             PUSH(r->by_parent, k);
     }
-    /* Keeps asked for from outside: contexts handed to a thread at its creation. */
-    for (size_t i = 0; i < r->pending_keep.len; i++) {
-        struct hctx *h = held(r, (int64_t)r->pending_keep.items[i]);
-        if (h != NULL)
-            keep(r, h, CT_KEEP_HANDED);
+    /* Contexts handed to a thread at its creation, then the threads that exited: what
+     * was handed to them ends now if it ended already. */
+    for (size_t i = 0; i + 1 < r->pending_handed.len; i += 2) {
+        struct hctx *h = held(r, (int64_t)r->pending_handed.items[i]);
+        uint64_t first = 0, thread = r->pending_handed.items[i + 1];
+        if (h == NULL || h->handed_to != 0 || thread == 0)
+            continue;
+        u64map_get(&r->handed_by_thread, thread, &first);
+        h->handed_to = (uint32_t)thread;
+        h->next_handed = (uint32_t)first;
+        if (!u64map_put(&r->handed_by_thread, thread, index_of(r, h) + 1))
+            abort();
     }
-    r->pending_keep.len = 0;
+    r->pending_handed.len = 0;
+    for (size_t i = 0; i < r->pending_exits.len; i++) {
+        uint64_t first = 0;
+        if (!u64map_get(&r->handed_by_thread, r->pending_exits.items[i], &first))
+            continue;
+        u64map_del(&r->handed_by_thread, r->pending_exits.items[i]);
+        for (uint64_t k = first, next; k != 0; k = next) {
+            struct hctx *h = &r->ctx.items[k - 1];
+            next = h->next_handed;
+            h->handed_to = 0;
+            h->next_handed = 0;
+            if (h->parked) {
+                h->parked = false;
+                PUSH(r->ended, (uint32_t)(k - 1));
+            }
+        }
+    }
+    r->pending_exits.len = 0;
     /* 2. What each new context's creation tells (parents first). */
     for (size_t i = 0; i < r->fresh.len; i++) {
         struct hctx *h = &r->ctx.items[r->fresh.items[i]];
@@ -634,7 +698,13 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
     return rc;
 }
 
-void retain_keep(struct retain *r, int64_t id)
+void retain_handed(struct retain *r, int64_t id, uint32_t thread)
 {
-    PUSH(r->pending_keep, (uint64_t)id);
+    PUSH(r->pending_handed, (uint64_t)id);
+    PUSH(r->pending_handed, (uint64_t)thread);
+}
+
+void retain_thread_exit(struct retain *r, uint32_t thread)
+{
+    PUSH(r->pending_exits, (uint64_t)thread);
 }

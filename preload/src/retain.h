@@ -34,9 +34,11 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
                 const struct ct_wait_row *waits, size_t nwaits, ct_store *store, int64_t now,
                 bool final);
 
-/* Context `id` was handed to a thread at its creation (leaked-thread's evidence): keep
- * it (applied in the next retain_pass, after its rows merged). */
-void retain_keep(struct retain *r, int64_t id);
+/* Context `id` was handed to `thread` at its creation (leaked-thread's evidence): it is
+ * not folded while that thread runs (applied in the next retain_pass). */
+void retain_handed(struct retain *r, int64_t id, uint32_t thread);
+/* `thread` exited (applied in the next retain_pass). */
+void retain_thread_exit(struct retain *r, uint32_t thread);
 
 /* Contexts folded into aggregates so far (meta.contexts_summarized). */
 int64_t retain_summarized(const struct retain *r);

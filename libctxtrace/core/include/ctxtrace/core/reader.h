@@ -49,6 +49,9 @@ struct ct_meta {
     bool complete;           /* the program exited and the trace was finished */
     int64_t events, events_dropped;
     int64_t contexts;        /* rows in contexts, the two roots excluded */
+    int retention;           /* enum ct_keep (summary.h) */
+    int64_t summarized;      /* contexts folded into site_summary (summary retention):
+                                the contexts created are contexts + summarized */
 };
 
 int ct_reader_meta(ct_reader *r, struct ct_meta *out);

@@ -49,10 +49,11 @@ enum ct_keep_reason {
                                  detached-root */
     CT_KEEP_TIMED_OUT_WAIT,   /* a ctx_wait on it timed out: leaked-waiter reads the
                                  context of a thread's last timed-out wait */
-    CT_KEEP_HANDED,           /* handed to a thread at its creation (thread_contexts):
-                                 leaked-thread (a thread with a folded tie — a wait on a
-                                 folded context, a folded context it created — is not
-                                 judged: threads.summarized) */
+    CT_KEEP_HANDED,           /* handed to a thread at its creation (thread_contexts) and
+                                 that thread still runs at the end: leaked-thread (a
+                                 thread with a folded tie — a wait on a folded context, a
+                                 folded context it created — is not judged:
+                                 threads.summarized) */
     CT_KEEP_LIVE,             /* live at the end of the trace, or for CT_KEEP_HOLD_NS at a
                                  flush (deleted again if it then ends cleanly) */
     CT_KEEP_SAMPLE,           /* sampled: the first CT_KEEP_SAMPLE_FIRST of each site,
