@@ -25,6 +25,7 @@ struct _CtSitesView {
     GtkLabel *status;
     GtkColumnView *columns;
     GtkColumnViewColumn *created; /* wider when it says how many were folded */
+    gboolean created_wide;
     CtTraceModel *model;
     GListModel *items;        /* CtSiteItem, unsorted */
     GtkSortListModel *sorted;
@@ -237,7 +238,11 @@ static void rebuild(CtSitesView *self)
         created += ct_site_item_get_stats(item)->created;
         summarized += ct_site_item_get_stats(item)->summarized;
     }
-    gtk_column_view_column_set_fixed_width(self->created, summarized > 0 ? 190 : 80);
+    /* Only when that changes: a width the user dragged stays. */
+    if ((summarized > 0) != self->created_wide) {
+        self->created_wide = summarized > 0;
+        gtk_column_view_column_set_fixed_width(self->created, self->created_wide ? 190 : 80);
+    }
     g_autofree char *contexts = ct_format_count(created);
     g_autofree char *folded = ct_format_count(summarized);
     g_autofree char *of_them = summarized > 0 ? g_strdup_printf(" (%s of them summarized: folded into per-site "
