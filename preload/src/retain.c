@@ -574,7 +574,7 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
                 bool final)
 {
     int rc = 0;
-    r->fresh.len = r->ended.len = r->by_parent.len = r->to_write.len = r->dirty.len = 0;
+    r->fresh.len = r->ended.len = r->by_parent.len = r->to_write.len = 0;
 
     /* 1. Merge. A context with a row gets this pass's partial row as it is (the file's
      * UPSERT merges it, as in a full trace). */
@@ -701,7 +701,8 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
         r->fifo.len -= r->head;
         r->head = 0;
     }
-    /* 8. The threads that lost sight of ties, and the aggregates that changed. */
+    /* 8. The threads that lost sight of ties. (The aggregates are written with the
+     * samples: retain_site_samples.) */
     for (size_t i = 0; i < r->dirty_threads.len && rc == 0; i++) {
         uint64_t n = 0, id = r->dirty_threads.items[i];
         u64map_get(&r->thread_ties, id, &n);
@@ -712,11 +713,6 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
                                                             .summarized = (int64_t)n});
     }
     r->dirty_threads.len = 0;
-    for (size_t i = 0; i < r->dirty.len && rc == 0; i++) {
-        struct agg *a = &r->aggs.items[r->dirty.items[i]];
-        a->dirty = false;
-        rc = ct_store_site_summary(store, &a->s);
-    }
     return rc;
 }
 
@@ -733,7 +729,15 @@ void retain_thread_exit(struct retain *r, uint32_t thread)
 
 int retain_site_samples(struct retain *r, ct_store *store, int64_t ts)
 {
+    /* The aggregates that changed: with the samples rather than every pass, which would
+     * format and rewrite each busy site's histograms 200 times a second. */
     int rc = 0;
+    for (size_t i = 0; i < r->dirty.len && rc == 0; i++) {
+        struct agg *a = &r->aggs.items[r->dirty.items[i]];
+        a->dirty = false;
+        rc = ct_store_site_summary(store, &a->s);
+    }
+    r->dirty.len = 0;
     for (size_t i = 0; i < r->aggs.len && rc == 0; i++) {
         struct agg *a = &r->aggs.items[i];
         if (a->live == a->live_written && a->created == a->created_written)

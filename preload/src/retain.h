@@ -27,8 +27,8 @@ struct retain *retain_new(int sample_every);
 void retain_free(struct retain *r);
 
 /* One drain pass: merge `rows` and `waits` (partial, as the batch built them) into the
- * held contexts, judge the contexts that ended, write what must be written, and the
- * aggregates that changed — inside the caller's transaction. `final`: the last pass;
+ * held contexts, judge the contexts that ended and write the rows that must be written —
+ * inside the caller's transaction. `final`: the last pass;
  * every context still held is written. 0, or -1 (the store's error). */
 int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
                 const struct ct_wait_row *waits, size_t nwaits, ct_store *store, int64_t now,
@@ -40,8 +40,9 @@ void retain_handed(struct retain *r, int64_t id, uint32_t thread);
 /* `thread` exited (applied in the next retain_pass). */
 void retain_thread_exit(struct retain *r, uint32_t thread);
 
-/* At a sample (ts): each creation stack's live and created counts that changed since the
- * last, into site_samples (inside the caller's transaction). */
+/* At a sample (ts), and at the end: the aggregates that changed since the last sample
+ * (site_summary), and each creation stack's live and created counts that changed
+ * (site_samples), inside the caller's transaction. */
 int retain_site_samples(struct retain *r, ct_store *store, int64_t ts);
 
 /* Contexts folded into aggregates so far (meta.contexts_summarized). */
