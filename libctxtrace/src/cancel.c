@@ -6,8 +6,9 @@
  * the parent's lock. Here each cancellable context keeps an intrusive doubly linked
  * list of the cancellable contexts below it (its "children": the nearest cancellable
  * descendants, seen through value contexts), and cancellation is iterative: the
- * canceller unhooks a node's whole children list under that node's lock, and those
- * nodes become its work stack. No recursion, no second lock held, any depth or width.
+ * canceller unhooks a node's whole children list under that node's lock (one pointer
+ * move: the list is not walked) and walks the taken lists through their own sibling
+ * links, depth first. No recursion, no second lock held, any depth or width.
  *
  * A linked child holds a reference (the list's): this is what keeps an uncancelled
  * child alive after its owners unref it — Go's lost-cancel leak, made visible.
@@ -67,15 +68,23 @@ static void list_unlink(ctx_t **head, ctx_t *c)
     atomic_store_explicit(&c->linked, LINK_NONE, memory_order_relaxed);
 }
 
-/* Mark every node of a list taken by a canceller as unlinked; returns its tail. */
-static ctx_t *list_take(ctx_t *list)
+/* The last node of a list (NULL for an empty one). */
+static ctx_t *list_tail(ctx_t *list)
 {
     ctx_t *tail = NULL;
-    for (ctx_t *k = list; k != NULL; k = CC(k)->next) {
-        atomic_store_explicit(&k->linked, LINK_NONE, memory_order_relaxed);
+    for (ctx_t *k = list; k != NULL; k = CC(k)->next)
         tail = k;
-    }
     return tail;
+}
+
+/* Start loading a node the canceller is about to lock: both of the cache lines its
+ * cancellation touches (the header and lock at the start, the sibling link and after-
+ * funcs at the end of the 88 bytes), so the load overlaps the current node's atomics
+ * instead of stalling the next lock. A freshly built big tree is bound by these loads. */
+static inline void prefetch_node(const ctx_t *n)
+{
+    __builtin_prefetch(n, 1, 3);
+    __builtin_prefetch((const char *)n + sizeof(struct ctx_cancel) - 1, 1, 3);
 }
 
 /* Born under a done parent: done at once, with the parent's error and cause. The
@@ -182,11 +191,11 @@ void ctx__attach(ctx_t *c)
 }
 
 /* Make one node done. Returns false if it already was. On success *kids receives the
- * node's former children (every lane's), now owned by the caller: their `linked` flags
- * are cleared under the lock of the list they were in, so nobody else will touch their
- * sibling links, and each list's reference passes to the caller. A node with children
- * is left with STATE_SUBTREE set: the caller clears it (subtree_done) once they are all
- * done. */
+ * node's former children (every lane's), now owned by the caller: once the node is done
+ * no detacher touches them (detach checks the node's state under the list's lock), so
+ * their sibling links are the caller's, and each list's reference passes to the caller,
+ * who clears the child's `linked` before dropping it. A node with children is left with
+ * STATE_SUBTREE set: the caller clears it (subtree_done) once they are all done. */
 static void subtree_done(ctx_t *n);
 
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
@@ -204,7 +213,8 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
         CC(n)->lanes->reason = reason;
     } else {
         list = CC(n)->children;
-        list_take(list);
+        if (list != NULL)
+            prefetch_node(list); /* the caller's next node */
         CC(n)->reason = reason; /* the children slot turns into the reason slot */
     }
     CC(n)->cause = cause;
@@ -216,12 +226,15 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
      * callbacks), so a trace never shows an effect before its cause. */
     notify_canceled(n, why, err, cause, reason);
     /* Publish: release pairs with the acquire in every reader of the state word, so
-     * cause and reason are visible to anyone who sees the error. Lanes are emptied
-     * after this: a child attaching to a lane from now on sees the parent done. */
-    uint32_t old = atomic_exchange_explicit(
+     * cause and reason are visible to anyone who sees the error. A plain store: the
+     * word only changes under this lock, so `s` is still what it holds (waiters too
+     * set STATE_WAITERS under it) — one atomic read-modify-write less per node, in a
+     * walk that is bound by them. Lanes are emptied after this: a child attaching to
+     * a lane from now on sees the parent done. */
+    atomic_store_explicit(
         &n->state,
         (uint32_t)err | (s & STATE_LANES) | (laned || list != NULL ? STATE_SUBTREE : 0),
-        memory_order_acq_rel);
+        memory_order_release);
     ctx_unlock(&CC(n)->lock);
 
     if (laned) {
@@ -231,8 +244,8 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
             ctx_lock(&ln->lock);
             ctx_t *part = ln->children;
             ln->children = NULL;
-            ctx_t *part_tail = list_take(part);
             ctx_unlock(&ln->lock);
+            ctx_t *part_tail = list_tail(part); /* ours now: no lock needed */
             if (part == NULL)
                 continue;
             if (tail == NULL)
@@ -245,7 +258,7 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
             subtree_done(n);
     }
 
-    if (old & STATE_WAITERS)
+    if (s & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
     if (fd >= 0) {
         uint64_t one = 1;
@@ -266,12 +279,16 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     return true;
 }
 
-/* Every descendant of `n` is done: let anyone waiting for that go. */
+/* Every descendant of `n` is done: let anyone waiting for that go. (The state word
+ * changes only under n's lock; this runs once per node with children.) */
 static void subtree_done(ctx_t *n)
 {
-    uint32_t old = atomic_fetch_and_explicit(&n->state, ~(STATE_SUBTREE | STATE_WAITERS),
-                                             memory_order_acq_rel);
-    if (old & STATE_WAITERS)
+    ctx_lock(&CC(n)->lock);
+    uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
+    atomic_store_explicit(&n->state, s & ~(STATE_SUBTREE | STATE_WAITERS),
+                          memory_order_release);
+    ctx_unlock(&CC(n)->lock);
+    if (s & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
 }
 
@@ -280,23 +297,24 @@ static void subtree_done(ctx_t *n)
  * so two cancellers can never wait for each other. */
 static void wait_subtree(ctx_t *n)
 {
-    for (;;) {
-        uint32_t s = atomic_load_explicit(&n->state, memory_order_acquire);
-        if (!(s & STATE_SUBTREE))
-            return;
-        if (!(s & STATE_WAITERS) &&
-            !atomic_compare_exchange_weak_explicit(&n->state, &s, s | STATE_WAITERS,
-                                                   memory_order_acq_rel,
-                                                   memory_order_acquire))
-            continue;
-        ctx_futex_wait(&n->state, s | STATE_WAITERS, NULL);
+    while (atomic_load_explicit(&n->state, memory_order_acquire) & STATE_SUBTREE) {
+        ctx_lock(&CC(n)->lock);
+        uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
+        if (s & STATE_SUBTREE)
+            atomic_store_explicit(&n->state, s | STATE_WAITERS, memory_order_relaxed);
+        ctx_unlock(&CC(n)->lock);
+        if (s & STATE_SUBTREE)
+            ctx_futex_wait(&n->state, s | STATE_WAITERS, NULL);
     }
 }
 
 /* Remove `c` from its attach target's lists, if it is still in one, and drop the list's
  * reference. Whoever clears `linked` (under the lock of the list it is in) owns that
  * reference. `linked` only ever changes under that lock, to LINK_NONE or (when lanes
- * are made) from LINK_MAIN to a lane: read it, take that list's lock, check again. */
+ * are made) from LINK_MAIN to a lane: read it, take that list's lock, check again. Once
+ * the target is done its lists belong to its canceller (who clears `linked` when it is
+ * through with the child): seen under the list's lock, a done target means "not mine".
+ * (Its error is set under its lock, before its lanes are emptied under theirs.) */
 static void detach(ctx_t *c)
 {
     ctx_t *p = attach_target(c);
@@ -318,6 +336,10 @@ static void detach(ctx_t *c)
             head = &ln->children;
         }
         ctx_lock(lock);
+        if (ctx_state_err(atomic_load_explicit(&p->state, memory_order_acquire)) != 0) {
+            ctx_unlock(lock);
+            return; /* the canceller's */
+        }
         bool mine = atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
         if (mine)
             list_unlink(head, c);
@@ -329,26 +351,12 @@ static void detach(ctx_t *c)
     }
 }
 
-/* The work stack of ctx__cancel is threaded through the nodes' sibling links, which
- * the canceller owns once it has taken them from a children list. Bit 0 of a link
- * marks a post-visit entry: the node's descendants have all been processed. */
-enum { POST_VISIT = 1 };
-
-static inline void push(uintptr_t *stack, ctx_t *n, uintptr_t tag)
+/* A node taken from a children list is done with (its subtree too): it is no longer in
+ * any list, and the list's reference, the canceller's until now, goes. */
+static inline void release_taken(ctx_t *n)
 {
-    CC(n)->next = (ctx_t *)*stack;
-    *stack = (uintptr_t)n | tag;
-}
-
-/* Push a whole children list, keeping its order (newest child first, as attach built
- * it): cancelling a freshly built tree then walks memory in allocation order. */
-static inline void push_list(uintptr_t *stack, ctx_t *list)
-{
-    ctx_t *tail = list;
-    while (CC(tail)->next != NULL)
-        tail = CC(tail)->next;
-    CC(tail)->next = (ctx_t *)*stack;
-    *stack = (uintptr_t)list;
+    atomic_store_explicit(&n->linked, LINK_NONE, memory_order_relaxed);
+    ctx__ref_drop(n);
 }
 
 void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
@@ -358,7 +366,7 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
     /* Only the first cancellation wins; a loser's copied reason is ours to free. It
      * still waits for the winner to finish the subtree (so that when ctx_cancel
      * returns every descendant is done), and detaches: the winner may have been a
-     * parent that unhooked us already. */
+     * parent that took it already. */
     if (!cancel_one(c, err, cause, reason, reason_owned, why, &kids)) {
         if (reason_owned)
             free((char *)reason);
@@ -367,33 +375,45 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
         return;
     }
 
-    /* Depth-first, post-order: a node's post-visit entry goes under its children. Each
-     * popped descendant is ours through the list reference it carried. (`c` itself is
-     * not on the stack: its sibling links still belong to its parent's list. Its
-     * post-visit is the stack running empty.) */
+    /* Depth first, through the taken lists' own sibling links (the canceller's now):
+     * down into a node's children, on to its next sibling, and up to the list's owner
+     * (the sibling's attach target) when a list ends — that owner's subtree is then done
+     * (its post-visit). Each node is held by the reference of the list it was taken
+     * from until it is finished; `c` itself is not in a taken list (its links are its
+     * parent's), and its post-visit is the walk's end. The next node's cache lines are
+     * requested while this one is being locked and published. */
     if (kids == NULL) {
-        detach(c);
+        detach(c); /* no STATE_SUBTREE to clear */
         return;
     }
-    uintptr_t stack = (uintptr_t)kids; /* the list is already a stack */
-    while (stack != 0) {
-        ctx_t *n = (ctx_t *)(stack & ~(uintptr_t)POST_VISIT);
-        bool post = stack & POST_VISIT;
-        stack = (uintptr_t)CC(n)->next;
-        if (post) {
-            subtree_done(n);
-            ctx__ref_drop(n);
-        } else if (cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids)) {
-            if (kids != NULL) {
-                push(&stack, n, POST_VISIT);
-                push_list(&stack, kids);
-            } else {
-                ctx__ref_drop(n); /* a leaf: nothing below to wait for */
-            }
-        } else {
-            wait_subtree(n);
-            ctx__ref_drop(n);
+    ctx_t *n = kids;
+    while (n != NULL) {
+        ctx_t *next = CC(n)->next;
+        if (next != NULL)
+            prefetch_node(next);
+        bool won = cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids);
+        if (won && kids != NULL) {
+            n = kids; /* n's post-visit comes when this list ends */
+            continue;
         }
+        if (!won)
+            wait_subtree(n); /* its canceller is on its subtree */
+        /* n is finished; so is every list that ends with it. */
+        while (next == NULL) {
+            ctx_t *up = attach_target(n); /* read before n may be freed */
+            release_taken(n);
+            if (up == c) {
+                n = NULL;
+                break;
+            }
+            subtree_done(up);
+            n = up;
+            next = CC(up)->next;
+        }
+        if (n == NULL)
+            break;
+        release_taken(n);
+        n = next;
     }
     subtree_done(c);
     detach(c);

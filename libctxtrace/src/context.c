@@ -186,7 +186,13 @@ with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause, const 
         return c;
     }
     /* Arm under our lock so a parent cancelling us concurrently either sees the timer
-     * (and stops it) or has already made us done (and we arm nothing). */
+     * (and stops it) or has already made us done (and we arm nothing). With nothing
+     * cancellable above, no other thread can reach `c` before we return it (it is in no
+     * children list): no lock, and two atomics less on a top-level timeout. */
+    if (ctx_done_src(parent) == NULL) {
+        ctx__timer_arm(c);
+        return c;
+    }
     ctx_lock(&CC(c)->lock);
     if (ctx_state_err(atomic_load_explicit(&c->state, memory_order_relaxed)) == 0)
         ctx__timer_arm(c);
@@ -382,7 +388,12 @@ CTX_API void ctx_unref(ctx_t *c)
 {
     if (c == NULL || is_root(c))
         return;
-    if (atomic_fetch_sub_explicit(&c->owners, 1, memory_order_acq_rel) != 1)
+    /* The only owner needs no read-modify-write: nobody else can add an owner (that
+     * takes an owner's reference) or drop one. The acquire pairs with the release of
+     * other owners' earlier drops. */
+    if (atomic_load_explicit(&c->owners, memory_order_acquire) == 1)
+        atomic_store_explicit(&c->owners, 0, memory_order_relaxed);
+    else if (atomic_fetch_sub_explicit(&c->owners, 1, memory_order_acq_rel) != 1)
         return;
     const struct ctx_tracer *t = ctx_tracer();
     if (__builtin_expect(t != NULL, 0) && t->unowned) {
@@ -448,7 +459,13 @@ void ctx__ref_drop(ctx_t *c)
     /* Iterative: freeing a context drops its parent's reference, which may free the
      * parent, and so on up a chain of any depth. */
     while (c != NULL && !is_root(c)) {
-        if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        /* Every reference handed to this function is counted in refs (a lane's count
+         * comes back through the collapse first), and a reference is only ever taken by
+         * a holder of one: refs at 1 means ours is the last, with no read-modify-write
+         * (the usual case when the last owner releases a context). The acquire pairs
+         * with the release of every earlier drop. */
+        if (atomic_load_explicit(&c->refs, memory_order_acquire) != 1 &&
+            atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
             return;
         ctx_t *parent = c->parent;
         int lane = (ctx_flags(c) >> CTX_F_REFLANE_SHIFT) & 7;

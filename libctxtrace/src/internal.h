@@ -30,8 +30,9 @@
  * live); STATE_WAITERS is set by threads about to sleep on the word; STATE_SUBTREE is
  * set with the error and cleared once every descendant is done too (so a second
  * canceller can wait for the first: ctx_cancel returns only when the subtree is done,
- * as in Go). Setting the error is a release store that publishes cause and reason;
- * readers acquire it.
+ * as in Go). The word is written only under the context's lock (so the canceller sets
+ * the error with a plain store, not an atomic exchange); readers need no lock. Setting
+ * the error is a release store that publishes cause and reason; readers acquire it.
  */
 #ifndef CTX_INTERNAL_H
 #define CTX_INTERNAL_H
@@ -235,7 +236,8 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
                  enum ctx_cancel_why why);
 
 /* ---- timers (timer.c) ---- */
-/* Arm `c`'s deadline timer; called with c's lock held and c live. Takes a ref. */
+/* Arm `c`'s deadline timer; called with c's lock held and c live (or, without the lock,
+ * while no other thread can reach c). Takes a ref. */
 void ctx__timer_arm(ctx_t *c);
 /* Disarm; called with c's lock held. True if it was armed (the caller must then drop
  * the timer's ref, after unlocking). */

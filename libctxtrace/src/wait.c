@@ -2,9 +2,10 @@
  * wait.c — blocking until a context is done: ctx_wait (a futex on the state word) and
  * ctx_fd (an eventfd for poll/epoll loops).
  *
- * Waiters set STATE_WAITERS in the state word before sleeping on it; the canceller's
- * exchange of the word tells it whether anyone may sleep, so cancelling a context
- * nobody waits on costs no system call.
+ * Waiters set STATE_WAITERS in the state word (under the context's lock, like every
+ * change of the word) before sleeping on it; the canceller, reading the word under that
+ * lock, knows whether anyone may sleep, so cancelling a context nobody waits on costs no
+ * system call.
  */
 #include <sys/eventfd.h>
 
@@ -51,14 +52,14 @@ CTX_API int ctx_wait(ctx_t *c, int64_t timeout)
         result = ETIMEDOUT;
     } else {
         for (;;) {
+            /* The state word changes only under the context's lock (internal.h). */
+            ctx_lock(&CC(src)->lock);
             uint32_t s = atomic_load_explicit(&src->state, memory_order_acquire);
+            if (ctx_state_err(s) == 0)
+                atomic_store_explicit(&src->state, s | STATE_WAITERS, memory_order_relaxed);
+            ctx_unlock(&CC(src)->lock);
             if (ctx_state_err(s) != 0)
                 break;
-            if (!(s & STATE_WAITERS) &&
-                !atomic_compare_exchange_weak_explicit(&src->state, &s, s | STATE_WAITERS,
-                                                       memory_order_acq_rel,
-                                                       memory_order_acquire))
-                continue;
             if (ctx_futex_wait(&src->state, s | STATE_WAITERS, absp) == ETIMEDOUT) {
                 if (ctx_state_err(atomic_load_explicit(&src->state,
                                                        memory_order_acquire)) == 0)
