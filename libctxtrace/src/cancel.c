@@ -96,10 +96,11 @@ static void born_done(ctx_t *c, ctx_t *p, uint32_t pstate)
                 CTX_WHY_PARENT);
 }
 
-/* Under p's lock, p live and without lanes: give it lanes, the embedded list moving to
- * lane `home` (its children keep their references on p->refs). False if out of memory:
- * p then keeps its one list, which is correct, only slower. */
-static bool lanes_create(ctx_t *p, int home)
+/* Under p's lock, p live and without lanes (*pstate: its state word, which we write):
+ * give it lanes, the embedded list moving to lane `home` (its children keep their
+ * references on p->refs). False if out of memory: p then keeps its one list, which is
+ * correct, only slower. */
+static bool lanes_create(ctx_t *p, uint32_t *pstate, int home)
 {
     struct ctx_lanes *ls = aligned_alloc(64, sizeof *ls);
     if (ls == NULL)
@@ -113,8 +114,10 @@ static bool lanes_create(ctx_t *p, int home)
     ctx_t *list = CC(p)->children;
     ls->lane[home].children = list;
     CC(p)->lanes = ls;
-    /* Release: whoever sees STATE_LANES sees the lanes (and the moved children). */
-    atomic_fetch_or_explicit(&p->state, STATE_LANES, memory_order_release);
+    /* Release: whoever sees STATE_LANES sees the lanes (and the moved children). Our
+     * lock stays held: the bit is published now, the unlock keeps it. */
+    *pstate |= STATE_LANES;
+    atomic_store_explicit(&p->state, *pstate | STATE_LOCKED, memory_order_release);
     /* Then the moved children's tags, with release too: a detacher reading a lane tag
      * (acquire) sees the lanes. One still reading LINK_MAIN waits for our lock, then
      * finds the tag changed and retries; one that read the new tag waits for the lane's
@@ -140,6 +143,15 @@ static void lane_ref(ctx_t *p, struct ctx_lane *ln, ctx_t *c, int l)
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 }
 
+/* The list's reference on a child being attached. No read-modify-write: the child is
+ * new, and no other thread can reach it (nor its count) before the list's lock is
+ * released. */
+static inline void list_ref(ctx_t *c)
+{
+    uint32_t r = atomic_load_explicit(&c->refs, memory_order_relaxed);
+    atomic_store_explicit(&c->refs, r + 1, memory_order_relaxed);
+}
+
 void ctx__attach(ctx_t *c)
 {
     ctx_t *p = attach_target(c);
@@ -149,8 +161,7 @@ void ctx__attach(ctx_t *c)
     int me = my_lane();
     uint32_t pstate = atomic_load_explicit(&p->state, memory_order_acquire);
     if (!(pstate & STATE_LANES)) {
-        ctx_lock(&CC(p)->lock);
-        pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
+        pstate = ctx_state_lock(p);
         if (!(pstate & STATE_LANES)) {
             int home = (ctx_flags(p) >> CTX_F_HOME_SHIFT) & 7;
             if (home == 0) {
@@ -160,19 +171,19 @@ void ctx__attach(ctx_t *c)
             if (ref_here)
                 atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
             if (ctx_state_err(pstate) != 0) {
-                ctx_unlock(&CC(p)->lock);
+                ctx_state_unlock(p, pstate);
                 born_done(c, p, pstate);
                 return;
             }
-            if (home == me + 1 || !lanes_create(p, home - 1)) {
+            if (home == me + 1 || !lanes_create(p, &pstate, home - 1)) {
                 list_push(&CC(p)->children, c, LINK_MAIN);
-                atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-                ctx_unlock(&CC(p)->lock);
+                list_ref(c);
+                ctx_state_unlock(p, pstate);
                 return;
             }
             ref_here = false; /* taken above, on p->refs */
         }
-        ctx_unlock(&CC(p)->lock);
+        ctx_state_unlock(p, pstate);
     }
 
     struct ctx_lane *ln = &CC(p)->lanes->lane[me];
@@ -182,7 +193,7 @@ void ctx__attach(ctx_t *c)
         lane_ref(p, ln, c, me);
     if (ctx_state_err(pstate) == 0) {
         list_push(&ln->children, c, (uint8_t)(LINK_LANE0 + me));
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        list_ref(c);
         ctx_unlock(&ln->lock);
         return;
     }
@@ -201,10 +212,9 @@ static void subtree_done(ctx_t *n);
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
                        bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
 {
-    ctx_lock(&CC(n)->lock);
-    uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
+    uint32_t s = ctx_state_lock(n);
     if (ctx_state_err(s) != 0) {
-        ctx_unlock(&CC(n)->lock);
+        ctx_state_unlock(n, s);
         return false;
     }
     bool laned = s & STATE_LANES;
@@ -225,17 +235,14 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     /* The tracer hears of it before anything can observe it (waiters, pollers,
      * callbacks), so a trace never shows an effect before its cause. */
     notify_canceled(n, why, err, cause, reason);
-    /* Publish: release pairs with the acquire in every reader of the state word, so
-     * cause and reason are visible to anyone who sees the error. A plain store: the
-     * word only changes under this lock, so `s` is still what it holds (waiters too
-     * set STATE_WAITERS under it) — one atomic read-modify-write less per node, in a
-     * walk that is bound by them. Lanes are emptied after this: a child attaching to
-     * a lane from now on sees the parent done. */
-    atomic_store_explicit(
-        &n->state,
-        (uint32_t)err | (s & STATE_LANES) | (laned || list != NULL ? STATE_SUBTREE : 0),
-        memory_order_release);
-    ctx_unlock(&CC(n)->lock);
+    /* Publish and unlock in one release store (the lock is a bit of the word): the
+     * release pairs with the acquire in every reader of the state word, so cause and
+     * reason are visible to anyone who sees the error. `s` is still what the word
+     * holds (only the lock's holder writes it; waiters too set STATE_WAITERS under it).
+     * Lanes are emptied after this: a child attaching to a lane from now on sees the
+     * parent done. */
+    ctx_state_unlock(n, (uint32_t)err | (s & STATE_LANES) |
+                            (laned || list != NULL ? STATE_SUBTREE : 0));
 
     if (laned) {
         ctx_t *tail = NULL;
@@ -283,11 +290,8 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
  * changes only under n's lock; this runs once per node with children.) */
 static void subtree_done(ctx_t *n)
 {
-    ctx_lock(&CC(n)->lock);
-    uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
-    atomic_store_explicit(&n->state, s & ~(STATE_SUBTREE | STATE_WAITERS),
-                          memory_order_release);
-    ctx_unlock(&CC(n)->lock);
+    uint32_t s = ctx_state_lock(n);
+    ctx_state_unlock(n, s & ~(STATE_SUBTREE | STATE_WAITERS));
     if (s & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
 }
@@ -298,13 +302,12 @@ static void subtree_done(ctx_t *n)
 static void wait_subtree(ctx_t *n)
 {
     while (atomic_load_explicit(&n->state, memory_order_acquire) & STATE_SUBTREE) {
-        ctx_lock(&CC(n)->lock);
-        uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
+        uint32_t s = ctx_state_lock(n);
         if (s & STATE_SUBTREE)
-            atomic_store_explicit(&n->state, s | STATE_WAITERS, memory_order_relaxed);
-        ctx_unlock(&CC(n)->lock);
+            s |= STATE_WAITERS;
+        ctx_state_unlock(n, s);
         if (s & STATE_SUBTREE)
-            ctx_futex_wait(&n->state, s | STATE_WAITERS, NULL);
+            ctx_futex_wait(&n->state, s, NULL);
     }
 }
 
@@ -325,29 +328,27 @@ static void detach(ctx_t *c)
         uint8_t where = atomic_load_explicit(&c->linked, memory_order_acquire);
         if (where == LINK_NONE)
             return;
-        ctx_lock_t *lock;
-        ctx_t **head;
+        bool p_done, mine;
         if (where == LINK_MAIN) {
-            lock = &CC(p)->lock;
-            head = &CC(p)->children;
+            uint32_t ps = ctx_state_lock(p);
+            p_done = ctx_state_err(ps) != 0;
+            mine = !p_done && atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
+            if (mine)
+                list_unlink(&CC(p)->children, c);
+            ctx_state_unlock(p, ps);
         } else {
             struct ctx_lane *ln = &CC(p)->lanes->lane[where - LINK_LANE0];
-            lock = &ln->lock;
-            head = &ln->children;
+            ctx_lock(&ln->lock);
+            p_done = ctx_state_err(atomic_load_explicit(&p->state, memory_order_acquire)) != 0;
+            mine = !p_done && atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
+            if (mine)
+                list_unlink(&ln->children, c);
+            ctx_unlock(&ln->lock);
         }
-        ctx_lock(lock);
-        if (ctx_state_err(atomic_load_explicit(&p->state, memory_order_acquire)) != 0) {
-            ctx_unlock(lock);
-            return; /* the canceller's */
-        }
-        bool mine = atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
         if (mine)
-            list_unlink(head, c);
-        ctx_unlock(lock);
-        if (mine) {
             ctx__ref_drop(c);
-            return;
-        }
+        if (mine || p_done)
+            return; /* p_done: the canceller's */
     }
 }
 

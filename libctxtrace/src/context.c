@@ -102,7 +102,6 @@ new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline, int64_t req
         return NULL;
     if (size > sizeof(struct ctx_cancel))
         ctx_flags_set(c, CTX_F_EXT);
-    atomic_init(&CC(c)->lock, 0);
     CC(c)->heap_idx = -1;
     CC(c)->fd = -1;
     CC(c)->cause = 0;
@@ -193,10 +192,10 @@ with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause, const 
         ctx__timer_arm(c);
         return c;
     }
-    ctx_lock(&CC(c)->lock);
-    if (ctx_state_err(atomic_load_explicit(&c->state, memory_order_relaxed)) == 0)
+    uint32_t state = ctx_state_lock(c);
+    if (ctx_state_err(state) == 0)
         ctx__timer_arm(c);
-    ctx_unlock(&CC(c)->lock);
+    ctx_state_unlock(c, state);
     return c;
 }
 

@@ -20,19 +20,25 @@
  *   The memory is freed when refs reaches zero; freeing drops the parent's reference,
  *   iteratively, so a million-deep chain unwinds without recursion.
  *
- * Locking. A cancellable context's `lock` guards its children list, its after-func
- * list, its cause and reason, its fd, and the `linked` flag *of its children* (a child
- * is unlinked only by whoever holds the ancestor's lock — with lanes, the lock of the
- * lane it is linked in). Lock order: a context, then one of its lanes (only when the
- * lanes are made), then the timer heap lock; never two contexts' locks at once.
+ * Locking. A cancellable context's lock guards its children list, its after-func
+ * list, its cause and reason, its fd, its state word, and the `linked` flag *of its
+ * children* (a child is unlinked only by whoever holds the ancestor's lock — with
+ * lanes, the lock of the lane it is linked in). Lock order: a context, then one of its
+ * lanes (only when the lanes are made), then the timer heap lock; never two contexts'
+ * locks at once.
+ *
+ * The lock is the STATE_LOCKED bit of the state word (lock.h's bit lock): taking it is
+ * one compare-and-swap, and releasing it is the plain store that writes the word's new
+ * value — cancelling a context (lock, publish the error, unlock) or attaching a child
+ * to it costs one atomic read-modify-write. Waiting for it spins, then yields.
  *
  * The done state is the futex word `state`: the low 16 bits hold the error (0 while
  * live); STATE_WAITERS is set by threads about to sleep on the word; STATE_SUBTREE is
  * set with the error and cleared once every descendant is done too (so a second
  * canceller can wait for the first: ctx_cancel returns only when the subtree is done,
- * as in Go). The word is written only under the context's lock (so the canceller sets
- * the error with a plain store, not an atomic exchange); readers need no lock. Setting
- * the error is a release store that publishes cause and reason; readers acquire it.
+ * as in Go). The word is written only by the holder of its lock; readers need no lock.
+ * Setting the error is a release store that publishes cause and reason; readers
+ * acquire it.
  */
 #ifndef CTX_INTERNAL_H
 #define CTX_INTERNAL_H
@@ -48,6 +54,7 @@
 #define STATE_WAITERS 0x80000000u /* someone may sleep on the word */
 #define STATE_SUBTREE 0x40000000u /* done, but its canceller is still on the descendants */
 #define STATE_LANES 0x20000000u   /* children live in per-thread lanes (never cleared) */
+#define STATE_LOCKED 0x10000000u  /* the context's lock (above) is held */
 
 /* ctx.flags: the context's own bits are written while it is being created (by the
  * creating thread, before anyone else can see it); the home lane bits later, under its
@@ -112,12 +119,12 @@ struct ctx {
 };
 
 /* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (88 bytes). The fields a *parent* touches when
- * children come and go (refs and state in the header, lock and children here) are
+ * children come and go (refs and state — its lock — in the header, children here) are
  * kept within 28 bytes so they usually share one cache line: threads deriving from one
  * shared parent then move one line per critical section. */
 struct ctx_cancel {
     struct ctx h;
-    ctx_lock_t lock;
+    int32_t fd;                  /* eventfd, -1 until ctx_fd asks */
     int32_t cause;               /* valid once done */
     union {
         ctx_t *children;         /* while live: first child in the list */
@@ -125,7 +132,6 @@ struct ctx_cancel {
         struct ctx_lanes *lanes; /* with STATE_LANES, whether live or done */
     };
     int32_t heap_idx;            /* index in the timer heap, -1 if not armed */
-    int32_t fd;                  /* eventfd, -1 until ctx_fd asks */
     int64_t deadline;            /* effective deadline, INT64_MAX for none */
     ctx_t *prev, *next;          /* siblings in the attach target's children list */
     ctx_after_t *afters;         /* every after_func record registered here */
@@ -198,6 +204,20 @@ static inline void ctx_flags_set(ctx_t *c, uint8_t bits)
 static inline int ctx_state_err(uint32_t state)
 {
     return (int)(state & STATE_ERR_MASK);
+}
+
+/* Lock `c` (cancellable); returns its state word (without STATE_LOCKED), which only we
+ * write until ctx_state_unlock. */
+static inline uint32_t ctx_state_lock(ctx_t *c)
+{
+    return ctx_bitlock(&c->state, STATE_LOCKED);
+}
+
+/* Unlock `c`, leaving `state` (the word from ctx_state_lock, as the holder changed it;
+ * without STATE_LOCKED) in the state word, with release ordering. */
+static inline void ctx_state_unlock(ctx_t *c, uint32_t state)
+{
+    ctx_bitunlock(&c->state, state);
 }
 
 /* The reason of a done cancellable context, given a state word read with acquire. */

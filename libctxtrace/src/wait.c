@@ -52,15 +52,14 @@ CTX_API int ctx_wait(ctx_t *c, int64_t timeout)
         result = ETIMEDOUT;
     } else {
         for (;;) {
-            /* The state word changes only under the context's lock (internal.h). */
-            ctx_lock(&CC(src)->lock);
-            uint32_t s = atomic_load_explicit(&src->state, memory_order_acquire);
+            /* Only the holder of the context's lock writes its state word (internal.h). */
+            uint32_t s = ctx_state_lock(src);
             if (ctx_state_err(s) == 0)
-                atomic_store_explicit(&src->state, s | STATE_WAITERS, memory_order_relaxed);
-            ctx_unlock(&CC(src)->lock);
+                s |= STATE_WAITERS;
+            ctx_state_unlock(src, s);
             if (ctx_state_err(s) != 0)
                 break;
-            if (ctx_futex_wait(&src->state, s | STATE_WAITERS, absp) == ETIMEDOUT) {
+            if (ctx_futex_wait(&src->state, s, absp) == ETIMEDOUT) {
                 if (ctx_state_err(atomic_load_explicit(&src->state,
                                                        memory_order_acquire)) == 0)
                     result = ETIMEDOUT;
@@ -79,19 +78,18 @@ CTX_API int ctx_fd(ctx_t *c)
         errno = EINVAL;
         return -1;
     }
-    ctx_lock(&CC(src)->lock);
+    uint32_t state = ctx_state_lock(src);
     int fd = CC(src)->fd;
     if (fd < 0) {
         /* Born readable if already done; otherwise the canceller writes to it (it
          * reads the fd under this same lock). Nobody ever reads it, so it stays
          * readable: level-triggered for every poller. */
-        bool done = ctx_state_err(atomic_load_explicit(&src->state,
-                                                       memory_order_relaxed)) != 0;
+        bool done = ctx_state_err(state) != 0;
         fd = eventfd(done ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (fd >= 0)
             CC(src)->fd = fd;
     }
-    ctx_unlock(&CC(src)->lock);
+    ctx_state_unlock(src, state);
     ctx__timer_ensure(); /* as in ctx_wait: a poller relies on deadlines firing */
     return fd;
 }
