@@ -13,6 +13,7 @@
  * A linked child holds a reference (the list's): this is what keeps an uncancelled
  * child alive after its owners unref it — Go's lost-cancel leak, made visible.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,12 +210,19 @@ void ctx__attach(ctx_t *c)
  * STATE_SUBTREE set: the caller clears it (subtree_done) once they are all done. */
 static void subtree_done(ctx_t *n);
 
-static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
-                       bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
+/* `alone` (ctx__release_alone): the caller holds the only reference to n and has
+ * stopped its timer itself (`stopped`): no other thread can reach n, so its lock is not
+ * taken (the final store publishes all the same) and the timer's reference is left to
+ * the caller. */
+static inline __attribute__((always_inline)) bool
+cancel_one_as(ctx_t *n, int err, int cause, const char *reason, bool reason_owned,
+              enum ctx_cancel_why why, ctx_t **kids, bool alone, bool stopped)
 {
-    uint32_t s = ctx_state_lock(n);
+    uint32_t s = alone ? atomic_load_explicit(&n->state, memory_order_relaxed)
+                       : ctx_state_lock(n);
     if (ctx_state_err(s) != 0) {
-        ctx_state_unlock(n, s);
+        if (!alone)
+            ctx_state_unlock(n, s);
         return false;
     }
     bool laned = s & STATE_LANES;
@@ -229,7 +237,7 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     }
     CC(n)->cause = cause;
     n->reason_owned = reason_owned;
-    bool had_timer = (ctx_flags(n) & CTX_F_TIMER) && ctx__timer_disarm(n);
+    bool had_timer = alone ? stopped : (ctx_flags(n) & CTX_F_TIMER) && ctx__timer_disarm(n);
     int fd = CC(n)->fd;
     ctx_after_t *afters = CC(n)->afters;
     /* The tracer hears of it before anything can observe it (waiters, pollers,
@@ -278,12 +286,27 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
         if (__builtin_expect(t != NULL, 0) && t->timer)
             t->timer(n, CTX_TIMER_STOPPED, CC(n)->deadline);
         /* The heap's reference; the caller still holds one of its own. */
-        atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+        if (!alone)
+            atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
     }
     if (afters != NULL)
         ctx__after_fire(afters);
     *kids = list;
     return true;
+}
+
+static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
+                       bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
+{
+    return cancel_one_as(n, err, cause, reason, reason_owned, why, kids, false, false);
+}
+
+void ctx__cancel_alone(ctx_t *c, bool stopped)
+{
+    ctx_t *kids = NULL;
+    cancel_one_as(c, CTX_CANCELED, CTX_CANCELED, NULL, false, CTX_WHY_EXPLICIT, &kids, true,
+                  stopped);
+    assert(kids == NULL); /* a child would hold a reference on c */
 }
 
 /* Every descendant of `n` is done: let anyone waiting for that go. (The state word

@@ -189,12 +189,12 @@ with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause, const 
      * cancellable above, no other thread can reach `c` before we return it (it is in no
      * children list): no lock, and two atomics less on a top-level timeout. */
     if (ctx_done_src(parent) == NULL) {
-        ctx__timer_arm(c);
+        ctx__timer_arm(c, true);
         return c;
     }
     uint32_t state = ctx_state_lock(c);
     if (ctx_state_err(state) == 0)
-        ctx__timer_arm(c);
+        ctx__timer_arm(c, false);
     ctx_state_unlock(c, state);
     return c;
 }
@@ -414,9 +414,51 @@ CTX_API void ctx_unref(ctx_t *c)
     ctx__ref_drop(c);
 }
 
+/* ctx_release of a cancellable context that nothing but the caller's reference can
+ * reach: its only owner is the caller, and refs counts the owners' reference alone, or
+ * that and its armed timer's, which is stopped first. Then no other thread can touch it:
+ * no parent's canceller (the list it is linked in would hold a reference), no child
+ * (each holds one, directly or through a value context), no timer thread, no lanes
+ * (their counts are outside refs), no signal dispatcher (which works on the owners'
+ * reference: CTX_F_EXT kinds are left out); a thread that still used the caller's
+ * reference now would use freed memory anyway. So it is cancelled, unowned and freed
+ * with no atomic read-modify-write and no lock — the same events, in the same order,
+ * as ctx_cancel + ctx_unref. False (nothing done but, perhaps, the timer stopped) when
+ * it is shared. */
+static bool release_alone(ctx_t *c)
+{
+    uint8_t flags = ctx_flags(c);
+    if (!ctx_is_cancellable(c) || (flags & CTX_F_EXT) ||
+        atomic_load_explicit(&c->owners, memory_order_acquire) != 1 ||
+        (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES))
+        return false;
+    uint32_t refs = atomic_load_explicit(&c->refs, memory_order_acquire);
+    bool stopped = false;
+    if (refs == 2 && (flags & CTX_F_TIMER)) {
+        /* The second reference is the heap's if the timer is still armed: stopping it
+         * makes it ours. Otherwise the timer thread has it (or it is some other
+         * holder's): shared. */
+        if (!ctx__timer_disarm(c))
+            return false;
+        stopped = true;
+    } else if (refs != 1) {
+        return false;
+    }
+    ctx__cancel_alone(c, stopped);
+    atomic_store_explicit(&c->owners, 0, memory_order_relaxed);
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->unowned)
+        t->unowned(c, false);
+    atomic_store_explicit(&c->refs, 1, memory_order_relaxed); /* the heap's is ours */
+    ctx__ref_drop(c);
+    return true;
+}
+
 CTX_API void ctx_release(ctx_t *c)
 {
     if (c == NULL || is_root(c))
+        return;
+    if (release_alone(c))
         return;
     ctx_cancel(c);
     ctx_unref(c);

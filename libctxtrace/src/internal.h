@@ -255,10 +255,15 @@ void ctx__attach(ctx_t *c);
 void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
                  enum ctx_cancel_why why);
 
+/* ctx_release's cancel of a cancellable context (not CTX_F_EXT, without lanes) whose
+ * only reference the caller holds, so that nothing else can reach it: no lock, and the
+ * timer's reference (`stopped`: the caller disarmed it) is left to the caller. */
+void ctx__cancel_alone(ctx_t *c, bool stopped);
+
 /* ---- timers (timer.c) ---- */
-/* Arm `c`'s deadline timer; called with c's lock held and c live (or, without the lock,
- * while no other thread can reach c). Takes a ref. */
-void ctx__timer_arm(ctx_t *c);
+/* Arm `c`'s deadline timer; called with c's lock held and c live, or (`alone`) without
+ * the lock while no other thread can reach c. Takes a ref. */
+void ctx__timer_arm(ctx_t *c, bool alone);
 /* Disarm; called with c's lock held. True if it was armed (the caller must then drop
  * the timer's ref, after unlocking). */
 bool ctx__timer_disarm(ctx_t *c);

@@ -174,10 +174,14 @@ void ctx__timer_ensure(void)
     pthread_mutex_unlock(&heap_mu);
 }
 
-void ctx__timer_arm(ctx_t *c)
+void ctx__timer_arm(ctx_t *c, bool alone)
 {
     pthread_once(&atfork_once, install_atfork);
-    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    if (alone) /* nobody else can change the count yet */
+        atomic_store_explicit(&c->refs, atomic_load_explicit(&c->refs, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     ctx_flags_set(c, CTX_F_TIMER);
     pthread_mutex_lock(&heap_mu);
     if (heap_len == heap_cap) {
