@@ -16,7 +16,7 @@
 
 _Static_assert(sizeof(struct ctx) == 32, "the common header is 32 bytes");
 _Static_assert(sizeof(struct ctx_cancel) <= 88, "a cancellable context must fit a 96-byte chunk");
-_Static_assert(sizeof(struct ctx_valued) <= 72, "a value context must fit an 80-byte chunk");
+_Static_assert(sizeof(struct ctx_valued) <= 88, "a value context must fit a 96-byte chunk");
 
 /* The roots are static and have no refcount: every reference operation on them is a
  * no-op, recognized by a NULL parent. */
@@ -249,7 +249,9 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
     if (c == NULL)
         return NULL;
     CV(c)->done_src = ctx_done_src(parent);
-    CV(c)->up = nearest_value(parent);
+    ctx_t *up = CV(c)->up = nearest_value(parent);
+    CV(c)->up_key = up != NULL ? CV(up)->key : NULL;
+    CV(c)->up2 = up != NULL ? CV(up)->up : NULL;
     CV(c)->key = key;
     CV(c)->value = value;
     CV(c)->destroy = destroy;
@@ -337,6 +339,17 @@ static ctx_t *value_walk_counted(ctx_t *c, const void *key, int *depth)
     return NULL;
 }
 
+/* ctx_value with a tracer listening: out of line, so the untraced lookup saves no
+ * registers. */
+static __attribute__((noinline, cold)) void *
+value_traced(const struct ctx_tracer *t, ctx_t *c, const void *key)
+{
+    int depth = 0;
+    ctx_t *v = value_walk_counted(c, key, &depth);
+    t->value(c, depth, v != NULL);
+    return v != NULL ? CV(v)->value : NULL;
+}
+
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
     if (c == NULL) {
@@ -344,18 +357,19 @@ CTX_API void *ctx_value(ctx_t *c, const void *key)
         return NULL;
     }
     const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL && t->value != NULL, 0)) {
-        int depth = 0;
-        ctx_t *v = value_walk_counted(c, key, &depth);
-        t->value(c, depth, v != NULL);
-        return v != NULL ? CV(v)->value : NULL;
-    }
+    if (__builtin_expect(t != NULL && t->value != NULL, 0))
+        return value_traced(t, c, key);
     /* Untraced: hop from value context to value context (`up`), comparing keys only.
      * Lookups are throughput-bound (independent walks overlap in the CPU), so the
      * instructions per level are what they cost. */
-    for (ctx_t *v = nearest_value(c); v != NULL; v = CV(v)->up)
+    if (key == NULL)
+        return NULL; /* no key is NULL (and up_key is NULL where there is no up) */
+    for (ctx_t *v = nearest_value(c); v != NULL; v = CV(v)->up2) {
         if (CV(v)->key == key)
             return CV(v)->value;
+        if (CV(v)->up_key == key)
+            return CV(CV(v)->up)->value;
+    }
     return NULL;
 }
 
