@@ -131,10 +131,14 @@ struct ctx_cancel {
         const char *reason;      /* once done: the cancellation reason or NULL */
         struct ctx_lanes *lanes; /* with STATE_LANES, whether live or done */
     };
+    /* Up to here (and from the header's owners on: bytes 16-63) is what cancelling a
+     * node that is a child reads and writes: in a big tree's walk each node then costs
+     * one cache line, or two, not always two. */
+    ctx_t *next;                 /* next sibling in the attach target's children list */
+    ctx_after_t *afters;         /* every after_func record registered here */
+    ctx_t *prev;                 /* previous sibling */
     int32_t heap_idx;            /* index in the timer heap, -1 if not armed */
     int64_t deadline;            /* effective deadline, INT64_MAX for none */
-    ctx_t *prev, *next;          /* siblings in the attach target's children list */
-    ctx_after_t *afters;         /* every after_func record registered here */
 };
 
 /* CTX_KIND_DEADLINE from ctx_with_deadline_cause, with its own timer and a cause or
