@@ -416,7 +416,8 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
         ctx_t *next = CC(n)->next;
         if (next != NULL)
             prefetch_node(next);
-        bool won = cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids);
+        bool won = cancel_one_as(n, err, cause, reason, false, CTX_WHY_PARENT, &kids, false,
+                                 false);
         if (won && kids != NULL) {
             n = kids; /* n's post-visit comes when this list ends */
             continue;

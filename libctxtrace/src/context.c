@@ -509,33 +509,27 @@ static void ctx_destroy(ctx_t *c)
     free(c);
 }
 
-void ctx__ref_drop(ctx_t *c)
+void ctx__free_chain(ctx_t *c)
 {
     /* Iterative: freeing a context drops its parent's reference, which may free the
      * parent, and so on up a chain of any depth. */
-    while (c != NULL && !is_root(c)) {
-        /* Every reference handed to this function is counted in refs (a lane's count
-         * comes back through the collapse first), and a reference is only ever taken by
-         * a holder of one: refs at 1 means ours is the last, with no read-modify-write
-         * (the usual case when the last owner releases a context). The acquire pairs
-         * with the release of every earlier drop. */
-        if (atomic_load_explicit(&c->refs, memory_order_acquire) != 1 &&
-            atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
-            return;
+    for (;;) {
         ctx_t *parent = c->parent;
         int lane = (ctx_flags(c) >> CTX_F_REFLANE_SHIFT) & 7;
         ctx_destroy(c);
         c = parent;
-        if (lane == 0)
-            continue;
-        /* Our reference on the parent was counted in one of its lanes: drop it there,
-         * unless the lanes collapsed (then it moved into the parent's refs). */
-        _Atomic uint64_t *w = &CC(parent)->lanes->lane[lane - 1].refs;
-        uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-        while (!(v & 1))
-            if (atomic_compare_exchange_weak_explicit(w, &v, v - 2, memory_order_release,
-                                                      memory_order_relaxed))
-                return;
+        if (lane != 0) {
+            /* Our reference on the parent was counted in one of its lanes: drop it
+             * there, unless the lanes collapsed (then it moved into the parent's refs). */
+            _Atomic uint64_t *w = &CC(parent)->lanes->lane[lane - 1].refs;
+            uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+            while (!(v & 1))
+                if (atomic_compare_exchange_weak_explicit(w, &v, v - 2, memory_order_release,
+                                                          memory_order_relaxed))
+                    return;
+        }
+        if (is_root(c) || !ctx__ref_put(c))
+            return;
     }
 }
 

@@ -245,7 +245,27 @@ int64_t ctx__effective_deadline(const ctx_t *c);
  * the caller fills in before anything reads them. NULL with errno ENOMEM. */
 ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
                             int64_t requested, size_t size);
-void ctx__ref_drop(ctx_t *c);
+/* Drop one internal reference of `c` (counted in c->refs); true if it was the last (the
+ * caller then frees c: ctx__free_chain). Every reference handed here is counted in refs
+ * (a lane's count comes back through the collapse first), and a reference is only ever
+ * taken by a holder of one: refs at 1 means ours is the last, with no read-modify-write
+ * (the usual case when the last owner releases a context). The acquire pairs with the
+ * release of every earlier drop. */
+static inline bool ctx__ref_put(ctx_t *c)
+{
+    return atomic_load_explicit(&c->refs, memory_order_acquire) == 1 ||
+           atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1;
+}
+/* Free `c`, whose last reference is gone, and drop its reference on its parent, which
+ * may free the parent, and so on up the chain. */
+void ctx__free_chain(ctx_t *c);
+/* Drop one internal reference of `c` (NULL and the roots: nothing), freeing what that
+ * frees. Inline: in a big tree's cancel walk it runs once per node. */
+static inline void ctx__ref_drop(ctx_t *c)
+{
+    if (c != NULL && c->parent != NULL && ctx__ref_put(c))
+        ctx__free_chain(c);
+}
 
 /* The deadline of `c` (CTX_KIND_DEADLINE, its own timer) has passed: make it done with
  * CTX_DEADLINE_EXCEEDED and the cause it was created with (context.c). */
