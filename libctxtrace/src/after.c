@@ -73,11 +73,11 @@ CTX_API ctx_after_t *ctx_after_func(ctx_t *c, void (*fn)(void *), void *arg)
             ;
         return a;
     }
-    ctx_lock(&CC(src)->lock);
+    uint32_t state = ctx_state_lock(src);
     a->next = CC(src)->afters;
     CC(src)->afters = a;
-    bool done = ctx_state_err(atomic_load_explicit(&src->state, memory_order_relaxed)) != 0;
-    ctx_unlock(&CC(src)->lock);
+    bool done = ctx_state_err(state) != 0;
+    ctx_state_unlock(src, state);
     if (done)
         schedule(a); /* the canceller has already walked the list */
     return a;

@@ -6,12 +6,14 @@
  * the parent's lock. Here each cancellable context keeps an intrusive doubly linked
  * list of the cancellable contexts below it (its "children": the nearest cancellable
  * descendants, seen through value contexts), and cancellation is iterative: the
- * canceller unhooks a node's whole children list under that node's lock, and those
- * nodes become its work stack. No recursion, no second lock held, any depth or width.
+ * canceller unhooks a node's whole children list under that node's lock (one pointer
+ * move: the list is not walked) and walks the taken lists through their own sibling
+ * links, depth first. No recursion, no second lock held, any depth or width.
  *
  * A linked child holds a reference (the list's): this is what keeps an uncancelled
  * child alive after its owners unref it — Go's lost-cancel leak, made visible.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,15 +69,24 @@ static void list_unlink(ctx_t **head, ctx_t *c)
     atomic_store_explicit(&c->linked, LINK_NONE, memory_order_relaxed);
 }
 
-/* Mark every node of a list taken by a canceller as unlinked; returns its tail. */
-static ctx_t *list_take(ctx_t *list)
+/* The last node of a list (NULL for an empty one). */
+static ctx_t *list_tail(ctx_t *list)
 {
     ctx_t *tail = NULL;
-    for (ctx_t *k = list; k != NULL; k = CC(k)->next) {
-        atomic_store_explicit(&k->linked, LINK_NONE, memory_order_relaxed);
+    for (ctx_t *k = list; k != NULL; k = CC(k)->next)
         tail = k;
-    }
     return tail;
+}
+
+/* Start loading a node the canceller is about to lock: the bytes its cancellation
+ * touches (internal.h: from the header's counts to its after-funcs, one or two cache
+ * lines), so the load overlaps the current node's work instead of stalling the next
+ * lock. A big tree's walk waits on these loads (measured: without the prefetch the
+ * tree cancel took 17-22 % longer). */
+static inline void prefetch_node(const ctx_t *n)
+{
+    __builtin_prefetch((const char *)n + offsetof(struct ctx, owners), 1, 3);
+    __builtin_prefetch((const char *)&CC_const(n)->afters + sizeof(ctx_after_t *) - 1, 1, 3);
 }
 
 /* Born under a done parent: done at once, with the parent's error and cause. The
@@ -87,10 +98,11 @@ static void born_done(ctx_t *c, ctx_t *p, uint32_t pstate)
                 CTX_WHY_PARENT);
 }
 
-/* Under p's lock, p live and without lanes: give it lanes, the embedded list moving to
- * lane `home` (its children keep their references on p->refs). False if out of memory:
- * p then keeps its one list, which is correct, only slower. */
-static bool lanes_create(ctx_t *p, int home)
+/* Under p's lock, p live and without lanes (*pstate: its state word, which we write):
+ * give it lanes, the embedded list moving to lane `home` (its children keep their
+ * references on p->refs). False if out of memory: p then keeps its one list, which is
+ * correct, only slower. */
+static bool lanes_create(ctx_t *p, uint32_t *pstate, int home)
 {
     struct ctx_lanes *ls = aligned_alloc(64, sizeof *ls);
     if (ls == NULL)
@@ -104,8 +116,10 @@ static bool lanes_create(ctx_t *p, int home)
     ctx_t *list = CC(p)->children;
     ls->lane[home].children = list;
     CC(p)->lanes = ls;
-    /* Release: whoever sees STATE_LANES sees the lanes (and the moved children). */
-    atomic_fetch_or_explicit(&p->state, STATE_LANES, memory_order_release);
+    /* Release: whoever sees STATE_LANES sees the lanes (and the moved children). Our
+     * lock stays held: the bit is published now, the unlock keeps it. */
+    *pstate |= STATE_LANES;
+    atomic_store_explicit(&p->state, *pstate | STATE_LOCKED, memory_order_release);
     /* Then the moved children's tags, with release too: a detacher reading a lane tag
      * (acquire) sees the lanes. One still reading LINK_MAIN waits for our lock, then
      * finds the tag changed and retries; one that read the new tag waits for the lane's
@@ -131,6 +145,15 @@ static void lane_ref(ctx_t *p, struct ctx_lane *ln, ctx_t *c, int l)
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 }
 
+/* The list's reference on a child being attached. No read-modify-write: the child is
+ * new, and no other thread can reach it (nor its count) before the list's lock is
+ * released. */
+static inline void list_ref(ctx_t *c)
+{
+    uint32_t r = atomic_load_explicit(&c->refs, memory_order_relaxed);
+    atomic_store_explicit(&c->refs, r + 1, memory_order_relaxed);
+}
+
 void ctx__attach(ctx_t *c)
 {
     ctx_t *p = attach_target(c);
@@ -140,8 +163,7 @@ void ctx__attach(ctx_t *c)
     int me = my_lane();
     uint32_t pstate = atomic_load_explicit(&p->state, memory_order_acquire);
     if (!(pstate & STATE_LANES)) {
-        ctx_lock(&CC(p)->lock);
-        pstate = atomic_load_explicit(&p->state, memory_order_relaxed);
+        pstate = ctx_state_lock(p);
         if (!(pstate & STATE_LANES)) {
             int home = (ctx_flags(p) >> CTX_F_HOME_SHIFT) & 7;
             if (home == 0) {
@@ -151,19 +173,19 @@ void ctx__attach(ctx_t *c)
             if (ref_here)
                 atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
             if (ctx_state_err(pstate) != 0) {
-                ctx_unlock(&CC(p)->lock);
+                ctx_state_unlock(p, pstate);
                 born_done(c, p, pstate);
                 return;
             }
-            if (home == me + 1 || !lanes_create(p, home - 1)) {
+            if (home == me + 1 || !lanes_create(p, &pstate, home - 1)) {
                 list_push(&CC(p)->children, c, LINK_MAIN);
-                atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-                ctx_unlock(&CC(p)->lock);
+                list_ref(c);
+                ctx_state_unlock(p, pstate);
                 return;
             }
             ref_here = false; /* taken above, on p->refs */
         }
-        ctx_unlock(&CC(p)->lock);
+        ctx_state_unlock(p, pstate);
     }
 
     struct ctx_lane *ln = &CC(p)->lanes->lane[me];
@@ -173,7 +195,7 @@ void ctx__attach(ctx_t *c)
         lane_ref(p, ln, c, me);
     if (ctx_state_err(pstate) == 0) {
         list_push(&ln->children, c, (uint8_t)(LINK_LANE0 + me));
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        list_ref(c);
         ctx_unlock(&ln->lock);
         return;
     }
@@ -182,20 +204,26 @@ void ctx__attach(ctx_t *c)
 }
 
 /* Make one node done. Returns false if it already was. On success *kids receives the
- * node's former children (every lane's), now owned by the caller: their `linked` flags
- * are cleared under the lock of the list they were in, so nobody else will touch their
- * sibling links, and each list's reference passes to the caller. A node with children
- * is left with STATE_SUBTREE set: the caller clears it (subtree_done) once they are all
- * done. */
+ * node's former children (every lane's), now owned by the caller: once the node is done
+ * no detacher touches them (detach checks the node's state under the list's lock), so
+ * their sibling links are the caller's, and each list's reference passes to the caller,
+ * who clears the child's `linked` before dropping it. A node with children is left with
+ * STATE_SUBTREE set: the caller clears it (subtree_done) once they are all done. */
 static void subtree_done(ctx_t *n);
 
-static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
-                       bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
+/* `alone` (ctx__release_alone): the caller holds the only reference to n and has
+ * stopped its timer itself (`stopped`): no other thread can reach n, so its lock is not
+ * taken (the final store publishes all the same) and the timer's reference is left to
+ * the caller. */
+static inline __attribute__((always_inline)) bool
+cancel_one_as(ctx_t *n, int err, int cause, const char *reason, bool reason_owned,
+              enum ctx_cancel_why why, ctx_t **kids, bool alone, bool stopped)
 {
-    ctx_lock(&CC(n)->lock);
-    uint32_t s = atomic_load_explicit(&n->state, memory_order_relaxed);
+    uint32_t s = alone ? atomic_load_explicit(&n->state, memory_order_relaxed)
+                       : ctx_state_lock(n);
     if (ctx_state_err(s) != 0) {
-        ctx_unlock(&CC(n)->lock);
+        if (!alone)
+            ctx_state_unlock(n, s);
         return false;
     }
     bool laned = s & STATE_LANES;
@@ -204,25 +232,26 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
         CC(n)->lanes->reason = reason;
     } else {
         list = CC(n)->children;
-        list_take(list);
+        if (list != NULL)
+            prefetch_node(list); /* the caller's next node */
         CC(n)->reason = reason; /* the children slot turns into the reason slot */
     }
     CC(n)->cause = cause;
     n->reason_owned = reason_owned;
-    bool had_timer = (ctx_flags(n) & CTX_F_TIMER) && ctx__timer_disarm(n);
+    bool had_timer = alone ? stopped : (ctx_flags(n) & CTX_F_TIMER) && ctx__timer_disarm(n);
     int fd = CC(n)->fd;
     ctx_after_t *afters = CC(n)->afters;
     /* The tracer hears of it before anything can observe it (waiters, pollers,
      * callbacks), so a trace never shows an effect before its cause. */
     notify_canceled(n, why, err, cause, reason);
-    /* Publish: release pairs with the acquire in every reader of the state word, so
-     * cause and reason are visible to anyone who sees the error. Lanes are emptied
-     * after this: a child attaching to a lane from now on sees the parent done. */
-    uint32_t old = atomic_exchange_explicit(
-        &n->state,
-        (uint32_t)err | (s & STATE_LANES) | (laned || list != NULL ? STATE_SUBTREE : 0),
-        memory_order_acq_rel);
-    ctx_unlock(&CC(n)->lock);
+    /* Publish and unlock in one release store (the lock is a bit of the word): the
+     * release pairs with the acquire in every reader of the state word, so cause and
+     * reason are visible to anyone who sees the error. `s` is still what the word
+     * holds (only the lock's holder writes it; waiters too set STATE_WAITERS under it).
+     * Lanes are emptied after this: a child attaching to a lane from now on sees the
+     * parent done. */
+    ctx_state_unlock(n, (uint32_t)err | (s & STATE_LANES) |
+                            (laned || list != NULL ? STATE_SUBTREE : 0));
 
     if (laned) {
         ctx_t *tail = NULL;
@@ -231,8 +260,8 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
             ctx_lock(&ln->lock);
             ctx_t *part = ln->children;
             ln->children = NULL;
-            ctx_t *part_tail = list_take(part);
             ctx_unlock(&ln->lock);
+            ctx_t *part_tail = list_tail(part); /* ours now: no lock needed */
             if (part == NULL)
                 continue;
             if (tail == NULL)
@@ -245,7 +274,7 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
             subtree_done(n);
     }
 
-    if (old & STATE_WAITERS)
+    if (s & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
     if (fd >= 0) {
         uint64_t one = 1;
@@ -258,7 +287,8 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
         if (__builtin_expect(t != NULL, 0) && t->timer)
             t->timer(n, CTX_TIMER_STOPPED, CC(n)->deadline);
         /* The heap's reference; the caller still holds one of its own. */
-        atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+        if (!alone)
+            atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
     }
     if (afters != NULL)
         ctx__after_fire(afters);
@@ -266,12 +296,27 @@ static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
     return true;
 }
 
-/* Every descendant of `n` is done: let anyone waiting for that go. */
+static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
+                       bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
+{
+    return cancel_one_as(n, err, cause, reason, reason_owned, why, kids, false, false);
+}
+
+void ctx__cancel_alone(ctx_t *c, bool stopped)
+{
+    ctx_t *kids = NULL;
+    cancel_one_as(c, CTX_CANCELED, CTX_CANCELED, NULL, false, CTX_WHY_EXPLICIT, &kids, true,
+                  stopped);
+    assert(kids == NULL); /* a child would hold a reference on c */
+}
+
+/* Every descendant of `n` is done: let anyone waiting for that go. (The state word
+ * changes only under n's lock; this runs once per node with children.) */
 static void subtree_done(ctx_t *n)
 {
-    uint32_t old = atomic_fetch_and_explicit(&n->state, ~(STATE_SUBTREE | STATE_WAITERS),
-                                             memory_order_acq_rel);
-    if (old & STATE_WAITERS)
+    uint32_t s = ctx_state_lock(n);
+    ctx_state_unlock(n, s & ~(STATE_SUBTREE | STATE_WAITERS));
+    if (s & STATE_WAITERS)
         ctx_futex_wake(&n->state, INT32_MAX);
 }
 
@@ -280,23 +325,23 @@ static void subtree_done(ctx_t *n)
  * so two cancellers can never wait for each other. */
 static void wait_subtree(ctx_t *n)
 {
-    for (;;) {
-        uint32_t s = atomic_load_explicit(&n->state, memory_order_acquire);
-        if (!(s & STATE_SUBTREE))
-            return;
-        if (!(s & STATE_WAITERS) &&
-            !atomic_compare_exchange_weak_explicit(&n->state, &s, s | STATE_WAITERS,
-                                                   memory_order_acq_rel,
-                                                   memory_order_acquire))
-            continue;
-        ctx_futex_wait(&n->state, s | STATE_WAITERS, NULL);
+    while (atomic_load_explicit(&n->state, memory_order_acquire) & STATE_SUBTREE) {
+        uint32_t s = ctx_state_lock(n);
+        if (s & STATE_SUBTREE)
+            s |= STATE_WAITERS;
+        ctx_state_unlock(n, s);
+        if (s & STATE_SUBTREE)
+            ctx_futex_wait(&n->state, s, NULL);
     }
 }
 
 /* Remove `c` from its attach target's lists, if it is still in one, and drop the list's
  * reference. Whoever clears `linked` (under the lock of the list it is in) owns that
  * reference. `linked` only ever changes under that lock, to LINK_NONE or (when lanes
- * are made) from LINK_MAIN to a lane: read it, take that list's lock, check again. */
+ * are made) from LINK_MAIN to a lane: read it, take that list's lock, check again. Once
+ * the target is done its lists belong to its canceller (who clears `linked` when it is
+ * through with the child): seen under the list's lock, a done target means "not mine".
+ * (Its error is set under its lock, before its lanes are emptied under theirs.) */
 static void detach(ctx_t *c)
 {
     ctx_t *p = attach_target(c);
@@ -307,48 +352,36 @@ static void detach(ctx_t *c)
         uint8_t where = atomic_load_explicit(&c->linked, memory_order_acquire);
         if (where == LINK_NONE)
             return;
-        ctx_lock_t *lock;
-        ctx_t **head;
+        bool p_done, mine;
         if (where == LINK_MAIN) {
-            lock = &CC(p)->lock;
-            head = &CC(p)->children;
+            uint32_t ps = ctx_state_lock(p);
+            p_done = ctx_state_err(ps) != 0;
+            mine = !p_done && atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
+            if (mine)
+                list_unlink(&CC(p)->children, c);
+            ctx_state_unlock(p, ps);
         } else {
             struct ctx_lane *ln = &CC(p)->lanes->lane[where - LINK_LANE0];
-            lock = &ln->lock;
-            head = &ln->children;
+            ctx_lock(&ln->lock);
+            p_done = ctx_state_err(atomic_load_explicit(&p->state, memory_order_acquire)) != 0;
+            mine = !p_done && atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
+            if (mine)
+                list_unlink(&ln->children, c);
+            ctx_unlock(&ln->lock);
         }
-        ctx_lock(lock);
-        bool mine = atomic_load_explicit(&c->linked, memory_order_relaxed) == where;
         if (mine)
-            list_unlink(head, c);
-        ctx_unlock(lock);
-        if (mine) {
             ctx__ref_drop(c);
-            return;
-        }
+        if (mine || p_done)
+            return; /* p_done: the canceller's */
     }
 }
 
-/* The work stack of ctx__cancel is threaded through the nodes' sibling links, which
- * the canceller owns once it has taken them from a children list. Bit 0 of a link
- * marks a post-visit entry: the node's descendants have all been processed. */
-enum { POST_VISIT = 1 };
-
-static inline void push(uintptr_t *stack, ctx_t *n, uintptr_t tag)
+/* A node taken from a children list is done with (its subtree too): it is no longer in
+ * any list, and the list's reference, the canceller's until now, goes. */
+static inline void release_taken(ctx_t *n)
 {
-    CC(n)->next = (ctx_t *)*stack;
-    *stack = (uintptr_t)n | tag;
-}
-
-/* Push a whole children list, keeping its order (newest child first, as attach built
- * it): cancelling a freshly built tree then walks memory in allocation order. */
-static inline void push_list(uintptr_t *stack, ctx_t *list)
-{
-    ctx_t *tail = list;
-    while (CC(tail)->next != NULL)
-        tail = CC(tail)->next;
-    CC(tail)->next = (ctx_t *)*stack;
-    *stack = (uintptr_t)list;
+    atomic_store_explicit(&n->linked, LINK_NONE, memory_order_relaxed);
+    ctx__ref_drop(n);
 }
 
 void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
@@ -358,7 +391,7 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
     /* Only the first cancellation wins; a loser's copied reason is ours to free. It
      * still waits for the winner to finish the subtree (so that when ctx_cancel
      * returns every descendant is done), and detaches: the winner may have been a
-     * parent that unhooked us already. */
+     * parent that took it already. */
     if (!cancel_one(c, err, cause, reason, reason_owned, why, &kids)) {
         if (reason_owned)
             free((char *)reason);
@@ -367,33 +400,46 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
         return;
     }
 
-    /* Depth-first, post-order: a node's post-visit entry goes under its children. Each
-     * popped descendant is ours through the list reference it carried. (`c` itself is
-     * not on the stack: its sibling links still belong to its parent's list. Its
-     * post-visit is the stack running empty.) */
+    /* Depth first, through the taken lists' own sibling links (the canceller's now):
+     * down into a node's children, on to its next sibling, and up to the list's owner
+     * (the sibling's attach target) when a list ends — that owner's subtree is then done
+     * (its post-visit). Each node is held by the reference of the list it was taken
+     * from until it is finished; `c` itself is not in a taken list (its links are its
+     * parent's), and its post-visit is the walk's end. The next node's cache lines are
+     * requested while this one is being locked and published. */
     if (kids == NULL) {
-        detach(c);
+        detach(c); /* no STATE_SUBTREE to clear */
         return;
     }
-    uintptr_t stack = (uintptr_t)kids; /* the list is already a stack */
-    while (stack != 0) {
-        ctx_t *n = (ctx_t *)(stack & ~(uintptr_t)POST_VISIT);
-        bool post = stack & POST_VISIT;
-        stack = (uintptr_t)CC(n)->next;
-        if (post) {
-            subtree_done(n);
-            ctx__ref_drop(n);
-        } else if (cancel_one(n, err, cause, reason, false, CTX_WHY_PARENT, &kids)) {
-            if (kids != NULL) {
-                push(&stack, n, POST_VISIT);
-                push_list(&stack, kids);
-            } else {
-                ctx__ref_drop(n); /* a leaf: nothing below to wait for */
-            }
-        } else {
-            wait_subtree(n);
-            ctx__ref_drop(n);
+    ctx_t *n = kids;
+    while (n != NULL) {
+        ctx_t *next = CC(n)->next;
+        if (next != NULL)
+            prefetch_node(next);
+        bool won = cancel_one_as(n, err, cause, reason, false, CTX_WHY_PARENT, &kids, false,
+                                 false);
+        if (won && kids != NULL) {
+            n = kids; /* n's post-visit comes when this list ends */
+            continue;
         }
+        if (!won)
+            wait_subtree(n); /* its canceller is on its subtree */
+        /* n is finished; so is every list that ends with it. */
+        while (next == NULL) {
+            ctx_t *up = attach_target(n); /* read before n may be freed */
+            release_taken(n);
+            if (up == c) {
+                n = NULL;
+                break;
+            }
+            subtree_done(up);
+            n = up;
+            next = CC(up)->next;
+        }
+        if (n == NULL)
+            break;
+        release_taken(n);
+        n = next;
     }
     subtree_done(c);
     detach(c);

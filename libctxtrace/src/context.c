@@ -16,7 +16,7 @@
 
 _Static_assert(sizeof(struct ctx) == 32, "the common header is 32 bytes");
 _Static_assert(sizeof(struct ctx_cancel) <= 88, "a cancellable context must fit a 96-byte chunk");
-_Static_assert(sizeof(struct ctx_valued) <= 72, "a value context must fit an 80-byte chunk");
+_Static_assert(sizeof(struct ctx_valued) <= 88, "a value context must fit a 96-byte chunk");
 
 /* The roots are static and have no refcount: every reference operation on them is a
  * no-op, recognized by a NULL parent. */
@@ -102,7 +102,6 @@ new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline, int64_t req
         return NULL;
     if (size > sizeof(struct ctx_cancel))
         ctx_flags_set(c, CTX_F_EXT);
-    atomic_init(&CC(c)->lock, 0);
     CC(c)->heap_idx = -1;
     CC(c)->fd = -1;
     CC(c)->cause = 0;
@@ -186,11 +185,17 @@ with_deadline_at(ctx_t *parent, int64_t deadline, int64_t now, int cause, const 
         return c;
     }
     /* Arm under our lock so a parent cancelling us concurrently either sees the timer
-     * (and stops it) or has already made us done (and we arm nothing). */
-    ctx_lock(&CC(c)->lock);
-    if (ctx_state_err(atomic_load_explicit(&c->state, memory_order_relaxed)) == 0)
-        ctx__timer_arm(c);
-    ctx_unlock(&CC(c)->lock);
+     * (and stops it) or has already made us done (and we arm nothing). With nothing
+     * cancellable above, no other thread can reach `c` before we return it (it is in no
+     * children list): no lock, and two atomics less on a top-level timeout. */
+    if (ctx_done_src(parent) == NULL) {
+        ctx__timer_arm(c, true);
+        return c;
+    }
+    uint32_t state = ctx_state_lock(c);
+    if (ctx_state_err(state) == 0)
+        ctx__timer_arm(c, false);
+    ctx_state_unlock(c, state);
     return c;
 }
 
@@ -244,7 +249,9 @@ CTX_API ctx_t *ctx_with_value(ctx_t *parent, const void *key, void *value,
     if (c == NULL)
         return NULL;
     CV(c)->done_src = ctx_done_src(parent);
-    CV(c)->up = nearest_value(parent);
+    ctx_t *up = CV(c)->up = nearest_value(parent);
+    CV(c)->up_key = up != NULL ? CV(up)->key : NULL;
+    CV(c)->up2 = up != NULL ? CV(up)->up : NULL;
     CV(c)->key = key;
     CV(c)->value = value;
     CV(c)->destroy = destroy;
@@ -332,6 +339,17 @@ static ctx_t *value_walk_counted(ctx_t *c, const void *key, int *depth)
     return NULL;
 }
 
+/* ctx_value with a tracer listening: out of line, so the untraced lookup saves no
+ * registers. */
+static __attribute__((noinline, cold)) void *
+value_traced(const struct ctx_tracer *t, ctx_t *c, const void *key)
+{
+    int depth = 0;
+    ctx_t *v = value_walk_counted(c, key, &depth);
+    t->value(c, depth, v != NULL);
+    return v != NULL ? CV(v)->value : NULL;
+}
+
 CTX_API void *ctx_value(ctx_t *c, const void *key)
 {
     if (c == NULL) {
@@ -339,18 +357,19 @@ CTX_API void *ctx_value(ctx_t *c, const void *key)
         return NULL;
     }
     const struct ctx_tracer *t = ctx_tracer();
-    if (__builtin_expect(t != NULL && t->value != NULL, 0)) {
-        int depth = 0;
-        ctx_t *v = value_walk_counted(c, key, &depth);
-        t->value(c, depth, v != NULL);
-        return v != NULL ? CV(v)->value : NULL;
-    }
+    if (__builtin_expect(t != NULL && t->value != NULL, 0))
+        return value_traced(t, c, key);
     /* Untraced: hop from value context to value context (`up`), comparing keys only.
      * Lookups are throughput-bound (independent walks overlap in the CPU), so the
      * instructions per level are what they cost. */
-    for (ctx_t *v = nearest_value(c); v != NULL; v = CV(v)->up)
+    if (key == NULL)
+        return NULL; /* no key is NULL (and up_key is NULL where there is no up) */
+    for (ctx_t *v = nearest_value(c); v != NULL; v = CV(v)->up2) {
         if (CV(v)->key == key)
             return CV(v)->value;
+        if (CV(v)->up_key == key)
+            return CV(CV(v)->up)->value;
+    }
     return NULL;
 }
 
@@ -382,7 +401,12 @@ CTX_API void ctx_unref(ctx_t *c)
 {
     if (c == NULL || is_root(c))
         return;
-    if (atomic_fetch_sub_explicit(&c->owners, 1, memory_order_acq_rel) != 1)
+    /* The only owner needs no read-modify-write: nobody else can add an owner (that
+     * takes an owner's reference) or drop one. The acquire pairs with the release of
+     * other owners' earlier drops. */
+    if (atomic_load_explicit(&c->owners, memory_order_acquire) == 1)
+        atomic_store_explicit(&c->owners, 0, memory_order_relaxed);
+    else if (atomic_fetch_sub_explicit(&c->owners, 1, memory_order_acq_rel) != 1)
         return;
     const struct ctx_tracer *t = ctx_tracer();
     if (__builtin_expect(t != NULL, 0) && t->unowned) {
@@ -404,9 +428,51 @@ CTX_API void ctx_unref(ctx_t *c)
     ctx__ref_drop(c);
 }
 
+/* ctx_release of a cancellable context that nothing but the caller's reference can
+ * reach: its only owner is the caller, and refs counts the owners' reference alone, or
+ * that and its armed timer's, which is stopped first. Then no other thread can touch it:
+ * no parent's canceller (the list it is linked in would hold a reference), no child
+ * (each holds one, directly or through a value context), no timer thread, no lanes
+ * (their counts are outside refs), no signal dispatcher (which works on the owners'
+ * reference: CTX_F_EXT kinds are left out); a thread that still used the caller's
+ * reference now would use freed memory anyway. So it is cancelled, unowned and freed
+ * with no atomic read-modify-write and no lock — the same events, in the same order,
+ * as ctx_cancel + ctx_unref. False (nothing done but, perhaps, the timer stopped) when
+ * it is shared. */
+static bool release_alone(ctx_t *c)
+{
+    uint8_t flags = ctx_flags(c);
+    if (!ctx_is_cancellable(c) || (flags & CTX_F_EXT) ||
+        atomic_load_explicit(&c->owners, memory_order_acquire) != 1 ||
+        (atomic_load_explicit(&c->state, memory_order_acquire) & STATE_LANES))
+        return false;
+    uint32_t refs = atomic_load_explicit(&c->refs, memory_order_acquire);
+    bool stopped = false;
+    if (refs == 2 && (flags & CTX_F_TIMER)) {
+        /* The second reference is the heap's if the timer is still armed: stopping it
+         * makes it ours. Otherwise the timer thread has it (or it is some other
+         * holder's): shared. */
+        if (!ctx__timer_disarm(c))
+            return false;
+        stopped = true;
+    } else if (refs != 1) {
+        return false;
+    }
+    ctx__cancel_alone(c, stopped);
+    atomic_store_explicit(&c->owners, 0, memory_order_relaxed);
+    const struct ctx_tracer *t = ctx_tracer();
+    if (__builtin_expect(t != NULL, 0) && t->unowned)
+        t->unowned(c, false);
+    atomic_store_explicit(&c->refs, 1, memory_order_relaxed); /* the heap's is ours */
+    ctx__ref_drop(c);
+    return true;
+}
+
 CTX_API void ctx_release(ctx_t *c)
 {
     if (c == NULL || is_root(c))
+        return;
+    if (release_alone(c))
         return;
     ctx_cancel(c);
     ctx_unref(c);
@@ -443,27 +509,27 @@ static void ctx_destroy(ctx_t *c)
     free(c);
 }
 
-void ctx__ref_drop(ctx_t *c)
+void ctx__free_chain(ctx_t *c)
 {
     /* Iterative: freeing a context drops its parent's reference, which may free the
      * parent, and so on up a chain of any depth. */
-    while (c != NULL && !is_root(c)) {
-        if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
-            return;
+    for (;;) {
         ctx_t *parent = c->parent;
         int lane = (ctx_flags(c) >> CTX_F_REFLANE_SHIFT) & 7;
         ctx_destroy(c);
         c = parent;
-        if (lane == 0)
-            continue;
-        /* Our reference on the parent was counted in one of its lanes: drop it there,
-         * unless the lanes collapsed (then it moved into the parent's refs). */
-        _Atomic uint64_t *w = &CC(parent)->lanes->lane[lane - 1].refs;
-        uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-        while (!(v & 1))
-            if (atomic_compare_exchange_weak_explicit(w, &v, v - 2, memory_order_release,
-                                                      memory_order_relaxed))
-                return;
+        if (lane != 0) {
+            /* Our reference on the parent was counted in one of its lanes: drop it
+             * there, unless the lanes collapsed (then it moved into the parent's refs). */
+            _Atomic uint64_t *w = &CC(parent)->lanes->lane[lane - 1].refs;
+            uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+            while (!(v & 1))
+                if (atomic_compare_exchange_weak_explicit(w, &v, v - 2, memory_order_release,
+                                                          memory_order_relaxed))
+                    return;
+        }
+        if (is_root(c) || !ctx__ref_put(c))
+            return;
     }
 }
 

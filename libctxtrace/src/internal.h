@@ -3,8 +3,8 @@
  *
  * One allocation per context. Every context starts with a 32-byte common header
  * (struct ctx); cancellable contexts (cancel, deadline: struct ctx_cancel) add 56
- * bytes (88 in all, a 96-byte malloc chunk), value contexts (struct ctx_valued) 40 (72
- * in all, an 80-byte chunk), without_cancel contexts nothing. Two rarer kinds extend struct ctx_cancel
+ * bytes (88 in all, a 96-byte malloc chunk), value contexts (struct ctx_valued) 56 (88
+ * in all, a 96-byte chunk), without_cancel contexts nothing. Two rarer kinds extend struct ctx_cancel
  * (CTX_F_EXT): a deadline with its own cause (104) and a signal context (112).
  *
  * References. Two counts:
@@ -20,18 +20,25 @@
  *   The memory is freed when refs reaches zero; freeing drops the parent's reference,
  *   iteratively, so a million-deep chain unwinds without recursion.
  *
- * Locking. A cancellable context's `lock` guards its children list, its after-func
- * list, its cause and reason, its fd, and the `linked` flag *of its children* (a child
- * is unlinked only by whoever holds the ancestor's lock — with lanes, the lock of the
- * lane it is linked in). Lock order: a context, then one of its lanes (only when the
- * lanes are made), then the timer heap lock; never two contexts' locks at once.
+ * Locking. A cancellable context's lock guards its children list, its after-func
+ * list, its cause and reason, its fd, its state word, and the `linked` flag *of its
+ * children* (a child is unlinked only by whoever holds the ancestor's lock — with
+ * lanes, the lock of the lane it is linked in). Lock order: a context, then one of its
+ * lanes (only when the lanes are made), then the timer heap lock; never two contexts'
+ * locks at once.
+ *
+ * The lock is the STATE_LOCKED bit of the state word (lock.h's bit lock): taking it is
+ * one compare-and-swap, and releasing it is the plain store that writes the word's new
+ * value — cancelling a context (lock, publish the error, unlock) or attaching a child
+ * to it costs one atomic read-modify-write. Waiting for it spins, then yields.
  *
  * The done state is the futex word `state`: the low 16 bits hold the error (0 while
  * live); STATE_WAITERS is set by threads about to sleep on the word; STATE_SUBTREE is
  * set with the error and cleared once every descendant is done too (so a second
  * canceller can wait for the first: ctx_cancel returns only when the subtree is done,
- * as in Go). Setting the error is a release store that publishes cause and reason;
- * readers acquire it.
+ * as in Go). The word is written only by the holder of its lock; readers need no lock.
+ * Setting the error is a release store that publishes cause and reason; readers
+ * acquire it.
  */
 #ifndef CTX_INTERNAL_H
 #define CTX_INTERNAL_H
@@ -47,6 +54,7 @@
 #define STATE_WAITERS 0x80000000u /* someone may sleep on the word */
 #define STATE_SUBTREE 0x40000000u /* done, but its canceller is still on the descendants */
 #define STATE_LANES 0x20000000u   /* children live in per-thread lanes (never cleared) */
+#define STATE_LOCKED 0x10000000u  /* the context's lock (above) is held */
 
 /* ctx.flags: the context's own bits are written while it is being created (by the
  * creating thread, before anyone else can see it); the home lane bits later, under its
@@ -111,23 +119,26 @@ struct ctx {
 };
 
 /* CTX_KIND_CANCEL, CTX_KIND_DEADLINE (88 bytes). The fields a *parent* touches when
- * children come and go (refs and state in the header, lock and children here) are
+ * children come and go (refs and state — its lock — in the header, children here) are
  * kept within 28 bytes so they usually share one cache line: threads deriving from one
  * shared parent then move one line per critical section. */
 struct ctx_cancel {
     struct ctx h;
-    ctx_lock_t lock;
+    int32_t fd;                  /* eventfd, -1 until ctx_fd asks */
     int32_t cause;               /* valid once done */
     union {
         ctx_t *children;         /* while live: first child in the list */
         const char *reason;      /* once done: the cancellation reason or NULL */
         struct ctx_lanes *lanes; /* with STATE_LANES, whether live or done */
     };
-    int32_t heap_idx;            /* index in the timer heap, -1 if not armed */
-    int32_t fd;                  /* eventfd, -1 until ctx_fd asks */
-    int64_t deadline;            /* effective deadline, INT64_MAX for none */
-    ctx_t *prev, *next;          /* siblings in the attach target's children list */
+    /* Up to here (and from the header's owners on: bytes 16-63) is what cancelling a
+     * node that is a child reads and writes: in a big tree's walk each node then costs
+     * one cache line, or two, not always two. */
+    ctx_t *next;                 /* next sibling in the attach target's children list */
     ctx_after_t *afters;         /* every after_func record registered here */
+    ctx_t *prev;                 /* previous sibling */
+    int32_t heap_idx;            /* index in the timer heap, -1 if not armed */
+    int64_t deadline;            /* effective deadline, INT64_MAX for none */
 };
 
 /* CTX_KIND_DEADLINE from ctx_with_deadline_cause, with its own timer and a cause or
@@ -139,7 +150,11 @@ struct ctx_deadline_cause {
     char *reason;                /* owned, or NULL */
 };
 
-/* CTX_KIND_VALUE (72 bytes: still the 80-byte malloc chunk of 64). */
+/* CTX_KIND_VALUE (88 bytes: a 96-byte malloc chunk). Untraced lookups walk value
+ * contexts only, two per step: each holds its nearest value ancestor's key (up_key) and
+ * that one's own `up` (up2), so the chain of dependent loads is half as long and the
+ * instructions a third fewer (value_depth8: 5.9 -> 4.9 ns, docs/benchmarks.md), for 16
+ * bytes more than the 80-byte chunk one hop per level needed. */
 struct ctx_valued {
     struct ctx h;
     ctx_t *done_src;             /* nearest cancellable ancestor, or NULL */
@@ -149,6 +164,8 @@ struct ctx_valued {
     ctx_t *up;                   /* nearest value ancestor, or NULL: lookups hop value
                                   * contexts only (immutable; the chain of parents holds
                                   * it alive) */
+    const void *up_key;          /* up's key (NULL without up) */
+    ctx_t *up2;                  /* up's up */
 };
 
 /* The kind-specific view of a context (the caller knows its kind). */
@@ -199,6 +216,20 @@ static inline int ctx_state_err(uint32_t state)
     return (int)(state & STATE_ERR_MASK);
 }
 
+/* Lock `c` (cancellable); returns its state word (without STATE_LOCKED), which only we
+ * write until ctx_state_unlock. */
+static inline uint32_t ctx_state_lock(ctx_t *c)
+{
+    return ctx_bitlock(&c->state, STATE_LOCKED);
+}
+
+/* Unlock `c`, leaving `state` (the word from ctx_state_lock, as the holder changed it;
+ * without STATE_LOCKED) in the state word, with release ordering. */
+static inline void ctx_state_unlock(ctx_t *c, uint32_t state)
+{
+    ctx_bitunlock(&c->state, state);
+}
+
 /* The reason of a done cancellable context, given a state word read with acquire. */
 static inline const char *ctx_reason(ctx_t *c, uint32_t state)
 {
@@ -214,7 +245,27 @@ int64_t ctx__effective_deadline(const ctx_t *c);
  * the caller fills in before anything reads them. NULL with errno ENOMEM. */
 ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
                             int64_t requested, size_t size);
-void ctx__ref_drop(ctx_t *c);
+/* Drop one internal reference of `c` (counted in c->refs); true if it was the last (the
+ * caller then frees c: ctx__free_chain). Every reference handed here is counted in refs
+ * (a lane's count comes back through the collapse first), and a reference is only ever
+ * taken by a holder of one: refs at 1 means ours is the last, with no read-modify-write
+ * (the usual case when the last owner releases a context). The acquire pairs with the
+ * release of every earlier drop. */
+static inline bool ctx__ref_put(ctx_t *c)
+{
+    return atomic_load_explicit(&c->refs, memory_order_acquire) == 1 ||
+           atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1;
+}
+/* Free `c`, whose last reference is gone, and drop its reference on its parent, which
+ * may free the parent, and so on up the chain. */
+void ctx__free_chain(ctx_t *c);
+/* Drop one internal reference of `c` (NULL and the roots: nothing), freeing what that
+ * frees. Inline: in a big tree's cancel walk it runs once per node. */
+static inline void ctx__ref_drop(ctx_t *c)
+{
+    if (c != NULL && c->parent != NULL && ctx__ref_put(c))
+        ctx__free_chain(c);
+}
 
 /* The deadline of `c` (CTX_KIND_DEADLINE, its own timer) has passed: make it done with
  * CTX_DEADLINE_EXCEEDED and the cause it was created with (context.c). */
@@ -234,9 +285,15 @@ void ctx__attach(ctx_t *c);
 void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_owned,
                  enum ctx_cancel_why why);
 
+/* ctx_release's cancel of a cancellable context (not CTX_F_EXT, without lanes) whose
+ * only reference the caller holds, so that nothing else can reach it: no lock, and the
+ * timer's reference (`stopped`: the caller disarmed it) is left to the caller. */
+void ctx__cancel_alone(ctx_t *c, bool stopped);
+
 /* ---- timers (timer.c) ---- */
-/* Arm `c`'s deadline timer; called with c's lock held and c live. Takes a ref. */
-void ctx__timer_arm(ctx_t *c);
+/* Arm `c`'s deadline timer; called with c's lock held and c live, or (`alone`) without
+ * the lock while no other thread can reach c. Takes a ref. */
+void ctx__timer_arm(ctx_t *c, bool alone);
 /* Disarm; called with c's lock held. True if it was armed (the caller must then drop
  * the timer's ref, after unlocking). */
 bool ctx__timer_disarm(ctx_t *c);

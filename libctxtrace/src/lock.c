@@ -1,7 +1,9 @@
 /*
- * lock.c — the contended path of the futex mutex in lock.h.
+ * lock.c — the contended paths of the locks in lock.h.
  */
 #include "lock.h"
+
+#include <sched.h>
 
 #include "futex.h"
 
@@ -38,4 +40,21 @@ void ctx__lock_slow(ctx_lock_t *l)
 void ctx__lock_wake(ctx_lock_t *l)
 {
     ctx_futex_wake(l, 1);
+}
+
+uint32_t ctx__bitlock_slow(_Atomic uint32_t *w, uint32_t bit)
+{
+    for (int i = 0;; i++) {
+        uint32_t v = atomic_load_explicit(w, memory_order_relaxed);
+        if (!(v & bit) && atomic_compare_exchange_weak_explicit(w, &v, v | bit,
+                                                                memory_order_acquire,
+                                                                memory_order_relaxed))
+            return v;
+        /* The holder may have been preempted (or wait for the timer heap's mutex):
+         * after a short spin, give it the CPU rather than burn ours. */
+        if (i < LOCK_SPINS)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }

@@ -2,9 +2,10 @@
  * wait.c — blocking until a context is done: ctx_wait (a futex on the state word) and
  * ctx_fd (an eventfd for poll/epoll loops).
  *
- * Waiters set STATE_WAITERS in the state word before sleeping on it; the canceller's
- * exchange of the word tells it whether anyone may sleep, so cancelling a context
- * nobody waits on costs no system call.
+ * Waiters set STATE_WAITERS in the state word (under the context's lock, like every
+ * change of the word) before sleeping on it; the canceller, reading the word under that
+ * lock, knows whether anyone may sleep, so cancelling a context nobody waits on costs no
+ * system call.
  */
 #include <sys/eventfd.h>
 
@@ -51,15 +52,14 @@ CTX_API int ctx_wait(ctx_t *c, int64_t timeout)
         result = ETIMEDOUT;
     } else {
         for (;;) {
-            uint32_t s = atomic_load_explicit(&src->state, memory_order_acquire);
+            /* Only the holder of the context's lock writes its state word (internal.h). */
+            uint32_t s = ctx_state_lock(src);
+            if (ctx_state_err(s) == 0)
+                s |= STATE_WAITERS;
+            ctx_state_unlock(src, s);
             if (ctx_state_err(s) != 0)
                 break;
-            if (!(s & STATE_WAITERS) &&
-                !atomic_compare_exchange_weak_explicit(&src->state, &s, s | STATE_WAITERS,
-                                                       memory_order_acq_rel,
-                                                       memory_order_acquire))
-                continue;
-            if (ctx_futex_wait(&src->state, s | STATE_WAITERS, absp) == ETIMEDOUT) {
+            if (ctx_futex_wait(&src->state, s, absp) == ETIMEDOUT) {
                 if (ctx_state_err(atomic_load_explicit(&src->state,
                                                        memory_order_acquire)) == 0)
                     result = ETIMEDOUT;
@@ -78,19 +78,18 @@ CTX_API int ctx_fd(ctx_t *c)
         errno = EINVAL;
         return -1;
     }
-    ctx_lock(&CC(src)->lock);
+    uint32_t state = ctx_state_lock(src);
     int fd = CC(src)->fd;
     if (fd < 0) {
         /* Born readable if already done; otherwise the canceller writes to it (it
          * reads the fd under this same lock). Nobody ever reads it, so it stays
          * readable: level-triggered for every poller. */
-        bool done = ctx_state_err(atomic_load_explicit(&src->state,
-                                                       memory_order_relaxed)) != 0;
+        bool done = ctx_state_err(state) != 0;
         fd = eventfd(done ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (fd >= 0)
             CC(src)->fd = fd;
     }
-    ctx_unlock(&CC(src)->lock);
+    ctx_state_unlock(src, state);
     ctx__timer_ensure(); /* as in ctx_wait: a poller relies on deadlines firing */
     return fd;
 }

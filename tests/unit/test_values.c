@@ -235,6 +235,56 @@ static void ValuesThroughMixedLayers(void **state)
     ctx_release(l0);
 }
 
+/* Every lookup, from every layer of chains of every length up to 14 (value contexts
+ * with three keys, some repeated, between cancel and without_cancel layers), answers
+ * what a walk of the parents answers: the runtime looks two value contexts per step,
+ * so odd and even depths, a key in the first or second of a pair, and shadowing within
+ * a pair all have to agree. */
+static void ValueLookupMatchesParentWalk(void **state)
+{
+    (void)state;
+    enum { LEN = 14, KEYS = 3 };
+    static int keys[KEYS + 1]; /* the last is never set */
+    for (unsigned pattern = 0; pattern < 729; pattern++) { /* 3^6 layer patterns */
+        ctx_t *layer[LEN];
+        const void *key_of[LEN];  /* NULL: not a value layer */
+        void *value_of[LEN];
+        ctx_t *up = ctx_background();
+        unsigned p = pattern;
+        for (int i = 0; i < LEN; i++) {
+            /* The pattern picks the first 6 layers' kinds, the rest cycle. */
+            unsigned kind = i < 6 ? p % 3 : (unsigned)(i + (int)pattern) % 3;
+            if (i < 6)
+                p /= 3;
+            key_of[i] = NULL;
+            value_of[i] = NULL;
+            if (kind == 0) {
+                key_of[i] = &keys[(i * 7 + (int)pattern) % KEYS];
+                value_of[i] = &layer[i]; /* any distinct address */
+                layer[i] = ctx_with_value(up, key_of[i], value_of[i], NULL);
+            } else if (kind == 1) {
+                layer[i] = ctx_with_cancel(up);
+            } else {
+                layer[i] = ctx_without_cancel(up);
+            }
+            assert_non_null(layer[i]);
+            up = layer[i];
+        }
+        for (int i = 0; i < LEN; i++)
+            for (int k = 0; k <= KEYS; k++) {
+                void *want = NULL;
+                for (int j = i; j >= 0; j--)
+                    if (key_of[j] == &keys[k]) {
+                        want = value_of[j];
+                        break;
+                    }
+                assert_ptr_equal(ctx_value(layer[i], &keys[k]), want);
+            }
+        for (int i = LEN - 1; i >= 0; i--)
+            ctx_release(layer[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +297,7 @@ int main(void)
         cmocka_unit_test(WithoutCancel),
         cmocka_unit_test(WithoutCancelOfDoneParent),
         cmocka_unit_test(ValuesThroughMixedLayers),
+        cmocka_unit_test(ValueLookupMatchesParentWalk),
     };
     return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }

@@ -18,7 +18,9 @@ static struct service *svc;
 
 static __attribute__((noinline)) void serve(int argc)
 {
-    ctx_t *request = ctx_with_timeout(ctx_background(), 60 * CTX_SECOND);
+    /* volatile: held for real (in this frame) when exit() is called, at every -O level;
+     * without it the compiler drops the dead pointer before the call. */
+    ctx_t *volatile request = ctx_with_timeout(ctx_background(), 60 * CTX_SECOND);
     if (argc > 0) { /* always: the request is still held when exit() is called */
         printf("serve: exiting with the request still open\n");
         fflush(stdout);
