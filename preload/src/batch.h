@@ -28,7 +28,9 @@ struct batch *batch_new(void);
 void batch_free(struct batch *b);
 /* ring_drain_all callback: `arg` is the batch. */
 void batch_apply(const struct ev *e, void *arg);
-/* Write every pending row (inside the caller's transaction) and empty the batch. */
+/* Write every pending row (inside the caller's transaction) and empty the batch. With
+ * sym NULL (the symbolizer is still warming up) new stacks stay pending for a later call;
+ * rows name them by hash meanwhile. */
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym);
 const struct live_counts *batch_counts(const struct batch *b);
 /* The live contexts (address -> id, id -> parent id), for the exit check's scan. */

@@ -10,9 +10,21 @@
  * Flushes (exit, signals, exec) are requests: the requester bumps flush_req and
  * sleeps on flush_done (a futex), which only needs atomics and system calls — safe
  * from a signal handler — and gives up after a timeout rather than hang the process.
+ *
+ * Early commits: a crash 20 ms in must leave those 20 ms. The symbolizer's first look at
+ * a module reads its debug information — about 50 ms for libc here (measured: the first
+ * batch of fault_prog took 51 ms, the next, of 8000 events, 3.8 ms) — so a warm-up
+ * thread does that at start while the writer commits rows from its first drain on; their
+ * stacks (named by hash in the rows) stay pending until the warm-up is joined. Only one
+ * thread uses the symbolizer at a time: the warm-up until it is joined, then the writer.
+ *
+ * The end: meta says what the trace did not see — events refused after the cut (threads
+ * still running during the exit flush, or after a write error), counted until the file is
+ * closed — and the longest time an application thread waited for ring space.
  */
 #include <linux/futex.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +33,7 @@
 #include <unistd.h>
 
 #include <ctxtrace/core/wire.h>
+#include <dlfcn.h>
 
 #include "batch.h"
 #include "live.h"
@@ -38,6 +51,9 @@ static bool running;
 /* The first write that failed (a full disk, an I/O error): recording stopped there, and
  * nothing more is written, so that the trace is an honest prefix marked incomplete. */
 static char write_error[256];
+
+static pthread_t warm_thread;
+static bool warm_pending; /* warm_thread runs (or ran) and was not joined: sym is its */
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -62,6 +78,37 @@ static void futex_wait_ns(_Atomic uint32_t *word, uint32_t expected, int64_t ns)
 static void futex_wake_all(_Atomic uint32_t *word)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* The modules nearly every context's stack passes through: the C library (thread
+ * starts, main's caller), the program itself, and the runtime. Describing one address
+ * in each loads its debug information. */
+static void *warm_main(void *arg)
+{
+    (void)arg;
+    shim_self.no_trace = true;
+    struct sym_frame out[SYM_MAX_LOGICAL];
+    /* +1: symbolizer_describe takes return addresses (it looks up ip - 1). */
+    symbolizer_describe(sym, (uint64_t)(uintptr_t)&fopen + 1, out);
+    unsigned long entry = getauxval(AT_ENTRY);
+    if (entry != 0)
+        symbolizer_describe(sym, (uint64_t)entry + 1, out);
+    void *runtime = dlsym(RTLD_DEFAULT, "ctx_background");
+    if (runtime != NULL)
+        symbolizer_describe(sym, (uint64_t)(uintptr_t)runtime + 1, out);
+    return NULL;
+}
+
+/* May the writer use the symbolizer now? With `wait`, waits for the warm-up (tens of
+ * milliseconds, once) when it is not done. */
+static bool sym_ready(bool wait)
+{
+    if (!warm_pending)
+        return true;
+    if ((wait ? pthread_join(warm_thread, NULL) : pthread_tryjoin_np(warm_thread, NULL)) != 0)
+        return false;
+    warm_pending = false;
+    return true;
 }
 
 void shim_writer_poke(void)
@@ -100,28 +147,40 @@ static void drain_event(const struct ev *e, void *arg)
         live_collect(e);
 }
 
+/* What the trace did not see, as of now: written with the end meta, and once more after
+ * the file is finished (the threads still running meanwhile are counted too). */
+static void write_cut_counts(void)
+{
+    ct_store_meta_int(store, "events_after_cut", (int64_t)atomic_load(&shim_events_after_cut));
+    ct_store_meta_int(store, "contexts_after_cut",
+                      (int64_t)atomic_load(&shim_contexts_after_cut));
+}
+
 static void write_end_meta(const char *reason)
 {
     const struct live_counts *c = batch_counts(batch);
     ct_store_meta_int(store, "end_ns", now_ns());
-    ct_store_meta_int(store, "complete", 1);
+    /* A trace that stopped at a write error is a prefix of the run: never complete. */
+    if (write_error[0] == '\0')
+        ct_store_meta_int(store, "complete", 1);
     ct_store_meta_text(store, "exit_reason", reason);
     ct_store_meta_int(store, "events", (int64_t)c->events);
     ct_store_meta_int(store, "events_dropped", (int64_t)atomic_load(&shim_events_dropped));
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
+    ct_store_meta_int(store, "ring_stall_ns", (int64_t)atomic_load(&ring_stall_ns));
+    ct_store_meta_int(store, "ring_stall_max_ns", (int64_t)atomic_load(&ring_stall_max_ns));
+    write_cut_counts();
     shim_exit_check_meta(store);
     if (c->exit_unregistered > 0)
         ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
 }
 
-/* Drain and commit one batch; returns the number of events. `end` (not NULL) also
- * writes the closing sample and meta. */
 /* A write failed: stop recording, say so once, and leave the reason in the trace if
  * it still fits (the failed transaction's WAL frames are reused, so it usually does). */
 static void stop_writing(void)
 {
     snprintf(write_error, sizeof write_error, "%s", ct_store_error(store));
-    atomic_store(&shim_recording, false);
+    shim_cut_recording();
     fprintf(stderr, "ctxtrace: cannot write the trace (%s): recording stopped; the trace "
             "ends here, marked incomplete\n", write_error);
     ct_store_begin(store);
@@ -129,23 +188,35 @@ static void stop_writing(void)
     ct_store_commit(store);
 }
 
-static size_t write_batch(bool sample, const char *end)
+/* Drain and commit one batch; returns the number of events. `end` (not NULL) also
+ * writes the closing sample and meta. A flush (`flushing`) waits for the symbolizer:
+ * what it commits has its stacks. */
+static size_t write_batch(bool sample, const char *end, bool flushing)
 {
     pthread_mutex_lock(&writer_mu);
     bool serving = live_server_serving();
+    /* The live model symbolizes new sites as it collects. */
+    bool symbolize = sym_ready(serving || flushing || end != NULL);
     size_t n = ring_drain_all(drain_event, &serving);
     /* Clients first: they see events within one drain period, whatever SQLite costs. */
     live_publish();
     live_server_poll();
     if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
         ct_store_begin(store);
-        batch_write(batch, store, sym);
+        batch_write(batch, store, symbolize ? sym : NULL);
         if (sample || end != NULL)
             write_sample(now_ns());
         if (end != NULL)
             write_end_meta(end);
         if (ct_store_commit(store) != 0)
             stop_writing();
+    } else if (write_error[0] != '\0' && end != NULL) {
+        /* Recording stopped at a write error: the end and what was refused since, if
+         * the disk takes this much (complete stays 0 either way). */
+        if (ct_store_begin(store) == 0) {
+            write_end_meta(end);
+            ct_store_commit(store);
+        }
     }
     /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
      * behind. A failed exec leaves the process traced, but no longer served. */
@@ -189,13 +260,18 @@ static void *writer_main(void *arg)
             next_sample = now + shim_sample_ns;
         const char *reason = flushing ? atomic_load(&flush_reason) : NULL;
         bool final = flushing && atomic_load(&flush_final);
-        write_batch(sample, reason);
+        write_batch(sample, reason, flushing);
         if (final) {
             /* Drain once more: events committed while we wrote. Recording is already
              * off, so this one is the last. */
-            write_batch(false, reason);
-            if (write_error[0] == '\0')
-                ct_store_finish(store);
+            write_batch(false, reason, true);
+            if (write_error[0] == '\0' && ct_store_finish(store) == 0 &&
+                ct_store_begin(store) == 0) {
+                /* Creating the indexes takes a while on a big trace, and the threads
+                 * still running were refused meanwhile: the counts as the file closes. */
+                write_cut_counts();
+                ct_store_commit(store);
+            }
             ct_store_close(store);
             store = NULL;
         }
@@ -275,6 +351,9 @@ int shim_writer_start(const char *path)
     ct_store_begin(store);
     write_start_meta();
     ct_store_commit(store);
+    /* Without a warm-up thread, the writer symbolizes from the start (slower first
+     * commit, nothing lost). */
+    warm_pending = shim_spawn_untraced(&warm_thread, warm_main, NULL) == 0;
     live_model_init(sym);
     live_server_start();
     pthread_t th;
@@ -292,7 +371,7 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
     if (!running)
         return;
     if (final) {
-        atomic_store(&shim_recording, false);
+        shim_cut_recording();
         running = false;
     }
     atomic_store(&flush_final, final);
@@ -362,6 +441,7 @@ void shim_writer_forget_in_child(void)
     batch = NULL;
     sym = NULL;
     running = false;
+    warm_pending = false; /* the parent's warm-up thread is not in the child */
     write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
     live_server_forget_in_child();
     live_model_forget_in_child();
