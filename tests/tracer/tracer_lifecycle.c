@@ -454,6 +454,41 @@ static void test_sigterm_forwarded(void)
     check_signals_trace(trace, "signal SIGTERM");
 }
 
+/* Contexts in flight at the cut are not presumed lost. tracer_traced signals holds 30
+ * cancellable contexts, never cancelled, in threads and main when SIGTERM comes; without
+ * the exit check (CTXTRACE_EXIT_CHECK=0) nothing says whether they were reachable, and a
+ * server stopped by SIGTERM was at work: the report must not call them lost-cancel (it
+ * called all 30 lost before). */
+static void test_sigterm_in_flight(void)
+{
+    char *trace = path_in("t.db");
+    const char *args[] = {"signals", NULL};
+    const char *env[] = {"CTXTRACE_EXIT_CHECK=0", NULL};
+    struct tt_proc p;
+    if (!spawn_piped(run_argv(trace, E.traced, args), env, &p))
+        return;
+    char *line = tt_read_line(&p, 30, "the program's ready line");
+    int pid = parse_pid(line, "ready ");
+    TT_CHECK(pid > 0, "the program is ready (%s)", line ? line : "no line");
+    TT_EQ(0, pid > 0 ? kill(pid, SIGTERM) : kill(-p.pid, SIGKILL), "kill");
+    int status = tt_wait(&p, 30, "the signalled program");
+    TT_EQ(128 + SIGTERM, tt_exit_code(status), "ctxtrace run's exit status");
+    free(spawned_stderr());
+    sqlite3 *db = tt_db_open(trace, true);
+    tt_check_complete(db, "signal SIGTERM");
+    TT_Q_TEXT(db, "off", "SELECT value FROM meta WHERE key = 'exit_check'");
+    TT_Q_EQ(db, 30, "SELECT count(*) FROM contexts WHERE id > 2 AND kind IN ('cancel', "
+                    "'deadline') AND canceled_ns IS NULL AND released_ns IS NULL");
+    tt_db_close(db);
+    const char *report[] = {E.ctxtrace, "report", trace, NULL};
+    struct tt_output o;
+    status = run(report, NULL, &o, "ctxtrace report");
+    TT_EQ(0, tt_exit_code(status), "ctxtrace report's exit status (no findings)");
+    TT_CONTAINS(o.out, "ctxtrace: no findings in 50 contexts", "the report");
+    tt_output_free(&o);
+    free(line);
+}
+
 static void test_sigint(void)
 {
     char *trace = path_in("t.db"), *err;
@@ -1002,6 +1037,7 @@ static const struct {
     {"sigterm", test_sigterm},
     {"sigterm_bare_preload", test_sigterm_bare_preload},
     {"sigterm_forwarded", test_sigterm_forwarded},
+    {"sigterm_in_flight", test_sigterm_in_flight},
     {"sigint", test_sigint},
     {"sigterm_app_handler", test_sigterm_app_handler},
     {"sigterm_early", test_sigterm_early},
