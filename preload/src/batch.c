@@ -359,6 +359,11 @@ static int write_exit_threads(struct batch *b, ct_store *store)
     return rc;
 }
 
+bool batch_stacks_pending(const struct batch *b)
+{
+    return b->stacks.len > 0;
+}
+
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
 {
     int rc = 0;

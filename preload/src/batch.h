@@ -10,6 +10,7 @@
 #define CT_BATCH_H
 
 #include <ctxtrace/core/store.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -29,9 +30,11 @@ void batch_free(struct batch *b);
 /* ring_drain_all callback: `arg` is the batch. */
 void batch_apply(const struct ev *e, void *arg);
 /* Write every pending row (inside the caller's transaction) and empty the batch. With
- * sym NULL (the symbolizer is still warming up) new stacks stay pending for a later call;
- * rows name them by hash meanwhile. */
+ * sym NULL, new stacks stay pending for a later call (symbolizing may be slow: rows are
+ * committed first; they name their stacks by id meanwhile). */
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym);
+/* Are there stacks batch_write(sym = NULL) left pending? */
+bool batch_stacks_pending(const struct batch *b);
 const struct live_counts *batch_counts(const struct batch *b);
 /* The live contexts (address -> id, id -> parent id), for the exit check's scan. */
 struct u64map;

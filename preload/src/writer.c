@@ -13,10 +13,14 @@
  *
  * Early commits: a crash 20 ms in must leave those 20 ms. The symbolizer's first look at
  * a module reads its debug information — about 50 ms for libc here (measured: the first
- * batch of fault_prog took 51 ms, the next, of 8000 events, 3.8 ms) — so a warm-up
- * thread does that at start while the writer commits rows from its first drain on; their
- * stacks (named by hash in the rows) stay pending until the warm-up is joined. Only one
- * thread uses the symbolizer at a time: the warm-up until it is joined, then the writer.
+ * batch of fault_prog took 51 ms, the next, of 8000 events, 3.8 ms) — and nothing is
+ * committed meanwhile. So rows are committed first, every drain, and new stacks are
+ * symbolized (and committed in a transaction of their own) only from SYMBOLIZE_AFTER_NS
+ * after the start, or at any flush (exit, a signal, exec, the exit check): a process that
+ * dies young leaves every drain's rows, its stacks named by id only. The one long pause
+ * comes later. (Warming the symbolizer up before the first event instead, on the writer or
+ * a thread of its own, moved the exit check's conservative scan: findings.
+ * exit_waiter_only_ref failed 2 to 5 runs in 10; see the report to the lead.)
  *
  * The end: meta says what the trace did not see — events refused after the cut (threads
  * still running during the exit flush, or after a write error), counted until the file is
@@ -24,7 +28,6 @@
  */
 #include <linux/futex.h>
 #include <signal.h>
-#include <sys/auxv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +36,6 @@
 #include <unistd.h>
 
 #include <ctxtrace/core/wire.h>
-#include <dlfcn.h>
 
 #include "batch.h"
 #include "live.h"
@@ -42,6 +44,8 @@
 #include "symbolize.h"
 
 enum { DRAIN_PERIOD_NS = 5 * 1000 * 1000 };
+/* A quarter second: the early crashes (and short forked children) keep all their rows. */
+static const int64_t SYMBOLIZE_AFTER_NS = 250 * 1000000LL;
 
 static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER; /* one batch at a time */
 static ct_store *store;
@@ -52,8 +56,8 @@ static bool running;
  * nothing more is written, so that the trace is an honest prefix marked incomplete. */
 static char write_error[256];
 
-static pthread_t warm_thread;
-static bool warm_pending; /* warm_thread runs (or ran) and was not joined: sym is its */
+/* New stacks wait until then, or a flush, to be symbolized (see the top of this file). */
+static int64_t symbolize_from;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -78,37 +82,6 @@ static void futex_wait_ns(_Atomic uint32_t *word, uint32_t expected, int64_t ns)
 static void futex_wake_all(_Atomic uint32_t *word)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-}
-
-/* The modules nearly every context's stack passes through: the C library (thread
- * starts, main's caller), the program itself, and the runtime. Describing one address
- * in each loads its debug information. */
-static void *warm_main(void *arg)
-{
-    (void)arg;
-    shim_self.no_trace = true;
-    struct sym_frame out[SYM_MAX_LOGICAL];
-    /* +1: symbolizer_describe takes return addresses (it looks up ip - 1). */
-    symbolizer_describe(sym, (uint64_t)(uintptr_t)&fopen + 1, out);
-    unsigned long entry = getauxval(AT_ENTRY);
-    if (entry != 0)
-        symbolizer_describe(sym, (uint64_t)entry + 1, out);
-    void *runtime = dlsym(RTLD_DEFAULT, "ctx_background");
-    if (runtime != NULL)
-        symbolizer_describe(sym, (uint64_t)(uintptr_t)runtime + 1, out);
-    return NULL;
-}
-
-/* May the writer use the symbolizer now? With `wait`, waits for the warm-up (tens of
- * milliseconds, once) when it is not done. */
-static bool sym_ready(bool wait)
-{
-    if (!warm_pending)
-        return true;
-    if ((wait ? pthread_join(warm_thread, NULL) : pthread_tryjoin_np(warm_thread, NULL)) != 0)
-        return false;
-    warm_pending = false;
-    return true;
 }
 
 void shim_writer_poke(void)
@@ -189,27 +162,35 @@ static void stop_writing(void)
 }
 
 /* Drain and commit one batch; returns the number of events. `end` (not NULL) also
- * writes the closing sample and meta. A flush (`flushing`) waits for the symbolizer:
- * what it commits has its stacks. */
+ * writes the closing sample and meta. */
 static size_t write_batch(bool sample, const char *end, bool flushing)
 {
     pthread_mutex_lock(&writer_mu);
     bool serving = live_server_serving();
-    /* The live model symbolizes new sites as it collects. */
-    bool symbolize = sym_ready(serving || flushing || end != NULL);
     size_t n = ring_drain_all(drain_event, &serving);
     /* Clients first: they see events within one drain period, whatever SQLite costs. */
     live_publish();
     live_server_poll();
     if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
+        /* Rows first, then the stacks new since (see the top of this file). The end meta
+         * goes with the stacks: a trace says complete only with all of them. */
         ct_store_begin(store);
-        batch_write(batch, store, symbolize ? sym : NULL);
-        if (sample || end != NULL)
+        batch_write(batch, store, NULL);
+        if (sample && end == NULL)
             write_sample(now_ns());
-        if (end != NULL)
-            write_end_meta(end);
-        if (ct_store_commit(store) != 0)
+        if (ct_store_commit(store) != 0) {
             stop_writing();
+        } else if ((batch_stacks_pending(batch) &&
+                    (flushing || now_ns() >= symbolize_from)) || end != NULL) {
+            ct_store_begin(store);
+            batch_write(batch, store, sym);
+            if (end != NULL) {
+                write_sample(now_ns());
+                write_end_meta(end);
+            }
+            if (ct_store_commit(store) != 0)
+                stop_writing();
+        }
     } else if (write_error[0] != '\0' && end != NULL) {
         /* Recording stopped at a write error: the end and what was refused since, if
          * the disk takes this much (complete stays 0 either way). */
@@ -246,6 +227,7 @@ static void *writer_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the application */
 
     int64_t next_sample = now_ns() + shim_sample_ns;
+    symbolize_from = now_ns() + SYMBOLIZE_AFTER_NS;
     for (;;) {
         uint32_t seen = atomic_load_explicit(&poke_word, memory_order_acquire);
         uint32_t req = atomic_load_explicit(&flush_req, memory_order_acquire);
@@ -351,9 +333,6 @@ int shim_writer_start(const char *path)
     ct_store_begin(store);
     write_start_meta();
     ct_store_commit(store);
-    /* Without a warm-up thread, the writer symbolizes from the start (slower first
-     * commit, nothing lost). */
-    warm_pending = shim_spawn_untraced(&warm_thread, warm_main, NULL) == 0;
     live_model_init(sym);
     live_server_start();
     pthread_t th;
@@ -441,7 +420,6 @@ void shim_writer_forget_in_child(void)
     batch = NULL;
     sym = NULL;
     running = false;
-    warm_pending = false; /* the parent's warm-up thread is not in the child */
     write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
     live_server_forget_in_child();
     live_model_forget_in_child();
