@@ -5,14 +5,16 @@
  * go once the window has painted: a burst of N create+release pairs as fast as it can
  * (each pair is four frames: create, cancel, release, free), then it idles 5 s before
  * it exits (at exit clients only get 200 ms to drain). Measures the time from "go"
- * until the window's model holds all N contexts. The burst outruns any client and the
+ * until the window's model holds all N contexts, and until the tree has a row for
+ * each (rows are announced in slices; the stall is measured until then). The burst outruns any client and the
  * server buffers 8 MiB per client: well beyond ~50,000 pairs the window gets a "slow"
  * BYE instead, which the report says. Reports the frames decoded, the rate
  * from "go" to the end of the stream, the time until the first of the burst reached
  * the window (the traced side's latency: nothing is there to paint before it), the
  * longest gap between two painted frames from then on, the longest the main loop was
  * unresponsive from then on (a 5 ms heartbeat at high priority: its worst lateness is
- * how long input and redraws would have waited — the freeze a person would feel) and
+ * how long input and redraws would have waited — the freeze a person would feel — and
+ * how much of it the main thread spent on the CPU rather than waiting for a core) and
  * how the stream ended (a "slow" BYE means the window fell more than the server's
  * 8 MiB behind).
  *
@@ -25,9 +27,11 @@
 #include <gtk/gtk.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_window.h"
+#include "ct-tree-view.h"
 
 static const char *shim, *prog;
 static long pairs = 20000;
@@ -35,20 +39,39 @@ static CtWindow *window;
 static GPid pid;
 static int prog_in = -1;
 static char *dir;
-static gint64 t_go, t_all, t_first_data, last_frame, worst_gap;
+static gint64 t_go, t_all, t_shown, t_first_data, last_frame, worst_gap;
 static gint64 contexts_at_go;
-static gint64 last_beat, worst_stall;
+static gint64 last_beat, worst_stall, last_beat_cpu, worst_stall_cpu;
+#define STALL_LOG_US 20000 /* stalls longer than this are listed on stderr */
 
 /* The main loop's heartbeat while the burst is being followed. */
 static gboolean heartbeat(gpointer data)
 {
     (void)data;
     gint64 now = g_get_monotonic_time();
+    /* The main thread's own CPU time over the same interval: a stall it spent running is
+     * the window's work; one it spent waiting for a core is the machine's load. */
+    struct timespec cpu_ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_ts);
+    gint64 cpu = cpu_ts.tv_sec * G_USEC_PER_SEC + cpu_ts.tv_nsec / 1000;
     /* From the first painted data on: the frame that first shows rows builds the row
      * widgets and glyph caches once, which is start-up, not following the stream. */
-    if (t_first_data != 0 && now > t_first_data && t_all == 0 && last_beat != 0)
-        worst_stall = MAX(worst_stall, now - last_beat);
+    if (t_first_data != 0 && now > t_first_data && t_shown == 0 && last_beat != 0 &&
+        now - last_beat > worst_stall) {
+        worst_stall = now - last_beat;
+        worst_stall_cpu = cpu - last_beat_cpu;
+    }
+    /* Each long one from "go" on, in CLOCK_MONOTONIC µs: `perf record -k mono` samples
+     * of the same window say where the time went (perf report --time). */
+    if (t_go != 0 && t_shown == 0 && last_beat != 0 && now - last_beat > STALL_LOG_US)
+        fprintf(stderr, "stall %.1f ms (%.1f ms on the CPU)%s: %" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT
+                " .. %" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT "\n", (now - last_beat) / 1000.0,
+                (cpu - last_beat_cpu) / 1000.0,
+                t_first_data == 0 || now <= t_first_data ? " (before the first data was painted)" : "",
+                last_beat / G_USEC_PER_SEC, last_beat % G_USEC_PER_SEC, now / G_USEC_PER_SEC,
+                now % G_USEC_PER_SEC);
     last_beat = now;
+    last_beat_cpu = cpu;
     return G_SOURCE_CONTINUE;
 }
 static guint64 frames_at_all;
@@ -61,6 +84,8 @@ static void go(void)
     if (write(prog_in, "go\n", 3) != 3)
         exit(1);
 }
+
+static void check_shown(gint64 now);
 
 static void after_paint(void)
 {
@@ -79,6 +104,7 @@ static void after_paint(void)
         t_first_data = now;
     last_frame = now;
     frames_painted++;
+    check_shown(now);
 }
 
 static void report(const char *how)
@@ -90,11 +116,12 @@ static void report(const char *how)
     double secs = (end - t_go) / 1e6;
     fflush(stdout);
     printf("%s: %" G_GUINT64_FORMAT " frames (%" G_GINT64_FORMAT " contexts) in %.3f s from go: "
-           "%.0f frames/s; first data painted after %.1f ms; %u frames painted, longest gap "
-           "between frames after that %.1f ms; main loop unresponsive at most %.1f ms; %s\n",
-           how, n, m->contexts, secs, n / secs,
+           "%.0f frames/s; all rows in the tree after %.3f s; first data painted after %.1f ms; "
+           "%u frames painted, longest gap between frames after that %.1f ms; main loop "
+           "unresponsive at most %.1f ms (%.1f ms of it on the CPU); %s\n",
+           how, n, m->contexts, secs, n / secs, t_shown ? (t_shown - t_go) / 1e6 : -1.0,
            t_first_data ? (t_first_data - t_go) / 1000.0 : -1.0, frames_painted,
-           worst_gap / 1000.0, worst_stall / 1000.0,
+           worst_gap / 1000.0, worst_stall / 1000.0, worst_stall_cpu / 1000.0,
            ct_live_source_get_state_text(live));
 }
 
@@ -106,9 +133,19 @@ static void meta_changed_cb(CtTraceModel *model, gpointer data)
         return;
     t_all = g_get_monotonic_time();
     frames_at_all = ct_live_source_get_frames(ct_window_get_live_source(window));
+}
+
+/* After a frame: once all arrived, are they all rows of the tree (the window announces
+ * rows in slices)? The stall is measured until then. */
+static void check_shown(gint64 now)
+{
+    GListModel *rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
+    if (t_all == 0 || t_shown != 0 || rows == NULL || g_list_model_get_n_items(rows) < (guint)pairs)
+        return;
+    t_shown = now;
     report("all arrived");
     status = 0;
-    /* Not from inside the model's own signal emission: the window owns the model. */
+    /* Not from inside the frame clock's signal emission: the window owns it. */
     g_idle_add_once((GSourceOnceFunc)gtk_window_destroy, window);
 }
 
@@ -116,7 +153,7 @@ static void ended_cb(CtLiveSource *live, gpointer data)
 {
     (void)live;
     (void)data;
-    if (t_all != 0)
+    if (t_shown != 0)
         return;
     report("ended first");
     status = 0;

@@ -131,23 +131,32 @@ void ct_child_list_append(CtChildList *self, CtContextItem *item)
     g_ptr_array_add(self->items, g_object_ref(item));
 }
 
-gboolean ct_child_list_flush(CtChildList *self)
+guint ct_child_list_get_n_queued(CtChildList *self)
 {
-    guint n = self->items->len;
-    if (n == self->n_visible)
-        return FALSE;
+    return self->items->len - self->n_visible;
+}
+
+guint ct_child_list_flush(CtChildList *self, guint max)
+{
+    guint queued = self->items->len - self->n_visible;
+    guint n = MIN(queued, max);
+    if (n == 0)
+        return queued;
     guint was = self->n_visible;
-    self->n_visible = n;
-    g_list_model_items_changed(G_LIST_MODEL(self), was, 0, n - was);
-    return TRUE;
+    self->n_visible = was + n;
+    g_list_model_items_changed(G_LIST_MODEL(self), was, 0, n);
+    return queued - n;
 }
 
 gint64 ct_child_list_find(CtChildList *self, gint64 id)
 {
-    for (guint i = 0; i < self->n_visible; i++) {
+    for (guint i = 0; i < self->items->len; i++) {
         CtContextItem *item = g_ptr_array_index(self->items, i);
-        if (item != NULL && ct_context_item_get_id(item) == id)
-            return i;
+        if (item == NULL || ct_context_item_get_id(item) != id)
+            continue;
+        if (i >= self->n_visible)
+            ct_child_list_flush(self, G_MAXUINT);
+        return i;
     }
     /* Not loaded: the source's rows are in id order, so the position is the number of
      * matching rows with a smaller id. */

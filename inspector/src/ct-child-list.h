@@ -9,7 +9,8 @@
  *
  * Incremental: rows a live source pushes are appended after the source's rows
  * (ct_child_list_append) and announced in one items-changed per flush, however many
- * arrived in between (ct_child_list_flush), so a view redraws once per frame.
+ * arrived in between (ct_child_list_flush), so a view redraws once per frame; a flush
+ * may announce only a slice of them (the model bounds what views build per frame).
  */
 #ifndef CT_CHILD_LIST_H
 #define CT_CHILD_LIST_H
@@ -36,9 +37,14 @@ const CtQuery *ct_child_list_get_query(CtChildList *self);
 
 /* Queue an item at the end; visible after the next flush. */
 void ct_child_list_append(CtChildList *self, CtContextItem *item);
-/* Announce queued items; returns TRUE if there were any. */
-gboolean ct_child_list_flush(CtChildList *self);
-/* Position of the item with this id among the loaded or countable rows, or -1. */
+/* Items queued and not announced yet. */
+guint ct_child_list_get_n_queued(CtChildList *self);
+/* Announce up to `max` of the queued items in one items-changed (G_MAXUINT: all);
+ * returns how many are still queued. */
+guint ct_child_list_flush(CtChildList *self, guint max);
+/* Position of the item with this id among the loaded or countable rows, or -1. An item
+ * still queued is announced first (with the rest of the queue): what is asked for —
+ * revealing a context just pushed — must be a row. */
 gint64 ct_child_list_find(CtChildList *self, gint64 id);
 void ct_child_list_detach(CtChildList *self);
 

@@ -13,6 +13,8 @@ struct _CtContextItem {
     const char *site;      /* interned */
     gint64 n_children;
     guint n_findings;
+    guint frozen;      /* ct_context_item_freeze_changed depth */
+    gboolean pending;  /* something changed while frozen */
 };
 
 G_DEFINE_FINAL_TYPE(CtContextItem, ct_context_item, G_TYPE_OBJECT)
@@ -40,6 +42,28 @@ static void ct_context_item_init(CtContextItem *self)
     self->n_children = -1;
 }
 
+static void emit_changed(CtContextItem *self)
+{
+    if (self->frozen > 0)
+        self->pending = TRUE;
+    else
+        g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+void ct_context_item_freeze_changed(CtContextItem *self)
+{
+    self->frozen++;
+}
+
+void ct_context_item_thaw_changed(CtContextItem *self)
+{
+    g_assert(self->frozen > 0);
+    if (--self->frozen > 0 || !self->pending)
+        return;
+    self->pending = FALSE;
+    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
 CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *site)
 {
     CtContextItem *self = g_object_new(CT_TYPE_CONTEXT_ITEM, NULL);
@@ -52,7 +76,7 @@ CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *sit
 void ct_context_item_merge(CtContextItem *self, const struct ct_ctx_row *row)
 {
     if (ct_ctx_row_merge(&self->row, row))
-        g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+        emit_changed(self);
 }
 
 gint64 ct_context_item_get_id(CtContextItem *self)
@@ -90,25 +114,13 @@ void ct_context_item_set_site(CtContextItem *self, const char *site)
     if (self->site == site)
         return;
     self->site = site;
-    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
-}
-
-struct ct_verdict ct_verdict_of_row(const struct ct_ctx_row *r, gboolean trace_complete)
-{
-    struct ct_facts f;
-    ct_facts_from_row(r, trace_complete, CT_REACH_UNKNOWN, &f);
-    return ct_judge(&f);
+    emit_changed(self);
 }
 
 gint64 ct_end_of_row(const struct ct_ctx_row *r)
 {
     gint64 freed = ct_ctx_get(r, CT_FREED_NS, 0);
     return freed ? freed : ct_ctx_get(r, CT_CANCELED_NS, 0);
-}
-
-CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete)
-{
-    return ct_verdict_of_row(&self->row, trace_complete).state;
 }
 
 const struct ct_ctx_row *ct_context_item_get_row(CtContextItem *self)
@@ -131,7 +143,7 @@ void ct_context_item_set_n_children(CtContextItem *self, gint64 n)
     if (self->n_children == n)
         return;
     self->n_children = n;
-    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+    emit_changed(self);
 }
 
 guint ct_context_item_get_n_findings(CtContextItem *self)
@@ -144,5 +156,5 @@ void ct_context_item_set_n_findings(CtContextItem *self, guint n)
     if (self->n_findings == n)
         return;
     self->n_findings = n;
-    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+    emit_changed(self);
 }

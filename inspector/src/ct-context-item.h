@@ -22,7 +22,8 @@ G_DECLARE_FINAL_TYPE(CtContextItem, ct_context_item, CT, CONTEXT_ITEM, GObject)
 
 /* What became of a context, as the tree's state column shows it: the trace core's one
  * verdict (ctxtrace/core/verdict.h), so the tree marks leaked exactly what the rules
- * count. */
+ * count. An item alone cannot judge itself — the exit check's reachability is the
+ * trace's, not the row's: ct_trace_model_get_state asks the source. */
 typedef enum ct_state CtState;
 
 /* A new item from `row` (copied, reason included); `site` is an interned string
@@ -31,6 +32,13 @@ CtContextItem *ct_context_item_new(const struct ct_ctx_row *row, const char *sit
 
 /* Merge the present columns of `row` into the item; emits "changed" if any differed. */
 void ct_context_item_merge(CtContextItem *self, const struct ct_ctx_row *row);
+
+/* Hold "changed" back (nested, as g_object_freeze_notify): while frozen, changes are
+ * only remembered; the last thaw emits "changed" once if anything changed. A live
+ * burst merges several events into one visible item per frame, and every emission
+ * refills its bound cells. */
+void ct_context_item_freeze_changed(CtContextItem *self);
+void ct_context_item_thaw_changed(CtContextItem *self);
 
 gint64 ct_context_item_get_id(CtContextItem *self);
 gint64 ct_context_item_get_parent_id(CtContextItem *self);
@@ -41,17 +49,10 @@ const char *ct_context_item_get_kind_name(CtContextItem *self);
 const char *ct_context_item_get_site(CtContextItem *self);
 void ct_context_item_set_site(CtContextItem *self, const char *site);
 
-/* The core's verdict on a row (ct_judge), as the tree shows it: `trace_complete` says
- * whether the trace ended cleanly. */
-struct ct_verdict ct_verdict_of_row(const struct ct_ctx_row *r, gboolean trace_complete);
 /* When a row's context stopped mattering (freed, else done), or 0 while it lives on. */
 gint64 ct_end_of_row(const struct ct_ctx_row *r);
 /* The merged row (for tables built from items). */
 const struct ct_ctx_row *ct_context_item_get_row(CtContextItem *self);
-
-/* The state; `trace_complete` says whether the trace ended cleanly (a live
- * cancellable context at the end of a complete trace was never cancelled: leaked). */
-CtState ct_context_item_get_state(CtContextItem *self, gboolean trace_complete);
 
 /* When it stopped mattering (freed, else done), or 0 while it lives on. */
 gint64 ct_context_item_get_end_ns(CtContextItem *self);

@@ -148,7 +148,7 @@ static void refresh(CtDetailsView *self)
         return;
     }
     const CtTraceMeta *meta = ct_trace_model_get_meta(self->model);
-    CtState state = ct_context_item_get_state(it, meta->complete);
+    CtState state = ct_trace_model_get_state(self->model, it);
     g_autofree char *title = g_strdup_printf("#%" G_GINT64_FORMAT " %s — %s",
                                              ct_context_item_get_id(it),
                                              ct_context_item_get_kind_name(it), ct_state_name(state));
@@ -196,7 +196,7 @@ static void refresh(CtDetailsView *self)
         /* Which leak, by the core's verdict: released live is an orphaned timer when
          * its own timer was armed, and no leak at all when a cancellation was already
          * on its way down to it. */
-        struct ct_verdict v = ct_verdict_of_row(ct_context_item_get_row(it), meta->complete);
+        struct ct_verdict v = ct_trace_model_verdict(self->model, ct_context_item_get_row(it));
         const char *leak = v.leak == CT_LEAK_ORPHANED_TIMER ? " — <b>while still live</b> (orphaned timer)"
                            : v.leak == CT_LEAK_LOST_CANCEL  ? " — <b>while still live</b> (lost cancel)"
                            : ct_context_item_get(it, CT_RELEASED_LIVE, 0) == 1

@@ -471,6 +471,11 @@ guint64 ct_live_source_get_frames(CtLiveSource *self)
 static void ct_live_source_finalize(GObject *object)
 {
     CtLiveSource *self = CT_LIVE_SOURCE(object);
+    /* The model owns this source: when its dispose drops the last reference, this runs
+     * before the model's weak references are notified — model_gone must not be called
+     * on freed memory (it was: it removed the watch a second time). */
+    if (self->model != NULL)
+        g_object_weak_unref(G_OBJECT(self->model), model_gone, self);
     if (self->watch != 0)
         g_source_remove(self->watch);
     if (self->fd >= 0)

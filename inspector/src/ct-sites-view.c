@@ -199,6 +199,18 @@ static void rebuild(CtSitesView *self)
                                    : g_strdup_printf("%s contexts created at %u site%s — select one to "
                                                      "show only its contexts in the tree and the timeline",
                                                      contexts, n, n == 1 ? "" : "s");
+    /* Summary retention folded the rest into per-site aggregates the reader does not
+     * hand out yet: say so rather than let the counts pass for the whole run. */
+    gint64 summarized = ct_trace_model_get_meta(self->model)->summarized;
+    if (summarized > 0) {
+        g_autofree char *more = ct_format_count(summarized);
+        /* First: a narrow window cuts the end of the line. */
+        g_autofree char *whole = g_strdup_printf("Not counted here: %s contexts folded into per-site "
+                                                 "summaries (summary retention). %s",
+                                                 more, text);
+        gtk_label_set_text(self->status, whole);
+        return;
+    }
     gtk_label_set_text(self->status, text);
 }
 
@@ -247,6 +259,11 @@ void ct_sites_view_set_model(CtSitesView *self, CtTraceModel *model)
     g_signal_connect_swapped(model, "findings-changed", G_CALLBACK(data_changed_cb), self);
     self->stale = FALSE;
     rebuild(self);
+}
+
+const char *ct_sites_view_get_status(CtSitesView *self)
+{
+    return gtk_label_get_text(self->status);
 }
 
 GListModel *ct_sites_view_get_rows(CtSitesView *self)

@@ -21,6 +21,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(CtSitesView, ct_sites_view, CT, SITES_VIEW, GtkBox)
 
 void ct_sites_view_set_model(CtSitesView *self, CtTraceModel *model);
+/* The line above the rows: how many contexts at how many sites (and what it leaves
+ * out). */
+const char *ct_sites_view_get_status(CtSitesView *self);
 /* The rows as shown (sorted): CtSiteItem. */
 GListModel *ct_sites_view_get_rows(CtSitesView *self);
 /* Select row `position` as the user would (GTK_INVALID_LIST_POSITION: none). */

@@ -53,6 +53,16 @@ GArray *ct_source_ancestry(CtSource *self, gint64 id)
     return CT_SOURCE_GET_IFACE(self)->ancestry(self, id);
 }
 
+struct ct_verdict ct_source_verdict(CtSource *self, const struct ct_ctx_row *row,
+                                    gboolean trace_complete)
+{
+    if (self != NULL && CT_SOURCE_GET_IFACE(self)->verdict != NULL)
+        return CT_SOURCE_GET_IFACE(self)->verdict(self, row);
+    struct ct_facts f;
+    ct_facts_from_row(row, trace_complete, CT_REACH_UNKNOWN, &f);
+    return ct_judge(&f);
+}
+
 static void clear_row(gpointer p)
 {
     struct ct_ctx_row *r = p;

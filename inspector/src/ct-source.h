@@ -54,6 +54,10 @@ struct _CtSourceInterface {
     gboolean (*load_stack)(CtSource *self, gint64 stack_id, struct ct_stack *out);
     /* Ancestors of `id`, outermost (a root) first, `id` last; empty if unknown. */
     GArray *(*ancestry)(CtSource *self, gint64 id);
+    /* The core's verdict on one of its rows with what the source knows of the exit (a
+     * trace file: ct_reader_verdict, the exit check's reachability included). Optional:
+     * a source without it knows nothing of the exit (see ct_source_verdict). */
+    struct ct_verdict (*verdict)(CtSource *self, const struct ct_ctx_row *row);
 };
 
 guint ct_source_count(CtSource *self, const CtQuery *q);
@@ -62,6 +66,12 @@ guint ct_source_fetch(CtSource *self, const CtQuery *q, struct ct_cursor after, 
 const char *ct_source_site(CtSource *self, gint64 stack_id);
 gboolean ct_source_load_stack(CtSource *self, gint64 stack_id, struct ct_stack *out);
 GArray *ct_source_ancestry(CtSource *self, gint64 id);
+/* THE state of a row, for every view: the source's verdict, or — for a source (or none)
+ * that knows nothing of the exit, e.g. a live stream — the core's judgement of the row's
+ * own facts with the reachability unknown; `trace_complete` says whether the program
+ * exited and the trace was finished (a source with a verdict knows that itself). */
+struct ct_verdict ct_source_verdict(CtSource *self, const struct ct_ctx_row *row,
+                                    gboolean trace_complete);
 
 /* A GArray of struct ct_ctx_row that frees each row's reason. */
 GArray *ct_ctx_rows_new(void);

@@ -37,6 +37,13 @@ struct _CtTimelineCanvas {
 
     double t0;                 /* absolute ns at the plot's left edge */
     double ns_per_px;          /* 0: fit on the next draw */
+    /* Fitted to the data's extent and not zoomed or panned since: the view follows the
+     * data as it grows (a live process), refitted when the spans, the clock or the
+     * width it was fitted to changed. */
+    gboolean fitted;
+    guint64 fit_version;
+    gint64 fit_now;
+    int fit_cols;
     double drag_t0;
     GtkAdjustment *vadj;
     gint64 selected;
@@ -174,7 +181,19 @@ void ct_timeline_canvas_zoom_fit(CtTimelineCanvas *self)
     double span = (double)(to - from);
     self->ns_per_px = span * 1.04 / plot_width(self);
     self->t0 = (double)from - span * 0.02;
+    self->fitted = TRUE;
+    self->fit_version = ct_spans_get_version(ct_trace_model_get_spans(self->model));
+    self->fit_now = now_ns(self);
+    self->fit_cols = (int)plot_width(self);
     gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+/* Fitted, and the data, the clock or the width moved on since: fit again. */
+static gboolean fit_is_stale(CtTimelineCanvas *self)
+{
+    return self->fitted &&
+           (ct_spans_get_version(ct_trace_model_get_spans(self->model)) != self->fit_version ||
+            now_ns(self) != self->fit_now || (int)plot_width(self) != self->fit_cols);
 }
 
 /* Zoom by `factor` keeping the time under plot x in place. */
@@ -183,6 +202,7 @@ static void zoom_at(CtTimelineCanvas *self, double factor, double x)
     if (self->ns_per_px <= 0)
         return;
     double t = self->t0 + x * self->ns_per_px;
+    self->fitted = FALSE;
     self->ns_per_px = CLAMP(self->ns_per_px * factor, 0.01, 1e13);
     self->t0 = t - x * self->ns_per_px;
     gtk_widget_queue_draw(GTK_WIDGET(self));
@@ -195,6 +215,7 @@ void ct_timeline_canvas_zoom(CtTimelineCanvas *self, double factor)
 
 static void pan(CtTimelineCanvas *self, double px)
 {
+    self->fitted = FALSE;
     self->t0 += px * self->ns_per_px;
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -416,7 +437,7 @@ static void ct_timeline_canvas_snapshot(GtkWidget *widget, GtkSnapshot *s)
              PANGO_ELLIPSIZE_END);
         return;
     }
-    if (self->ns_per_px <= 0)
+    if (self->ns_per_px <= 0 || fit_is_stale(self))
         ct_timeline_canvas_zoom_fit(self);
     if (self->zoom_pending)
         zoom_to_selected(self);
@@ -520,6 +541,7 @@ static void drag_update_cb(GtkGestureDrag *g, double dx, double dy, CtTimelineCa
 {
     (void)g;
     (void)dy;
+    self->fitted = FALSE;
     self->t0 = self->drag_t0 - dx * self->ns_per_px;
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -649,6 +671,7 @@ static void zoom_to_selected(CtTimelineCanvas *self)
         return;
     gint64 end = sp->end_ns ? sp->end_ns : now_ns(self);
     double life = MAX((double)(end - sp->created_ns), 1000.0);
+    self->fitted = FALSE;
     self->ns_per_px = life * 3 / plot_width(self);
     self->t0 = (double)sp->created_ns - life;
     ensure_layout(self);

@@ -39,7 +39,8 @@ void ct_timeline_canvas_set_palette(CtTimelineCanvas *self, const GdkRGBA colors
 GtkAdjustment *ct_timeline_canvas_get_vadjustment(CtTimelineCanvas *self);
 
 void ct_timeline_canvas_zoom(CtTimelineCanvas *self, double factor);
-/* Zoom to the data: from the first context created to the last one's end. */
+/* Zoom to the data: from the first context created to the last one's end. Until the
+ * next zoom, pan or selection the view then follows the data as it grows (live). */
 void ct_timeline_canvas_zoom_fit(CtTimelineCanvas *self);
 /* Select a context (0: none): zoomed to so that it is drawn as a bar, its lane
  * scrolled into view. */

@@ -3,8 +3,9 @@
  *
  * Items are interned by context id, so the tree, the timeline, the details and the
  * findings all hold the same object for one context and a live update reaches every
- * view through the item's "changed" signal. Lists and signals that pushes dirty are
- * announced from one frame-rate timeout.
+ * view through the item's "changed" signal. Lists, items and signals that pushes dirty
+ * are announced from one frame-rate timeout: under a burst a visible item (a parent
+ * gaining a child per event) refills its cells once a frame, not once an event.
  */
 #include "ct-trace-model.h"
 
@@ -17,6 +18,17 @@
 #include "ct-finding-item.h"
 
 #define FLUSH_INTERVAL_MS 16 /* one frame at 60 Hz */
+
+/* What announcing new rows may cost the views per frame. GTK 4.8's list view builds a
+ * widget row (every column's cells: setup, bind, measure) inside items-changed for each
+ * new row up to ~200 around its anchor — ~1 ms a row here, so a burst's first batch
+ * froze the main loop for ~180 ms. The timed flush announces a slice of the queued
+ * rows, sized by what the last slices cost: halved when over the budget, doubled when
+ * well under it while more wait (rows past the built ones cost almost nothing). */
+#define ROWS_BUDGET_US 8000
+#define ROWS_QUOTA_MIN 2
+#define ROWS_QUOTA_START 8
+#define ROWS_QUOTA_MAX (1u << 24)
 
 struct _CtTraceModel {
     GObject parent_instance;
@@ -40,8 +52,10 @@ struct _CtTraceModel {
 
     /* Pushes not announced yet. */
     GHashTable *dirty_lists; /* CtChildList set */
+    GHashTable *held_items;  /* CtContextItem set (a ref each), "changed" frozen */
     gboolean timeline_dirty, samples_dirty, meta_dirty;
     guint flush_id;
+    guint row_quota; /* rows the next timed flush may announce (ROWS_BUDGET_US) */
 };
 
 G_DEFINE_FINAL_TYPE(CtTraceModel, ct_trace_model, G_TYPE_OBJECT)
@@ -78,6 +92,7 @@ static void ct_trace_model_dispose(GObject *object)
     g_clear_object(&self->roots);
     g_clear_pointer(&self->lists, g_hash_table_unref);
     g_clear_pointer(&self->dirty_lists, g_hash_table_unref);
+    g_clear_pointer(&self->held_items, g_hash_table_unref);
     g_clear_pointer(&self->items, g_hash_table_unref);
     g_clear_pointer(&self->spans, ct_spans_unref);
     g_clear_pointer(&self->pushed, g_ptr_array_unref);
@@ -115,11 +130,19 @@ static void ct_trace_model_class_init(CtTraceModelClass *klass)
                                   NULL, NULL, G_TYPE_NONE, 0);
 }
 
+/* The held items' destroy function: announce what changed while held. */
+static void release_item(gpointer item)
+{
+    ct_context_item_thaw_changed(item);
+    g_object_unref(item);
+}
+
 static void ct_trace_model_init(CtTraceModel *self)
 {
     self->lists = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->items = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
     self->dirty_lists = g_hash_table_new(g_direct_hash, g_direct_equal);
+    self->held_items = g_hash_table_new_full(g_direct_hash, g_direct_equal, release_item, NULL);
     self->spans = ct_spans_new(TRUE);
     self->pushed = g_ptr_array_new();
     self->pushed_children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
@@ -131,6 +154,7 @@ static void ct_trace_model_init(CtTraceModel *self)
     self->filter.kind = -1;
     self->filter.state = -1;
     self->meta.contexts = -1;
+    self->row_quota = ROWS_QUOTA_START;
 }
 
 CtTraceModel *ct_trace_model_new(CtSource *source)
@@ -153,11 +177,13 @@ void ct_trace_model_set_live(CtTraceModel *self, gboolean live)
 
 /* ---- announcing pushes ------------------------------------------------------------- */
 
+static void announce(CtTraceModel *self, guint max_rows);
+
 static gboolean flush_cb(gpointer data)
 {
     CtTraceModel *self = data;
     self->flush_id = 0;
-    ct_trace_model_flush(self);
+    announce(self, self->row_quota);
     return G_SOURCE_REMOVE;
 }
 
@@ -167,18 +193,50 @@ static void schedule_flush(CtTraceModel *self)
         self->flush_id = g_timeout_add(FLUSH_INTERVAL_MS, flush_cb, self);
 }
 
+/* Announce up to max_rows queued rows, shared by the dirty lists; a list with rows
+ * left stays dirty. Returns TRUE if any list has rows left. */
+static gboolean announce_rows(CtTraceModel *self, guint max_rows)
+{
+    GHashTableIter it;
+    gpointer list;
+    g_hash_table_iter_init(&it, self->dirty_lists);
+    while (max_rows > 0 && g_hash_table_iter_next(&it, &list, NULL)) {
+        guint queued = ct_child_list_get_n_queued(list);
+        guint left = ct_child_list_flush(list, max_rows);
+        max_rows -= queued - left;
+        if (left == 0)
+            g_hash_table_iter_remove(&it);
+    }
+    return g_hash_table_size(self->dirty_lists) > 0;
+}
+
 void ct_trace_model_flush(CtTraceModel *self)
+{
+    announce(self, G_MAXUINT);
+}
+
+static void announce(CtTraceModel *self, guint max_rows)
 {
     if (self->flush_id != 0) {
         g_source_remove(self->flush_id);
         self->flush_id = 0;
     }
-    GHashTableIter it;
-    gpointer list;
-    g_hash_table_iter_init(&it, self->dirty_lists);
-    while (g_hash_table_iter_next(&it, &list, NULL))
-        ct_child_list_flush(list);
-    g_hash_table_remove_all(self->dirty_lists);
+    gint64 t0 = g_get_monotonic_time();
+    gboolean rows_left = announce_rows(self, max_rows);
+    gint64 took = g_get_monotonic_time() - t0;
+    if (max_rows != G_MAXUINT) {
+        if (took > ROWS_BUDGET_US)
+            self->row_quota = MAX(self->row_quota / 2, ROWS_QUOTA_MIN);
+        else if (rows_left && took < ROWS_BUDGET_US / 2)
+            self->row_quota = MIN(self->row_quota * 2, ROWS_QUOTA_MAX);
+    }
+    if (rows_left)
+        schedule_flush(self);
+    /* Each held item emits "changed" if it changed; a handler pushing meanwhile holds
+     * into a fresh set, not the one being emptied. */
+    GHashTable *held = self->held_items;
+    self->held_items = g_hash_table_new_full(g_direct_hash, g_direct_equal, release_item, NULL);
+    g_hash_table_unref(held);
     if (self->meta_dirty) {
         self->meta_dirty = FALSE;
         g_signal_emit(self, signals[SIGNAL_META_CHANGED], 0);
@@ -191,6 +249,16 @@ void ct_trace_model_flush(CtTraceModel *self)
         self->samples_dirty = FALSE;
         g_signal_emit(self, signals[SIGNAL_SAMPLES_CHANGED], 0);
     }
+}
+
+/* A pushed change to an item that may be on screen: announced at the next flush. */
+static void hold_item(CtTraceModel *self, CtContextItem *item)
+{
+    if (g_hash_table_contains(self->held_items, item))
+        return;
+    ct_context_item_freeze_changed(item);
+    g_hash_table_add(self->held_items, g_object_ref(item));
+    schedule_flush(self);
 }
 
 static void mark_list(CtTraceModel *self, CtChildList *list)
@@ -249,7 +317,7 @@ static void add_pushed(CtTraceModel *self, CtChildList *list, const CtQuery *q)
         for (guint i = 0; kids != NULL && i < kids->len; i++)
             ct_child_list_append(list, g_ptr_array_index(kids, i));
     }
-    ct_child_list_flush(list);
+    ct_child_list_flush(list, G_MAXUINT);
 }
 
 void ct_trace_model_set_filter(CtTraceModel *self, const CtQuery *q)
@@ -331,11 +399,21 @@ GArray *ct_trace_model_get_ancestry(CtTraceModel *self, gint64 id)
     return chain;
 }
 
+struct ct_verdict ct_trace_model_verdict(CtTraceModel *self, const struct ct_ctx_row *row)
+{
+    return ct_source_verdict(self->source, row, self->meta.complete);
+}
+
+CtState ct_trace_model_get_state(CtTraceModel *self, CtContextItem *item)
+{
+    return ct_trace_model_verdict(self, ct_context_item_get_row(item)).state;
+}
+
 gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextItem *item)
 {
     if (q->kind >= 0 && ct_context_item_get(item, CT_KIND, -1) != q->kind)
         return FALSE;
-    CtState state = ct_context_item_get_state(item, self->meta.complete);
+    CtState state = ct_trace_model_get_state(self, item);
     if (q->state >= 0 && (int)state != q->state)
         return FALSE;
     if (q->only_problems && state != CT_STATE_LEAKED && ct_context_item_get_n_findings(item) == 0)
@@ -363,7 +441,7 @@ gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextI
 static void put_span(CtTraceModel *self, CtContextItem *item)
 {
     const struct ct_ctx_row *row = ct_context_item_get_row(item);
-    struct ct_verdict v = ct_verdict_of_row(row, self->meta.complete);
+    struct ct_verdict v = ct_trace_model_verdict(self, row);
     ct_spans_put(self->spans, row, &v);
     self->timeline_dirty = TRUE;
     schedule_flush(self);
@@ -373,6 +451,7 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
 {
     CtContextItem *item = ct_trace_model_lookup(self, row->id);
     if (item != NULL) {
+        hold_item(self, item);
         ct_context_item_merge(item, row);
         if (ct_context_item_get_site(item) == NULL && ((row->present >> CT_CREATE_STACK) & 1))
             ct_context_item_set_site(item, site_of(self, row));
@@ -391,8 +470,10 @@ void ct_trace_model_apply_row(CtTraceModel *self, const struct ct_ctx_row *row)
     g_ptr_array_add(siblings, item);
     if (parent != 0) {
         CtContextItem *p = ct_trace_model_lookup(self, parent);
-        if (p != NULL)
+        if (p != NULL) {
+            hold_item(self, p);
             ct_context_item_set_n_children(p, MAX(ct_context_item_get_n_children(p), 0) + 1);
+        }
         CtChildList *list = g_hash_table_lookup(self->lists, &parent);
         if (list != NULL) {
             ct_child_list_append(list, item);

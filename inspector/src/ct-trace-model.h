@@ -11,9 +11,11 @@
  *    source's progressive steps): ct_trace_model_apply_row for a context created,
  *    changed state or freed, ct_trace_model_add_sample, ct_trace_model_set_now,
  *    ct_trace_model_set_findings. Pushes change the model's data at once but are
- *    announced coalesced — at most one items-changed per list and one signal per kind
- *    per frame (16 ms) — so 100k events a second cost the views one redraw a frame.
- *    ct_trace_model_flush announces what is pending now.
+ *    announced coalesced — at most one items-changed per list, one "changed" per item
+ *    and one signal per kind per frame (16 ms) — so 100k events a second cost the views
+ *    one redraw a frame. New rows are announced in slices the views can afford (what
+ *    building their widget rows cost last time), the rest in the next frames.
+ *    ct_trace_model_flush announces everything pending now.
  *
  * Signals: "roots-changed" (the filter changed: take ct_trace_model_get_roots again),
  * "timeline-changed", "samples-changed", "findings-changed", "meta-changed".
@@ -46,6 +48,8 @@ typedef struct {
     gint64 now_ns;       /* end of the trace, or the latest time seen live */
     gboolean complete;   /* the process ended cleanly and the trace is whole */
     gint64 contexts;     /* contexts in the trace, roots excluded (-1: unknown) */
+    gint64 summarized;   /* more contexts, folded into per-site summaries (summary
+                          * retention): counted by the trace, not rows the views show */
 } CtTraceMeta;
 
 void ct_trace_model_set_meta(CtTraceModel *self, const CtTraceMeta *meta);
@@ -62,6 +66,10 @@ const CtQuery *ct_trace_model_get_filter(CtTraceModel *self);
 GListModel *ct_trace_model_get_children(CtTraceModel *self, CtContextItem *item);
 /* The item for id, if loaded. */
 CtContextItem *ct_trace_model_lookup(CtTraceModel *self, gint64 id);
+/* The verdict on a row, and the state of an item: the source's one verdict with what it
+ * knows of the exit (ct_source_verdict) and the trace's completeness. */
+struct ct_verdict ct_trace_model_verdict(CtTraceModel *self, const struct ct_ctx_row *row);
+CtState ct_trace_model_get_state(CtTraceModel *self, CtContextItem *item);
 /* The one item for row->id: the loaded one (rows merge in), or a new one.
  * n_children < 0: not known. (For lists and sources.) */
 CtContextItem *ct_trace_model_intern_row(CtTraceModel *self, const struct ct_ctx_row *row,

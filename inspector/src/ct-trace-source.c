@@ -184,6 +184,13 @@ static GArray *ancestry(CtSource *source, gint64 id)
     return chain;
 }
 
+/* The reader's: the trace's completeness and the exit check's reachability, as the
+ * rules, the filters and the lifespans judge. */
+static struct ct_verdict verdict(CtSource *source, const struct ct_ctx_row *row)
+{
+    return ct_reader_verdict(CT_TRACE_SOURCE(source)->reader, row);
+}
+
 static void ct_trace_source_iface_init(CtSourceInterface *iface)
 {
     iface->count = count;
@@ -191,6 +198,7 @@ static void ct_trace_source_iface_init(CtSourceInterface *iface)
     iface->site = site_for_stack;
     iface->load_stack = load_stack;
     iface->ancestry = ancestry;
+    iface->verdict = verdict;
 }
 
 /* ---- the first screen --------------------------------------------------------------------- */
@@ -209,6 +217,7 @@ void ct_trace_source_load(CtTraceSource *self, CtTraceModel *model)
         .complete = m.complete,
         .contexts = m.contexts,
         .now_ns = m.end_ns,
+        .summarized = ct_reader_meta_int(self->reader, "contexts_summarized", 0),
     };
     ct_trace_model_set_meta(model, &meta);
     ct_meta_free(&m);

@@ -130,7 +130,7 @@ static void fill_kind(CtTreeView *self, CtContextItem *item, GtkLabel *label)
 
 static void fill_state(CtTreeView *self, CtContextItem *item, GtkLabel *label)
 {
-    CtState s = ct_context_item_get_state(item, ct_trace_model_get_meta(self->model)->complete);
+    CtState s = ct_trace_model_get_state(self->model, item);
     gtk_label_set_text(label, ct_state_name(s));
     GtkWidget *w = GTK_WIDGET(label);
     /* The state colours of inspector.css, as the timeline's. */
@@ -148,6 +148,17 @@ static void fill_site(CtTreeView *self, CtContextItem *item, GtkLabel *label)
 {
     (void)self;
     const char *site = ct_context_item_get_site(item);
+    /* Sites are interned: the same pointer is the same text. Setting a tooltip (even
+     * the same one) makes GTK ask the X server where the pointer is — a round trip per
+     * refill, most of a live burst's main-loop time before this check. */
+    static GQuark shown;
+    static const char no_site[] = ""; /* shown: no site (NULL: never filled) */
+    if (shown == 0)
+        shown = g_quark_from_static_string("ct-site-shown");
+    const char *key = site != NULL ? site : no_site;
+    if (g_object_get_qdata(G_OBJECT(label), shown) == key)
+        return;
+    g_object_set_qdata(G_OBJECT(label), shown, (gpointer)key);
     const char *sp = site ? strrchr(site, ' ') : NULL;
     if (sp == NULL) {
         gtk_label_set_text(label, site ? site : "");

@@ -58,8 +58,12 @@ static void update_status(CtWindow *self)
     } else {
         const char *origin = self->source ? ct_trace_source_get_path(self->source) : "live";
         gboolean indexed = self->source == NULL || ct_trace_source_has_indexes(self->source);
+        g_autofree char *folded = m->summarized > 0 ? ct_format_count(m->summarized) : NULL;
+        g_autofree char *contexts = folded ? g_strdup_printf("%s contexts (and %s folded into per-site "
+                                                             "summaries)", n, folded)
+                                           : g_strdup_printf("%s contexts", n);
         text = g_strdup_printf(
-            "%s — pid %" G_GINT64_FORMAT " — %s contexts over %s — %s%s — %s", origin, m->pid, n, span,
+            "%s — pid %" G_GINT64_FORMAT " — %s over %s — %s%s — %s", origin, m->pid, contexts, span,
             m->complete ? "the process exited cleanly" : "incomplete trace (still running or killed)",
             indexed ? "" : ", no indexes: tree mapped in memory",
             self->analysis_note ? self->analysis_note : "analysing…");

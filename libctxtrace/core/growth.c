@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <ctxtrace/core/growth.h>
+#include <ctxtrace/core/summary.h>
 
 #define MIB (1024.0 * 1024.0)
 
@@ -201,11 +202,113 @@ static void live_counts(const struct life *lives, size_t n, int site, const int6
     }
 }
 
+/* A grown site into out (its stack loaded from best_stack). */
+static int push_site(ct_reader *r, struct soak_sites *out, enum soak_metric metric,
+                     int64_t best_stack, long total, const struct ct_trend *t)
+{
+    struct soak_site *grown = realloc(out->items, (out->len + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    out->items = grown;
+    struct soak_site *g = &grown[out->len];
+    *g = (struct soak_site){.metric = metric, .total = total, .trend = *t};
+    if (ct_reader_stack(r, best_stack, &g->stack) != 0)
+        return -1;
+    out->len++;
+    return 0;
+}
+
+/* A summary trace (summary.h) has no rows for the contexts that ended cleanly, so the
+ * live count of each site over time comes from its site_samples instead: each creation
+ * stack and kind's count stands from one row to its next, and the stacks of one site add
+ * up. */
+static int summary_sites(ct_reader *r, const struct soak_series *s, struct soak_sites *out,
+                         char *err, size_t errlen)
+{
+    struct ct_site_sample *ss;
+    long n = ct_reader_site_samples(r, s->ts[s->n - 1] + 1, &ss);
+    if (n < 0) {
+        snprintf(err, errlen, "%s", ct_reader_error(r));
+        return -1;
+    }
+    struct acc {
+        int64_t site, best_stack;
+        long best, total;
+        double *counts;
+    } *sites = NULL;
+    size_t nsites = 0;
+    int rc = -1;
+    for (long i = 0; i < n;) {
+        long j = i;
+        while (j < n && ss[j].stack == ss[i].stack && ss[j].kind == ss[i].kind)
+            j++;
+        int64_t site = ct_reader_stack_site(r, ss[i].stack);
+        size_t a = 0;
+        while (a < nsites && sites[a].site != site)
+            a++;
+        if (a == nsites) {
+            struct acc *grown = realloc(sites, (nsites + 1) * sizeof *grown);
+            if (grown == NULL)
+                goto oom;
+            sites = grown;
+            double *counts = calloc(s->n, sizeof *counts);
+            if (counts == NULL)
+                goto oom;
+            sites[nsites++] = (struct acc){.site = site, .counts = counts};
+        }
+        /* Carry each row's count forward over the sample times. */
+        long k = i;
+        for (size_t t = 0; t < s->n; t++) {
+            while (k + 1 < j && ss[k + 1].ts <= s->ts[t])
+                k++;
+            if (ss[k].ts <= s->ts[t])
+                sites[a].counts[t] += (double)ss[k].live;
+        }
+        long created = (long)ss[j - 1].created;
+        sites[a].total += created;
+        if (created > sites[a].best) {
+            sites[a].best = created;
+            sites[a].best_stack = ss[i].stack;
+        }
+        i = j;
+    }
+    for (size_t a = 0; a < nsites; a++) {
+        struct ct_trend t;
+        if (!ct_trend_judge(s->ts, sites[a].counts, s->n, soak_metrics[SOAK_CONTEXTS].floor,
+                            &t) ||
+            !t.grows)
+            continue;
+        if (push_site(r, out, SOAK_CONTEXTS, sites[a].best_stack, sites[a].total, &t) != 0)
+            goto oom;
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, errlen, "reading sites: out of memory or unreadable stacks");
+done:
+    for (size_t a = 0; a < nsites; a++)
+        free(sites[a].counts);
+    free(sites);
+    free(ss);
+    return rc;
+}
+
 int soak_growing_sites(ct_reader *r, const struct soak_series *s, enum soak_metric metric,
                        struct soak_sites *out, char *err, size_t errlen)
 {
     if (s->n == 0)
         return 0;
+    if (metric == SOAK_CONTEXTS) {
+        char *keep = ct_reader_meta_text(r, "retention");
+        bool summary = ct_keep_from_name(keep) == CT_KEEP_SUMMARY;
+        free(keep);
+        if (summary) {
+            int rc = summary_sites(r, s, out, err, errlen);
+            if (rc == 0 && out->len > 0)
+                qsort(out->items, out->len, sizeof *out->items, cmp_site_growth);
+            return rc;
+        }
+    }
     struct life *lives;
     size_t n;
     if (load_lives(r, metric, s->ts[0], s->ts[s->n - 1] + 1, &lives, &n, err, errlen) != 0)

@@ -27,7 +27,64 @@ struct acc {
     int64_t *wakes;
     size_t nwakes, capwakes;
     long lookups, depth_sum, depth_max;
+    /* A summary trace's folded contexts at the site (summary.h): their lifetimes and
+     * wake latencies as histograms, to which the rows' own are added. NULL: none. */
+    struct ct_hist *life_h, *wake_h;
+    int64_t life_max, wake_max;
+    long summarized_wakes;
 };
+
+/* The site's accumulator (a new one for a site not seen yet). */
+static struct acc *acc_for(struct u64map *by_site, struct acc *acc, size_t *nacc,
+                           int64_t site, int kind, int64_t stack)
+{
+    uint64_t k;
+    if (!u64map_get(by_site, (uint64_t)site + 1, &k)) {
+        k = (*nacc)++;
+        acc[k].site = site;
+        acc[k].kind = kind;
+        acc[k].stack = stack;
+        if (!u64map_put(by_site, (uint64_t)site + 1, k))
+            return NULL;
+    }
+    return &acc[k];
+}
+
+/* Fold the summary's aggregates into the sites the rows made. */
+static int add_summaries(struct trace *t, struct u64map *by_site, struct acc *acc,
+                         size_t *nacc)
+{
+    for (size_t i = 0; i < t->nsums; i++) {
+        const struct ct_site_summary *m = &t->sums[i];
+        struct acc *a = acc_for(by_site, acc, nacc, trace_site(t, m->create_stack), m->kind,
+                                m->create_stack);
+        if (a == NULL || (a->life_h == NULL && (a->life_h = calloc(1, sizeof *a->life_h)) == NULL) ||
+            (a->wake_h == NULL && (a->wake_h = calloc(1, sizeof *a->wake_h)) == NULL))
+            return -1;
+        a->created += m->contexts;
+        a->ended[CTX_WHY_EXPLICIT] += m->ended_explicit;
+        a->ended[CTX_WHY_PARENT] += m->ended_parent;
+        a->ended[CTX_WHY_DEADLINE] += m->ended_deadline;
+        a->ended[3] += m->ended_never;
+        ct_hist_merge(a->life_h, &m->life);
+        ct_hist_merge(a->wake_h, &m->wake);
+        if (m->life_max > a->life_max)
+            a->life_max = m->life_max;
+        if (m->wake_max > a->wake_max)
+            a->wake_max = m->wake_max;
+        a->summarized_wakes += m->wakeups;
+        a->origins += m->origins;
+        a->fanout_sum += m->fanout_sum;
+        if (m->fanout_max > a->fanout_max)
+            a->fanout_max = m->fanout_max;
+        a->lookups += m->value_lookups;
+        a->depth_sum += m->value_depth_sum;
+        if (m->value_depth_max > a->depth_max)
+            a->depth_max = m->value_depth_max;
+    }
+    return 0;
+}
+
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -45,6 +102,29 @@ static void sort_i64(int64_t *v, size_t n)
 static int64_t pct(const int64_t *v, size_t n, int p)
 {
     return n ? v[(n - 1) * (size_t)p / 100] : 0;
+}
+
+/* p50, p99 and max of the rows' values v[0..n) (sorted) together with a histogram of
+ * folded ones (NULL: none): exact without one, within its bucket width with one. */
+static void quantiles(const int64_t *v, size_t n, struct ct_hist *h, int64_t hmax,
+                      int64_t *p50, int64_t *p99, int64_t *max)
+{
+    if (h == NULL) {
+        *p50 = pct(v, n, 50);
+        *p99 = pct(v, n, 99);
+        *max = pct(v, n, 100);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        ct_hist_add(h, v[i]);
+    *max = n && v[n - 1] > hmax ? v[n - 1] : hmax;
+    *p50 = ct_hist_quantile(h, 50);
+    *p99 = ct_hist_quantile(h, 99);
+    /* A bucket's upper bound can overshoot the largest value seen. */
+    if (*p50 > *max)
+        *p50 = *max;
+    if (*p99 > *max)
+        *p99 = *max;
 }
 
 /* origin[i]: row index of the context where i's cancellation started (i itself if it
@@ -96,7 +176,7 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     if (trace_mem_load(&t, reader, err, errlen) != 0)
         goto done;
-    acc = calloc(t.n ? t.n : 1, sizeof *acc); /* at most one site per context */
+    acc = calloc(t.n + t.nsums + 1, sizeof *acc); /* at most one site per row or aggregate */
     row_acc = malloc((t.n ? t.n : 1) * sizeof *row_acc);
     origin = origins(&t);
     if (acc == NULL || row_acc == NULL || origin == NULL)
@@ -104,18 +184,11 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
 
     for (size_t i = 0; i < t.n; i++) {
         const struct crow *r = &t.rows[i];
-        int64_t site = trace_site(&t, r->create_stack);
-        uint64_t k;
-        if (!u64map_get(&by_site, (uint64_t)site + 1, &k)) {
-            k = nacc++;
-            acc[k].site = site;
-            acc[k].kind = r->kind;
-            acc[k].stack = r->create_stack;
-            if (!u64map_put(&by_site, (uint64_t)site + 1, k))
-                goto oom;
-        }
-        row_acc[i] = (int64_t)k;
-        struct acc *a = &acc[k];
+        struct acc *a = acc_for(&by_site, acc, &nacc, trace_site(&t, r->create_stack),
+                                r->kind, r->create_stack);
+        if (a == NULL)
+            goto oom;
+        row_acc[i] = a - acc;
         a->created++;
         a->ended[r->why >= 0 ? r->why : 3]++;
         a->lookups += r->value_lookups;
@@ -123,7 +196,8 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         if (r->value_depth_max > a->depth_max)
             a->depth_max = r->value_depth_max;
     }
-    /* Lifetimes: one array per site, filled in a second pass. */
+    /* Lifetimes: one array per site, filled in a second pass (the rows' only: sized
+     * before the aggregates add theirs to `created`). */
     for (size_t k = 0; k < nacc; k++)
         if ((acc[k].lives = malloc((size_t)acc[k].created * sizeof(int64_t))) == NULL)
             goto oom;
@@ -150,6 +224,8 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         }
         free(fan);
     }
+    if (add_summaries(&t, &by_site, acc, &nacc) != 0)
+        goto oom;
     /* Wake latencies. */
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
@@ -193,9 +269,8 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         p->kind = a->kind;
         p->created = a->created;
         sort_i64(a->lives, a->nlives);
-        p->life_p50 = pct(a->lives, a->nlives, 50);
-        p->life_p99 = pct(a->lives, a->nlives, 99);
-        p->life_max = pct(a->lives, a->nlives, 100);
+        quantiles(a->lives, a->nlives, a->life_h, a->life_max, &p->life_p50, &p->life_p99,
+                  &p->life_max);
         p->ended_explicit = a->ended[CTX_WHY_EXPLICIT];
         p->ended_parent = a->ended[CTX_WHY_PARENT];
         p->ended_deadline = a->ended[CTX_WHY_DEADLINE];
@@ -204,14 +279,17 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         p->fanout_mean = a->origins ? (double)a->fanout_sum / (double)a->origins : 0;
         p->fanout_max = a->fanout_max;
         sort_i64(a->wakes, a->nwakes);
-        p->wakeups = (long)a->nwakes;
-        p->wake_p50 = pct(a->wakes, a->nwakes, 50);
-        p->wake_max = pct(a->wakes, a->nwakes, 100);
+        p->wakeups = (long)a->nwakes + a->summarized_wakes;
+        int64_t wake_p99;
+        quantiles(a->wakes, a->nwakes, a->wake_h, a->wake_max, &p->wake_p50, &wake_p99,
+                  &p->wake_max);
         p->value_lookups = a->lookups;
         p->value_depth_mean = a->lookups ? (double)a->depth_sum / (double)a->lookups : 0;
         p->value_depth_max = a->depth_max;
     }
     out->contexts = (long)t.n;
+    for (size_t i = 0; i < t.nsums; i++)
+        out->contexts += (long)t.sums[i].contexts;
     rc = 0;
     goto done;
 oom:
@@ -222,6 +300,8 @@ done:
     for (size_t k = 0; acc != NULL && k < nacc; k++) {
         free(acc[k].lives);
         free(acc[k].wakes);
+        free(acc[k].life_h);
+        free(acc[k].wake_h);
     }
     free(acc);
     free(row_acc);

@@ -12,6 +12,7 @@
  * an index range scan on a complete trace.
  */
 #include <ctxtrace/core/reader.h>
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -296,6 +297,12 @@ int ct_reader_meta(ct_reader *r, struct ct_meta *m)
     m->events = ct_reader_meta_int(r, "events", 0);
     m->events_dropped = ct_reader_meta_int(r, "events_dropped", 0);
     m->contexts = query_int(r, "SELECT count(*) FROM contexts WHERE id > 2");
+    char *keep = ct_reader_meta_text(r, "retention");
+    m->retention = ct_keep_from_name(keep) == CT_KEEP_SUMMARY ? CT_KEEP_SUMMARY : CT_KEEP_FULL;
+    free(keep);
+    /* From the aggregates themselves: committed with every batch, so right for a killed
+     * process's trace too (meta.contexts_summarized is written at the end only). */
+    m->summarized = query_int(r, "SELECT ifnull(sum(contexts), 0) FROM site_summary");
     /* The end: a clean exit's end_ns, else the latest time the file recorded. */
     m->end_ns = ct_reader_meta_int(r, "end_ns", 0);
     if (m->end_ns == 0) {
@@ -756,4 +763,42 @@ long ct_reader_lives(ct_reader *r, enum ct_life_kind kind, int64_t from_ns, int6
     sqlite3_bind_int64(st, 1, from_ns);
     sqlite3_bind_int64(st, 2, to_ns);
     return collect(r, st, "reading sites", sizeof **out, (void **)out, decode_life);
+}
+
+static void decode_site_sample(sqlite3_stmt *st, void *elem)
+{
+    *(struct ct_site_sample *)elem = (struct ct_site_sample){
+        sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+        ct_kind_from_name((const char *)sqlite3_column_text(st, 2)), sqlite3_column_int64(st, 3),
+        sqlite3_column_int64(st, 4)};
+}
+
+long ct_reader_site_samples(ct_reader *r, int64_t to_ns, struct ct_site_sample **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT ts_ns, create_stack, kind, live, created FROM site_samples "
+                           "WHERE ts_ns < ?1 ORDER BY create_stack, kind, ts_ns",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(r, "reading site samples");
+    sqlite3_bind_int64(st, 1, to_ns);
+    return collect(r, st, "reading site samples", sizeof **out, (void **)out,
+                   decode_site_sample);
+}
+
+long ct_reader_site_summaries(ct_reader *r, struct ct_site_summary **out)
+{
+    *out = NULL;
+    struct trace t;
+    char err[256];
+    /* trace_mem reads the aggregates with the rows; only they are wanted here. */
+    memset(&t, 0, sizeof t);
+    t.db = r->db;
+    if (trace_summaries_load(&t, err, sizeof err) != 0) {
+        snprintf(r->err, sizeof r->err, "%s", err);
+        return -1;
+    }
+    *out = t.sums;
+    return (long)t.nsums;
 }

@@ -337,6 +337,17 @@ static int rule_ineffective_deadline(struct trace *t, struct groups *g)
                             0, r->requested - r->deadline))
             rc = -1;
     }
+    /* A summary trace folded its clean deadline contexts (every ineffective one is a row:
+     * summary.h): they count among those the site made. */
+    for (size_t i = 0; i < t->nsums && rc == 0; i++) {
+        const struct ct_site_summary *m = &t->sums[i];
+        if (m->kind != CTX_KIND_DEADLINE)
+            continue;
+        uint64_t key = (uint64_t)trace_site(t, m->create_stack) + 1, n = 0;
+        u64map_get(&made, key, &n);
+        if (!u64map_put(&made, key, n + (uint64_t)m->contexts))
+            rc = -1;
+    }
     for (size_t i = 0; i < g->n && rc == 0; i++) {
         struct group *gr = &g->items[i];
         uint64_t n = 0;
@@ -414,6 +425,18 @@ static int rule_detached_root(struct trace *t, struct groups *g, int threshold)
         }
         live++;
         u64map_put(&live_at, key, at + 1);
+    }
+    /* A summary trace folded the derivations no finding could name (summary.h). */
+    for (size_t i = 0; i < t->nsums && rc == 0; i++) {
+        const struct ct_site_summary *m = &t->sums[i];
+        if (m->root_derivations == 0)
+            continue;
+        struct group *all = group_for(&counted, CT_RULE_DETACHED_ROOT,
+                                      trace_site(t, m->create_stack));
+        if (all == NULL)
+            rc = -1;
+        else
+            all->derivations += m->root_derivations;
     }
     /* Only sites over the threshold are findings: one root per worker thread, or a few
      * in main, is how a program is supposed to start. */

@@ -1,4 +1,4 @@
--- ctxtrace trace file, schema version 2.
+-- ctxtrace trace file, schema version 3.
 --
 -- One SQLite file per traced process, written by the LD_PRELOAD shim's writer thread in
 -- batched transactions, in WAL mode: readable with the sqlite3 shell while the process
@@ -33,6 +33,8 @@ PRAGMA journal_mode = WAL;
 -- shim never registered, not judged); exit_check_reach ('done', or 'unknown: REASON'
 -- — then exit_reach is empty), exit_check_scan_words and exit_check_scan_objects (what
 -- the reachability scan read).
+-- Retention (schema version 3; docs/trace-file.md "Retention"): retention ('full' or
+-- 'summary'), contexts_summarized (contexts folded into site_summary instead of a row).
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value
@@ -81,7 +83,12 @@ CREATE TABLE threads (
     parent_thread INTEGER,
     create_stack  INTEGER,               -- where pthread_create was called
     start_ns      INTEGER,
-    exit_ns       INTEGER                -- NULL while running (or at exit)
+    exit_ns       INTEGER,               -- NULL while running (or at exit)
+    summarized    INTEGER                -- summary retention (schema 3): how many of its
+                                         -- ties to contexts (waits on them, contexts it
+                                         -- created) were folded into site_summary; the
+                                         -- exit check's leaked-thread does not judge a
+                                         -- thread it cannot see whole. NULL: none
 );
 
 -- Each blocking ctx_wait, and each ctx_fd handed out (a poller).
@@ -201,3 +208,46 @@ CREATE TABLE exit_reach (
                                          -- it or on a context below it;
                                          -- unreachable: no reference found
 );
+
+-- Summary retention (schema version 3; ctxtrace/core/summary.h): contexts that lived and
+-- ended cleanly, folded per creation stack and kind instead of a `contexts` row each. A
+-- context is counted once: as a row or here. Empty in a full trace. Histograms are text,
+-- "bucket:count" pairs for the non-empty buckets; bucket b holds values in [lo(b),
+-- lo(b+1)) with lo(b) = b for b < 4, else (4 + b % 4) << (b / 4 - 1) (four buckets per
+-- power of two).
+CREATE TABLE site_summary (
+    create_stack     INTEGER NOT NULL,   -- stacks.id (0: no stack captured)
+    kind             TEXT NOT NULL,
+    contexts         INTEGER NOT NULL,   -- folded here
+    ended_explicit   INTEGER NOT NULL,   -- how they became done (cancel_why) ...
+    ended_parent     INTEGER NOT NULL,
+    ended_deadline   INTEGER NOT NULL,
+    ended_never      INTEGER NOT NULL,   -- ... or never (values, released when done)
+    life_hist        TEXT NOT NULL,      -- created_ns -> freed_ns
+    life_max         INTEGER NOT NULL,
+    origins          INTEGER NOT NULL,   -- cancelled explicitly or by their deadline
+    fanout_sum       INTEGER NOT NULL,   -- descendants those cancellations made done
+    fanout_max       INTEGER NOT NULL,
+    wakeups          INTEGER NOT NULL,   -- ctx_wait calls on them woken by done
+    wake_hist        TEXT NOT NULL,      -- the cancellation -> the waiter's return
+    wake_max         INTEGER NOT NULL,
+    value_lookups    INTEGER NOT NULL,
+    value_depth_sum  INTEGER NOT NULL,
+    value_depth_max  INTEGER NOT NULL,
+    root_derivations INTEGER NOT NULL,   -- derived directly from background/todo
+    PRIMARY KEY (create_stack, kind)
+) WITHOUT ROWID;
+
+-- Summary retention (schema version 3): the live count of each creation stack and kind
+-- over time, rows and folded contexts alike — what `ctxtrace soak` judges growth by site
+-- on, since a summary trace lacks the rows of contexts that ended cleanly. A row is
+-- written with a sample (samples.ts_ns) whenever the stack's counts changed since its
+-- previous row; between rows the count stands.
+CREATE TABLE site_samples (
+    ts_ns        INTEGER NOT NULL,
+    create_stack INTEGER NOT NULL,       -- stacks.id (0: no stack captured)
+    kind         TEXT NOT NULL,
+    live         INTEGER NOT NULL,       -- created and not yet freed
+    created      INTEGER NOT NULL,       -- created since the trace began
+    PRIMARY KEY (create_stack, kind, ts_ns)
+) WITHOUT ROWID;

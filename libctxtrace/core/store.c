@@ -20,7 +20,8 @@ extern const char ct_indexes_sql[]; /* generated from indexes.sql */
 struct ct_store {
     sqlite3 *db;
     sqlite3_stmt *ctx_upsert, *thread_upsert, *wait_upsert, *frame_insert, *stack_insert,
-        *stack_frame_insert, *sample_insert, *meta_upsert;
+        *stack_frame_insert, *sample_insert, *meta_upsert, *ctx_delete, *wait_delete,
+        *summary_upsert, *site_sample_insert;
     char err[256];
     bool failed; /* a statement of the open transaction failed: it must not commit */
 };
@@ -101,8 +102,8 @@ static int prepare_upsert(ct_store *s, sqlite3_stmt **st, const char *table,
 
 static int prepare_all(ct_store *s)
 {
-    static const char *const thread_cols[] = {"tid", "parent_thread", "create_stack",
-                                              "start_ns", "exit_ns"};
+    static const char *const thread_cols[] = {"tid",      "parent_thread", "create_stack",
+                                              "start_ns", "exit_ns",       "summarized"};
     static const char *const wait_cols[] = {"context_id", "thread", "stack", "how",
                                             "blocked_ns", "woken_ns", "result"};
     const char *ctx_cols[CT_CTX_NCOLS];
@@ -112,7 +113,7 @@ static int prepare_all(ct_store *s)
         ctx_merge[c] = ct_ctx_cols[c].merge;
     }
     if (prepare_upsert(s, &s->ctx_upsert, "contexts", ctx_cols, ctx_merge, CT_CTX_NCOLS) ||
-        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, NULL, 5) ||
+        prepare_upsert(s, &s->thread_upsert, "threads", thread_cols, NULL, 6) ||
         prepare_upsert(s, &s->wait_upsert, "waits", wait_cols, NULL, 7))
         return -1;
     return prepare(s, &s->frame_insert,
@@ -127,7 +128,18 @@ static int prepare_all(ct_store *s)
                            "INSERT OR REPLACE INTO samples(ts_ns,live_contexts,armed_timers,"
                            "blocked_waiters,threads,rss_bytes) VALUES(?,?,?,?,?,?)") ||
                    prepare(s, &s->meta_upsert,
-                           "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)")
+                           "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)") ||
+                   prepare(s, &s->ctx_delete, "DELETE FROM contexts WHERE id = ?") ||
+                   prepare(s, &s->wait_delete, "DELETE FROM waits WHERE id = ?") ||
+                   prepare(s, &s->summary_upsert,
+                           "INSERT OR REPLACE INTO site_summary(create_stack,kind,contexts,"
+                           "ended_explicit,ended_parent,ended_deadline,ended_never,life_hist,"
+                           "life_max,origins,fanout_sum,fanout_max,wakeups,wake_hist,wake_max,"
+                           "value_lookups,value_depth_sum,value_depth_max,root_derivations) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                   prepare(s, &s->site_sample_insert,
+                           "INSERT OR REPLACE INTO site_samples(ts_ns,create_stack,kind,live,"
+                           "created) VALUES(?,?,?,?,?)")
                ? -1
                : 0;
 }
@@ -203,7 +215,8 @@ void ct_store_close(ct_store *s)
         return;
     sqlite3_stmt *all[] = {s->ctx_upsert,         s->thread_upsert, s->wait_upsert,
                            s->frame_insert,       s->stack_insert,  s->stack_frame_insert,
-                           s->sample_insert,      s->meta_upsert};
+                           s->sample_insert,      s->meta_upsert,   s->ctx_delete,
+                           s->wait_delete,        s->summary_upsert, s->site_sample_insert};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -293,6 +306,65 @@ int ct_store_context(ct_store *s, const struct ct_ctx_row *r)
     return step(s, s->ctx_upsert, "contexts");
 }
 
+static int delete_id(ct_store *s, sqlite3_stmt *st, int64_t id, const char *what)
+{
+    sqlite3_bind_int64(st, 1, id);
+    return step(s, st, what);
+}
+
+int ct_store_forget_context(ct_store *s, int64_t id)
+{
+    return delete_id(s, s->ctx_delete, id, "contexts");
+}
+
+int ct_store_forget_wait(ct_store *s, int64_t id)
+{
+    return delete_id(s, s->wait_delete, id, "waits");
+}
+
+int ct_store_site_summary(ct_store *s, const struct ct_site_summary *m)
+{
+    sqlite3_stmt *st = s->summary_upsert;
+    char *life = ct_hist_format(&m->life), *wake = ct_hist_format(&m->wake);
+    if (life == NULL || wake == NULL) {
+        free(life);
+        free(wake);
+        snprintf(s->err, sizeof s->err, "out of memory");
+        s->failed = true;
+        return -1;
+    }
+    const int64_t v[] = {m->create_stack,   0,
+                         m->contexts,       m->ended_explicit,
+                         m->ended_parent,   m->ended_deadline,
+                         m->ended_never,    0,
+                         m->life_max,       m->origins,
+                         m->fanout_sum,     m->fanout_max,
+                         m->wakeups,        0,
+                         m->wake_max,       m->value_lookups,
+                         m->value_depth_sum, m->value_depth_max,
+                         m->root_derivations};
+    for (int i = 0; i < (int)(sizeof v / sizeof *v); i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    sqlite3_bind_text(st, 2, ct_kind_name(m->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, life, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 14, wake, -1, SQLITE_TRANSIENT);
+    free(life);
+    free(wake);
+    return step(s, st, "site_summary");
+}
+
+int ct_store_site_sample(ct_store *s, int64_t ts, int64_t create_stack, int kind, int64_t live,
+                         int64_t created)
+{
+    sqlite3_stmt *st = s->site_sample_insert;
+    sqlite3_bind_int64(st, 1, ts);
+    sqlite3_bind_int64(st, 2, create_stack);
+    sqlite3_bind_text(st, 3, ct_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, live);
+    sqlite3_bind_int64(st, 5, created);
+    return step(s, st, "site_samples");
+}
+
 int ct_store_thread(ct_store *s, const struct ct_thread_row *r)
 {
     sqlite3_stmt *st = s->thread_upsert;
@@ -302,6 +374,7 @@ int ct_store_thread(ct_store *s, const struct ct_thread_row *r)
     bind_known(st, 4, r->create_stack);
     bind_known(st, 5, r->start_ns);
     bind_known(st, 6, r->exit_ns);
+    bind_known(st, 7, r->summarized);
     return step(s, st, "threads");
 }
 

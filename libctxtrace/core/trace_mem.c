@@ -82,6 +82,69 @@ static int load_contexts(struct trace *t, char *err, size_t errlen)
     return 0;
 }
 
+/* The aggregates of a summary trace (few: one per creation stack and kind). */
+int trace_summaries_load(struct trace *t, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT create_stack, kind, contexts, ended_explicit, ended_parent, "
+                           "ended_deadline, ended_never, life_hist, life_max, origins, "
+                           "fanout_sum, fanout_max, wakeups, wake_hist, wake_max, "
+                           "value_lookups, value_depth_sum, value_depth_max, root_derivations "
+                           "FROM site_summary",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "reading site_summary: %s", sqlite3_errmsg(t->db));
+        return -1;
+    }
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->nsums == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct ct_site_summary *grown = realloc(t->sums, cap * sizeof *grown);
+            if (grown == NULL) {
+                sqlite3_finalize(st);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            t->sums = grown;
+        }
+        struct ct_site_summary *m = &t->sums[t->nsums];
+        *m = (struct ct_site_summary){
+            .create_stack = col64(st, 0),
+            .kind = ct_kind_from_name((const char *)sqlite3_column_text(st, 1)),
+            .contexts = col64(st, 2),
+            .ended_explicit = col64(st, 3),
+            .ended_parent = col64(st, 4),
+            .ended_deadline = col64(st, 5),
+            .ended_never = col64(st, 6),
+            .life_max = col64(st, 8),
+            .origins = col64(st, 9),
+            .fanout_sum = col64(st, 10),
+            .fanout_max = col64(st, 11),
+            .wakeups = col64(st, 12),
+            .wake_max = col64(st, 14),
+            .value_lookups = col64(st, 15),
+            .value_depth_sum = col64(st, 16),
+            .value_depth_max = col64(st, 17),
+            .root_derivations = col64(st, 18),
+        };
+        if (ct_hist_parse(&m->life, (const char *)sqlite3_column_text(st, 7)) != 0 ||
+            ct_hist_parse(&m->wake, (const char *)sqlite3_column_text(st, 13)) != 0) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "site_summary: a malformed histogram");
+            return -1;
+        }
+        t->nsums++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "reading site_summary: %s", sqlite3_errmsg(t->db));
+        return -1;
+    }
+    return 0;
+}
+
 int64_t trace_meta_int(sqlite3 *db, const char *key, int64_t def)
 {
     sqlite3_stmt *st;
@@ -136,7 +199,7 @@ int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
     sqlite3 *db = ct_reader_db(reader);
     memset(t, 0, sizeof *t);
     t->db = db;
-    if (load_contexts(t, err, errlen) != 0) {
+    if (load_contexts(t, err, errlen) != 0 || trace_summaries_load(t, err, errlen) != 0) {
         trace_mem_free(t);
         return -1;
     }
@@ -152,6 +215,7 @@ int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
 void trace_mem_free(struct trace *t)
 {
     free(t->rows);
+    free(t->sums);
     u64map_free(&t->index);
     u64map_free(&t->site_of);
     memset(t, 0, sizeof *t);

@@ -6,6 +6,7 @@
 #define CT_TRACE_MEM_H
 
 #include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,11 +52,16 @@ struct trace {
     bool end_in_flight;       /* ct_end_in_flight of the meta */
     struct u64map exit_reach; /* id -> the exit check's verdict (rule_exit.c) */
     bool exit_checked;        /* the exit check ran and judged reachability */
+    /* Summary retention (summary.h): the clean contexts folded per site, not in rows. */
+    struct ct_site_summary *sums;
+    size_t nsums;
 };
 
 /* Read every context of an open trace (call inside a read transaction). */
 int trace_mem_load(struct trace *t, ct_reader *r, char *err, size_t errlen);
 void trace_mem_free(struct trace *t);
+/* Only the summary's aggregates, into t->sums (t->db set). */
+int trace_summaries_load(struct trace *t, char *err, size_t errlen);
 
 const struct crow *trace_row(const struct trace *t, int64_t id);
 /* The site frame id of a stack: its innermost frame outside the runtime and the shim

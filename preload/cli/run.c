@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <ctxtrace/core/reader.h>
+#include <ctxtrace/core/summary.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,15 +77,18 @@ static int wait_program(int *status)
 
 /* The number of contexts in the trace (-1: unreadable), and into write_error (malloc'd,
  * or NULL) why the shim stopped writing it, if it did (a full disk). */
-static long count_contexts(const char *path, char **write_error)
+/* Contexts created (rows + summarized), and how many were summarized. */
+static long count_contexts(const char *path, char **write_error, long *summarized)
 {
     char err[512];
     *write_error = NULL;
+    *summarized = 0;
     ct_reader *r = ct_reader_open(path, err, sizeof err);
     if (r == NULL)
         return -1;
     struct ct_meta m;
-    long n = ct_reader_meta(r, &m) == 0 ? (long)m.contexts : -1;
+    long n = ct_reader_meta(r, &m) == 0 ? (long)(m.contexts + m.summarized) : -1;
+    *summarized = (long)m.summarized;
     ct_meta_free(&m);
     *write_error = ct_reader_meta_text(r, "write_error");
     ct_reader_close(r);
@@ -128,7 +132,7 @@ int cmd_run(int argc, char **argv)
     return code;
 }
 
-enum { OPT_OUTPUT = 'o', OPT_EXITCODE = 1, OPT_NO_REPORT, OPT_FORCE };
+enum { OPT_OUTPUT = 'o', OPT_EXITCODE = 1, OPT_NO_REPORT, OPT_FORCE, OPT_KEEP };
 
 static const struct cli_opt run_options[] = {
     {OPT_OUTPUT, "output", 'o', "FILE.db",
@@ -138,6 +142,9 @@ static const struct cli_opt run_options[] = {
      "let -o replace an existing trace (never another\nfile, never one still being written)"},
     {OPT_EXITCODE, "exitcode", 0, "N",
      "exit N (0-255) when findings remain after the\nsuppressions"},
+    {OPT_KEEP, "keep", 0, "full|summary",
+     "full: a row per context (default, unless\n$CTXTRACE_KEEP says otherwise); summary: rows\n"
+     "only for contexts a finding may name, live or\nsampled ones, per-site aggregates for the rest"},
     {OPT_NO_REPORT, "no-report", 0, NULL, "no findings report at exit"},
     REPORT_OPTIONS,
     {0},
@@ -164,6 +171,10 @@ static int run(int argc, char **argv, struct report_opts *ro)
     const char *out = NULL, *v;
     int exitcode = -1, id;
     bool report = true, force = false;
+    /* Without --keep, the shim's own variable decides, as it would without run. */
+    int keep = ct_keep_from_name(getenv("CTXTRACE_KEEP"));
+    if (keep < 0)
+        keep = CT_KEEP_FULL;
     struct cli_parser p;
     cli_parser_init(&p, &run_command, argc, argv);
     while ((id = cli_next(&p, &v)) > 0) {
@@ -184,6 +195,12 @@ static int run(int argc, char **argv, struct report_opts *ro)
             break;
         case OPT_FORCE:
             force = true;
+            break;
+        case OPT_KEEP:
+            if ((keep = ct_keep_from_name(v)) < 0) {
+                cli_error("run: --keep is full or summary, not '%s'", v);
+                return CLI_EXIT_ERROR;
+            }
             break;
         default:
             assert(id == OPT_OUTPUT);
@@ -226,7 +243,10 @@ static int run(int argc, char **argv, struct report_opts *ro)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    child = launch_start(&l, "run", argv + i, &o, NULL);
+    char keep_env[32];
+    snprintf(keep_env, sizeof keep_env, "CTXTRACE_KEEP=%s", ct_keep_name(keep));
+    const char *const extra_env[] = {keep_env, NULL};
+    child = launch_start(&l, "run", argv + i, &o, extra_env);
     if (child < 0) {
         launch_output_done(&o);
         return CLI_EXIT_ERROR;
@@ -250,9 +270,13 @@ static int run(int argc, char **argv, struct report_opts *ro)
         return code;
     }
     char *write_error;
-    long n = count_contexts(trace, &write_error);
+    long summarized;
+    long n = count_contexts(trace, &write_error, &summarized);
     if (n < 0)
         cli_error("trace written to %s (unreadable: see `sqlite3 %s`)", trace, trace);
+    else if (keep == CT_KEEP_SUMMARY)
+        cli_error("trace written to %s (%ld contexts: %ld summarized per site, %ld kept "
+                  "as rows)", trace, n, summarized, n - summarized);
     else
         cli_error("trace written to %s (%ld contexts)", trace, n);
     bool findings = report && n >= 0 && exit_report(trace, ro);

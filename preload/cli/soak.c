@@ -27,6 +27,8 @@
 #include <ctxtrace/core/reader.h>
 
 #include "cli.h"
+#include <ctxtrace/core/summary.h>
+
 #include "json.h"
 #include "launch.h"
 #include "opts.h"
@@ -39,6 +41,7 @@ struct soak_opts {
     const char *json, *out;
     bool verbose, no_findings;
     bool force; /* -o may replace an existing trace */
+    int keep;   /* enum ct_keep: summary unless --keep full */
     struct report_opts report;      /* which findings count: suppressions, threshold */
 };
 
@@ -96,6 +99,7 @@ enum {
     OPT_JSON,
     OPT_NO_FINDINGS,
     OPT_FORCE,
+    OPT_KEEP,
 };
 
 static const struct cli_opt soak_options[] = {
@@ -110,6 +114,9 @@ static const struct cli_opt soak_options[] = {
      "but a trace, and that only with --force"},
     {OPT_FORCE, "force", 0, NULL,
      "let -o replace an existing trace (never another\nfile, never one still being written)"},
+    {OPT_KEEP, "keep", 0, "full|summary",
+     "summary (default): rows only for contexts a\nfinding may name, live or sampled ones, per-site\n"
+     "aggregates for the rest — a long soak's trace\nstays small; full: a row per context"},
     {OPT_VERBOSE, "verbose", 'v', NULL,
      "one line per sample on stderr while it runs\n(on a terminal: one progress line)"},
     {OPT_NO_FINDINGS, "no-findings", 0, NULL,
@@ -137,7 +144,8 @@ const struct cli_command *const cli_soak = &soak_command;
 /* Returns the index of the program in argv, -1 on an error (printed), 0 after --help. */
 static int parse(int argc, char **argv, struct soak_opts *o)
 {
-    *o = (struct soak_opts){.duration = 30, .warmup = 5, .grace = 5, .interval_ms = 100};
+    *o = (struct soak_opts){.duration = 30, .warmup = 5, .grace = 5, .interval_ms = 100,
+                            .keep = CT_KEEP_SUMMARY};
     struct cli_parser p;
     const char *v;
     int id;
@@ -175,6 +183,12 @@ static int parse(int argc, char **argv, struct soak_opts *o)
             break;
         case OPT_NO_FINDINGS:
             o->no_findings = true;
+            break;
+        case OPT_KEEP:
+            if ((o->keep = ct_keep_from_name(v)) < 0) {
+                cli_error("soak: --keep is full or summary, not '%s'", v);
+                return -1;
+            }
             break;
         default:
             assert(id == OPT_OUTPUT);
@@ -627,9 +641,10 @@ static int soak(int argc, char **argv, struct soak_opts *o)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    char env[32];
+    char env[32], keep_env[32];
     snprintf(env, sizeof env, "CTXTRACE_SAMPLE_MS=%d", o->interval_ms);
-    const char *const extra_env[] = {env, NULL};
+    snprintf(keep_env, sizeof keep_env, "CTXTRACE_KEEP=%s", ct_keep_name(o->keep));
+    const char *const extra_env[] = {env, keep_env, NULL};
     struct soak_run r = {.start = mono_ns()};
     r.judge_from = r.start + (int64_t)(o->warmup * 1e9);
     r.pid = launch_start(&l, "soak", argv + i, &out, extra_env);

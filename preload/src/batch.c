@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
+#include <time.h>
 
+#include "retain.h"
 #include "scan.h"
 #include "vec.h"
 
@@ -51,11 +54,32 @@ struct batch {
      * same pass as the context's free (a writer slowed by the disk). */
     VEC(struct pending_free) freed;
     struct live_counts counts;
+    struct retain *retain; /* summary retention; NULL: full */
 };
 
-struct batch *batch_new(void)
+struct batch *batch_new(int keep, int sample_every)
 {
-    return calloc(1, sizeof(struct batch));
+    struct batch *b = calloc(1, sizeof(struct batch));
+    if (b != NULL && keep == CT_KEEP_SUMMARY && (b->retain = retain_new(sample_every)) == NULL) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+int64_t batch_summarized(const struct batch *b)
+{
+    return b->retain != NULL ? retain_summarized(b->retain) : 0;
+}
+
+int batch_site_samples(struct batch *b, ct_store *store, int64_t ts)
+{
+    return b->retain != NULL ? retain_site_samples(b->retain, store, ts) : 0;
+}
+
+size_t batch_held(const struct batch *b)
+{
+    return b->retain != NULL ? retain_held(b->retain) : 0;
 }
 
 void batch_free(struct batch *b)
@@ -79,6 +103,7 @@ void batch_free(struct batch *b)
     u64map_free(&b->thread_index);
     u64map_free(&b->wait_index);
     u64map_free(&b->known_stacks);
+    retain_free(b->retain);
     free(b);
 }
 
@@ -230,6 +255,7 @@ void batch_apply(const struct ev *e, void *arg)
         break;
     case EV_WAIT_WOKEN:
         w = wait_row(b, (uint64_t)e->a);
+        w->context_id = (int64_t)e->id; /* summary retention files it by its context */
         w->woken_ns = e->ts;
         w->result = (int)e->b;
         b->counts.waiters--;
@@ -321,6 +347,8 @@ static int resolve_handed(struct batch *b, ct_store *store)
             if (h->w[k] == 0 || !u64map_get(&b->live_addr, h->w[k], &id))
                 continue;
             rc = ct_store_thread_context(store, h->thread, (int64_t)id, "arg");
+            if (b->retain != NULL)
+                retain_handed(b->retain, (int64_t)id, h->thread);
             /* The argument is a context: the words after it are the runtime's (its
              * parent, its links), not something the thread was handed. */
             if (k == 0)
@@ -364,7 +392,14 @@ bool batch_stacks_pending(const struct batch *b)
     return b->stacks.len > 0;
 }
 
-int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final)
 {
     int rc = 0;
     for (size_t i = 0; sym != NULL && i < b->stacks.len && rc == 0; i++) {
@@ -389,14 +424,24 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym)
         if (rc == 0)
             rc = ct_store_stack(store, (int64_t)s->hash, depth, frames);
     }
-    for (size_t i = 0; i < b->ctx.len && rc == 0; i++)
-        rc = ct_store_context(store, &b->ctx.items[i]);
-    for (size_t i = 0; i < b->threads.len && rc == 0; i++)
-        rc = ct_store_thread(store, &b->threads.items[i]);
-    for (size_t i = 0; i < b->waits.len && rc == 0; i++)
-        rc = ct_store_wait(store, &b->waits.items[i]);
+    /* Handed contexts first: summary retention keeps them (retain_keep). */
     if (rc == 0)
         rc = resolve_handed(b, store);
+    if (b->retain != NULL) {
+        for (size_t i = 0; i < b->threads.len; i++)
+            if (b->threads.items[i].exit_ns != 0)
+                retain_thread_exit(b->retain, (uint32_t)b->threads.items[i].id);
+        if (rc == 0)
+            rc = retain_pass(b->retain, b->ctx.items, b->ctx.len, b->waits.items, b->waits.len,
+                             store, now_ns(), final);
+    } else {
+        for (size_t i = 0; i < b->ctx.len && rc == 0; i++)
+            rc = ct_store_context(store, &b->ctx.items[i]);
+        for (size_t i = 0; i < b->waits.len && rc == 0; i++)
+            rc = ct_store_wait(store, &b->waits.items[i]);
+    }
+    for (size_t i = 0; i < b->threads.len && rc == 0; i++)
+        rc = ct_store_thread(store, &b->threads.items[i]);
     if (rc == 0)
         rc = write_exit_threads(b, store);
     if (rc == 0 && b->exit_reach.len > 0)

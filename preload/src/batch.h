@@ -25,16 +25,24 @@ struct live_counts {
     int64_t exit_unregistered; /* threads the exit check found that were never registered */
 };
 
-struct batch *batch_new(void);
+/* keep: enum ct_keep (ctxtrace/core/summary.h) — in summary mode context and wait rows
+ * go through retain.h instead of straight to the file. */
+struct batch *batch_new(int keep, int sample_every);
 void batch_free(struct batch *b);
 /* ring_drain_all callback: `arg` is the batch. */
 void batch_apply(const struct ev *e, void *arg);
-/* Write every pending row (inside the caller's transaction) and empty the batch. With
- * sym NULL, new stacks stay pending for a later call (symbolizing may be slow: rows are
+/* Write every pending row (inside the caller's transaction) and empty the batch.
+ * `final`: the last batch (summary retention writes every context still held). With sym
+ * NULL, new stacks stay pending for a later call (symbolizing may be slow: rows are
  * committed first; they name their stacks by id meanwhile). */
-int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym);
+int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final);
 /* Are there stacks batch_write(sym = NULL) left pending? */
 bool batch_stacks_pending(const struct batch *b);
+/* Summary retention: the per-site live counts at a sample (site_samples); 0 in full mode. */
+int batch_site_samples(struct batch *b, ct_store *store, int64_t ts);
+/* Summary retention's counters (0 in full mode): contexts folded, contexts held. */
+int64_t batch_summarized(const struct batch *b);
+size_t batch_held(const struct batch *b);
 const struct live_counts *batch_counts(const struct batch *b);
 /* The live contexts (address -> id, id -> parent id), for the exit check's scan. */
 struct u64map;

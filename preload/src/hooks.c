@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <ctxtrace/core/summary.h>
+
 #include "shim.h"
 
 _Thread_local struct shim_thread shim_self;
@@ -37,6 +39,11 @@ static _Thread_local uint32_t wait_seq;
  * within ~100 ns). Saves a stack walk and two clock reads per released context. */
 static _Thread_local uint64_t release_stack;
 static _Thread_local int64_t release_ts;
+/* ... and whether we are inside one. In summary retention (CTXTRACE_KEEP=summary) the
+ * stack is not captured at all: ctx_release cancels before it lets go, so what it
+ * releases is never a lost cancel — no finding shows that stack, and a clean context is
+ * folded without it. Its cancel and release then have no stack (the creation has). */
+static _Thread_local bool in_release;
 
 /* Where the cancellation reaching a context started (cancel_origin_ns), known without
  * walking the tree: the runtime propagates a cancellation down on the thread that
@@ -59,7 +66,7 @@ static inline int64_t now_ns(void)
 /* The stack for an event the application caused on this thread. */
 static inline uint64_t app_stack(void)
 {
-    return release_stack != 0 ? release_stack : stackcap_capture();
+    return in_release ? release_stack : stackcap_capture();
 }
 
 void shim_cut_recording(void)
@@ -317,16 +324,18 @@ CTX_API int ctx_fd(ctx_t *c)
 static void traced_release(void (*real)(ctx_t *), ctx_t *c)
 {
     if (c == NULL || !atomic_load_explicit(&shim_recording, memory_order_relaxed) ||
-        shim_self.no_trace || release_stack != 0) {
+        shim_self.no_trace || in_release) {
         real(c);
         return;
     }
     if (enter()) {
-        release_stack = stackcap_capture();
+        in_release = true;
+        release_stack = shim_keep == CT_KEEP_SUMMARY ? 0 : stackcap_capture();
         release_ts = now_ns();
     }
     leave();
     real(c);
+    in_release = false;
     release_stack = 0;
     release_ts = 0;
 }

@@ -55,6 +55,9 @@ void shim_cut_reset_in_child(void);
 /* Configuration, read from the environment once. */
 extern int shim_stack_depth;        /* CTXTRACE_STACK_DEPTH, default 32, 1..64 */
 extern int64_t shim_sample_ns;      /* CTXTRACE_SAMPLE_MS, default 100 */
+extern int shim_keep;               /* CTXTRACE_KEEP: enum ct_keep, default full */
+extern int shim_keep_sample;        /* CTXTRACE_KEEP_SAMPLE: summary's sampling, default
+                                       CT_KEEP_SAMPLE_EVERY, 0 none */
 
 /* ---- next.c ---- */
 /* The definition of `name` that the shim interposes on (dlsym RTLD_NEXT), looked up on

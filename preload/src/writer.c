@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/wire.h>
 
 #include "batch.h"
@@ -108,6 +109,7 @@ static void write_sample(int64_t ts)
     struct ct_sample_row row = {ts, c->contexts, c->timers, c->waiters, c->threads,
                                 rss_bytes()};
     ct_store_sample(store, &row);
+    batch_site_samples(batch, store, ts);
     live_sample(&row);
 }
 
@@ -143,6 +145,7 @@ static void write_end_meta(const char *reason)
     ct_store_meta_int(store, "ring_stall_ns", (int64_t)atomic_load(&ring_stall_ns));
     ct_store_meta_int(store, "ring_stall_max_ns", (int64_t)atomic_load(&ring_stall_max_ns));
     write_cut_counts();
+    ct_store_meta_int(store, "contexts_summarized", batch_summarized(batch));
     shim_exit_check_meta(store);
     if (c->exit_unregistered > 0)
         ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
@@ -175,7 +178,7 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
         /* Rows first, then the stacks new since (see the top of this file). The end meta
          * goes with the stacks: a trace says complete only with all of them. */
         ct_store_begin(store);
-        batch_write(batch, store, NULL);
+        batch_write(batch, store, NULL, false);
         if (sample && end == NULL)
             write_sample(now_ns());
         if (ct_store_commit(store) != 0) {
@@ -183,7 +186,9 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
         } else if ((batch_stacks_pending(batch) &&
                     (flushing || now_ns() >= symbolize_from)) || end != NULL) {
             ct_store_begin(store);
-            batch_write(batch, store, sym);
+            /* The end of this image (exit, a fatal signal, exec): every context still
+             * live gets its row, whatever the retention. */
+            batch_write(batch, store, sym, end != NULL);
             if (end != NULL) {
                 write_sample(now_ns());
                 write_end_meta(end);
@@ -313,6 +318,9 @@ static void write_start_meta(void)
     ct_store_meta_int(store, "start_ns", now_ns());
     ct_store_meta_int(store, "start_realtime", (int64_t)time(NULL));
     ct_store_meta_int(store, "stack_depth", shim_stack_depth);
+    ct_store_meta_text(store, "retention", ct_keep_name(shim_keep));
+    if (shim_keep == CT_KEEP_SUMMARY)
+        ct_store_meta_int(store, "keep_sample", shim_keep_sample);
     ct_store_meta_int(store, "events_dropped", 0);
 }
 
@@ -324,7 +332,7 @@ int shim_writer_start(const char *path)
         fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
         return -1;
     }
-    batch = batch_new();
+    batch = batch_new(shim_keep, shim_keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
         fprintf(stderr, "ctxtrace: out of memory starting the writer\n");

@@ -76,6 +76,11 @@ if [ "$status" -ne 0 ]; then
     fail "ctxtrace run -- $program: exit status $status, expected 0"
 fi
 [ -f "$trace" ] || fail "no trace file $trace"
+# A summary run (CTXTRACE_KEEP=summary, findings.summary.*) must have made a summary trace.
+if [ "${CTXTRACE_KEEP:-full}" = summary ]; then
+    grep -q "summarized per site" "$workdir/program.err" ||
+        fail "CTXTRACE_KEEP=summary, but ctxtrace run did not report a summary trace: $(grep 'trace written' "$workdir/program.err")"
+fi
 
 # ---- judge it ----------------------------------------------------------------------------
 "$findings" "$trace" >"$workdir/observed.txt" 2>"$workdir/findings.err"

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "ct-start-page.h"
+#include "ct-timeline-canvas.h"
+#include "ct-timeline-view.h"
 #include "ct-window.h"
 #include "window_test.h"
 
@@ -198,11 +200,11 @@ static void test_the_snapshot_shows_the_live_tree_with_its_sites(void **state)
     assert_true(pump_until(snapshot_arrived));
     CtContextItem *ineffective = find_at_line(ineffective_line);
     assert_int_equal(ct_context_item_get(ineffective, CT_KIND, -1), CTX_KIND_DEADLINE);
-    assert_int_equal(ct_context_item_get_state(ineffective, FALSE), CT_STATE_LIVE);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), ineffective), CT_STATE_LIVE);
     /* Dropped by its owners live and uncancelled: the snapshot's lost-cancel flag. */
     CtContextItem *lost = find_at_line(lost_cancel_line);
     assert_non_null(lost);
-    assert_int_equal(ct_context_item_get_state(lost, FALSE), CT_STATE_LEAKED);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), lost), CT_STATE_LEAKED);
     const CtTraceMeta *m = ct_trace_model_get_meta(ct_window_get_model(window));
     assert_int_equal(m->pid, pid);
     assert_non_null(strstr(m->program, "live_prog"));
@@ -217,13 +219,13 @@ static void test_a_context_is_seen_live_then_cancelled_and_freed(void **state)
     assert_true(pump_until(job_seen));
     /* The job lives while the requests run (ITERATIONS × INTERVAL_US). */
     CtContextItem *job = find_at_line(job_line);
-    assert_int_equal(ct_context_item_get_state(job, FALSE), CT_STATE_LIVE);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), job), CT_STATE_LIVE);
     assert_int_equal(ct_context_item_get(job, CT_FREED_NS, 0), 0);
     assert_false(stream_ended());
     screenshot("live.png");
 
     assert_true(pump_until(stream_ended));
-    assert_int_equal(ct_context_item_get_state(job, TRUE), CT_STATE_CANCELLED);
+    assert_int_equal(ct_trace_model_get_state(ct_window_get_model(window), job), CT_STATE_CANCELLED);
     assert_true(ct_context_item_get(job, CT_FREED_NS, 0) > ct_context_item_get(job, CT_CREATED_NS, 0));
 }
 
@@ -275,6 +277,73 @@ static void test_the_window_says_the_process_exited_and_keeps_the_last_state(voi
     g_autoptr(GtkTreeListRow) background = g_list_model_get_item(rows, 0);
     assert_true(gtk_tree_list_row_get_expanded(background));
     screenshot("live-exited.png");
+}
+
+/* The share of the canvas's plot area, right of `from` (0..1 of its width), that the
+ * screenshot `name` shows in colour (a bar or a density, not the greys of the
+ * background, the stripes and the text). */
+static double coloured_share(const char *name, double from)
+{
+    CtTimelineCanvas *canvas = ct_timeline_view_get_canvas(ct_window_get_timeline_view(window));
+    graphene_rect_t r;
+    assert_true(gtk_widget_compute_bounds(GTK_WIDGET(canvas), GTK_WIDGET(window), &r));
+    g_autofree char *path = g_build_filename(shots, name, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GdkTexture) texture = gdk_texture_new_from_filename(path, &error);
+    assert_non_null(texture);
+    int w = gdk_texture_get_width(texture), h = gdk_texture_get_height(texture);
+    g_autofree guchar *px = g_malloc((gsize)w * h * 4);
+    gdk_texture_download(texture, px, (gsize)w * 4);
+    /* The plot: right of the lane labels (270 px), below the axis (24 px). */
+    int x0 = (int)(r.origin.x + 270 + from * (r.size.width - 270)), x1 = (int)(r.origin.x + r.size.width);
+    int y0 = (int)(r.origin.y + 24), y1 = (int)(r.origin.y + r.size.height);
+    guint coloured = 0, all = 0;
+    for (int y = MAX(y0, 0); y < MIN(y1, h); y++)
+        for (int x = MAX(x0, 0); x < MIN(x1, w); x++) {
+            const guchar *p = px + (gsize)y * w * 4 + (gsize)x * 4; /* B G R A (cairo order) */
+            int hi = MAX(MAX(p[0], p[1]), p[2]), lo = MIN(MIN(p[0], p[1]), p[2]);
+            coloured += hi - lo > 60;
+            all++;
+        }
+    return all ? (double)coloured / all : 0;
+}
+
+/* A look at the Timeline while the process runs (it fits the little there is so
+ * far), then back to the Tree. */
+static void test_the_timeline_glanced_at_while_live_shows_the_snapshot(void **state)
+{
+    (void)state;
+    assert_true(ct_window_show_view(window, "timeline"));
+    settle(3);
+    CtTimelineCanvas *canvas = ct_timeline_view_get_canvas(ct_window_get_timeline_view(window));
+    assert_non_null(ct_timeline_canvas_get_layout(canvas));
+    assert_true(ct_window_show_view(window, "tree"));
+    settle(2);
+}
+
+/* After the process exited, Tree straight to Timeline: the timeline shows the whole
+ * run (from its first context to the end), painted — it once showed nothing, having
+ * kept the few milliseconds it was first fitted to while the process ran. */
+static void test_the_timeline_after_the_process_exited_shows_the_whole_run(void **state)
+{
+    (void)state;
+    assert_string_equal(ct_window_get_view(window), "tree");
+    assert_true(ct_window_show_view(window, "timeline"));
+    settle(3);
+    screenshot("live-exited-timeline.png");
+    CtTraceModel *m = ct_window_get_model(window);
+    const CtTraceMeta *meta = ct_trace_model_get_meta(m);
+    gint64 first = 0, last = 0;
+    ct_spans_get_extent(ct_trace_model_get_spans(m), meta->now_ns, &first, &last);
+    double from = 0, to = 0;
+    CtTimelineCanvas *canvas = ct_timeline_view_get_canvas(ct_window_get_timeline_view(window));
+    ct_timeline_canvas_get_span(canvas, &from, &to);
+    assert_true(from <= (double)(first - meta->start_ns));
+    assert_true(to >= (double)(last - meta->start_ns));
+    assert_true(last - first > (gint64)ITERATIONS * INTERVAL_US * 1000 / 2); /* the requests' time */
+    /* Painted: bars and densities in the last third of the plot (the last requests,
+     * the contexts still open at the exit). */
+    assert_true(coloured_share("live-exited-timeline.png", 2.0 / 3) > 0.01);
 }
 
 /* ---- the start page ------------------------------------------------------------------ */
@@ -359,9 +428,11 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_snapshot_shows_the_live_tree_with_its_sites),
+        cmocka_unit_test(test_the_timeline_glanced_at_while_live_shows_the_snapshot),
         cmocka_unit_test(test_a_context_is_seen_live_then_cancelled_and_freed),
         cmocka_unit_test(test_every_request_made_while_followed_arrived),
         cmocka_unit_test(test_the_window_says_the_process_exited_and_keeps_the_last_state),
+        cmocka_unit_test(test_the_timeline_after_the_process_exited_shows_the_whole_run),
         cmocka_unit_test(test_the_start_page_offers_running_processes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ct-source.h"
 #include "ct-spans.h"
 #include "ct-timeline-layout.h"
 
@@ -32,7 +33,7 @@ static void put(CtSpans *spans, gint64 id, gint64 at, gint64 end, gint64 stack, 
     }
     if (leaked)
         ct_ctx_set(&r, CT_RELEASED_LIVE, 1);
-    struct ct_verdict v = ct_verdict_of_row(&r, FALSE);
+    struct ct_verdict v = ct_source_verdict(NULL, &r, FALSE);
     ct_spans_put(spans, &r, &v);
 }
 

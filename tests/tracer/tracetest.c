@@ -822,7 +822,7 @@ void tt_check_invariants(sqlite3 *db, bool complete)
     if (db == NULL)
         return;
     TT_Q_TEXT(db, "ok", "PRAGMA integrity_check");
-    TT_Q_EQ(db, 2, "SELECT value FROM meta WHERE key = 'schema_version'");
+    TT_Q_EQ(db, 3, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (complete)
         TT_Q_EQ(db, 0, "SELECT value FROM meta WHERE key = 'events_dropped'");
 

@@ -158,7 +158,7 @@ bool tt_q_text_at(sqlite3 *db, const char *expected, const char *file, int line,
                   const char *fmt, ...);
 
 /* The invariants every trace file keeps, whatever the program did:
- * integrity_check ok; schema_version 2; events_dropped 0 (when `complete`); roots 1 and
+ * integrity_check ok; schema_version 3; events_dropped 0 (when `complete`); roots 1 and
  * 2; every other row has a known kind, created_ns, create_thread (a threads row),
  * create_stack (a stacks row with all its frames; an inlined frame followed by a frame of
  * its address) and a parent that is a row created no

@@ -9,10 +9,13 @@
 # --keep: leave the work directory (trace files, outputs) in $TMPDIR.
 #
 # 1. request_loop (a server's request loop, 4 contexts per request) run untraced, under
-#    `ctxtrace run`, under heaptrack and under valgrind memcheck (fewer requests: it is
-#    slow; normalized per request). Modes are interleaved, each --reps times (default
-#    3), and the median is reported. Every traced run's file is checked: complete,
-#    meta.events_dropped = 0, one row per context the program created.
+#    `ctxtrace run` (full retention: a row per context), under `ctxtrace run --keep
+#    summary`, under heaptrack and under valgrind memcheck (fewer requests: it is slow;
+#    normalized per request) — twice: with --body BYTES of work per request (the
+#    realistic loop) and with none (--body 0: the context-heavy loop, ~0.2 us of work per
+#    context). Modes are interleaved, each --reps times (default 3), and the median is
+#    reported. Every traced run's file is checked: complete, meta.events_dropped = 0, and
+#    every context the program created counted once (a row, or in site_summary).
 # 2. The same loop with more work per request (bigger bodies), untraced vs traced:
 #    where the slowdown falls to 1.5x.
 # 3. lifecycle: one context lifecycle on the application thread, untraced vs traced,
@@ -57,9 +60,10 @@ fi
 [ -n "$MEMCHECK_REQUESTS" ] || MEMCHECK_REQUESTS=$((REQUESTS / 20))
 
 LOOP=$BUILD/tests/bench/tracer/request_loop
+FLOOR=$BUILD/tests/bench/tracer/sqlite_floor
 LIFE=$BUILD/tests/bench/tracer/lifecycle
 CTXTRACE=$BUILD/preload/ctxtrace
-for f in "$LOOP" "$LIFE" "$CTXTRACE"; do
+for f in "$LOOP" "$LIFE" "$CTXTRACE" "$FLOOR"; do
   [ -x "$f" ] || { echo "run.sh: $f not built (cmake --build $BUILD --target bench-tracer)" >&2; exit 2; }
 done
 command -v sqlite3 >/dev/null || { echo "run.sh: needs the sqlite3 shell" >&2; exit 2; }
@@ -103,14 +107,16 @@ fail() {
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# check_trace DB EXPECTED_CONTEXTS WHAT: complete, nothing dropped, one row per context.
+# check_trace DB EXPECTED_CONTEXTS WHAT: complete, nothing dropped, every context counted
+# once (a row, or folded into site_summary by summary retention).
 check_trace() {
   local db=$1 expected=$2 what=$3
   [ -f "$db" ] || { fail "$what: no trace file $db"; return; }
   local complete dropped rows
   complete=$(meta "$db" complete)
   dropped=$(meta "$db" events_dropped)
-  rows=$(sqlite3 "$db" "select count(*) from contexts where id > 2")
+  rows=$(sqlite3 "$db" "select (select count(*) from contexts where id > 2) +
+                              (select ifnull(sum(contexts), 0) from site_summary)")
   [ "$complete" = 1 ] || fail "$what: meta.complete = '$complete'"
   [ "$dropped" = 0 ] || fail "$what: meta.events_dropped = '$dropped'"
   [ "$rows" = "$expected" ] || fail "$what: $rows context rows, the program created $expected"
@@ -127,6 +133,7 @@ loop_run() {
   case "$mode" in
     untraced) cmd=("$LOOP" --requests "$n" --body "$body") ;;
     ctxtrace) cmd=("$CTXTRACE" run $NO_REPORT -o "$db" -- "$LOOP" --requests "$n" --body "$body") ;;
+    summary) cmd=("$CTXTRACE" run $NO_REPORT --keep summary -o "$db" -- "$LOOP" --requests "$n" --body "$body") ;;
     heaptrack) cmd=("$HEAPTRACK" -o "$WORK/heaptrack-out.$body.$rep" "$LOOP" --requests "$n" --body "$body") ;;
     memcheck) cmd=("$VALGRIND" --tool=memcheck -q "$LOOP" --requests "$n" --body "$body") ;;
   esac
@@ -145,18 +152,18 @@ loop_run() {
   cpu=$(awk '{ printf "%.0f", ($1 + $2) * 1e9 }' "$out.time")
   echo "$(key "$out" ns_per_request) $((t1 - t0)) $n $cpu $(key "$out" app_cpu_ns_per_request)" \
     "$(key "$out" others_cpu_ns_per_request)" >>"$WORK/$mode.$body"
-  if [ "$mode" = ctxtrace ]; then
+  if [ "$mode" = ctxtrace ] || [ "$mode" = summary ]; then
     local created
     created=$(key "$out" contexts_created)
-    check_trace "$db" "$created" "request_loop --requests $n --body $body (run $rep)"
-    echo "$(meta "$db" ring_stalls) $(meta "$db" events) $n $created" >>"$WORK/trace.$body"
-    if [ "$rep" = 1 ] && [ "$body" = "$BODY" ]; then
+    check_trace "$db" "$created" "request_loop --requests $n --body $body ($mode, run $rep)"
+    echo "$(meta "$db" ring_stalls) $(meta "$db" events) $n $created" >>"$WORK/trace.$mode.$body"
+    if [ "$rep" = 1 ]; then
       # The exit report `ctxtrace run` prints by default, timed on its own.
       t0=$(now_ns)
       "$CTXTRACE" report "$db" >/dev/null 2>&1 || true
       t1=$(now_ns)
-      echo $((t1 - t0)) >"$WORK/report_ns"
-      du -k "$db" | cut -f1 >"$WORK/db_kib"
+      echo $((t1 - t0)) >"$WORK/report_ns.$mode.$body"
+      du -k "$db" | cut -f1 >"$WORK/db_kib.$mode.$body"
     fi
     [ "$KEEP" = 1 ] || rm -f "$db" "$db"-wal "$db"-shm
   fi
@@ -164,16 +171,20 @@ loop_run() {
 }
 
 LOAD_BEFORE=$(loadavg)
-MODES=(untraced ctxtrace)
+MODES=(untraced ctxtrace summary)
 [ -n "$HEAPTRACK" ] && MODES+=(heaptrack)
 [ -n "$VALGRIND" ] && MODES+=(memcheck)
+HEAVY_BODY=0
+LOOP_BODIES=("$BODY" "$HEAVY_BODY")
 
-echo "# request loop: ${MODES[*]}, $REPS run(s) each, interleaved" >&2
-for rep in $(seq 1 "$REPS"); do
-  for mode in "${MODES[@]}"; do
-    n=$REQUESTS
-    [ "$mode" = memcheck ] && n=$MEMCHECK_REQUESTS
-    loop_run "$mode" "$rep" "$n" "$BODY"
+for body in "${LOOP_BODIES[@]}"; do
+  echo "# request loop, body $body B: ${MODES[*]}, $REPS run(s) each, interleaved" >&2
+  for rep in $(seq 1 "$REPS"); do
+    for mode in "${MODES[@]}"; do
+      n=$REQUESTS
+      [ "$mode" = memcheck ] && n=$MEMCHECK_REQUESTS
+      loop_run "$mode" "$rep" "$n" "$body"
+    done
   done
 done
 
@@ -237,6 +248,11 @@ for rep in $(seq 1 "$REPS"); do
     life_run 1 release "$SLOPE_DEPTH" "$s" "$rep"
   done
 done
+# ---- 4. the writer's floor: SQLite's own cost per row ----------------------------------
+echo "# sqlite_floor: SQLite per row, $REPS run(s)" >&2
+for rep in $(seq 1 "$REPS"); do
+  "$FLOOR" 200000 >"$WORK/floor.$rep"
+done
 LOAD_AFTER=$(loadavg)
 
 # ---- report --------------------------------------------------------------------------
@@ -249,18 +265,19 @@ echo "load:    before $LOAD_BEFORE, after $LOAD_AFTER (1/5/15 min)"
 echo "tools:   $(sqlite3 --version | cut -d' ' -f1) sqlite3, $("$CTXTRACE" --version 2>&1 | head -1)," \
   "${HEAPTRACK:+$("$HEAPTRACK" --version 2>&1 | head -1),} ${VALGRIND:+$("$VALGRIND" --version)}"
 
-UNTRACED_NS=$(col 1 <"$WORK/untraced.$BODY" | median)
-UNTRACED_WALL=$(awk '{ print $2 / $3 }' "$WORK/untraced.$BODY" | median)
-UNTRACED_CPU=$(awk '{ print $4 / $3 }' "$WORK/untraced.$BODY" | median)
+for LB in "${LOOP_BODIES[@]}"; do
+UNTRACED_NS=$(col 1 <"$WORK/untraced.$LB" | median)
+UNTRACED_WALL=$(awk '{ print $2 / $3 }' "$WORK/untraced.$LB" | median)
+UNTRACED_CPU=$(awk '{ print $4 / $3 }' "$WORK/untraced.$LB" | median)
 echo
-echo "== request loop: $REQUESTS requests (memcheck $MEMCHECK_REQUESTS), body $BODY B," \
+echo "== request loop: $REQUESTS requests (memcheck $MEMCHECK_REQUESTS), body $LB B," \
   "4 contexts/request, median of $REPS"
 echo "   loop: the program's own clock around its request loop; e2e: the whole command"
 echo "   (start, loop, exit, the tool's final flush or processing), per request"
 printf "%-10s %8s %7s %11s %8s %11s %8s\n" mode requests "wall s" "loop ns/req" slowdown \
   "e2e ns/req" slowdown
-for mode in untraced ctxtrace heaptrack memcheck; do
-  f=$WORK/$mode.$BODY
+for mode in untraced ctxtrace summary heaptrack memcheck; do
+  f=$WORK/$mode.$LB
   if [ ! -f "$f" ]; then
     printf "%-10s %8s\n" "$mode" "n/a (not installed)"
     continue
@@ -277,23 +294,41 @@ echo "   CPU per request: app = the request thread during the loop; others = the
 echo "   other threads during the loop (the shim's writer); all = user+sys of the whole"
 echo "   command and its children (heaptrack's interpreter, valgrind, the final flush)"
 printf "%-10s %11s %13s %11s %8s\n" mode "app ns/req" "others ns/req" "all ns/req" "all x"
-for mode in untraced ctxtrace heaptrack memcheck; do
-  f=$WORK/$mode.$BODY
+for mode in untraced ctxtrace summary heaptrack memcheck; do
+  f=$WORK/$mode.$LB
   [ -f "$f" ] || continue
   cpu=$(awk '{ print $4 / $3 }' "$f" | median)
   printf "%-10s %11.0f %13.0f %11.0f %8s\n" "$mode" "$(col 5 <"$f" | median)" \
     "$(col 6 <"$f" | median)" "$cpu" "$(ratio "$cpu" "$UNTRACED_CPU")"
 done
-T=$WORK/trace.$BODY
-echo "ctxtrace trace files: $(wc -l <"$T") checked (complete, events_dropped = 0, rows = contexts" \
-  "created = $(col 4 <"$T" | head -1)); $(awk '{ print $2 / $3 }' "$T" | median) events/request;" \
+for tm in ctxtrace summary; do
+T=$WORK/trace.$tm.$LB
+echo "$tm trace files: $(wc -l <"$T") checked (complete, events_dropped = 0, contexts counted" \
+  "= created = $(col 4 <"$T" | head -1)); $(awk '{ print $2 / $3 }' "$T" | median) events/request;" \
   "meta.ring_stalls median $(col 1 <"$T" | median) (*)"
-[ -f "$WORK/report_ns" ] && echo "ctxtrace exit report (ctxtrace report on that file, after exit):" \
-  "$(awk '{ printf "%.2f s", $1 / 1e9 }' "$WORK/report_ns"); trace file $(cat "$WORK/db_kib") KiB"
+[ -f "$WORK/report_ns.$tm.$LB" ] && echo "  $tm exit report (ctxtrace report on the file, after exit):" \
+  "$(awk '{ printf "%.2f s", $1 / 1e9 }' "$WORK/report_ns.$tm.$LB"); trace file $(cat "$WORK/db_kib.$tm.$LB") KiB"
+done
 [ -n "$NO_REPORT" ] && echo "(ctxtrace rows ran with --no-report; add the exit report above for the default)"
 echo "(*) meta.ring_stalls: times the application thread found its ring full and waited for"
 echo "    the writer (backpressure, not loss). The shim also counts a wrap of the ring that"
 echo "    needs a pad event as one (ring.c), so a handful can appear without any waiting."
+
+done
+
+echo
+echo "== the writer against its floor (sqlite_floor, median of $REPS; ns per context)"
+fl() { for f in "$WORK"/floor.*; do key "$f" "$1"; done | median; }
+echo "   SQLite alone: a bare 14-column INSERT $(fl bare_insert_ns); the trace core's row (its"
+echo "   UPSERT, every column) $(fl store_row_ns); a clean context folded into its site $(fl summary_ns)"
+for LB in "${LOOP_BODIES[@]}"; do
+  for tm in ctxtrace summary; do
+    f=$WORK/$tm.$LB
+    [ -f "$f" ] || continue
+    echo "   the writer thread's CPU, request loop body $LB B, $tm: $(col 6 <"$f" | median |
+      awk '{ printf "%.0f", $1 / 4 }') ns per context (4 per request)"
+  done
+done
 
 if [ ${#SWEEP[@]} -gt 0 ]; then
   echo
@@ -306,7 +341,7 @@ if [ ${#SWEEP[@]} -gt 0 ]; then
     uc=$(awk '{ print $4 / $3 }' "$WORK/untraced.$body" | median)
     tc=$(awk '{ print $4 / $3 }' "$WORK/ctxtrace.$body" | median)
     printf "%-8s %15.0f %14.0f %9s %11s %12s\n" "$body" "$u" "$t" "$(ratio "$t" "$u")" \
-      "$(ratio "$tc" "$uc")" "$(col 1 <"$WORK/trace.$body" | median)"
+      "$(ratio "$tc" "$uc")" "$(col 1 <"$WORK/trace.ctxtrace.$body" | median)"
   done
 fi
 

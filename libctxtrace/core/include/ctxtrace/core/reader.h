@@ -25,6 +25,7 @@
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/columns.h>
 #include <ctxtrace/core/store.h>
+#include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/verdict.h>
 
 typedef struct ct_reader ct_reader;
@@ -49,6 +50,9 @@ struct ct_meta {
     bool complete;           /* the program exited and the trace was finished */
     int64_t events, events_dropped;
     int64_t contexts;        /* rows in contexts, the two roots excluded */
+    int retention;           /* enum ct_keep (summary.h) */
+    int64_t summarized;      /* contexts folded into site_summary (summary retention):
+                                the contexts created are contexts + summarized */
 };
 
 int ct_reader_meta(ct_reader *r, struct ct_meta *out);
@@ -146,5 +150,23 @@ struct ct_life {
  * count or -1. */
 long ct_reader_lives(ct_reader *r, enum ct_life_kind kind, int64_t from_ns, int64_t to_ns,
                      struct ct_life **out);
+
+/* ---- summary retention (summary.h) ------------------------------------------------- */
+
+/* A creation stack and kind's counts at a sample time (site_samples): they stand until
+ * its next row. */
+struct ct_site_sample {
+    int64_t ts, stack;
+    int kind;
+    int64_t live, created;
+};
+
+/* Every site_samples row with ts < to_ns (empty for a full trace), by stack, kind, then
+ * time (malloc'd); count or -1. */
+long ct_reader_site_samples(ct_reader *r, int64_t to_ns, struct ct_site_sample **out);
+
+/* The per-site aggregates of the contexts folded (empty for a full trace), malloc'd;
+ * count or -1. */
+long ct_reader_site_summaries(ct_reader *r, struct ct_site_summary **out);
 
 #endif /* CTXTRACE_CORE_READER_H */

@@ -17,13 +17,15 @@
 #include <stdint.h>
 
 #include <ctxtrace/core/columns.h>
+#include <ctxtrace/core/summary.h>
 
-#define CTXTRACE_SCHEMA_VERSION 2
+#define CTXTRACE_SCHEMA_VERSION 3
 
 typedef struct ct_store ct_store;
 
 struct ct_thread_row {
     int64_t id, tid, parent_thread, create_stack, start_ns, exit_ns; /* 0: unknown */
+    int64_t summarized; /* ties to contexts folded by summary retention; 0: unknown/none */
 };
 
 struct ct_wait_row {
@@ -71,6 +73,15 @@ int ct_store_meta_text(ct_store *s, const char *key, const char *value);
 int ct_store_meta_int(ct_store *s, const char *key, int64_t value);
 
 int ct_store_context(ct_store *s, const struct ct_ctx_row *row);
+/* Summary retention (summary.h): a row written while its context was live, which then
+ * ended cleanly and was folded into its site; its waits go with it. */
+int ct_store_forget_context(ct_store *s, int64_t id);
+int ct_store_forget_wait(ct_store *s, int64_t id);
+/* A site's aggregate, replacing what the file held for (create_stack, kind). */
+int ct_store_site_summary(ct_store *s, const struct ct_site_summary *sum);
+/* A creation stack's live and created counts at sample time ts (site_samples). */
+int ct_store_site_sample(ct_store *s, int64_t ts, int64_t create_stack, int kind, int64_t live,
+                         int64_t created);
 int ct_store_thread(ct_store *s, const struct ct_thread_row *row);
 int ct_store_wait(ct_store *s, const struct ct_wait_row *row);
 int ct_store_frame(ct_store *s, const struct ct_frame_row *row);
