@@ -387,11 +387,6 @@ static int write_exit_threads(struct batch *b, ct_store *store)
     return rc;
 }
 
-bool batch_stacks_pending(const struct batch *b)
-{
-    return b->stacks.len > 0;
-}
-
 static int64_t now_ns(void)
 {
     struct timespec ts;

@@ -10,7 +10,6 @@
 #define CT_BATCH_H
 
 #include <ctxtrace/core/store.h>
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -33,11 +32,9 @@ void batch_free(struct batch *b);
 void batch_apply(const struct ev *e, void *arg);
 /* Write every pending row (inside the caller's transaction) and empty the batch.
  * `final`: the last batch (summary retention writes every context still held). With sym
- * NULL, new stacks stay pending for a later call (symbolizing may be slow: rows are
- * committed first; they name their stacks by id meanwhile). */
+ * NULL, new stacks stay pending for a later call (the symbolizer's first look is slow:
+ * the writer commits rows meanwhile, which name their stacks by id). */
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final);
-/* Are there stacks batch_write(sym = NULL) left pending? */
-bool batch_stacks_pending(const struct batch *b);
 /* Summary retention: the per-site live counts at a sample (site_samples); 0 in full mode. */
 int batch_site_samples(struct batch *b, ct_store *store, int64_t ts);
 /* Summary retention's counters (0 in full mode): contexts folded, contexts held. */

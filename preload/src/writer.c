@@ -14,13 +14,14 @@
  * Early commits: a crash 20 ms in must leave those 20 ms. The symbolizer's first look at
  * a module reads its debug information — about 50 ms for libc here (measured: the first
  * batch of fault_prog took 51 ms, the next, of 8000 events, 3.8 ms) — and nothing is
- * committed meanwhile. So rows are committed first, every drain, and new stacks are
- * symbolized (and committed in a transaction of their own) only from SYMBOLIZE_AFTER_NS
- * after the start, or at any flush (exit, a signal, exec, the exit check): a process that
- * dies young leaves every drain's rows, its stacks named by id only. The one long pause
- * comes later. (Warming the symbolizer up before the first event instead, on the writer or
- * a thread of its own, moved the exit check's conservative scan: findings.
- * exit_waiter_only_ref failed 2 to 5 runs in 10; see the report to the lead.)
+ * committed meanwhile. So until SYMBOLIZE_AFTER_NS after the start (or a flush: exit, a
+ * signal, exec, the exit check) each drain commits its rows alone, their stacks named by
+ * id and kept pending; the first batch after that symbolizes them all, and from then on
+ * every transaction holds its rows' stacks, as a SIGKILL'd trace's readers expect. A
+ * process that dies young leaves every drain's rows, without their stacks. (Warming the
+ * symbolizer up before the first event instead, on the writer or a thread of its own,
+ * moved the exit check's conservative scan: findings.exit_waiter_only_ref failed 2 to 5
+ * runs in 10; see the report to the lead.)
  *
  * The end: meta says what the trace did not see — events refused after the cut (threads
  * still running during the exit flush, or after a write error), counted until the file is
@@ -57,8 +58,10 @@ static bool running;
  * nothing more is written, so that the trace is an honest prefix marked incomplete. */
 static char write_error[256];
 
-/* New stacks wait until then, or a flush, to be symbolized (see the top of this file). */
+/* Stacks wait until then, or a flush, for the symbolizer's first look (see the top of
+ * this file); after it, `symbolized`, every batch's stacks go with its rows. */
 static int64_t symbolize_from;
+static bool symbolized;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -175,27 +178,21 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
     live_publish();
     live_server_poll();
     if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
-        /* Rows first, then the stacks new since (see the top of this file). The end meta
-         * goes with the stacks: a trace says complete only with all of them. */
+        /* Stacks wait for the symbolizer's first look (see the top of this file); from
+         * then on every transaction holds its rows' stacks. */
+        bool symbolize = symbolized || flushing || end != NULL || now_ns() >= symbolize_from;
         ct_store_begin(store);
-        batch_write(batch, store, NULL, false);
-        if (sample && end == NULL)
+        /* The end of this image (exit, a fatal signal, exec): every context still live
+         * gets its row, whatever the retention. */
+        batch_write(batch, store, symbolize ? sym : NULL, end != NULL);
+        if (sample || end != NULL)
             write_sample(now_ns());
-        if (ct_store_commit(store) != 0) {
+        if (end != NULL)
+            write_end_meta(end);
+        if (ct_store_commit(store) != 0)
             stop_writing();
-        } else if ((batch_stacks_pending(batch) &&
-                    (flushing || now_ns() >= symbolize_from)) || end != NULL) {
-            ct_store_begin(store);
-            /* The end of this image (exit, a fatal signal, exec): every context still
-             * live gets its row, whatever the retention. */
-            batch_write(batch, store, sym, end != NULL);
-            if (end != NULL) {
-                write_sample(now_ns());
-                write_end_meta(end);
-            }
-            if (ct_store_commit(store) != 0)
-                stop_writing();
-        }
+        else
+            symbolized = symbolized || symbolize;
     } else if (write_error[0] != '\0' && end != NULL) {
         /* Recording stopped at a write error: the end and what was refused since, if
          * the disk takes this much (complete stays 0 either way). */
@@ -233,6 +230,7 @@ static void *writer_main(void *arg)
 
     int64_t next_sample = now_ns() + shim_sample_ns;
     symbolize_from = now_ns() + SYMBOLIZE_AFTER_NS;
+    symbolized = false;
     for (;;) {
         uint32_t seen = atomic_load_explicit(&poke_word, memory_order_acquire);
         uint32_t req = atomic_load_explicit(&flush_req, memory_order_acquire);
