@@ -1,28 +1,42 @@
 /*
  * ct-site-item.h — one creation site and what became of the contexts created there:
  * a row of the Sites view (heaptrack's bottom-up, for contexts). Built from the spans
- * (CtSpans): every context of the trace counted once, at the site of its creation
- * stack ("function file:line"; stacks sharing a site are one row).
+ * (CtSpans) and, for a summary-retention trace, the per-site aggregates of the contexts
+ * folded without a row (struct ct_site_summary): every context of the trace counted
+ * once, at the site of its creation stack ("function file:line"; stacks sharing a site
+ * are one row). The roots are left out, as in the spans.
+ *
+ * The numbers are those `ctxtrace report --profile` prints for the site (the core's
+ * ct_profile): a lifetime runs from creation to free, or to the end of the trace for a
+ * context never freed; p50/p99/max are exact over the rows alone, and — once the site
+ * has folded contexts — read from their histogram (ct_hist, summary.h) with the rows'
+ * lifetimes added, so within a bucket (25%) of the truth and never above the longest.
  */
 #ifndef CT_SITE_ITEM_H
 #define CT_SITE_ITEM_H
 
 #include <gio/gio.h>
 
+#include <ctxtrace/core/summary.h>
+
 #include "ct-spans.h"
 
 G_BEGIN_DECLS
 
-/* Lifetime histogram buckets: < 1 µs, < 10 µs, ... < 1 s, >= 1 s (ended contexts). */
+/* Lifetime histogram buckets: < 1 µs, < 10 µs, ... < 1 s, >= 1 s (a folded context
+ * counts in the decade of its histogram bucket's lower bound). */
 enum { CT_SITE_LIFE_BUCKETS = 8 };
 
 typedef struct {
-    guint created;
-    guint live_at_end;   /* not ended (freed or done) when the trace ends */
-    guint cancelled, deadline, leaked; /* by the core's verdict */
-    guint findings;      /* contexts a finding covers */
-    gint64 life_p50, life_max; /* ns, over the ended contexts (0: none) */
-    guint life[CT_SITE_LIFE_BUCKETS];
+    gint64 created;
+    gint64 summarized;   /* of created: folded into the site's aggregates (no rows) */
+    gint64 live_at_end;  /* not ended (freed or done) when the trace ends */
+    gint64 cancelled, deadline, leaked; /* rows: by the core's verdict; folded: how they
+                                           became done (explicit or parent / deadline) */
+    gint64 summarized_cancelled, summarized_deadline; /* of cancelled, deadline: folded */
+    gint64 findings;     /* contexts a finding covers */
+    gint64 life_p50, life_p99, life_max; /* ns (0: no contexts) */
+    gint64 life[CT_SITE_LIFE_BUCKETS];
 } CtSiteStats;
 
 #define CT_TYPE_SITE_ITEM (ct_site_item_get_type())
@@ -31,14 +45,17 @@ G_DECLARE_FINAL_TYPE(CtSiteItem, ct_site_item, CT, SITE_ITEM, GObject)
 const char *ct_site_item_get_site(CtSiteItem *self);
 const CtSiteStats *ct_site_item_get_stats(CtSiteItem *self);
 
-/* The site of a stack slot (interned), NULL if unknown. */
-typedef const char *(*CtSiteOfSlot)(CtSpans *spans, guint32 slot, gpointer data);
+/* The site of a creation stack (interned), NULL if unknown. */
+typedef const char *(*CtSiteOfStack)(gint64 stack_id, gpointer data);
 /* Is context `id` covered by a finding? */
 typedef gboolean (*CtIsCovered)(gint64 id, gpointer data);
 
-/* One CtSiteItem per site of the spans (a GListStore), most contexts first. */
-GListModel *ct_site_items_from_spans(CtSpans *spans, CtSiteOfSlot site_of, CtIsCovered covered,
-                                     gpointer data);
+/* One CtSiteItem per site of the spans and the aggregates sums[0..n_sums) (a
+ * GListStore), most contexts first; a context not freed lives until now_ns (the end of
+ * the trace, or the latest time seen live). */
+GListModel *ct_site_items_new(CtSpans *spans, const struct ct_site_summary *sums, guint n_sums,
+                              gint64 now_ns, CtSiteOfStack site_of, CtIsCovered covered,
+                              gpointer data);
 
 G_END_DECLS
 

@@ -1,7 +1,8 @@
 /*
  * ct-sites-view.c — per-site aggregates in a sortable column view (see ct-sites-view.h).
  *
- * The rows are rebuilt from the model's spans when they change — once for a trace file,
+ * The rows are rebuilt from the model's spans (and, for a summary-retention trace, the
+ * folded contexts' per-site aggregates) when they change — once for a trace file,
  * at most twice a second while following a live process (a pass over every span), and
  * only while the view is shown. The
  * columns are described once, in a table: title, how a cell shows a row, how the column
@@ -15,12 +16,16 @@
 #include "ct-resources.h"
 #include "ct-site-item.h"
 
+#include <ctxtrace/tracer.h>
+
 #define REBUILD_INTERVAL_MS 500
 
 struct _CtSitesView {
     GtkBox parent_instance;
     GtkLabel *status;
     GtkColumnView *columns;
+    GtkColumnViewColumn *created; /* wider when it says how many were folded */
+    gboolean created_wide;
     CtTraceModel *model;
     GListModel *items;        /* CtSiteItem, unsorted */
     GtkSortListModel *sorted;
@@ -37,7 +42,7 @@ static guint signals[N_SIGNALS];
 /* ---- the columns ------------------------------------------------------------------- */
 
 typedef enum { COL_SITE, COL_CREATED, COL_LIVE, COL_CANCELLED, COL_DEADLINE, COL_LEAKED,
-               COL_FINDINGS, COL_P50, COL_MAX, COL_HISTOGRAM, N_COLS } Column;
+               COL_FINDINGS, COL_P50, COL_P99, COL_MAX, COL_HISTOGRAM, N_COLS } Column;
 
 static const struct {
     const char *title;
@@ -45,14 +50,17 @@ static const struct {
     gboolean numeric;
 } columns[N_COLS] = {
     [COL_SITE] = {"Site", "Where the contexts were created (file:line, then the function)", FALSE},
-    [COL_CREATED] = {"Created", "Contexts created at the site", TRUE},
+    [COL_CREATED] = {"Created", "Contexts created at the site (and how many of them were folded into the "
+                                "site's summary: summary retention keeps no row for them)", TRUE},
     [COL_LIVE] = {"Live", "Neither freed nor done when the trace ended", TRUE},
-    [COL_CANCELLED] = {"Cancelled", "Done by a cancellation (explicit or from a parent)", TRUE},
+    [COL_CANCELLED] = {"Cancelled", "Done by a cancellation (explicit, a release, or from a parent)", TRUE},
     [COL_DEADLINE] = {"Deadline", "Done because a deadline passed", TRUE},
     [COL_LEAKED] = {"Leaked", "Leaked by the verdict (lost cancel, orphaned timer, lost at exit)", TRUE},
     [COL_FINDINGS] = {"Findings", "Contexts a finding covers", TRUE},
-    [COL_P50] = {"Median", "Median lifetime of the contexts that ended", TRUE},
-    [COL_MAX] = {"Longest", "Longest lifetime of the contexts that ended", TRUE},
+    [COL_P50] = {"Median", "Median lifetime: creation to free, or to the end of the trace (as `ctxtrace "
+                           "report --profile`; with folded contexts, their histogram's bucket: within 25%)", TRUE},
+    [COL_P99] = {"p99", "99th percentile of the lifetimes", TRUE},
+    [COL_MAX] = {"Longest", "Longest lifetime", TRUE},
     [COL_HISTOGRAM] = {"Lifetimes", "Lifetimes by decade: <1 µs, <10 µs … <1 s, ≥1 s", FALSE},
 };
 
@@ -67,6 +75,7 @@ static gint64 value_of(CtSiteItem *item, Column c)
     case COL_LEAKED: return s->leaked;
     case COL_FINDINGS: return s->findings;
     case COL_P50: return s->life_p50;
+    case COL_P99: return s->life_p99;
     case COL_MAX: return s->life_max;
     default: return 0;
     }
@@ -76,7 +85,7 @@ static gint64 value_of(CtSiteItem *item, Column c)
 static char *histogram_text(const CtSiteStats *s)
 {
     static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-    guint top = 0;
+    gint64 top = 0;
     for (int b = 0; b < CT_SITE_LIFE_BUCKETS; b++)
         top = MAX(top, s->life[b]);
     GString *out = g_string_new(NULL);
@@ -119,14 +128,32 @@ static void bind_cb(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
         return;
     }
     case COL_P50:
+    case COL_P99:
     case COL_MAX:
-        text = value_of(item, c) > 0 || s->created > s->live_at_end ? ct_format_duration(value_of(item, c))
-                                                                     : g_strdup("—");
+        text = ct_format_duration(value_of(item, c));
         break;
+    case COL_CREATED: {
+        g_autofree char *all = ct_format_count(s->created);
+        if (s->summarized == 0) {
+            text = g_steal_pointer(&all);
+            break;
+        }
+        g_autofree char *folded = ct_format_count(s->summarized);
+        text = g_strdup_printf("%s (%s summarized)", all, folded);
+        g_autofree char *rows = ct_format_count(s->created - s->summarized);
+        g_autofree char *tip = g_strdup_printf("%s with a row (the tree and the timeline show them), %s folded "
+                                               "into the site's summary",
+                                               rows, folded);
+        gtk_widget_set_tooltip_text(GTK_WIDGET(label), tip);
+        break;
+    }
     case COL_HISTOGRAM: {
         text = histogram_text(s);
         g_autofree char *tip = g_strdup_printf(
-            "<1 µs: %u\n<10 µs: %u\n<100 µs: %u\n<1 ms: %u\n<10 ms: %u\n<100 ms: %u\n<1 s: %u\n≥1 s: %u\nstill live: %u",
+            "<1 µs: %" G_GINT64_FORMAT "\n<10 µs: %" G_GINT64_FORMAT "\n<100 µs: %" G_GINT64_FORMAT
+            "\n<1 ms: %" G_GINT64_FORMAT "\n<10 ms: %" G_GINT64_FORMAT "\n<100 ms: %" G_GINT64_FORMAT
+            "\n<1 s: %" G_GINT64_FORMAT "\n≥1 s: %" G_GINT64_FORMAT "\nof them still live at the end "
+            "(counted until then): %" G_GINT64_FORMAT,
             s->life[0], s->life[1], s->life[2], s->life[3], s->life[4], s->life[5], s->life[6],
             s->life[7], s->live_at_end);
         gtk_widget_set_tooltip_text(GTK_WIDGET(label), tip);
@@ -136,6 +163,12 @@ static void bind_cb(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
         text = value_of(item, c) == 0 ? g_strdup("") : ct_format_count(value_of(item, c));
         if ((c == COL_LEAKED || c == COL_FINDINGS) && value_of(item, c) > 0)
             gtk_widget_add_css_class(GTK_WIDGET(label), "ct-leaked");
+        gint64 folded = c == COL_CANCELLED ? s->summarized_cancelled : c == COL_DEADLINE ? s->summarized_deadline : 0;
+        if (folded > 0) {
+            g_autofree char *n_folded = ct_format_count(folded);
+            g_autofree char *tip = g_strdup_printf("%s of them folded into the site's summary", n_folded);
+            gtk_widget_set_tooltip_text(GTK_WIDGET(label), tip);
+        }
         break;
     }
     gtk_label_set_text(label, text);
@@ -161,7 +194,7 @@ static void add_columns(CtSitesView *self)
         gtk_column_view_column_set_resizable(col, TRUE);
         /* The site readable whatever the pane's width (the view scrolls sideways). */
         gtk_column_view_column_set_fixed_width(col, c == COL_SITE                    ? 230
-                                                    : c == COL_P50 || c == COL_MAX ? 90
+                                                    : c == COL_P50 || c == COL_P99 || c == COL_MAX ? 90
                                                     : c == COL_HISTOGRAM           ? 90
                                                                                    : 80);
         if (c != COL_HISTOGRAM) {
@@ -170,16 +203,18 @@ static void add_columns(CtSitesView *self)
             g_object_unref(sorter);
         }
         gtk_column_view_append_column(self->columns, col);
+        if (c == COL_CREATED)
+            self->created = col;
         g_object_unref(col);
     }
 }
 
 /* ---- rows ------------------------------------------------------------------------------ */
 
-static const char *site_of_slot(CtSpans *spans, guint32 slot, gpointer data)
+static const char *site_of_stack(gint64 stack_id, gpointer data)
 {
     CtSource *source = ct_trace_model_get_source(CT_TRACE_MODEL(data));
-    return source ? ct_source_site(source, ct_spans_stack_id(spans, slot)) : NULL;
+    return source ? ct_source_site(source, stack_id) : NULL;
 }
 
 static gboolean covered(gint64 id, gpointer data)
@@ -190,23 +225,46 @@ static gboolean covered(gint64 id, gpointer data)
 static void rebuild(CtSitesView *self)
 {
     g_clear_object(&self->items);
-    self->items = ct_site_items_from_spans(ct_trace_model_get_spans(self->model), site_of_slot,
-                                           covered, self->model);
+    guint n_sums;
+    const struct ct_site_summary *sums = ct_trace_model_get_site_summaries(self->model, &n_sums);
+    const CtTraceMeta *meta = ct_trace_model_get_meta(self->model);
+    self->items = ct_site_items_new(ct_trace_model_get_spans(self->model), sums, n_sums, meta->now_ns,
+                                    site_of_stack, covered, self->model);
     gtk_sort_list_model_set_model(self->sorted, self->items);
     guint n = g_list_model_get_n_items(self->items);
-    g_autofree char *contexts = ct_format_count(ct_spans_get_len(ct_trace_model_get_spans(self->model)));
+    gint64 created = 0, summarized = 0;
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(CtSiteItem) item = g_list_model_get_item(self->items, i);
+        created += ct_site_item_get_stats(item)->created;
+        summarized += ct_site_item_get_stats(item)->summarized;
+    }
+    /* Only when that changes: a width the user dragged stays. */
+    if ((summarized > 0) != self->created_wide) {
+        self->created_wide = summarized > 0;
+        gtk_column_view_column_set_fixed_width(self->created, self->created_wide ? 190 : 80);
+    }
+    g_autofree char *contexts = ct_format_count(created);
+    g_autofree char *folded = ct_format_count(summarized);
+    g_autofree char *of_them = summarized > 0 ? g_strdup_printf(" (%s of them summarized: folded into per-site "
+                                                                "aggregates, without rows)", folded)
+                                              : g_strdup("");
     g_autofree char *text = n == 0 ? g_strdup("No contexts yet.")
-                                   : g_strdup_printf("%s contexts created at %u site%s — select one to "
+                                   : g_strdup_printf("%s contexts created at %u site%s%s — select one to "
                                                      "show only its contexts in the tree and the timeline",
-                                                     contexts, n, n == 1 ? "" : "s");
-    /* Summary retention folded the rest into per-site aggregates the reader does not
-     * hand out yet: say so rather than let the counts pass for the whole run. */
-    gint64 summarized = ct_trace_model_get_meta(self->model)->summarized;
-    if (summarized > 0) {
-        g_autofree char *more = ct_format_count(summarized);
+                                                     contexts, n, n == 1 ? "" : "s", of_them);
+    /* The trace counts more folded contexts than the aggregates read here (the roots'
+     * aside, left out as their rows are): say so rather than let the counts pass for
+     * the whole run. */
+    gint64 roots = 0;
+    for (guint k = 0; k < n_sums; k++)
+        if (sums[k].kind == CTX_KIND_BACKGROUND || sums[k].kind == CTX_KIND_TODO)
+            roots += sums[k].contexts;
+    gint64 missing = meta->summarized - summarized - roots;
+    if (missing > 0) {
+        g_autofree char *more = ct_format_count(missing);
         /* First: a narrow window cuts the end of the line. */
         g_autofree char *whole = g_strdup_printf("Not counted here: %s contexts folded into per-site "
-                                                 "summaries (summary retention). %s",
+                                                 "summaries the trace does not give. %s",
                                                  more, text);
         gtk_label_set_text(self->status, whole);
         return;

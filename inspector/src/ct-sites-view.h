@@ -2,8 +2,11 @@
  * ct-sites-view.h — the Sites view: per creation site, how many contexts were created
  * there, how many were still live at the end, how they ended (cancelled, deadline,
  * leaked by the core's verdict), how many a finding covers, and their lifetimes
- * (median, longest, a histogram by decade); sortable by any column. The main view for a
- * large trace: a million contexts are a handful of rows.
+ * (median, p99, longest, a histogram by decade); sortable by any column. The main view
+ * for a large trace: a million contexts are a handful of rows. In a summary-retention
+ * trace a site's numbers include the contexts folded into its aggregates, and the
+ * Created column says how many of them were ("60,000 (59,967 summarized)"): the numbers
+ * are those `ctxtrace report --profile` prints for the site (ct-site-item.h).
  *
  * Selecting a site emits "site-selected" (const char *site, NULL: none), which the
  * window answers by filtering the tree and the timeline to it.

@@ -37,6 +37,7 @@ typedef struct {
     guint8 leak;        /* enum ct_leak: which leak, when state is leaked */
     guint8 why;         /* enum ctx_why + 1; 0: not done */
     guint8 fired;       /* its own timer fired */
+    guint8 freed;       /* end_ns is when it was freed (not when it became done) */
 } CtSpan;
 
 typedef struct _CtSpans CtSpans;

@@ -34,6 +34,7 @@ struct _CtTraceModel {
     GObject parent_instance;
     CtSource *source;
     CtTraceMeta meta;
+    GArray *site_summaries; /* struct ct_site_summary */
     gboolean live;
     CtQuery filter;
     CtChildList *roots;
@@ -106,6 +107,7 @@ static void ct_trace_model_finalize(GObject *object)
 {
     CtTraceModel *self = CT_TRACE_MODEL(object);
     g_array_unref(self->samples);
+    g_array_unref(self->site_summaries);
     g_hash_table_unref(self->flagged);
     g_hash_table_unref(self->covered);
     if (self->findings != NULL) {
@@ -148,6 +150,7 @@ static void ct_trace_model_init(CtTraceModel *self)
     self->pushed_children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                                   (GDestroyNotify)g_ptr_array_unref);
     self->samples = g_array_new(FALSE, FALSE, sizeof(struct ct_sample_row));
+    self->site_summaries = g_array_new(FALSE, FALSE, sizeof(struct ct_site_summary));
     self->groups = g_list_store_new(CT_TYPE_FINDING_ITEM);
     self->flagged = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->covered = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -281,6 +284,19 @@ void ct_trace_model_set_meta(CtTraceModel *self, const CtTraceMeta *meta)
 const CtTraceMeta *ct_trace_model_get_meta(CtTraceModel *self)
 {
     return &self->meta;
+}
+
+void ct_trace_model_set_site_summaries(CtTraceModel *self, const struct ct_site_summary *sums,
+                                       guint n)
+{
+    g_array_set_size(self->site_summaries, 0);
+    g_array_append_vals(self->site_summaries, sums, n);
+}
+
+const struct ct_site_summary *ct_trace_model_get_site_summaries(CtTraceModel *self, guint *n)
+{
+    *n = self->site_summaries->len;
+    return (const struct ct_site_summary *)self->site_summaries->data;
 }
 
 void ct_trace_model_set_now(CtTraceModel *self, gint64 now_ns)

@@ -26,6 +26,7 @@
 
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/store.h>
+#include <ctxtrace/core/summary.h>
 #include <gio/gio.h>
 
 #include "ct-context-item.h"
@@ -54,6 +55,14 @@ typedef struct {
 
 void ct_trace_model_set_meta(CtTraceModel *self, const CtTraceMeta *meta);
 const CtTraceMeta *ct_trace_model_get_meta(CtTraceModel *self);
+
+/* The per-site aggregates of the contexts a summary-retention trace folded instead of
+ * keeping rows (ctxtrace/core/summary.h; the core reader's ct_reader_site_summaries):
+ * copied in; set before the spans arrive (the Sites view adds them to its rows' counts
+ * when it rebuilds). None for a full trace or a live stream. */
+void ct_trace_model_set_site_summaries(CtTraceModel *self, const struct ct_site_summary *sums,
+                                       guint n);
+const struct ct_site_summary *ct_trace_model_get_site_summaries(CtTraceModel *self, guint *n);
 
 /* ---- the tree ------------------------------------------------------------------------ */
 /* The top list: the roots, or the flat result of the filter. */

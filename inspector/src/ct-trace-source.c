@@ -222,6 +222,13 @@ void ct_trace_source_load(CtTraceSource *self, CtTraceModel *model)
     ct_trace_model_set_meta(model, &meta);
     ct_meta_free(&m);
 
+    /* A handful per site and kind, whatever the length of the run. */
+    struct ct_site_summary *sums = NULL;
+    long nsums = ct_reader_site_summaries(self->reader, &sums);
+    if (nsums > 0)
+        ct_trace_model_set_site_summaries(model, sums, (guint)nsums);
+    free(sums);
+
     struct ct_sample_row *samples = NULL;
     long n = ct_reader_samples(self->reader, G_MININT64, G_MAXINT64, &samples);
     for (long i = 0; i < n; i++)
