@@ -27,11 +27,13 @@
  * still running during the exit flush, or after a write error), counted until the file is
  * closed — and the longest time an application thread waited for ring space.
  */
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +48,9 @@
 #include "symbolize.h"
 
 enum { DRAIN_PERIOD_NS = 5 * 1000 * 1000 };
+/* Room kept for the last words of a trace on a full disk (write_error and the end meta:
+ * a few pages of WAL frames). */
+enum { WAL_RESERVE = 64 * 1024 };
 /* A quarter second: the early crashes (and short forked children) keep all their rows. */
 static const int64_t SYMBOLIZE_AFTER_NS = 250 * 1000000LL;
 
@@ -62,6 +67,10 @@ static char write_error[256];
  * this file); after it, `symbolized`, every batch's stacks go with its rows. */
 static int64_t symbolize_from;
 static bool symbolized;
+
+/* The trace's -wal, to keep WAL_RESERVE bytes allocated past its end (see reserve_wal). */
+static char wal_path[4096];
+static int wal_fd = -1;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -154,8 +163,23 @@ static void write_end_meta(const char *reason)
         ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
 }
 
-/* A write failed: stop recording, say so once, and leave the reason in the trace if
- * it still fits (the failed transaction's WAL frames are reused, so it usually does). */
+/* After each commit: keep WAL_RESERVE bytes allocated past the -wal's end (fallocate,
+ * the size unchanged). A commit that then fails for a full disk has written at least that
+ * much, and the next transaction — write_error and the end meta — reuses those frames:
+ * without it, a commit failing at its first frame left no room, and the trace said
+ * neither why nor how it ended (once in a faults run). Best effort: a file system
+ * without fallocate, or a disk already full, keeps the old odds. */
+static void reserve_wal(void)
+{
+    if (wal_fd < 0 && wal_path[0] != '\0')
+        wal_fd = open(wal_path, O_WRONLY | O_CLOEXEC);
+    struct stat st;
+    if (wal_fd >= 0 && fstat(wal_fd, &st) == 0)
+        (void)fallocate(wal_fd, FALLOC_FL_KEEP_SIZE, st.st_size, WAL_RESERVE);
+}
+
+/* A write failed: stop recording, say so once, and leave the reason in the trace (the
+ * failed transaction's WAL frames are reused: reserve_wal). */
 static void stop_writing(void)
 {
     snprintf(write_error, sizeof write_error, "%s", ct_store_error(store));
@@ -189,10 +213,12 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
             write_sample(now_ns());
         if (end != NULL)
             write_end_meta(end);
-        if (ct_store_commit(store) != 0)
+        if (ct_store_commit(store) != 0) {
             stop_writing();
-        else
+        } else {
             symbolized = symbolized || symbolize;
+            reserve_wal();
+        }
     } else if (write_error[0] != '\0' && end != NULL) {
         /* Recording stopped at a write error: the end and what was refused since, if
          * the disk takes this much (complete stays 0 either way). */
@@ -245,7 +271,10 @@ static void *writer_main(void *arg)
             next_sample = now + shim_sample_ns;
         const char *reason = flushing ? atomic_load(&flush_reason) : NULL;
         bool final = flushing && atomic_load(&flush_final);
-        write_batch(sample, reason, flushing);
+        /* The final flush ends the trace in its second batch only: events recorded
+         * before the cut may still be in the rings after the first, and a trace must
+         * not say complete until they are in (a signal's flush may be cut short). */
+        write_batch(sample, final ? NULL : reason, flushing);
         if (final) {
             /* Drain once more: events committed while we wrote. Recording is already
              * off, so this one is the last. */
@@ -259,6 +288,9 @@ static void *writer_main(void *arg)
             }
             ct_store_close(store);
             store = NULL;
+            if (wal_fd >= 0)
+                close(wal_fd);
+            wal_fd = -1;
         }
         if (flushing) {
             atomic_store_explicit(&flush_done, req, memory_order_release);
@@ -330,6 +362,8 @@ int shim_writer_start(const char *path)
         fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
         return -1;
     }
+    snprintf(wal_path, sizeof wal_path, "%s-wal", path);
+    wal_fd = -1;
     batch = batch_new(shim_keep, shim_keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
@@ -427,6 +461,10 @@ void shim_writer_forget_in_child(void)
     sym = NULL;
     running = false;
     write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
+    if (wal_fd >= 0)
+        close(wal_fd); /* the parent's -wal: the child's own is opened after its commits */
+    wal_fd = -1;
+    wal_path[0] = '\0';
     live_server_forget_in_child();
     live_model_forget_in_child();
     atomic_store(&flush_req, 0);

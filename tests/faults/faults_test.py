@@ -310,9 +310,10 @@ def early_crash(runs):
     every 5 ms from the start and symbolizes stacks only later (the symbolizer's first
     look at the C library takes ~50 ms, and used to hold the first commit: such a trace
     was empty). Every context the program reported more than SLACK_MS before the crash
-    must be in the trace (slack for a loaded machine's scheduling)."""
+    must be in the trace: 30 ms of slack, for a loaded machine's scheduling (with 20, one
+    run in a parallel ctest at load 8 held nothing of two workers)."""
     fault = "crash 40 ms in"
-    SLACK_MS = 20
+    SLACK_MS = 30
     d = fresh("early_crash")
     for _ in range(runs):
         p, report = start(d, "segv", 4, 40)
@@ -396,18 +397,23 @@ def disk_full():
               "(commit: database or disk is full)" in p.stderr,
               "disk full: ctxtrace run should warn and exit 2: %d %r" % (p.returncode, p.stderr))
         path = os.path.join(d, "t.db")
-        verify(fault, path, report, complete=False, cut=True)
         _, meta, _ = integrity(path)
+        # The end meta (exit_reason, the counts) follows write_error when the disk takes
+        # it (reserve_wal in writer.c makes that likely, not certain): then it must
+        # count what it missed; without it the trace claims nothing beyond write_error.
+        ended = meta.get("exit_reason") is not None
+        verify(fault, path, report, complete=False, cut=True if ended else None)
         check(meta.get("write_error") == "commit: database or disk is full" and
-              meta.get("exit_reason") == "exit",
+              meta.get("exit_reason") in ("exit", None),
               "disk full: meta says write_error=%r exit_reason=%r" % (meta.get("write_error"),
                                                                      meta.get("exit_reason")))
+        print("disk full: the end meta %s" % ("fit" if ended else "did not fit"), flush=True)
         r = subprocess.run([ARGS.ctxtrace, "report", path], capture_output=True, text=True,
                            env=env(), timeout=120)
         check(r.returncode == 2 and r.stderr.count("\n") == 1 and
               "the trace is incomplete: the tracer could not write it" in r.stderr and
               "note: the trace is incomplete: the tracer could not write it" in r.stdout and
-              "came after recording stopped (at the write error)" in r.stdout,
+              (not ended or "came after recording stopped (at the write error)" in r.stdout),
               "disk full: report should print the report, warn and exit 2: %d %r %r"
               % (r.returncode, r.stdout, r.stderr))
         row(fault)[4] += s.destroyed()
