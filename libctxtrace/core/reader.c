@@ -41,6 +41,7 @@ struct ct_reader {
     struct u64map site_of;     /* stack -> site frame id + 1 */
     struct u64map reach;       /* the exit check's verdicts (rule_exit.c) */
     bool reach_checked;        /* the check ran: undecided contexts are reachable */
+    bool end_in_flight;        /* ct_end_in_flight of the trace's meta */
     struct kid *kids;          /* no indexes: every context by (parent, created, id) */
     size_t nkids;
     bool kids_built;
@@ -126,6 +127,7 @@ struct ct_verdict ct_reader_verdict(ct_reader *r, const struct ct_ctx_row *row)
     struct ct_facts f;
     ct_facts_from_row(row, r->complete, exit_reach_lookup(&r->reach, r->reach_checked, row->id),
                       &f);
+    f.end_in_flight = r->end_in_flight;
     return ct_judge(&f);
 }
 
@@ -189,6 +191,10 @@ ct_reader *ct_reader_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     r->complete = ct_reader_meta_int(r, "complete", 0) == 1;
+    char *exit_reason = ct_reader_meta_text(r, "exit_reason");
+    r->end_in_flight =
+        ct_end_in_flight(exit_reason, ct_reader_meta_int(r, "events_after_cut", 0));
+    free(exit_reason);
     if (exit_reach_read(db, &r->reach, &r->reach_checked, err, errlen) != 0) {
         ct_reader_close(r);
         return NULL;

@@ -209,6 +209,7 @@ static struct ct_verdict judge(const struct trace *t, const struct crow *r)
         .released_ns = r->released,
         .exit_reach = exit_reach_of(t, r->id),
         .trace_complete = t->complete,
+        .end_in_flight = t->end_in_flight,
     };
     return ct_judge(&f);
 }

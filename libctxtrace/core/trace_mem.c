@@ -4,6 +4,8 @@
  */
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/columns.h>
+#include <ctxtrace/core/reader.h>
+#include <ctxtrace/core/verdict.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +204,10 @@ int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
         return -1;
     }
     t->complete = trace_meta_int(db, "complete", 0) == 1;
+    char *exit_reason = ct_reader_meta_text(reader, "exit_reason");
+    t->end_in_flight =
+        ct_end_in_flight(exit_reason, trace_meta_int(db, "events_after_cut", 0));
+    free(exit_reason);
     t->end = trace_end(t);
     return 0;
 }

@@ -49,6 +49,7 @@ struct trace {
     struct u64map site_of;   /* stack id -> site frame id + 1 (0 stored as 1: none) */
     int64_t end;             /* end of the trace (ns) */
     bool complete;
+    bool end_in_flight;       /* ct_end_in_flight of the meta */
     struct u64map exit_reach; /* id -> the exit check's verdict (rule_exit.c) */
     bool exit_checked;        /* the exit check ran and judged reachability */
     /* Summary retention (summary.h): the clean contexts folded per site, not in rows. */

@@ -29,7 +29,7 @@ struct ct_verdict ct_judge(const struct ct_facts *f)
                                                                     : CT_LEAK_LOST_CANCEL;
         else if (f->trace_complete && f->released_live == -1 &&
                  (f->exit_reach == CT_REACH_UNREACHABLE ||
-                  (f->exit_reach == CT_REACH_UNKNOWN && !done)))
+                  (f->exit_reach == CT_REACH_UNKNOWN && !done && !f->end_in_flight)))
             v.leak = CT_LEAK_LOST_AT_EXIT;
     }
     if (v.leak != CT_LEAK_NONE)
@@ -37,6 +37,12 @@ struct ct_verdict ct_judge(const struct ct_facts *f)
     else if (done)
         v.state = f->why == CTX_WHY_DEADLINE ? CT_STATE_DEADLINE : CT_STATE_CANCELLED;
     return v;
+}
+
+bool ct_end_in_flight(const char *exit_reason, int64_t events_after_cut)
+{
+    return events_after_cut > 0 ||
+           (exit_reason != NULL && strncmp(exit_reason, "signal", 6) == 0);
 }
 
 void ct_facts_from_row(const struct ct_ctx_row *r, bool trace_complete, enum ct_reach reach,

@@ -113,12 +113,19 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
         ct_reader_close(rd);
         return -1;
     }
+    r->write_error = ct_reader_meta_text(rd, "write_error");
+    r->events_after_cut = ct_reader_meta_int(rd, "events_after_cut", 0);
+    r->contexts_after_cut = ct_reader_meta_int(rd, "contexts_after_cut", 0);
+    r->ring_stall_max_ns = ct_reader_meta_int(rd, "ring_stall_max_ns", 0);
+    r->ring_stalls = ct_reader_meta_int(rd, "ring_stalls", 0);
     struct ct_analysis_opts ao = o->thresholds;
     char why[400] = "";
     int rc = ct_analyze(rd, &ao, &r->findings, why, sizeof why);
     ct_reader_close(rd);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", trace, why[0] ? why : "analysis failed");
+        free(r->write_error);
+        r->write_error = NULL;
         return -1;
     }
     r->suppressed = ct_suppressions_apply(&o->supp, &r->findings);
@@ -127,6 +134,8 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
 
 void report_free(struct report *r)
 {
+    free(r->write_error);
+    r->write_error = NULL;
     ct_findings_free(&r->findings);
 }
 
@@ -275,6 +284,14 @@ int cmd_report(int argc, char **argv)
     else
         report_text(stdout, &r);
     code = r.findings.len > 0 ? REPORT_EXIT_FINDINGS : REPORT_EXIT_CLEAN;
+    if (r.write_error != NULL) {
+        /* The report is printed (it is what was recorded), but a trace that stopped at a
+         * write error is no result a script may take as clean or not. */
+        fflush(stdout);
+        cli_error("%s: the trace is incomplete: the tracer could not write it (%s); the "
+                  "report covers what was recorded before", trace, r.write_error);
+        code = CLI_EXIT_ERROR;
+    }
     report_free(&r);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("report: writing the report: %s", strerror(errno));

@@ -15,7 +15,9 @@
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/suppress.h>
 
-/* Exit status of `ctxtrace report` (and of `run --exitcode N` with findings: N). */
+/* Exit status of `ctxtrace report` (and of `run --exitcode N` with findings: N). A trace
+ * the tracer could not finish writing (meta.write_error: a full disk) is reported, but
+ * with CLI_EXIT_ERROR: it is not a result to act on (docs/report.md). */
 enum { REPORT_EXIT_CLEAN = 0, REPORT_EXIT_FINDINGS = 1 };
 
 /* Options shared by `report` and `run`. */
@@ -62,7 +64,17 @@ struct report {
     size_t suppressed;            /* findings removed by suppressions */
     const struct ct_suppressions *supp;
     char root[PATH_MAX];          /* source root (absolute) for relative paths; "" if none */
+    /* What the trace did not see (meta; docs/trace-file.md). */
+    char *write_error;            /* why the tracer stopped writing (a full disk); NULL */
+    int64_t events_after_cut;     /* events refused after recording stopped */
+    int64_t contexts_after_cut;   /* the context creations among them */
+    int64_t ring_stall_max_ns;    /* the longest wait of a thread for ring space */
+    int64_t ring_stalls;          /* how many waits */
 };
+
+/* A thread held up longer than this by the tracer is worth a note in the text report
+ * (issue 13's bound on application-thread stalls). */
+#define REPORT_NOTABLE_STALL_NS (10 * 1000 * 1000LL)
 
 /* Open and analyse `trace`, then apply the suppressions. Returns 0, or -1 with a
  * one-line reason in err (it names the file). */

@@ -120,6 +120,21 @@ void report_json(FILE *out, const struct report *r)
     json_bool(&j, r->findings.complete);
     json_key(&j, "suppressed");
     json_int(&j, (int64_t)r->suppressed);
+    /* What the trace did not see (docs/report.md): only when there is something. */
+    if (r->write_error != NULL) {
+        json_key(&j, "write_error");
+        json_string(&j, r->write_error);
+    }
+    if (r->events_after_cut > 0) {
+        json_key(&j, "events_after_cut");
+        json_int(&j, r->events_after_cut);
+        json_key(&j, "contexts_after_cut");
+        json_int(&j, r->contexts_after_cut);
+    }
+    if (r->ring_stalls > 0) {
+        json_key(&j, "ring_stall_max_ns");
+        json_int(&j, r->ring_stall_max_ns);
+    }
     if (r->findings.exit_check[0] != '\0') {
         /* The exit check (docs/rules.md): "done", "off" or "abandoned: REASON", and the
          * created threads alive at it that leaked-thread could not judge. */

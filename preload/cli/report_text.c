@@ -135,12 +135,41 @@ static void put_finding(FILE *out, const struct report *r, const struct ct_findi
     fprintf(out, "  fix: %s\n", ct_rule_fix(f->rule));
 }
 
+/* The notes on what the trace did not see: a write error, events after the cut, long
+ * stalls of the program's threads (docs/report.md). */
+static void put_gaps(FILE *out, const struct report *r, const char *prefix)
+{
+    if (r->write_error != NULL) {
+        fprintf(out, "%snote: the trace is incomplete: the tracer could not write it (",
+                prefix);
+        put_clean(out, r->write_error);
+        fputs("): recording stopped there; judged on what was written\n", out);
+    } else if (!r->findings.complete) {
+        fprintf(out, "%snote: the trace is incomplete (the program was killed, or is still "
+                "running): judged on what was written\n", prefix);
+    }
+    if (r->events_after_cut > 0)
+        fprintf(out,
+                "%snote: %" PRId64 " event%s (%" PRId64 " context creation%s) came after "
+                "recording stopped (%s): not in the trace\n",
+                prefix, r->events_after_cut, r->events_after_cut == 1 ? "" : "s",
+                r->contexts_after_cut, r->contexts_after_cut == 1 ? "" : "s",
+                r->write_error != NULL ? "at the write error"
+                                       : "threads still running while the trace was closed");
+    if (r->ring_stall_max_ns > REPORT_NOTABLE_STALL_NS) {
+        char max[32];
+        report_fmt_ns(max, sizeof max, r->ring_stall_max_ns);
+        fprintf(out,
+                "%snote: a thread waited up to %s for the tracer to make room (%" PRId64
+                " wait%s): the tracer could not keep up and slowed the program\n",
+                prefix, max, r->ring_stalls, r->ring_stalls == 1 ? "" : "s");
+    }
+}
+
 void report_text(FILE *out, const struct report *r)
 {
     put_summary(out, r, "ctxtrace: ");
-    if (!r->findings.complete)
-        fputs("ctxtrace: note: the trace is incomplete (the program was killed, or is still "
-              "running): judged on what was written\n", out);
+    put_gaps(out, r, "ctxtrace: ");
     if (strncmp(r->findings.exit_check, "abandoned", 9) == 0) {
         fputs("ctxtrace: note: the exit check was ", out);
         put_clean(out, r->findings.exit_check);

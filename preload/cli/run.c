@@ -279,6 +279,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
                   "as rows)", trace, n, summarized, n - summarized);
     else
         cli_error("trace written to %s (%ld contexts)", trace, n);
+    bool findings = report && n >= 0 && exit_report(trace, ro);
     if (write_error != NULL) {
         /* The program ran to its end; its trace did not: not a result to act on. */
         cli_error("the trace is incomplete: the tracer could not write it (%s); it holds "
@@ -286,7 +287,7 @@ static int run(int argc, char **argv, struct report_opts *ro)
         free(write_error);
         return CLI_EXIT_ERROR;
     }
-    if (report && n >= 0 && exit_report(trace, ro) && exitcode >= 0)
+    if (findings && exitcode >= 0)
         return exitcode;
     return code;
 }

@@ -397,7 +397,7 @@ static int64_t now_ns(void)
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final)
 {
     int rc = 0;
-    for (size_t i = 0; i < b->stacks.len && rc == 0; i++) {
+    for (size_t i = 0; sym != NULL && i < b->stacks.len && rc == 0; i++) {
         struct pending_stack *s = &b->stacks.items[i];
         /* Each captured ip expands into its logical frames (inlined calls), preceded
          * by any frames a tail call removed between it and the ip inside it. */
@@ -445,7 +445,9 @@ int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool f
 
     for (size_t i = 0; i < b->ctx.len; i++)
         free(b->ctx.items[i].reason);
-    b->ctx.len = b->threads.len = b->waits.len = b->stacks.len = 0;
+    b->ctx.len = b->threads.len = b->waits.len = 0;
+    if (sym != NULL)
+        b->stacks.len = 0;
     u64map_clear(&b->ctx_index);
     u64map_clear(&b->thread_index);
     u64map_clear(&b->wait_index);

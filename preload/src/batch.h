@@ -31,7 +31,9 @@ void batch_free(struct batch *b);
 /* ring_drain_all callback: `arg` is the batch. */
 void batch_apply(const struct ev *e, void *arg);
 /* Write every pending row (inside the caller's transaction) and empty the batch.
- * `final`: the last batch (summary retention writes every context still held). */
+ * `final`: the last batch (summary retention writes every context still held). With sym
+ * NULL, new stacks stay pending for a later call (the symbolizer's first look is slow:
+ * the writer commits rows meanwhile, which name their stacks by id). */
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final);
 /* Summary retention: the per-site live counts at a sample (site_samples); 0 in full mode. */
 int batch_site_samples(struct batch *b, ct_store *store, int64_t ts);

@@ -26,6 +26,8 @@ _Thread_local struct shim_thread shim_self;
 _Thread_local uint64_t shim_waiting_on;
 _Atomic bool shim_recording;
 _Atomic uint64_t shim_events_dropped;
+_Atomic uint64_t shim_events_after_cut, shim_contexts_after_cut;
+static _Atomic bool cut;
 
 static uint64_t (*trace_id)(const ctx_t *);
 static _Atomic bool attached;
@@ -67,10 +69,34 @@ static inline uint64_t app_stack(void)
     return in_release ? release_stack : stackcap_capture();
 }
 
+void shim_cut_recording(void)
+{
+    /* cut before recording: a thread that sees recording off then sees the cut. */
+    atomic_store(&cut, true);
+    atomic_store(&shim_recording, false);
+}
+
+void shim_cut_reset_in_child(void)
+{
+    atomic_store(&cut, false);
+    atomic_store(&shim_events_after_cut, 0);
+    atomic_store(&shim_contexts_after_cut, 0);
+}
+
 struct ev *shim_emit_begin(enum ev_type type, size_t payload)
 {
-    if (!atomic_load_explicit(&shim_recording, memory_order_acquire) || shim_self.no_trace)
+    if (shim_self.no_trace)
         return NULL;
+    if (!atomic_load_explicit(&shim_recording, memory_order_acquire)) {
+        /* Before the shim started: nothing to say. After the cut: the trace says how
+         * much it did not see (a stack is part of the event that captured it). */
+        if (atomic_load_explicit(&cut, memory_order_relaxed) && type != EV_STACK) {
+            atomic_fetch_add_explicit(&shim_events_after_cut, 1, memory_order_relaxed);
+            if (type == EV_CREATE)
+                atomic_fetch_add_explicit(&shim_contexts_after_cut, 1, memory_order_relaxed);
+        }
+        return NULL;
+    }
     if (shim_self.ring == NULL) {
         uint32_t id = shim_thread_id();
         if (id == 0 || (shim_self.ring = ring_new(id)) == NULL) {

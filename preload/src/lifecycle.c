@@ -110,6 +110,7 @@ static void fork_child(void)
     shim_threads_reset_in_child();
     stackcap_reset_in_child();
     atomic_store(&shim_recording, false);
+    shim_cut_reset_in_child();
     start_recording();
 }
 

@@ -11,7 +11,7 @@
 #include "scan.h"
 #include "shim.h"
 
-_Atomic uint64_t ring_stalls;
+_Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns;
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ring *registry;
@@ -32,18 +32,34 @@ struct ring *ring_new(uint32_t thread)
     return r;
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Wait until `need` bytes are free. The writer drains every few milliseconds; poking
- * it makes that now. */
+ * it makes that now. The wait is timed (only here, off the fast path): how long an
+ * application thread was held up is the tracer's cost the user feels. */
 static void wait_for_room(struct ring *r, uint64_t head, size_t need)
 {
     if (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) >= need)
         return;
     atomic_fetch_add_explicit(&ring_stalls, 1, memory_order_relaxed);
+    int64_t start = now_ns();
     while (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < need) {
         shim_writer_poke();
         struct timespec ts = {0, 20 * 1000};
         nanosleep(&ts, NULL);
     }
+    uint64_t waited = (uint64_t)(now_ns() - start);
+    atomic_fetch_add_explicit(&ring_stall_ns, waited, memory_order_relaxed);
+    uint64_t max = atomic_load_explicit(&ring_stall_max_ns, memory_order_relaxed);
+    while (waited > max && !atomic_compare_exchange_weak_explicit(
+                               &ring_stall_max_ns, &max, waited, memory_order_relaxed,
+                               memory_order_relaxed))
+        ;
 }
 
 struct ev *ring_reserve(struct ring *r, size_t size)

@@ -49,7 +49,8 @@ size_t ring_drain_all(void (*fn)(const struct ev *e, void *arg), void *arg);
  * belong to the parent, whose writer records them). */
 void ring_forget_all_in_child(void);
 
-/* Producers that had to wait for room since start (backpressure, not loss). */
-extern _Atomic uint64_t ring_stalls;
+/* Producers that had to wait for room since start (backpressure, not loss), for how
+ * long in all, and the longest single wait (meta.ring_stall_ns, ring_stall_max_ns). */
+extern _Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns;
 
 #endif /* CT_RING_H */

@@ -42,6 +42,16 @@ extern _Thread_local uint64_t shim_waiting_on;
 /* Events that could not be recorded (no memory for a ring): reported in meta. */
 extern _Atomic uint64_t shim_events_dropped;
 
+/* The cut: recording stopped for good in this image — the final flush (exit, SIGINT,
+ * SIGTERM) or a write error. Threads still running after it make events the trace
+ * cannot hold; they are refused and counted (meta.events_after_cut, and
+ * contexts_after_cut for the creations among them), never silently missing. */
+extern _Atomic uint64_t shim_events_after_cut, shim_contexts_after_cut;
+/* Make the cut: from now on every event is refused and counted. */
+void shim_cut_recording(void);
+/* A forked child starts its own trace: no cut, nothing counted. */
+void shim_cut_reset_in_child(void);
+
 /* Configuration, read from the environment once. */
 extern int shim_stack_depth;        /* CTXTRACE_STACK_DEPTH, default 32, 1..64 */
 extern int64_t shim_sample_ns;      /* CTXTRACE_SAMPLE_MS, default 100 */

@@ -10,12 +10,30 @@
  * Flushes (exit, signals, exec) are requests: the requester bumps flush_req and
  * sleeps on flush_done (a futex), which only needs atomics and system calls — safe
  * from a signal handler — and gives up after a timeout rather than hang the process.
+ *
+ * Early commits: a crash 20 ms in must leave those 20 ms. The symbolizer's first look at
+ * a module reads its debug information — about 50 ms for libc here (measured: the first
+ * batch of fault_prog took 51 ms, the next, of 8000 events, 3.8 ms) — and nothing is
+ * committed meanwhile. So until SYMBOLIZE_AFTER_NS after the start (or a flush: exit, a
+ * signal, exec, the exit check) each drain commits its rows alone, their stacks named by
+ * id and kept pending; the first batch after that symbolizes them all, and from then on
+ * every transaction holds its rows' stacks, as a SIGKILL'd trace's readers expect. A
+ * process that dies young leaves every drain's rows, without their stacks. (Warming the
+ * symbolizer up before the first event instead, on the writer or a thread of its own,
+ * moved the exit check's conservative scan: findings.exit_waiter_only_ref failed 2 to 5
+ * runs in 10; see the report to the lead.)
+ *
+ * The end: meta says what the trace did not see — events refused after the cut (threads
+ * still running during the exit flush, or after a write error), counted until the file is
+ * closed — and the longest time an application thread waited for ring space.
  */
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +48,11 @@
 #include "symbolize.h"
 
 enum { DRAIN_PERIOD_NS = 5 * 1000 * 1000 };
+/* Room kept for the last words of a trace on a full disk (write_error and the end meta:
+ * a few pages of WAL frames). */
+enum { WAL_RESERVE = 64 * 1024 };
+/* A quarter second: the early crashes (and short forked children) keep all their rows. */
+static const int64_t SYMBOLIZE_AFTER_NS = 250 * 1000000LL;
 
 static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER; /* one batch at a time */
 static ct_store *store;
@@ -39,6 +62,15 @@ static bool running;
 /* The first write that failed (a full disk, an I/O error): recording stopped there, and
  * nothing more is written, so that the trace is an honest prefix marked incomplete. */
 static char write_error[256];
+
+/* Stacks wait until then, or a flush, for the symbolizer's first look (see the top of
+ * this file); after it, `symbolized`, every batch's stacks go with its rows. */
+static int64_t symbolize_from;
+static bool symbolized;
+
+/* The trace's -wal, to keep WAL_RESERVE bytes allocated past its end (see reserve_wal). */
+static char wal_path[4096];
+static int wal_fd = -1;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -102,29 +134,56 @@ static void drain_event(const struct ev *e, void *arg)
         live_collect(e);
 }
 
+/* What the trace did not see, as of now: written with the end meta, and once more after
+ * the file is finished (the threads still running meanwhile are counted too). */
+static void write_cut_counts(void)
+{
+    ct_store_meta_int(store, "events_after_cut", (int64_t)atomic_load(&shim_events_after_cut));
+    ct_store_meta_int(store, "contexts_after_cut",
+                      (int64_t)atomic_load(&shim_contexts_after_cut));
+}
+
 static void write_end_meta(const char *reason)
 {
     const struct live_counts *c = batch_counts(batch);
     ct_store_meta_int(store, "end_ns", now_ns());
-    ct_store_meta_int(store, "complete", 1);
+    /* A trace that stopped at a write error is a prefix of the run: never complete. */
+    if (write_error[0] == '\0')
+        ct_store_meta_int(store, "complete", 1);
     ct_store_meta_text(store, "exit_reason", reason);
     ct_store_meta_int(store, "events", (int64_t)c->events);
     ct_store_meta_int(store, "events_dropped", (int64_t)atomic_load(&shim_events_dropped));
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
+    ct_store_meta_int(store, "ring_stall_ns", (int64_t)atomic_load(&ring_stall_ns));
+    ct_store_meta_int(store, "ring_stall_max_ns", (int64_t)atomic_load(&ring_stall_max_ns));
+    write_cut_counts();
     ct_store_meta_int(store, "contexts_summarized", batch_summarized(batch));
     shim_exit_check_meta(store);
     if (c->exit_unregistered > 0)
         ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
 }
 
-/* Drain and commit one batch; returns the number of events. `end` (not NULL) also
- * writes the closing sample and meta. */
-/* A write failed: stop recording, say so once, and leave the reason in the trace if
- * it still fits (the failed transaction's WAL frames are reused, so it usually does). */
+/* After each commit: keep WAL_RESERVE bytes allocated past the -wal's end (fallocate,
+ * the size unchanged). A commit that then fails for a full disk has written at least that
+ * much, and the next transaction — write_error and the end meta — reuses those frames:
+ * without it, a commit failing at its first frame left no room, and the trace said
+ * neither why nor how it ended (once in a faults run). Best effort: a file system
+ * without fallocate, or a disk already full, keeps the old odds. */
+static void reserve_wal(void)
+{
+    if (wal_fd < 0 && wal_path[0] != '\0')
+        wal_fd = open(wal_path, O_WRONLY | O_CLOEXEC);
+    struct stat st;
+    if (wal_fd >= 0 && fstat(wal_fd, &st) == 0)
+        (void)fallocate(wal_fd, FALLOC_FL_KEEP_SIZE, st.st_size, WAL_RESERVE);
+}
+
+/* A write failed: stop recording, say so once, and leave the reason in the trace (the
+ * failed transaction's WAL frames are reused: reserve_wal). */
 static void stop_writing(void)
 {
     snprintf(write_error, sizeof write_error, "%s", ct_store_error(store));
-    atomic_store(&shim_recording, false);
+    shim_cut_recording();
     fprintf(stderr, "ctxtrace: cannot write the trace (%s): recording stopped; the trace "
             "ends here, marked incomplete\n", write_error);
     ct_store_begin(store);
@@ -132,7 +191,9 @@ static void stop_writing(void)
     ct_store_commit(store);
 }
 
-static size_t write_batch(bool sample, const char *end)
+/* Drain and commit one batch; returns the number of events. `end` (not NULL) also
+ * writes the closing sample and meta. */
+static size_t write_batch(bool sample, const char *end, bool flushing)
 {
     pthread_mutex_lock(&writer_mu);
     bool serving = live_server_serving();
@@ -141,16 +202,30 @@ static size_t write_batch(bool sample, const char *end)
     live_publish();
     live_server_poll();
     if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
+        /* Stacks wait for the symbolizer's first look (see the top of this file); from
+         * then on every transaction holds its rows' stacks. */
+        bool symbolize = symbolized || flushing || end != NULL || now_ns() >= symbolize_from;
         ct_store_begin(store);
         /* The end of this image (exit, a fatal signal, exec): every context still live
          * gets its row, whatever the retention. */
-        batch_write(batch, store, sym, end != NULL);
+        batch_write(batch, store, symbolize ? sym : NULL, end != NULL);
         if (sample || end != NULL)
             write_sample(now_ns());
         if (end != NULL)
             write_end_meta(end);
-        if (ct_store_commit(store) != 0)
+        if (ct_store_commit(store) != 0) {
             stop_writing();
+        } else {
+            symbolized = symbolized || symbolize;
+            reserve_wal();
+        }
+    } else if (write_error[0] != '\0' && end != NULL) {
+        /* Recording stopped at a write error: the end and what was refused since, if
+         * the disk takes this much (complete stays 0 either way). */
+        if (ct_store_begin(store) == 0) {
+            write_end_meta(end);
+            ct_store_commit(store);
+        }
     }
     /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
      * behind. A failed exec leaves the process traced, but no longer served. */
@@ -180,6 +255,8 @@ static void *writer_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the application */
 
     int64_t next_sample = now_ns() + shim_sample_ns;
+    symbolize_from = now_ns() + SYMBOLIZE_AFTER_NS;
+    symbolized = false;
     for (;;) {
         uint32_t seen = atomic_load_explicit(&poke_word, memory_order_acquire);
         uint32_t req = atomic_load_explicit(&flush_req, memory_order_acquire);
@@ -194,15 +271,26 @@ static void *writer_main(void *arg)
             next_sample = now + shim_sample_ns;
         const char *reason = flushing ? atomic_load(&flush_reason) : NULL;
         bool final = flushing && atomic_load(&flush_final);
-        write_batch(sample, reason);
+        /* The final flush ends the trace in its second batch only: events recorded
+         * before the cut may still be in the rings after the first, and a trace must
+         * not say complete until they are in (a signal's flush may be cut short). */
+        write_batch(sample, final ? NULL : reason, flushing);
         if (final) {
             /* Drain once more: events committed while we wrote. Recording is already
              * off, so this one is the last. */
-            write_batch(false, reason);
-            if (write_error[0] == '\0')
-                ct_store_finish(store);
+            write_batch(false, reason, true);
+            if (write_error[0] == '\0' && ct_store_finish(store) == 0 &&
+                ct_store_begin(store) == 0) {
+                /* Creating the indexes takes a while on a big trace, and the threads
+                 * still running were refused meanwhile: the counts as the file closes. */
+                write_cut_counts();
+                ct_store_commit(store);
+            }
             ct_store_close(store);
             store = NULL;
+            if (wal_fd >= 0)
+                close(wal_fd);
+            wal_fd = -1;
         }
         if (flushing) {
             atomic_store_explicit(&flush_done, req, memory_order_release);
@@ -274,6 +362,8 @@ int shim_writer_start(const char *path)
         fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
         return -1;
     }
+    snprintf(wal_path, sizeof wal_path, "%s-wal", path);
+    wal_fd = -1;
     batch = batch_new(shim_keep, shim_keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
@@ -300,7 +390,7 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
     if (!running)
         return;
     if (final) {
-        atomic_store(&shim_recording, false);
+        shim_cut_recording();
         running = false;
     }
     atomic_store(&flush_final, final);
@@ -371,6 +461,10 @@ void shim_writer_forget_in_child(void)
     sym = NULL;
     running = false;
     write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
+    if (wal_fd >= 0)
+        close(wal_fd); /* the parent's -wal: the child's own is opened after its commits */
+    wal_fd = -1;
+    wal_path[0] = '\0';
     live_server_forget_in_child();
     live_model_forget_in_child();
     atomic_store(&flush_req, 0);

@@ -7,9 +7,10 @@
  * THREADS workers each create contexts in a loop — a cancellable context and a
  * deadline child under it, the cancellable one cancelled with cause
  * (worker+1)*1000000 + n, its sequence number n = 1, 2, ... — and after each one
- * append "w n" to REPORT with one write(2), so that what the program reported
- * creating survives any death of the process. The first line of REPORT is
- * "pid P THREADS". After DELAY_MS, MODE decides what happens:
+ * append "w n us" to REPORT with one write(2) (us: microseconds since the program
+ * started), so that what the program reported creating, and when, survives any death of
+ * the process. The first line of REPORT is "pid P THREADS". After DELAY_MS, MODE decides
+ * what happens:
  *
  *   run        nothing: the driver kills the program (SIGKILL, SIGTERM...) itself
  *   segv       worker 0 writes to a page it may not touch (SIGSEGV)
@@ -44,10 +45,10 @@ static int delay_ms;
 static atomic_bool stop;
 static char self[4096];
 
-static void report(const char *fmt, long a, long b)
+static void report(const char *fmt, long a, long b, long c)
 {
-    char line[64];
-    int n = snprintf(line, sizeof line, fmt, a, b);
+    char line[80];
+    int n = snprintf(line, sizeof line, fmt, a, b, c);
     if (write(report_fd, line, (size_t)n) != n)
         _exit(90);
 }
@@ -63,12 +64,19 @@ static void one_context(int worker, long n)
     ctx_release(c);
 }
 
-static int64_t now_ms(void)
+static int64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+static int64_t now_ms(void)
+{
+    return now_us() / 1000;
+}
+
+static int64_t started_us;
 
 static void fault(void)
 {
@@ -92,7 +100,7 @@ static void *worker(void *arg)
     int64_t at = now_ms() + delay_ms;
     for (long n = 1; !atomic_load(&stop); n++) {
         one_context(w, n);
-        report("%ld %ld\n", w, n);
+        report("%ld %ld %ld\n", w, n, (long)(now_us() - started_us));
         if (w == 0 && now_ms() >= at)
             fault();
         usleep(200); /* a few thousand contexts a second: traces stay small */
@@ -133,6 +141,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: fault_prog REPORT MODE THREADS DELAY_MS\n");
         return 2;
     }
+    started_us = now_us();
     mode = argv[2];
     int threads = atoi(argv[3]);
     delay_ms = atoi(argv[4]);
@@ -147,7 +156,7 @@ int main(int argc, char **argv)
     report_fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (report_fd < 0)
         return 2;
-    report("pid %ld %ld\n", (long)getpid(), threads);
+    report("pid %ld %ld\n", (long)getpid(), threads, 0L);
     pthread_t th[MAX_THREADS];
     for (int i = 0; i < threads; i++)
         if (pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i) != 0)

@@ -20,7 +20,10 @@
  *                   still held, never cancelled — unless the exit check found a
  *                   reference to it still reachable (then it is "still reachable", as
  *                   LeakSanitizer says, and no finding); or one the check found
- *                   unreachable and never released (its handle was lost).
+ *                   unreachable and never released (its handle was lost). Without the
+ *                   check's verdict, only when the program was no longer at work at the
+ *                   cut: a context in flight then (a server stopped by SIGTERM, threads
+ *                   still running past the exit flush) is not presumed lost.
  */
 #ifndef CTXTRACE_CORE_VERDICT_H
 #define CTXTRACE_CORE_VERDICT_H
@@ -63,6 +66,7 @@ struct ct_facts {
     int64_t canceled_ns, cancel_origin_ns, released_ns;
     enum ct_reach exit_reach;
     bool trace_complete;   /* the program exited and the trace was finished */
+    bool end_in_flight;    /* the program was still at work at the cut (ct_end_in_flight) */
 };
 
 struct ct_verdict {
@@ -73,7 +77,13 @@ struct ct_verdict {
 /* The verdict on one context. */
 struct ct_verdict ct_judge(const struct ct_facts *f);
 
-/* The facts of a (possibly partial) trace row. */
+/* Was the program still at work when recording stopped for good — ended by a signal
+ * (meta.exit_reason "signal ..."), or making events after the cut (meta.events_after_cut
+ * > 0)? Then a context it had not released may have been on its way out, and only the
+ * exit check's verdict can say it was lost. exit_reason may be NULL. */
+bool ct_end_in_flight(const char *exit_reason, int64_t events_after_cut);
+
+/* The facts of a (possibly partial) trace row (end_in_flight false: the caller's). */
 void ct_facts_from_row(const struct ct_ctx_row *r, bool trace_complete, enum ct_reach reach,
                        struct ct_facts *out);
 
