@@ -3,7 +3,8 @@
  * `go tool pprof` and the other pprof viewers read.
  *
  * Sample types (all "count"):
- *   contexts_created   contexts created at each creation stack (the default)
+ *   contexts_created   contexts created at each creation stack (the default; in a
+ *                      summary trace the contexts folded per site count too)
  *   live_at_end        of those, the ones not yet freed when the trace ended
  *   named_by_findings  contexts (or blocked waits) each finding counts, at its stack
  * One sample per creation stack carries the first two; one per finding the third, with
@@ -225,21 +226,17 @@ static void sample(struct pprof *p, const struct ct_stack *st, const int64_t v[N
     free(ids);
 }
 
-/* Count each context at its creation stack; false (and p->oom) when out of memory. */
-static bool count(void *arg, const struct ct_ctx_row *row)
+/* The sample of a creation stack (NULL and p->oom when out of memory). */
+static struct site *site_for(struct pprof *p, int64_t stack)
 {
-    struct pprof *p = arg;
-    int64_t stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
     uint64_t i;
-    if (stack == 0)
-        return true; /* no stack recorded: nowhere to put it */
     if (!u64map_get(&p->site_of, (uint64_t)stack, &i)) {
         if (p->nsites == p->sitecap) {
             size_t cap = p->sitecap ? 2 * p->sitecap : 256;
             struct site *grown = realloc(p->sites, cap * sizeof *grown);
             if (grown == NULL) {
                 p->oom = true;
-                return false;
+                return NULL;
             }
             p->sites = grown;
             p->sitecap = cap;
@@ -248,21 +245,51 @@ static bool count(void *arg, const struct ct_ctx_row *row)
         i = ++p->nsites;
         if (!u64map_put(&p->site_of, (uint64_t)stack, i)) {
             p->oom = true;
-            return false;
+            return NULL;
         }
     }
-    struct site *s = &p->sites[i - 1];
+    return &p->sites[i - 1];
+}
+
+/* Count each context at its creation stack; false (and p->oom) when out of memory. */
+static bool count(void *arg, const struct ct_ctx_row *row)
+{
+    struct pprof *p = arg;
+    int64_t stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
+    if (stack == 0)
+        return true; /* no stack recorded: nowhere to put it */
+    struct site *s = site_for(p, stack);
+    if (s == NULL)
+        return false;
     s->v[0]++;
     if (!ct_ctx_has(row, CT_FREED_NS))
         s->v[1]++;
     return true;
 }
 
+/* A summary trace's folded contexts (ended cleanly: created, none live at the end) count
+ * at their creation stacks too, so contexts_created is every context either way. */
+static int count_summarized(struct pprof *p)
+{
+    struct ct_site_summary *sums;
+    long n = ct_reader_site_summaries(p->r, &sums);
+    if (n < 0)
+        return -1;
+    for (long k = 0; k < n && !p->oom; k++) {
+        struct site *s = sums[k].create_stack != 0 ? site_for(p, sums[k].create_stack) : NULL;
+        if (s != NULL)
+            s->v[0] += sums[k].contexts;
+    }
+    free(sums);
+    return 0;
+}
+
 static int build(struct pprof *p, struct pb *out, char *err, size_t errlen)
 {
     intern(p, ""); /* string 0 is "" by the format's rule */
     /* Counts need no order: one sequential read of the two columns they use. */
-    if (ct_reader_scan(p->r, 1u << CT_CREATE_STACK | 1u << CT_FREED_NS, count, p) < 0 &&
+    if ((ct_reader_scan(p->r, 1u << CT_CREATE_STACK | 1u << CT_FREED_NS, count, p) < 0 ||
+         count_summarized(p) != 0) &&
         !p->oom) {
         snprintf(err, errlen, "%s: %s", ct_reader_path(p->r), ct_reader_error(p->r));
         return -1;

@@ -43,8 +43,8 @@ def check(cond, msg):
     return cond
 
 
-def run(argv, **kw):
-    env = dict(os.environ)
+def run(argv, extra_env=None, **kw):
+    env = dict(os.environ, **(extra_env or {}))
     env.pop("CTXTRACE_OUTPUT", None)
     env.pop("CTXTRACE_SUPPRESSIONS", None)
     env.setdefault("HOME", ARGS.workdir)  # go wants a home for its caches
@@ -56,9 +56,12 @@ def ctxtrace(*argv):
     return run([ARGS.ctxtrace, *argv])
 
 
-def trace_of(program, name):
+def trace_of(program, name, keep="full"):
+    """A trace of program; keep="summary": summary retention sampling nothing (every
+    clean context folded into its site)."""
     path = os.path.join(ARGS.workdir, name)
-    p = ctxtrace("run", "--no-report", "-o", path, "--", program)
+    p = run([ARGS.ctxtrace, "run", "--no-report", "--keep", keep, "-o", path, "--", program],
+            extra_env={"CTXTRACE_KEEP_SAMPLE": "0"})
     if not os.path.exists(path):
         sys.exit("no trace from %s: %s" % (program, p.stderr))
     return path
@@ -247,6 +250,8 @@ def check_pprof(trace):
 def test_pprof():
     check_pprof(trace_of(ARGS.jobs, "jobs.db"))
     check_pprof(trace_of(ARGS.party, "party.db"))
+    # A summary trace: contexts_created counts the folded contexts at their stacks too.
+    check_pprof(trace_of(ARGS.party, "party_summary.db", keep="summary"))
 
 
 def test_pprof_inlined():
