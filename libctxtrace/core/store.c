@@ -171,7 +171,7 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
     char *msg = NULL;
     if (sqlite3_exec(s->db, ct_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db,
-                     "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=1024;"
+                     "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192;"
                      "INSERT INTO contexts(id,kind) VALUES(1,'background'),(2,'todo');",
                      NULL, NULL, &msg) != SQLITE_OK ||
         prepare_all(s) != 0) {

@@ -40,10 +40,16 @@ void live_model_forget_in_child(void);
 
 /* ---- server.c: the socket ------------------------------------------------------------ */
 
-/* Bind and listen at CTXTRACE_SOCKET or the default path (ctxtrace/core/livepath.h).
- * CTXTRACE_SOCKET=off serves nothing. A failure is reported on stderr and leaves the
- * process untouched, just not served. */
-void live_server_start(void);
+/* A new client's snapshot (live_snapshot's contract): each frame handed to put. */
+typedef size_t (*live_snapshot_fn)(void (*put)(void *arg, const uint8_t *frame, size_t len),
+                                   void *arg);
+
+/* Bind and listen at CTXTRACE_SOCKET or the default path (ctxtrace/core/livepath.h);
+ * each new client is first given `snapshot` (the model's, passed in so that the server
+ * depends on nothing but its caller: live.c -> server.c, one way). CTXTRACE_SOCKET=off
+ * serves nothing. A failure is reported on stderr and leaves the process untouched, just
+ * not served. */
+void live_server_start(live_snapshot_fn snapshot);
 /* Is there a socket (so the model is worth keeping)? */
 bool live_server_serving(void);
 bool live_server_has_clients(void);

@@ -28,7 +28,6 @@
  * closed — and the longest time an application thread waited for ring space.
  */
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 #include <ctxtrace/core/wire.h>
 
 #include "batch.h"
+#include "futex.h"
 #include "live.h"
 #include "scan.h"
 #include "shim.h"
@@ -74,7 +74,6 @@ static int wal_fd = -1;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
-static _Atomic uint32_t poke_word;
 static _Atomic uint32_t flush_req, flush_done;
 static _Atomic bool flush_final;
 static const char *_Atomic flush_reason;
@@ -86,22 +85,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void futex_wait_ns(_Atomic uint32_t *word, uint32_t expected, int64_t ns)
-{
-    struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
-}
-
-static void futex_wake_all(_Atomic uint32_t *word)
-{
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-}
-
-void shim_writer_poke(void)
-{
-    atomic_fetch_add_explicit(&poke_word, 1, memory_order_release);
-    futex_wake_all(&poke_word);
-}
 
 static int64_t rss_bytes(void)
 {
@@ -258,10 +241,10 @@ static void *writer_main(void *arg)
     symbolize_from = now_ns() + SYMBOLIZE_AFTER_NS;
     symbolized = false;
     for (;;) {
-        uint32_t seen = atomic_load_explicit(&poke_word, memory_order_acquire);
+        uint32_t seen = ring_pokes();
         uint32_t req = atomic_load_explicit(&flush_req, memory_order_acquire);
         if (req == atomic_load_explicit(&flush_done, memory_order_relaxed))
-            futex_wait_ns(&poke_word, seen, DRAIN_PERIOD_NS);
+            ring_sleep(seen, DRAIN_PERIOD_NS);
         req = atomic_load_explicit(&flush_req, memory_order_acquire);
         bool flushing = req != atomic_load_explicit(&flush_done, memory_order_relaxed);
 
@@ -374,7 +357,7 @@ int shim_writer_start(const char *path)
     write_start_meta();
     ct_store_commit(store);
     live_model_init(sym);
-    live_server_start();
+    live_server_start(live_snapshot);
     pthread_t th;
     if (shim_spawn_untraced(&th, writer_main, NULL) != 0) {
         fprintf(stderr, "ctxtrace: cannot start the writer thread\n");
@@ -396,7 +379,7 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
     atomic_store(&flush_final, final);
     atomic_store(&flush_reason, exit_reason);
     uint32_t req = atomic_fetch_add(&flush_req, 1) + 1;
-    shim_writer_poke();
+    ring_poke();
     int64_t deadline = now_ns() + timeout_ns;
     for (;;) {
         uint32_t done = atomic_load_explicit(&flush_done, memory_order_acquire);
