@@ -91,8 +91,7 @@ static int64_t cpu_ns(void)
 /* CTXTRACE_EXIT_CHECK=0 turns the check off (meta.exit_check = 'off'). */
 static bool enabled(void)
 {
-    const char *v = getenv("CTXTRACE_EXIT_CHECK");
-    return v == NULL || strcmp(v, "0") != 0;
+    return shim_conf->exit_check;
 }
 
 static void record(const struct stw_thread *t)

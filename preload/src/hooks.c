@@ -264,7 +264,7 @@ static void traced_release(void (*real)(ctx_t *), ctx_t *c)
     }
     if (enter()) {
         in_release = true;
-        release_stack = shim_keep == CT_KEEP_SUMMARY ? 0 : stackcap_capture();
+        release_stack = shim_conf->keep == CT_KEEP_SUMMARY ? 0 : stackcap_capture();
         shim_emit_hold_time(shim_emit_now());
     }
     leave();

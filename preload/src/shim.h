@@ -55,12 +55,18 @@ void shim_cut_recording(void);
 /* A forked child starts its own trace: no cut, nothing counted. */
 void shim_cut_reset_in_child(void);
 
-/* Configuration, read from the environment once. */
-extern int shim_stack_depth;        /* CTXTRACE_STACK_DEPTH, default 32, 1..64 */
-extern int64_t shim_sample_ns;      /* CTXTRACE_SAMPLE_MS, default 100 */
-extern int shim_keep;               /* CTXTRACE_KEEP: enum ct_keep, default full */
-extern int shim_keep_sample;        /* CTXTRACE_KEEP_SAMPLE: summary's sampling, default
-                                       CT_KEEP_SAMPLE_EVERY, 0 none */
+/* ---- config.c: the configuration, read from the environment once ---- */
+struct shim_config {
+    int stack_depth;   /* CTXTRACE_STACK_DEPTH: frames captured per stack, 1..64 (32) */
+    int64_t sample_ns; /* CTXTRACE_SAMPLE_MS: the sample period (100 ms) */
+    int keep;          /* CTXTRACE_KEEP: enum ct_keep (full) */
+    int keep_sample;   /* CTXTRACE_KEEP_SAMPLE: summary's sampling, one in N (1024; 0 none) */
+    bool follow_exec;  /* CTXTRACE_FOLLOW_EXEC: trace exec'd programs (1) */
+    bool exit_check;   /* CTXTRACE_EXIT_CHECK: run the exit check (1) */
+};
+/* Read-only after shim_config_read, which the shim's constructor calls first. */
+extern const struct shim_config *const shim_conf;
+void shim_config_read(void);
 
 /* ---- next.c ---- */
 /* The definition of `name` that the shim interposes on (dlsym RTLD_NEXT), looked up on

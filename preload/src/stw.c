@@ -97,7 +97,7 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
                 if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
                     break;
                 t->ips[n++] = ip;
-            } while (n < shim_stack_depth && n < STW_MAX_DEPTH && unw_step(&cur) > 0);
+            } while (n < shim_conf->stack_depth && n < STW_MAX_DEPTH && unw_step(&cur) > 0);
         }
     }
     t->depth = n;

@@ -237,7 +237,7 @@ static void *writer_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the application */
 
-    int64_t next_sample = now_ns() + shim_sample_ns;
+    int64_t next_sample = now_ns() + shim_conf->sample_ns;
     symbolize_from = now_ns() + SYMBOLIZE_AFTER_NS;
     symbolized = false;
     for (;;) {
@@ -251,7 +251,7 @@ static void *writer_main(void *arg)
         int64_t now = now_ns();
         bool sample = now >= next_sample;
         if (sample)
-            next_sample = now + shim_sample_ns;
+            next_sample = now + shim_conf->sample_ns;
         const char *reason = flushing ? atomic_load(&flush_reason) : NULL;
         bool final = flushing && atomic_load(&flush_final);
         /* The final flush ends the trace in its second batch only: events recorded
@@ -330,10 +330,10 @@ static void write_start_meta(void)
     ct_store_meta_int(store, "ppid", getppid());
     ct_store_meta_int(store, "start_ns", now_ns());
     ct_store_meta_int(store, "start_realtime", (int64_t)time(NULL));
-    ct_store_meta_int(store, "stack_depth", shim_stack_depth);
-    ct_store_meta_text(store, "retention", ct_keep_name(shim_keep));
-    if (shim_keep == CT_KEEP_SUMMARY)
-        ct_store_meta_int(store, "keep_sample", shim_keep_sample);
+    ct_store_meta_int(store, "stack_depth", shim_conf->stack_depth);
+    ct_store_meta_text(store, "retention", ct_keep_name(shim_conf->keep));
+    if (shim_conf->keep == CT_KEEP_SUMMARY)
+        ct_store_meta_int(store, "keep_sample", shim_conf->keep_sample);
     ct_store_meta_int(store, "events_dropped", 0);
 }
 
@@ -347,7 +347,7 @@ int shim_writer_start(const char *path)
     }
     snprintf(wal_path, sizeof wal_path, "%s-wal", path);
     wal_fd = -1;
-    batch = batch_new(shim_keep, shim_keep_sample);
+    batch = batch_new(shim_conf->keep, shim_conf->keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
         fprintf(stderr, "ctxtrace: out of memory starting the writer\n");
