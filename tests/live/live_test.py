@@ -219,8 +219,8 @@ def test_tail_shows_snapshot_then_events():
           "the program ran normally (%d, %r, %s)" % (code, out, perr))
 
     check(head and head[0]["type"] == "hello", "the stream starts with hello")
-    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 2,
-          "hello names the process and version 2: %s" % head[0])
+    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 3,
+          "hello names the process and version 3: %s" % head[0])
     ctxs = [l for l in head if l["type"] == "context"]
     check(head[-1]["type"] == "snapshot_end" and head[-1]["contexts"] == len(ctxs) == 5,
           "the snapshot is the 5 live contexts, then snapshot_end: %s" % head[-1])
@@ -365,6 +365,64 @@ def test_slow_client_gets_bye():
           % (fr[-1][0] if fr else None))
     creates = sum(1 for t, _ in fr if t == CREATE)
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
+
+
+def test_tail_carries_the_exit_check():
+    """Tailed until it exits, a process's exit check arrives as exit_thread / exit_reach
+    lines, then exit_check, then bye — exactly the trace's exit_threads / exit_reach."""
+    sock = path("exit.sock")
+    prog = Prog(["--wait-go", "--leak-at-exit", "20", "1000"], {"CTXTRACE_SOCKET": sock})
+    tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "60", sock],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Attached (the snapshot is in) before the program goes on.
+    while True:
+        line = tail.stdout.readline()
+        check(line != "", "tail ended before the snapshot: %s" % tail.stderr.read())
+        if json.loads(line)["type"] == "snapshot_end":
+            break
+    prog.go()
+    rest, err = tail.communicate(timeout=120)
+    code, out, perr = prog.finish()
+    check(tail.returncode == 0, "tail ends with status 0 at the BYE (%d, %s)" % (tail.returncode, err))
+    check(code == 0, "the program ran normally (%d, %s)" % (code, perr))
+    lines = lines_of(rest)
+    types = [l["type"] for l in lines]
+    check(types[-2:] == ["exit_check", "bye"],
+          "exit_check, then bye, end the stream: %s" % types[-4:])
+    first = min(i for i, t in enumerate(types) if t in ("exit_thread", "exit_reach"))
+    check(set(types[first:-2]) <= {"exit_thread", "exit_reach", "site"},
+          "the check's frames come together at the end: %s" % types[first:])
+    check(lines[-2].get("status") == "done" and lines[-2].get("reach") == "done",
+          "the check ran and judged reachability: %s" % lines[-2])
+
+    con = sqlite3.connect(prog.db)
+    meta = dict(con.execute("SELECT key, value FROM meta"))
+    check(meta.get("exit_check") == lines[-2]["status"] and
+          meta.get("exit_check_reach") == lines[-2]["reach"] and
+          meta.get("exit_check_ns") == lines[-2]["ts_ns"],
+          "exit_check is the trace's meta: %s" % lines[-2])
+    got_threads = sorted((l.get("thread"), l["tid"], l["state"], l.get("syscall"),
+                          int(l["stopped"]), l["site"]["stack"] if "site" in l else None)
+                         for l in lines if l["type"] == "exit_thread")
+    want_threads = sorted(con.execute(
+        "SELECT thread, tid, state, syscall, stopped, stack FROM exit_threads"),
+        key=lambda r: tuple((x is None, x) for x in r))
+    got_threads.sort(key=lambda r: tuple((x is None, x) for x in r))
+    check(got_threads == [tuple(r) for r in want_threads],
+          "exit_thread lines are the trace's exit_threads rows:\n%s\n%s"
+          % (got_threads, want_threads))
+    got_reach = sorted((l["id"], l["reach"]) for l in lines if l["type"] == "exit_reach")
+    want_reach = sorted(con.execute("SELECT context_id, reach FROM exit_reach"))
+    check(got_reach == want_reach,
+          "exit_reach lines are the trace's exit_reach rows:\n%s\n%s" % (got_reach, want_reach))
+    # Not vacuous: the watcher is blocked and known, two lost handles are unreachable.
+    check(sum(1 for r in got_reach if r[1] == "unreachable") == 2,
+          "the two overwritten handles are unreachable: %s" % got_reach)
+    blocked = [t for t in got_threads if t[0] is not None and t[2] == "blocked" and t[5]]
+    check(blocked, "a registered thread blocked, with its stack: %s" % got_threads)
+    sites = [l["site"].get("function") for l in lines if l["type"] == "exit_thread" and "site" in l]
+    check("watcher" in sites, "the watcher's current stack is named: %s" % sites)
+    con.close()
 
 
 def test_tail_text_for_people():
