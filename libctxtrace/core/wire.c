@@ -9,6 +9,7 @@
  */
 #include <ctxtrace/core/wire.h>
 
+#include <ctxtrace/core/verdict.h>
 #include <ctxtrace/tracer.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -73,6 +74,11 @@ static const struct field exit_reach_fields[] = {
     U64(exit_reach.id), U8(exit_reach.reach, CT_WIRE_REACH_COUNT - 1)};
 static const struct field exit_check_fields[] = {
     I64(exit_check.ts), STR(exit_check.status), STR(exit_check.reach)};
+
+_Static_assert(CT_WIRE_REACH_UNREACHABLE == (int)CT_SCAN_UNREACHABLE &&
+                   CT_WIRE_REACH_REACHABLE == (int)CT_SCAN_REACHABLE &&
+                   CT_WIRE_REACH_STUCK == (int)CT_SCAN_STUCK,
+               "EXIT_REACH carries the scan's result as is");
 
 struct frame_type {
     const char *name;
