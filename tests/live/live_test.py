@@ -374,16 +374,21 @@ def test_tail_carries_the_exit_check():
     prog = Prog(["--wait-go", "--leak-at-exit", "20", "1000"], {"CTXTRACE_SOCKET": sock})
     tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "60", sock],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Attached (the snapshot is in) before the program goes on.
-    while True:
-        line = tail.stdout.readline()
-        if not line:
-            fail("tail ended before the snapshot: %s" % tail.stderr.read())
-            return
-        if json.loads(line)["type"] == "snapshot_end":
-            break
+    people = subprocess.Popen([ARGS.ctxtrace, "tail", "--format", "text", "--seconds", "60",
+                               sock], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Both attached (the snapshot is in) before the program goes on.
+    for t, last in ((tail, lambda l: json.loads(l)["type"] == "snapshot_end"),
+                    (people, lambda l: "live contexts; events follow" in l)):
+        while True:
+            line = t.stdout.readline()
+            if not line:
+                fail("tail ended before the snapshot: %s" % t.stderr.read())
+                return
+            if last(line):
+                break
     prog.go()
     rest, err = tail.communicate(timeout=120)
+    text_out, _ = people.communicate(timeout=120)
     code, out, perr = prog.finish()
     check(tail.returncode == 0, "tail ends with status 0 at the BYE (%d, %s)" % (tail.returncode, err))
     check(code == 0, "the program ran normally (%d, %s)" % (code, perr))
@@ -417,6 +422,14 @@ def test_tail_carries_the_exit_check():
     want_reach = sorted(con.execute("SELECT context_id, reach FROM exit_reach"))
     check(got_reach == want_reach,
           "exit_reach lines are the trace's exit_reach rows:\n%s\n%s" % (got_reach, want_reach))
+    # The same for people: a line per thread and per context, the check's status.
+    text_lines = text_out.splitlines()
+    check(sum(" at exit  " in l for l in text_lines) == len(got_threads) and
+          sum(l.endswith(" at exit") for l in text_lines) == len(got_reach) and
+          sum(l.endswith(" is unreachable at exit") for l in text_lines) ==
+          sum(r[1] == "unreachable" for r in got_reach) and
+          text_lines[-2:] == ["exit check: done, reachability: done", "bye: exit (exit)"],
+          "--format text shows the check: %s" % text_lines[-12:])
     # Not vacuous: a lost handle is unreachable (the scan is conservative: the other
     # may still be found in a stale register or stack slot), the watcher is blocked.
     check(any(r[1] == "unreachable" for r in got_reach),
