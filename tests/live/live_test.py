@@ -367,9 +367,11 @@ def test_slow_client_gets_bye():
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
 
 
-def test_tail_carries_the_exit_check():
-    """Tailed until it exits, a process's exit check arrives as exit_thread / exit_reach
-    lines, then exit_check, then bye — exactly the trace's exit_threads / exit_reach."""
+def tail_exit_check(sig):
+    """Tailed until it exits (or, with `sig`, is stopped by that signal while it waits for
+    "go"), a process's exit check arrives as exit_thread / exit_reach lines, then
+    exit_check, then bye — exactly the trace's exit_threads / exit_reach / meta. Returns
+    the exit_thread rows and the exit_reach rows, or None if the run failed."""
     sock = path("exit.sock")
     prog = Prog(["--wait-go", "--leak-at-exit", "20", "1000"], {"CTXTRACE_SOCKET": sock})
     tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "60", sock],
@@ -383,19 +385,23 @@ def test_tail_carries_the_exit_check():
             line = t.stdout.readline()
             if not line:
                 fail("tail ended before the snapshot: %s" % t.stderr.read())
-                return
+                return None
             if last(line):
                 break
-    prog.go()
+    if sig is None:
+        prog.go()
+    else:
+        prog.p.send_signal(sig)
     rest, err = tail.communicate(timeout=120)
     text_out, _ = people.communicate(timeout=120)
     code, out, perr = prog.finish()
     check(tail.returncode == 0, "tail ends with status 0 at the BYE (%d, %s)" % (tail.returncode, err))
-    check(code == 0, "the program ran normally (%d, %s)" % (code, perr))
+    check(code == (0 if sig is None else -sig), "the program ended as asked (%d, %s)" % (code, perr))
+    bye = "exit" if sig is None else "signal " + signal.Signals(sig).name
     lines = lines_of(rest)
     types = [l["type"] for l in lines]
-    check(types[-2:] == ["exit_check", "bye"],
-          "exit_check, then bye, end the stream: %s" % types[-4:])
+    check(types[-2:] == ["exit_check", "bye"] and lines[-1].get("text") == bye,
+          "exit_check, then bye, end the stream: %s" % lines[-2:])
     first = min(i for i, t in enumerate(types) if t in ("exit_thread", "exit_reach"))
     check(set(types[first:-2]) <= {"exit_thread", "exit_reach", "site", "sample"},
           "the check's frames come together at the end: %s" % types[first:])
@@ -428,15 +434,30 @@ def test_tail_carries_the_exit_check():
           sum(l.endswith(" at exit") for l in text_lines) == len(got_reach) and
           sum(l.endswith(" is unreachable at exit") for l in text_lines) ==
           sum(r[1] == "unreachable" for r in got_reach) and
-          text_lines[-2:] == ["exit check: done, reachability: done", "bye: exit (exit)"],
+          text_lines[-2:] == ["exit check: done, reachability: done", "bye: exit (%s)" % bye],
           "--format text shows the check: %s" % text_lines[-12:])
+    con.close()
+    return got_threads, got_reach
+
+
+def test_tail_carries_the_exit_check():
+    got = tail_exit_check(None)
+    if got is None:
+        return
+    got_threads, got_reach = got
     # Not vacuous: a lost handle is unreachable (the scan is conservative: the other
     # may still be found in a stale register or stack slot), the watcher is blocked.
     check(any(r[1] == "unreachable" for r in got_reach),
           "an overwritten handle is unreachable: %s" % got_reach)
     check(any(t[0] is not None and t[2] == "blocked" for t in got_threads),
           "a registered thread is blocked at the check: %s" % got_threads)
-    con.close()
+
+
+def test_tail_carries_the_exit_check_at_sigterm():
+    got = tail_exit_check(signal.SIGTERM)
+    if got is None:
+        return
+    check(len(got[1]) >= 3, "the check judged the live contexts: %s" % (got[1],))
 
 
 def test_tail_text_for_people():
