@@ -84,7 +84,9 @@ class Prog:
         self.dir = fresh(name)
         self.db = os.path.join(self.dir, "trace.db")
         full = dict(os.environ)
-        full.update({"LD_PRELOAD": ARGS.shim, "CTXTRACE_OUTPUT": self.db,
+        # With the gate (gate.c) first: its "ready" and wait come after the shim's start.
+        preload = ARGS.shim if ARGS.gate is None else ARGS.gate + " " + ARGS.shim
+        full.update({"LD_PRELOAD": preload, "CTXTRACE_OUTPUT": self.db,
                      "CTXTRACE_SAMPLE_MS": "50"})
         full.update(env or {})
         self.p = subprocess.Popen([ARGS.prog] + args, stdin=subprocess.PIPE,
@@ -367,13 +369,13 @@ def test_slow_client_gets_bye():
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
 
 
-def tail_exit_check(sig):
+def tail_exit_check(sig, args=("--wait-go", "--leak-at-exit", "20", "1000")):
     """Tailed until it exits (or, with `sig`, is stopped by that signal while it waits for
     "go"), a process's exit check arrives as exit_thread / exit_reach lines, then
     exit_check, then bye — exactly the trace's exit_threads / exit_reach / meta. Returns
     the exit_thread rows and the exit_reach rows, or None if the run failed."""
     sock = path("exit.sock")
-    prog = Prog(["--wait-go", "--leak-at-exit", "20", "1000"], {"CTXTRACE_SOCKET": sock})
+    prog = Prog(list(args), {"CTXTRACE_SOCKET": sock})
     tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "60", sock],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     people = subprocess.Popen([ARGS.ctxtrace, "tail", "--format", "text", "--seconds", "60",
@@ -451,6 +453,19 @@ def test_tail_carries_the_exit_check():
           "an overwritten handle is unreachable: %s" % got_reach)
     check(any(t[0] is not None and t[2] == "blocked" for t in got_threads),
           "a registered thread is blocked at the check: %s" % got_threads)
+
+
+def test_tail_exit_check_of_a_findings_program():
+    """A tests/findings/exit program (--prog), held by the gate until tailed: its exit
+    check on the stream is the trace's, and not vacuous — each of these programs leaves a
+    lost handle (overwritten_handle) or a blocked thread (blocked_after_cancel)."""
+    got = tail_exit_check(None, args=())
+    if got is None:
+        return
+    got_threads, got_reach = got
+    check(any(r[1] == "unreachable" for r in got_reach) or
+          any(t[0] is not None and t[2] == "blocked" for t in got_threads),
+          "the check found something: %s %s" % (got_threads, got_reach))
 
 
 def test_tail_carries_the_exit_check_at_sigterm():
@@ -777,6 +792,7 @@ def main():
     ap.add_argument("--prog", required=True)
     ap.add_argument("--fork-prog", required=True)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--gate", help="gate.c's preload: --prog is held before main")
     ARGS = ap.parse_args()
     subprocess.run(["rm", "-rf", ARGS.workdir], check=True)
     os.makedirs(ARGS.workdir)
