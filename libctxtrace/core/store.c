@@ -461,6 +461,14 @@ static int exec_row(ct_store *s, const char *sql, const int64_t *v, const bool *
     return rc == SQLITE_DONE ? 0 : fail(s, what);
 }
 
+enum ct_exit_state ct_exit_state_of(char st)
+{
+    return st == 'R'                ? CT_EXIT_RUNNING
+           : st == 'T' || st == 't' ? CT_EXIT_STOPPED
+           : st == 'Z' || st == 'X' ? CT_EXIT_EXITING
+                                    : CT_EXIT_BLOCKED;
+}
+
 int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *r)
 {
     static const char *const states[] = {"running", "blocked", "stopped", "exiting"};

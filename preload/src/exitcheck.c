@@ -216,6 +216,17 @@ void shim_exit_check(int64_t budget_ns)
     result.cpu_us = (cpu_ns() - cpu0) / 1000;
 }
 
+bool shim_exit_check_result(const char **status, const char **reach, int64_t *ns)
+{
+    if (result.text[0] == '\0')
+        return false;
+    bool done = strcmp(result.text, "done") == 0;
+    *status = result.text;
+    *reach = done && result.reach[0] != '\0' ? result.reach : NULL;
+    *ns = done ? result.ns : 0;
+    return true;
+}
+
 void shim_exit_check_meta(ct_store *store)
 {
     if (result.text[0] == '\0')

@@ -35,6 +35,10 @@ void live_sample(const struct ct_sample_row *row);
 /* The snapshot for a new client: HELLO, every site, every live context, SNAPSHOT_END;
  * each frame handed to put. Returns the number of bytes produced. */
 size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg);
+/* At the end of the process (exit, SIGINT/SIGTERM), after the last publish: send the
+ * exit check's EXIT_CHECK frame (its EXIT_THREAD and EXIT_REACH frames were drained and
+ * published before), if a check ran. */
+void live_exit_check(void);
 /* fork(): the child's model starts empty (its trace starts empty too). */
 void live_model_forget_in_child(void);
 

@@ -153,6 +153,10 @@ void shim_exit_check(int64_t budget_ns);
 /* Its meta keys, written with the end meta. */
 typedef struct ct_store ct_store;
 void shim_exit_check_meta(ct_store *store);
+/* The same result for the live stream's EXIT_CHECK frame: false if no check ran; else
+ * *status is meta.exit_check, *reach meta.exit_check_reach (NULL when the meta has no
+ * such key), *ns meta.exit_check_ns (0: none). */
+bool shim_exit_check_result(const char **status, const char **reach, int64_t *ns);
 
 /* ---- lifecycle.c ---- */
 void shim_lifecycle_init(void);

@@ -212,6 +212,8 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
     }
     /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
      * behind. A failed exec leaves the process traced, but no longer served. */
+    if (end != NULL && strcmp(end, "exec") != 0)
+        live_exit_check();
     if (end != NULL)
         live_server_stop(strcmp(end, "exec") == 0 ? CT_WIRE_BYE_EXEC : CT_WIRE_BYE_EXIT, end);
     pthread_mutex_unlock(&writer_mu);
