@@ -81,6 +81,9 @@ struct retain {
     VEC(uint64_t) old;
     /* Per pass. */
     VEC(uint32_t) fresh, ended, by_parent, to_write, dirty;
+    /* The contexts created, and those that ended, in the previous pass: their creation
+     * facts and their end are decided one pass late (see steps 2 and 6). */
+    VEC(uint32_t) fresh_prev, ended_prev;
     VEC(uint32_t) path;
     int64_t summarized;
     int sample_every;
@@ -119,6 +122,8 @@ void retain_free(struct retain *r)
     free(r->old.items);
     free(r->fresh.items);
     free(r->ended.items);
+    free(r->ended_prev.items);
+    free(r->fresh_prev.items);
     free(r->by_parent.items);
     free(r->to_write.items);
     free(r->dirty.items);
@@ -647,12 +652,17 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
             h->counted = false;
         }
     }
-    /* 2. What each new context's creation tells (parents first). */
-    for (size_t i = 0; i < r->fresh.len; i++) {
-        struct hctx *h = &r->ctx.items[r->fresh.items[i]];
+    /* 2. What the creation of each context made in the previous pass tells (parents
+     * first). One pass late for the reason of step 6: its parent's cancel, made before
+     * it on another thread, may reach the writer a pass after it. */
+    for (size_t i = 0; i < r->fresh_prev.len; i++) {
+        struct hctx *h = &r->ctx.items[r->fresh_prev.items[i]];
         if (!h->facts)
             creation_facts(r, h);
     }
+    r->fresh_prev.len = 0;
+    for (size_t i = 0; i < r->fresh.len; i++)
+        PUSH(r->fresh_prev, r->fresh.items[i]);
     /* 3. Fan-out: each context its parent's cancellation reached counts for the origin. */
     for (size_t i = 0; i < r->by_parent.len; i++) {
         struct hctx *o = origin_of(r, &r->ctx.items[r->by_parent.items[i]]);
@@ -670,10 +680,19 @@ int retain_pass(struct retain *r, const struct ct_ctx_row *rows, size_t nrows,
         if (!h->written)
             rc = write_ctx(r, h, store);
     }
-    /* 6. The contexts that ended. (In any order: what the tree tells was decided above,
-     * and ending one needs nothing of the others.) */
-    for (size_t i = 0; i < r->ended.len && rc == 0; i++)
-        rc = end_ctx(r, &r->ctx.items[r->ended.items[i]], store);
+    /* 6. The contexts that ended in the previous pass. One pass late, because an event
+     * that happened before a context's free can reach the writer after it: a ring is
+     * drained whole, one after another, so the thread that let go of a context (its
+     * release) may be drained just before it commits, and the thread that freed it just
+     * after — but both are in by the end of the next pass, which drains every ring again.
+     * (In any order: what the tree tells was decided above, and ending one needs nothing
+     * of the others.) In the final pass, those that ended in it stay held: step 7 writes
+     * them as rows. */
+    for (size_t i = 0; i < r->ended_prev.len && rc == 0; i++)
+        rc = end_ctx(r, &r->ctx.items[r->ended_prev.items[i]], store);
+    r->ended_prev.len = 0;
+    for (size_t i = 0; i < r->ended.len; i++)
+        PUSH(r->ended_prev, r->ended.items[i]);
     /* 7. Long live, or live at the end: written. The oldest first; ended ones skipped. */
     while (r->head < r->fifo.len && rc == 0) {
         struct hctx *h = held(r, (int64_t)r->fifo.items[r->head]);
