@@ -509,6 +509,29 @@ static void ctx_destroy(ctx_t *c)
     free(c);
 }
 
+int ctx__ref_put_listed(ctx_t *c)
+{
+    uint32_t s = ctx_state_lock(c);
+    /* Under the lock nobody else decides, and the canceller neither sets STATE_LISTGONE
+     * nor frees c; refs can still grow (the list's holder may take one), never fall
+     * below ours + the other. */
+    uint32_t expected = 2;
+    int last = -1;
+    if (atomic_load_explicit(&c->refs, memory_order_acquire) == 2) {
+        if (s & STATE_LISTGONE) {
+            last = 1; /* ours + the dead one: ours is the last */
+        } else if (atomic_load_explicit(&c->linked, memory_order_relaxed) != LINK_NONE &&
+                   atomic_compare_exchange_strong_explicit(&c->refs, &expected, 1,
+                                                           memory_order_acq_rel,
+                                                           memory_order_relaxed)) {
+            s |= STATE_ORPHAN; /* only the list holds it: its canceller frees it */
+            last = 0;
+        }
+    }
+    ctx_state_unlock(c, s);
+    return last;
+}
+
 void ctx__free_chain(ctx_t *c)
 {
     /* Iterative: freeing a context drops its parent's reference, which may free the
