@@ -532,6 +532,27 @@ int ctx__ref_put_listed(ctx_t *c)
     return last;
 }
 
+/* ctx__ref_put when refs was not 1 at first sight. */
+bool ctx__ref_put_shared(ctx_t *c)
+{
+    uint32_t r = atomic_load_explicit(&c->refs, memory_order_acquire);
+    for (;;) {
+        if (r == 1)
+            return true;
+        /* Decided before dropping: once ours is gone, c may be freed by another. */
+        if (r == 2 && ctx_is_cancellable(c) && ctx__maybe_listed(c)) {
+            int last = ctx__ref_put_listed(c);
+            if (last >= 0)
+                return last;
+            r = atomic_load_explicit(&c->refs, memory_order_acquire);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&c->refs, &r, r - 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return false;
+    }
+}
+
 void ctx__free_chain(ctx_t *c)
 {
     /* Iterative: freeing a context drops its parent's reference, which may free the

@@ -281,24 +281,10 @@ int ctx__ref_put_listed(ctx_t *c);
  * refs at 1 means ours is the last, with no read-modify-write (the usual case when the
  * last owner releases a context). The acquire pairs with the release of every earlier
  * drop. */
+bool ctx__ref_put_shared(ctx_t *c);
 static inline bool ctx__ref_put(ctx_t *c)
 {
-    uint32_t r = atomic_load_explicit(&c->refs, memory_order_acquire);
-    for (;;) {
-        if (r == 1)
-            return true;
-        /* Decided before dropping: once ours is gone, c may be freed by another. */
-        if (r == 2 && ctx_is_cancellable(c) && ctx__maybe_listed(c)) {
-            int last = ctx__ref_put_listed(c);
-            if (last >= 0)
-                return last;
-            r = atomic_load_explicit(&c->refs, memory_order_acquire);
-            continue;
-        }
-        if (atomic_compare_exchange_weak_explicit(&c->refs, &r, r - 1, memory_order_acq_rel,
-                                                  memory_order_acquire))
-            return false;
-    }
+    return atomic_load_explicit(&c->refs, memory_order_acquire) == 1 || ctx__ref_put_shared(c);
 }
 /* Free `c`, whose last reference is gone, and drop its reference on its parent, which
  * may free the parent, and so on up the chain. */
