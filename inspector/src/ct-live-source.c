@@ -1,6 +1,14 @@
 /*
  * ct-live-source.c — a running process's socket into a CtTraceModel (see
  * ct-live-source.h).
+ *
+ * The exit check. A process watched until it exits sends the check's results before its
+ * BYE (docs/wire.md): each context's reachability, each thread it saw, its status. They
+ * are kept here and read by this source's verdict — the core's one (ct_judge), with the
+ * reachability as the rules read it from a trace (ct_reach_from_scan) — so the tree,
+ * details and timeline judge a context lost at exit exactly as `ctxtrace report` does on
+ * the trace. At the BYE every context still live is judged again, and the status line
+ * says what the check found.
  */
 #include "ct-live-source.h"
 
@@ -8,6 +16,7 @@
 
 #include <ctxtrace/core/live_budget.h>
 #include <ctxtrace/core/livepath.h>
+#include <ctxtrace/core/verdict.h>
 #include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
 #include <errno.h>
@@ -39,6 +48,12 @@ struct _CtLiveSource {
     gboolean dispatching; /* inside readable_cb */
     char *state_text;
     guint64 frames;
+    GHashTable *live;    /* ids of the contexts pushed and not freed (gint64 set) */
+    /* The exit check, once its frames arrive: context id -> enum ct_scan_reach + 1. */
+    GHashTable *reach;
+    gboolean check_done, reach_checked, end_in_flight;
+    char *check_status;  /* EXIT_CHECK's status ("done", "off", "abandoned: ...") */
+    guint threads_seen, threads_blocked, threads_unregistered, unreachable;
 };
 
 static void ct_live_source_iface_init(CtSourceInterface *iface);
@@ -111,8 +126,23 @@ static GArray *ancestry(CtSource *source, gint64 id)
     return g_array_new(FALSE, FALSE, sizeof(gint64));
 }
 
+/* The core's verdict with what the stream told of the exit (docs/wire.md): before the
+ * BYE nothing (the model's complete is false: the same as no verdict of a source's own). */
+static struct ct_verdict verdict(CtSource *source, const struct ct_ctx_row *row)
+{
+    CtLiveSource *self = CT_LIVE_SOURCE(source);
+    gpointer v = g_hash_table_lookup(self->reach, &row->id);
+    enum ct_reach reach = ct_reach_from_scan(self->reach_checked, v != NULL,
+                                             (enum ct_scan_reach)(GPOINTER_TO_INT(v) - 1));
+    struct ct_facts f;
+    ct_facts_from_row(row, self->meta.complete, reach, &f);
+    f.end_in_flight = self->end_in_flight;
+    return ct_judge(&f);
+}
+
 static void ct_live_source_iface_init(CtSourceInterface *iface)
 {
+    iface->verdict = verdict;
     iface->count = count;
     iface->fetch = fetch;
     iface->site = site_text;
@@ -153,6 +183,10 @@ static void apply(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
 {
     r->reason = (char *)reason; /* the model copies it */
     ct_trace_model_apply_row(self->model, r);
+    if ((r->present >> CT_FREED_NS) & 1)
+        g_hash_table_remove(self->live, &r->id);
+    else if (!g_hash_table_contains(self->live, &r->id))
+        g_hash_table_add(self->live, g_memdup2(&r->id, sizeof r->id));
     if ((r->present >> CT_CREATED_NS) & 1 && r->id > 2)
         self->meta.contexts++;
 }
@@ -192,6 +226,27 @@ static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c
 }
 
 static void end(CtLiveSource *self, const char *text, gboolean complete);
+
+/* "; exit check: ..." — what the check found, for the status line ("" if none ran). */
+static char *exit_check_text(CtLiveSource *self)
+{
+    if (!self->check_done)
+        return g_strdup("");
+    if (g_strcmp0(self->check_status, "done") != 0)
+        return g_strdup_printf("; exit check: %s", self->check_status ? self->check_status : "?");
+    GString *s = g_string_new(NULL);
+    g_string_printf(s, "; exit check: %u thread%s (%u blocked", self->threads_seen,
+                    self->threads_seen == 1 ? "" : "s", self->threads_blocked);
+    if (self->threads_unregistered > 0)
+        g_string_append_printf(s, ", %u not the shim's", self->threads_unregistered);
+    g_string_append(s, ")");
+    if (self->reach_checked)
+        g_string_append_printf(s, ", %u of %u contexts unreachable", self->unreachable,
+                               g_hash_table_size(self->reach));
+    else
+        g_string_append(s, ", reachability not judged");
+    return g_string_free(s, FALSE);
+}
 
 /* When a frame happened (0: it does not say). */
 static gint64 frame_time(const struct ct_wire_msg *m)
@@ -298,11 +353,34 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         ct_trace_model_add_sample(self->model, &s);
         break;
     }
+    case CT_WIRE_EXIT_REACH: {
+        gint64 id = (gint64)m->u.exit_reach.id;
+        g_hash_table_insert(self->reach, g_memdup2(&id, sizeof id),
+                            GINT_TO_POINTER((int)m->u.exit_reach.reach + 1));
+        self->unreachable += m->u.exit_reach.reach == CT_WIRE_REACH_UNREACHABLE;
+        break;
+    }
+    case CT_WIRE_EXIT_THREAD:
+        self->threads_seen++;
+        self->threads_blocked += m->u.exit_thread.state == CT_WIRE_EXIT_BLOCKED;
+        self->threads_unregistered += m->u.exit_thread.thread == 0;
+        break;
+    case CT_WIRE_EXIT_CHECK:
+        self->check_done = TRUE;
+        self->reach_checked = m->u.exit_check.reach != NULL;
+        g_free(self->check_status);
+        self->check_status = g_strdup(m->u.exit_check.status);
+        break;
     case CT_WIRE_BYE: {
+        gboolean exited = m->u.bye.reason == CT_WIRE_BYE_EXIT;
+        const char *why = m->u.bye.text ? m->u.bye.text : ct_wire_bye_name(m->u.bye.reason);
+        /* As a trace of this exit would say (meta.exit_reason; no events after the cut
+         * reach a client: the stream ends here). */
+        self->end_in_flight = exited && ct_end_in_flight(why, 0);
+        g_autofree char *check = exit_check_text(self);
         g_autofree char *text = g_strdup_printf(
-            m->u.bye.reason == CT_WIRE_BYE_EXIT ? "the process exited (%s)" : "the stream ended: %s",
-            m->u.bye.text ? m->u.bye.text : ct_wire_bye_name(m->u.bye.reason));
-        end(self, text, m->u.bye.reason == CT_WIRE_BYE_EXIT);
+            exited ? "the process exited (%s)%s" : "the stream ended: %s%s", why, check);
+        end(self, text, exited);
         break;
     }
     default:
@@ -324,6 +402,18 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
                            : g_strdup(text);
     self->meta.complete = complete;
     ct_trace_model_set_meta(self->model, &self->meta);
+    /* The verdict on a context still live depends on the end (complete, the exit check):
+     * judge each again (an empty row changes nothing but the item's state). */
+    if (complete) {
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, self->live);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+            struct ct_ctx_row r = {.id = *(gint64 *)key};
+            if (ct_trace_model_lookup(self->model, r.id) != NULL) /* else a new item */
+                ct_trace_model_apply_row(self->model, &r);
+        }
+    }
     ct_trace_model_flush(self->model);
     g_signal_emit(self, signals[SIGNAL_ENDED], 0);
     /* (A handler may have dropped the model: read_some checks.) */
@@ -485,6 +575,9 @@ static void ct_live_source_finalize(GObject *object)
     g_free(self->meta.program);
     g_free(self->path);
     g_free(self->state_text);
+    g_hash_table_destroy(self->live);
+    g_hash_table_destroy(self->reach);
+    g_free(self->check_status);
     G_OBJECT_CLASS(ct_live_source_parent_class)->finalize(object);
 }
 
@@ -501,4 +594,6 @@ static void ct_live_source_init(CtLiveSource *self)
 {
     self->fd = -1;
     self->sites = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, site_free);
+    self->live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    self->reach = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 }

@@ -233,12 +233,12 @@ int exit_reach_load(struct trace *t, char *err, size_t errlen)
 
 enum ct_reach exit_reach_lookup(const struct u64map *m, bool checked, int64_t id)
 {
-    uint64_t v;
-    if (!u64map_get(m, (uint64_t)id, &v))
-        return checked ? CT_REACH_REACHABLE : CT_REACH_UNKNOWN;
-    /* Held only by its own waiters is still held: leaked-waiter names that case, and one
-     * bug is one finding. */
-    return v == STORED_UNREACHABLE ? CT_REACH_UNREACHABLE : CT_REACH_REACHABLE;
+    uint64_t v = 0;
+    bool scanned = u64map_get(m, (uint64_t)id, &v);
+    return ct_reach_from_scan(checked, scanned,
+                              v == STORED_UNREACHABLE ? CT_SCAN_UNREACHABLE
+                              : v == STORED_STUCK     ? CT_SCAN_STUCK
+                                                      : CT_SCAN_REACHABLE);
 }
 
 enum ct_reach exit_reach_of(const struct trace *t, int64_t id)

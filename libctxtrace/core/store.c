@@ -171,7 +171,7 @@ ct_store *ct_store_create(const char *path, char *err, size_t errlen)
     char *msg = NULL;
     if (sqlite3_exec(s->db, ct_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db,
-                     "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=1024;"
+                     "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192;"
                      "INSERT INTO contexts(id,kind) VALUES(1,'background'),(2,'todo');",
                      NULL, NULL, &msg) != SQLITE_OK ||
         prepare_all(s) != 0) {
@@ -459,6 +459,14 @@ static int exec_row(ct_store *s, const char *sql, const int64_t *v, const bool *
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+enum ct_exit_state ct_exit_state_of(char st)
+{
+    return st == 'R'                ? CT_EXIT_RUNNING
+           : st == 'T' || st == 't' ? CT_EXIT_STOPPED
+           : st == 'Z' || st == 'X' ? CT_EXIT_EXITING
+                                    : CT_EXIT_BLOCKED;
 }
 
 int ct_store_exit_thread(ct_store *s, const struct ct_exit_thread_row *r)

@@ -39,6 +39,13 @@ struct ct_verdict ct_judge(const struct ct_facts *f)
     return v;
 }
 
+enum ct_reach ct_reach_from_scan(bool checked, bool scanned, enum ct_scan_reach scan)
+{
+    if (!scanned)
+        return checked ? CT_REACH_REACHABLE : CT_REACH_UNKNOWN;
+    return scan == CT_SCAN_UNREACHABLE ? CT_REACH_UNREACHABLE : CT_REACH_REACHABLE;
+}
+
 bool ct_end_in_flight(const char *exit_reason, int64_t events_after_cut)
 {
     return events_after_cut > 0 ||

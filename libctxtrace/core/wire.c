@@ -9,6 +9,7 @@
  */
 #include <ctxtrace/core/wire.h>
 
+#include <ctxtrace/core/verdict.h>
 #include <ctxtrace/tracer.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -65,6 +66,19 @@ static const struct field sample_fields[] = {
     I64(sample.ts), I64(sample.contexts), I64(sample.timers), I64(sample.waiters),
     I64(sample.threads), I64(sample.rss)};
 static const struct field bye_fields[] = {U8(bye.reason, CT_WIRE_BYE_COUNT - 1), STR(bye.text)};
+static const struct field exit_thread_fields[] = {
+    I64(exit_thread.ts), U32(exit_thread.thread), I64(exit_thread.tid),
+    U8(exit_thread.state, CT_WIRE_EXIT_STATE_COUNT - 1), I64(exit_thread.syscall),
+    U8(exit_thread.stopped, 1), U64(exit_thread.stack)};
+static const struct field exit_reach_fields[] = {
+    U64(exit_reach.id), U8(exit_reach.reach, CT_WIRE_REACH_COUNT - 1)};
+static const struct field exit_check_fields[] = {
+    I64(exit_check.ts), STR(exit_check.status), STR(exit_check.reach)};
+
+_Static_assert(CT_WIRE_REACH_UNREACHABLE == (int)CT_SCAN_UNREACHABLE &&
+                   CT_WIRE_REACH_REACHABLE == (int)CT_SCAN_REACHABLE &&
+                   CT_WIRE_REACH_STUCK == (int)CT_SCAN_STUCK,
+               "EXIT_REACH carries the scan's result as is");
 
 struct frame_type {
     const char *name;
@@ -87,6 +101,9 @@ static const struct frame_type types[CT_WIRE_TYPE_COUNT] = {
     [CT_WIRE_THREAD] = TYPE("thread", thread_fields),
     [CT_WIRE_SAMPLE] = TYPE("sample", sample_fields),
     [CT_WIRE_BYE] = TYPE("bye", bye_fields),
+    [CT_WIRE_EXIT_THREAD] = TYPE("exit_thread", exit_thread_fields),
+    [CT_WIRE_EXIT_REACH] = TYPE("exit_reach", exit_reach_fields),
+    [CT_WIRE_EXIT_CHECK] = TYPE("exit_check", exit_check_fields),
 };
 
 static const struct frame_type *type_of(uint32_t t)
@@ -314,7 +331,8 @@ int ct_wire_next(ct_wire_decoder *d, struct ct_wire_msg *m)
         if (type == CT_WIRE_HELLO) {
             if (len < 12 || get_le(p + CT_WIRE_HEADER, 8) != CT_WIRE_MAGIC)
                 return fail(d, CT_WIRE_EMAGIC);
-            if (get_le(p + CT_WIRE_HEADER + 8, 4) != CT_WIRE_VERSION)
+            uint64_t version = get_le(p + CT_WIRE_HEADER + 8, 4);
+            if (version < CT_WIRE_VERSION_MIN || version > CT_WIRE_VERSION)
                 return fail(d, CT_WIRE_EVERSION);
         }
         memset(m, 0, sizeof *m);

@@ -64,6 +64,9 @@ int report_option(const char *cmd, int id, const char *v, struct report_opts *o)
     case REPORT_OPT_SOURCE_ROOT:
         o->source_root = v;
         return 1;
+    case REPORT_OPT_SHOW_REACHABLE:
+        o->show_reachable = true;
+        return 1;
     default:
         return 0;
     }
@@ -121,8 +124,12 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
     struct ct_analysis_opts ao = o->thresholds;
     char why[400] = "";
     int rc = ct_analyze(rd, &ao, &r->findings, why, sizeof why);
+    r->show_reachable = o->show_reachable;
+    if (rc == 0 && o->show_reachable)
+        rc = ct_reachable_at_exit(rd, &r->reachable, why, sizeof why);
     ct_reader_close(rd);
     if (rc != 0) {
+        ct_findings_free(&r->findings);
         snprintf(err, errlen, "%s: %s", trace, why[0] ? why : "analysis failed");
         free(r->write_error);
         r->write_error = NULL;
@@ -137,6 +144,7 @@ void report_free(struct report *r)
     free(r->write_error);
     r->write_error = NULL;
     ct_findings_free(&r->findings);
+    ct_reachable_free(&r->reachable);
 }
 
 /* ---- shared words and paths ---------------------------------------------------------- */

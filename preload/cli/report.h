@@ -26,6 +26,8 @@ struct report_opts {
     struct ct_suppressions supp;  /* from every --suppressions, else CTXTRACE_SUPPRESSIONS */
     bool supp_given;              /* --suppressions was given (the environment is not read) */
     const char *source_root;      /* --source-root; NULL: the current directory */
+    bool show_reachable;          /* --show-reachable: list what the exit check found
+                                     still reachable (not findings) */
 };
 
 /* The options `report` and `run` share, as entries of their option tables (opts.h). */
@@ -34,7 +36,8 @@ enum {
     REPORT_OPT_THRESHOLD,
     REPORT_OPT_DONE_THRESHOLD,
     REPORT_OPT_CHAIN_THRESHOLD,
-    REPORT_OPT_SOURCE_ROOT
+    REPORT_OPT_SOURCE_ROOT,
+    REPORT_OPT_SHOW_REACHABLE
 };
 #define REPORT_OPTIONS                                                                      \
     {REPORT_OPT_SUPPRESSIONS, "suppressions", 0, "FILE",                                    \
@@ -45,7 +48,10 @@ enum {
     {REPORT_OPT_CHAIN_THRESHOLD, "chain-threshold", 0, "N",                                 \
      "value-chain-growth threshold: same-site\nvalue layers (default 16)"},               \
     {REPORT_OPT_SOURCE_ROOT, "source-root", 0, "DIR",                                       \
-     "print source paths relative to DIR\n(default: the current directory)"}
+     "print source paths relative to DIR\n(default: the current directory)"},              \
+    {REPORT_OPT_SHOW_REACHABLE, "show-reachable", 0, NULL,                                  \
+     "also list the contexts held at exit that the\nexit check found still reachable (not "    \
+     "findings)"}
 
 /* Apply the report option `id` (one of REPORT_OPT_*) with its value. Returns 1 when
  * consumed, 0 when `id` is not a report option, -1 on a bad value (message printed;
@@ -70,6 +76,8 @@ struct report {
     int64_t contexts_after_cut;   /* the context creations among them */
     int64_t ring_stall_max_ns;    /* the longest wait of a thread for ring space */
     int64_t ring_stalls;          /* how many waits */
+    bool show_reachable;          /* --show-reachable: `reachable` is filled */
+    struct ct_reachable reachable;
 };
 
 /* A thread held up longer than this by the tracer is worth a note in the text report

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "json.h"
+#include <ctxtrace/core/columns.h>
+
 #include "report.h"
 
 void report_json_frame(struct json *j, const struct ct_frame *f, bool module)
@@ -142,6 +144,33 @@ void report_json(FILE *out, const struct report *r)
         json_string(&j, r->findings.exit_check);
         json_key(&j, "threads_unjudged");
         json_int(&j, r->findings.threads_unjudged);
+    }
+    if (r->show_reachable && r->reachable.checked) {
+        /* --show-reachable: not findings (docs/report.md). */
+        json_key(&j, "still_reachable");
+        json_array(&j);
+        for (size_t i = 0; i < r->reachable.len; i++) {
+            const struct ct_reachable_site *s = &r->reachable.items[i];
+            json_object_inline(&j);
+            json_key(&j, "count");
+            json_int(&j, s->count);
+            json_key(&j, "never_cancelled");
+            json_int(&j, s->never_cancelled);
+            json_key(&j, "kind");
+            json_string(&j, ct_kind_name(s->kind));
+            json_key(&j, "example");
+            json_int(&j, s->example);
+            json_key(&j, "site");
+            if (s->stack.depth > 0) {
+                json_object_inline(&j);
+                report_json_frame(&j, &s->stack.frames[0], true);
+                json_end_object(&j);
+            } else {
+                json_null(&j);
+            }
+            json_end_object(&j);
+        }
+        json_end_array(&j);
     }
     if (r->supp != NULL && r->supp->len > 0) {
         json_key(&j, "suppressions");

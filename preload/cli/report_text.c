@@ -8,6 +8,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <ctxtrace/core/columns.h>
+
 #include "report.h"
 
 /* Text from the trace, with control characters shown as '?' (a trace is input). */
@@ -166,6 +168,30 @@ static void put_gaps(FILE *out, const struct report *r, const char *prefix)
     }
 }
 
+/* --show-reachable: LeakSanitizer's "still reachable" list, for contexts. */
+static void put_reachable(FILE *out, const struct report *r)
+{
+    const struct ct_reachable *x = &r->reachable;
+    if (!x->checked) {
+        fputs("\nstill reachable at exit: not known (the trace has no exit check that judged "
+              "reachability)\n", out);
+        return;
+    }
+    fprintf(out, "\nstill reachable at exit (not findings): %ld context%s held by %s "
+            "owners, that the running program could still reach\n",
+            x->total, x->total == 1 ? "" : "s", x->total == 1 ? "its" : "their");
+    for (size_t i = 0; i < x->len; i++) {
+        const struct ct_reachable_site *s = &x->items[i];
+        fprintf(out, "  %6ld  %-8s ", s->count, ct_kind_name(s->kind));
+        if (s->stack.depth > 0)
+            report_text_frame(out, r, &s->stack.frames[0]);
+        else
+            fputs("an unknown site", out);
+        fprintf(out, "  (%ld never cancelled; e.g. context %lld)\n", s->never_cancelled,
+                (long long)s->example);
+    }
+}
+
 void report_text(FILE *out, const struct report *r)
 {
     put_summary(out, r, "ctxtrace: ");
@@ -197,6 +223,8 @@ void report_text(FILE *out, const struct report *r)
             fprintf(out, ":%d)\n", x->line);
         }
     }
+    if (r->show_reachable)
+        put_reachable(out, r);
     if (r->findings.len > 0) {
         fputc('\n', out);
         put_summary(out, r, "SUMMARY: ctxtrace: ");

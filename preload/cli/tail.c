@@ -183,6 +183,11 @@ static void stamp(struct tail *t, int64_t ts, uint32_t thread, uint64_t id)
     field(t, "id", (int64_t)id);
 }
 
+/* The exit check's names, as the trace's exit_threads.state and exit_reach.reach. */
+static const char *const exit_states[CT_WIRE_EXIT_STATE_COUNT] = {"running", "blocked",
+                                                                  "stopped", "exiting"};
+static const char *const reaches[CT_WIRE_REACH_COUNT] = {"unreachable", "reachable", "stuck"};
+
 static void print_event(struct tail *t, const struct ct_wire_msg *m)
 {
     static const char *const timer_events[] = {"armed", "stopped", "fired"};
@@ -246,6 +251,31 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         field(t, "blocked_waiters", m->u.sample.waiters);
         field(t, "threads", m->u.sample.threads);
         field(t, "rss_bytes", m->u.sample.rss);
+        break;
+    /* The exit check: the fields of the trace's exit_threads and exit_reach rows, a
+     * column that is NULL there (thread never registered, syscall in user space, stack
+     * unknown) left out. */
+    case CT_WIRE_EXIT_THREAD:
+        field(t, "ts_ns", m->u.exit_thread.ts);
+        if (m->u.exit_thread.thread != 0)
+            field(t, "thread", m->u.exit_thread.thread);
+        field(t, "tid", m->u.exit_thread.tid);
+        text(t, "state", exit_states[m->u.exit_thread.state]);
+        if (m->u.exit_thread.syscall >= 0)
+            field(t, "syscall", m->u.exit_thread.syscall);
+        json_key(&t->j, "stopped");
+        json_bool(&t->j, m->u.exit_thread.stopped);
+        site(t, "site", m->u.exit_thread.stack);
+        break;
+    case CT_WIRE_EXIT_REACH:
+        field(t, "id", (int64_t)m->u.exit_reach.id);
+        text(t, "reach", reaches[m->u.exit_reach.reach]);
+        break;
+    case CT_WIRE_EXIT_CHECK:
+        field(t, "ts_ns", m->u.exit_check.ts);
+        text(t, "status", m->u.exit_check.status);
+        if (m->u.exit_check.reach != NULL)
+            text(t, "reach", m->u.exit_check.reach);
         break;
     default:
         break;
@@ -348,6 +378,33 @@ static void text_event(struct tail *t, const struct ct_wire_msg *m)
                (long long)m->u.sample.contexts, (long long)m->u.sample.timers,
                (long long)m->u.sample.waiters, (long long)m->u.sample.threads,
                (double)m->u.sample.rss / (1024.0 * 1024.0));
+        break;
+    case CT_WIRE_EXIT_THREAD: {
+        const char *who = m->u.exit_thread.stopped ? "" : " (it blocked the check's signal)";
+        text_time(t, m->u.exit_thread.ts);
+        if (m->u.exit_thread.thread != 0)
+            printf("at exit  thread %u (tid %lld) %s", m->u.exit_thread.thread,
+                   (long long)m->u.exit_thread.tid, exit_states[m->u.exit_thread.state]);
+        else
+            printf("at exit  tid %lld (not the shim's) %s", (long long)m->u.exit_thread.tid,
+                   exit_states[m->u.exit_thread.state]);
+        if (m->u.exit_thread.syscall >= 0)
+            printf(" in syscall %lld", (long long)m->u.exit_thread.syscall);
+        fputs(who, stdout);
+        text_site(t, m->u.exit_thread.stack);
+        break;
+    }
+    case CT_WIRE_EXIT_REACH:
+        printf("%14s#%llu is %s at exit", "", (unsigned long long)m->u.exit_reach.id,
+               reaches[m->u.exit_reach.reach]);
+        break;
+    case CT_WIRE_EXIT_CHECK:
+        fputs("exit check: ", stdout);
+        put_clean(m->u.exit_check.status);
+        if (m->u.exit_check.reach != NULL) {
+            fputs(", reachability: ", stdout);
+            put_clean(m->u.exit_check.reach);
+        }
         break;
     default:
         printf("(%s)", ct_wire_type_name(m->type));

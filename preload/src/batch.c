@@ -292,13 +292,9 @@ void batch_apply(const struct ev *e, void *arg)
         if (n < 0)
             abort();
         struct ct_exit_thread_row *x = &b->exit_threads.items[n];
-        char st = (char)e->b;
         *x = (struct ct_exit_thread_row){
             .tid = e->a,
-            .state = st == 'R'                ? CT_EXIT_RUNNING
-                     : st == 'T' || st == 't' ? CT_EXIT_STOPPED
-                     : st == 'Z' || st == 'X' ? CT_EXIT_EXITING
-                                              : CT_EXIT_BLOCKED,
+            .state = ct_exit_state_of((char)e->b),
             .syscall_nr = e->c,
             .stopped = e->d != 0,
             .stack = (int64_t)e->stack,

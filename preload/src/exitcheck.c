@@ -91,8 +91,7 @@ static int64_t cpu_ns(void)
 /* CTXTRACE_EXIT_CHECK=0 turns the check off (meta.exit_check = 'off'). */
 static bool enabled(void)
 {
-    const char *v = getenv("CTXTRACE_EXIT_CHECK");
-    return v == NULL || strcmp(v, "0") != 0;
+    return shim_conf->exit_check;
 }
 
 static void record(const struct stw_thread *t)
@@ -215,6 +214,17 @@ void shim_exit_check(int64_t budget_ns)
     snprintf(result.text, sizeof result.text, "done");
     result.total_us = (now_ns() - start) / 1000;
     result.cpu_us = (cpu_ns() - cpu0) / 1000;
+}
+
+bool shim_exit_check_result(const char **status, const char **reach, int64_t *ns)
+{
+    if (result.text[0] == '\0')
+        return false;
+    bool done = strcmp(result.text, "done") == 0;
+    *status = result.text;
+    *reach = done && result.reach[0] != '\0' ? result.reach : NULL;
+    *ns = done ? result.ns : 0;
+    return true;
 }
 
 void shim_exit_check_meta(ct_store *store)

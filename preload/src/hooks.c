@@ -22,12 +22,7 @@
 
 #include "shim.h"
 
-_Thread_local struct shim_thread shim_self;
 _Thread_local uint64_t shim_waiting_on;
-_Atomic bool shim_recording;
-_Atomic uint64_t shim_events_dropped;
-_Atomic uint64_t shim_events_after_cut, shim_contexts_after_cut;
-static _Atomic bool cut;
 
 static uint64_t (*trace_id)(const ctx_t *);
 static _Atomic bool attached;
@@ -36,9 +31,9 @@ static _Thread_local uint32_t wait_seq;
 
 /* Inside an interposed ctx_release: the stack and time captured once at its entry,
  * for the cancel, release and free events it causes (same call site, same instant
- * within ~100 ns). Saves a stack walk and two clock reads per released context. */
+ * within ~100 ns; the time is held by shim_emit_hold_time). Saves a stack walk and two
+ * clock reads per released context. */
 static _Thread_local uint64_t release_stack;
-static _Thread_local int64_t release_ts;
 /* ... and whether we are inside one. In summary retention (CTXTRACE_KEEP=summary) the
  * stack is not captured at all: ctx_release cancels before it lets go, so what it
  * releases is never a lost cancel — no finding shows that stack, and a clean context is
@@ -54,71 +49,10 @@ static _Thread_local int64_t cancel_origin;
 static _Thread_local uint64_t creating_id;
 static _Thread_local int64_t creating_ts;
 
-static inline int64_t now_ns(void)
-{
-    if (release_ts != 0)
-        return release_ts;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The stack for an event the application caused on this thread. */
 static inline uint64_t app_stack(void)
 {
     return in_release ? release_stack : stackcap_capture();
-}
-
-void shim_cut_recording(void)
-{
-    /* cut before recording: a thread that sees recording off then sees the cut. */
-    atomic_store(&cut, true);
-    atomic_store(&shim_recording, false);
-}
-
-void shim_cut_reset_in_child(void)
-{
-    atomic_store(&cut, false);
-    atomic_store(&shim_events_after_cut, 0);
-    atomic_store(&shim_contexts_after_cut, 0);
-}
-
-struct ev *shim_emit_begin(enum ev_type type, size_t payload)
-{
-    if (shim_self.no_trace)
-        return NULL;
-    if (!atomic_load_explicit(&shim_recording, memory_order_acquire)) {
-        /* Before the shim started: nothing to say. After the cut: the trace says how
-         * much it did not see (a stack is part of the event that captured it). */
-        if (atomic_load_explicit(&cut, memory_order_relaxed) && type != EV_STACK) {
-            atomic_fetch_add_explicit(&shim_events_after_cut, 1, memory_order_relaxed);
-            if (type == EV_CREATE)
-                atomic_fetch_add_explicit(&shim_contexts_after_cut, 1, memory_order_relaxed);
-        }
-        return NULL;
-    }
-    if (shim_self.ring == NULL) {
-        uint32_t id = shim_thread_id();
-        if (id == 0 || (shim_self.ring = ring_new(id)) == NULL) {
-            /* No memory for a ring: the one way an event can be lost. Counted and
-             * reported (meta.events_dropped), never silent. */
-            atomic_fetch_add_explicit(&shim_events_dropped, 1, memory_order_relaxed);
-            return NULL;
-        }
-    }
-    size_t size = (sizeof(struct ev) + payload + 7) & ~(size_t)7;
-    struct ev *e = ring_reserve(shim_self.ring, size);
-    memset(e, 0, sizeof *e);
-    e->type = (uint16_t)type;
-    e->size = (uint16_t)size;
-    e->thread = shim_self.id;
-    e->ts = now_ns();
-    return e;
-}
-
-void shim_emit_commit(struct ev *e)
-{
-    ring_commit(shim_self.ring, e->size);
 }
 
 /* Enter/leave the shim on this thread; false if we are already inside (a callback from
@@ -330,14 +264,14 @@ static void traced_release(void (*real)(ctx_t *), ctx_t *c)
     }
     if (enter()) {
         in_release = true;
-        release_stack = shim_keep == CT_KEEP_SUMMARY ? 0 : stackcap_capture();
-        release_ts = now_ns();
+        release_stack = shim_conf->keep == CT_KEEP_SUMMARY ? 0 : stackcap_capture();
+        shim_emit_hold_time(shim_emit_now());
     }
     leave();
     real(c);
     in_release = false;
     release_stack = 0;
-    release_ts = 0;
+    shim_emit_hold_time(0);
 }
 
 CTX_API void ctx_release(ctx_t *c)

@@ -27,31 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <ctxtrace/core/summary.h>
-
 #include "shim.h"
 
-int shim_stack_depth = 32;
-int64_t shim_sample_ns = 100 * 1000000LL;
-int shim_keep = CT_KEEP_FULL;
-int shim_keep_sample = CT_KEEP_SAMPLE_EVERY;
 
 static const int64_t EXIT_FLUSH_NS = 10 * 1000000000LL;
 static const int64_t SIGNAL_FLUSH_NS = 2 * 1000000000LL;
-
-static int env_int(const char *name, int def, int lo, int hi)
-{
-    const char *v = getenv(name);
-    if (v == NULL || *v == '\0')
-        return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end != '\0' || n < lo || n > hi) {
-        fprintf(stderr, "ctxtrace: ignoring %s=%s (expected %d..%d)\n", name, v, lo, hi);
-        return def;
-    }
-    return (int)n;
-}
 
 /* The exit check's scan: at exit it may take a while (about 3 s of CPU per GiB of heap,
  * tests/bench/exitcheck); at a signal the process is being stopped, by soak with SIGKILL
@@ -177,19 +157,8 @@ static void activate(void *where)
 
 __attribute__((constructor)) static void shim_init(void)
 {
-    shim_stack_depth = env_int("CTXTRACE_STACK_DEPTH", 32, 1, 64);
-    shim_sample_ns = (int64_t)env_int("CTXTRACE_SAMPLE_MS", 100, 1, 3600000) * 1000000;
-    const char *keep = getenv("CTXTRACE_KEEP");
-    if (keep != NULL && *keep != '\0') {
-        int k = ct_keep_from_name(keep);
-        if (k < 0)
-            fprintf(stderr, "ctxtrace: CTXTRACE_KEEP=%s is neither full nor summary; keeping "
-                    "full\n", keep);
-        else
-            shim_keep = k;
-    }
-    shim_keep_sample = env_int("CTXTRACE_KEEP_SAMPLE", CT_KEEP_SAMPLE_EVERY, 0, 1 << 30);
-    if (env_int("CTXTRACE_FOLLOW_EXEC", 1, 0, 1) == 0)
+    shim_config_read();
+    if (!shim_conf->follow_exec)
         drop_from_ld_preload();
     activate(RTLD_DEFAULT);
 }

@@ -14,7 +14,13 @@
  * seen so far says lost cancel or orphaned timer, from the context's own facts alone;
  * a deadline that lost to its parent's earlier one is ineffective. Those are the
  * CONTEXT frame's flags.
+ *
+ * The exit check. Its events (EV_EXIT_REACH, EV_EXIT_THREAD) are drained like any
+ * other and sent as EXIT_REACH / EXIT_THREAD frames, a thread named by its threads.id as
+ * the trace's exit_threads row names it (the model keeps each running thread's tid for
+ * that); live_exit_check then sends EXIT_CHECK, the check's status, before BYE.
  */
+#include <assert.h>
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/u64map.h>
 #include <ctxtrace/core/verdict.h>
@@ -27,7 +33,15 @@
 #include <unistd.h>
 
 #include "live.h"
+#include "shim.h"
 #include "vec.h"
+
+/* EXIT_THREAD's state is the trace's exit_threads.state. */
+_Static_assert(CT_WIRE_EXIT_RUNNING == (int)CT_EXIT_RUNNING &&
+                   CT_WIRE_EXIT_BLOCKED == (int)CT_EXIT_BLOCKED &&
+                   CT_WIRE_EXIT_STOPPED == (int)CT_EXIT_STOPPED &&
+                   CT_WIRE_EXIT_EXITING == (int)CT_EXIT_EXITING,
+               "one enumeration of exit-check thread states");
 
 /* A drained event waiting for its place in time order. */
 struct pending {
@@ -68,6 +82,8 @@ static struct bytes out;             /* frames for the clients, one drain's wort
  * (a busy server's every request: ~a quarter of the writer's time otherwise). */
 static struct u64map freed_in_drain;
 static uint64_t seq;
+/* Running threads: kernel tid -> threads.id, and back (to forget it at its exit). */
+static struct u64map thread_of_tid, tid_of_thread;
 
 static int64_t now_ns(void)
 {
@@ -162,8 +178,6 @@ void live_collect(const struct ev *e)
         return;
     case EV_PAD:
     case EV_VALUE:
-    case EV_EXIT_THREAD: /* the live stream does not carry the exit check (yet) */
-    case EV_EXIT_REACH:
         return;
     default:
         break;
@@ -336,21 +350,47 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
         break;
     }
     case EV_THREAD_START:
+        if (e->a > 0 && (!u64map_put(&thread_of_tid, (uint64_t)e->a, e->thread) ||
+                         !u64map_put(&tid_of_thread, e->thread, (uint64_t)e->a)))
+            no_memory();
         if (m != NULL)
             *m = (struct ct_wire_msg){CT_WIRE_THREAD,
                                   .u.thread = {e->ts, e->thread, (uint32_t)e->b,
                                                CT_WIRE_THREAD_START, e->a, e->stack}};
         break;
-    case EV_THREAD_EXIT:
+    case EV_THREAD_EXIT: {
+        uint64_t tid, id;
+        /* Its tid may already be a newer thread's: forget it only if it is still its. */
+        if (u64map_get(&tid_of_thread, e->thread, &tid)) {
+            if (u64map_get(&thread_of_tid, tid, &id) && id == e->thread)
+                u64map_del(&thread_of_tid, tid);
+            u64map_del(&tid_of_thread, e->thread);
+        }
         if (m != NULL)
             *m = (struct ct_wire_msg){CT_WIRE_THREAD,
                                   .u.thread = {e->ts, e->thread, 0, CT_WIRE_THREAD_EXIT, 0, 0}};
         break;
+    }
+    case EV_EXIT_THREAD: {
+        uint64_t id = 0;
+        u64map_get(&thread_of_tid, (uint64_t)e->a, &id); /* 0: never registered */
+        if (m != NULL)
+            *m = (struct ct_wire_msg){
+                CT_WIRE_EXIT_THREAD,
+                .u.exit_thread = {.ts = e->ts, .thread = (uint32_t)id, .tid = e->a,
+                                  .state = (uint8_t)ct_exit_state_of((char)e->b),
+                                  .syscall = e->c, .stopped = e->d != 0, .stack = e->stack}};
+        break;
+    }
+    case EV_EXIT_REACH:
+        assert(e->a >= 0 && e->a < CT_WIRE_REACH_COUNT);
+        if (m != NULL)
+            *m = (struct ct_wire_msg){CT_WIRE_EXIT_REACH,
+                                  .u.exit_reach = {e->id, (uint8_t)e->a}};
+        break;
     case EV_PAD:
     case EV_STACK:
     case EV_VALUE:
-    case EV_EXIT_THREAD:
-    case EV_EXIT_REACH:
         break;
     }
 }
@@ -440,6 +480,18 @@ size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), v
     return total + n;
 }
 
+void live_exit_check(void)
+{
+    const char *status, *reach;
+    int64_t ns;
+    if (!live_server_has_clients() || !shim_exit_check_result(&status, &reach, &ns))
+        return;
+    struct ct_wire_msg m = {CT_WIRE_EXIT_CHECK, .u.exit_check = {ns, status, reach}};
+    emit(&m);
+    live_server_broadcast(out.data, out.len);
+    out.len = 0;
+}
+
 void live_model_forget_in_child(void)
 {
     for (size_t i = 0; i < entries.len; i++)
@@ -450,6 +502,11 @@ void live_model_forget_in_child(void)
     reasons.len = 0;
     if (freed_in_drain.len > 0)
         u64map_clear(&freed_in_drain);
+    /* The child's one thread is registered anew (its own EV_THREAD_START). */
+    if (thread_of_tid.len > 0)
+        u64map_clear(&thread_of_tid);
+    if (tid_of_thread.len > 0)
+        u64map_clear(&tid_of_thread);
     out.len = 0;
     /* Sites stay: the child's stacks are the parent's addresses, and its new writer
      * announces every known site in each snapshot. */

@@ -35,15 +35,25 @@ void live_sample(const struct ct_sample_row *row);
 /* The snapshot for a new client: HELLO, every site, every live context, SNAPSHOT_END;
  * each frame handed to put. Returns the number of bytes produced. */
 size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg);
+/* At the end of the process (exit, SIGINT/SIGTERM), after the last publish: send the
+ * exit check's EXIT_CHECK frame (its EXIT_THREAD and EXIT_REACH frames were drained and
+ * published before), if a check ran. */
+void live_exit_check(void);
 /* fork(): the child's model starts empty (its trace starts empty too). */
 void live_model_forget_in_child(void);
 
 /* ---- server.c: the socket ------------------------------------------------------------ */
 
-/* Bind and listen at CTXTRACE_SOCKET or the default path (ctxtrace/core/livepath.h).
- * CTXTRACE_SOCKET=off serves nothing. A failure is reported on stderr and leaves the
- * process untouched, just not served. */
-void live_server_start(void);
+/* A new client's snapshot (live_snapshot's contract): each frame handed to put. */
+typedef size_t (*live_snapshot_fn)(void (*put)(void *arg, const uint8_t *frame, size_t len),
+                                   void *arg);
+
+/* Bind and listen at CTXTRACE_SOCKET or the default path (ctxtrace/core/livepath.h);
+ * each new client is first given `snapshot` (the model's, passed in so that the server
+ * depends on nothing but its caller: live.c -> server.c, one way). CTXTRACE_SOCKET=off
+ * serves nothing. A failure is reported on stderr and leaves the process untouched, just
+ * not served. */
+void live_server_start(live_snapshot_fn snapshot);
 /* Is there a socket (so the model is worth keeping)? */
 bool live_server_serving(void);
 bool live_server_has_clients(void);

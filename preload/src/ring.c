@@ -8,10 +8,30 @@
 #include <string.h>
 #include <time.h>
 
+#include "futex.h"
 #include "scan.h"
 #include "shim.h"
 
 _Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns;
+
+/* The consumer's wake-up word: producers bump it and wake the writer sleeping on it. */
+static _Atomic uint32_t poke_word;
+
+uint32_t ring_pokes(void)
+{
+    return atomic_load_explicit(&poke_word, memory_order_acquire);
+}
+
+void ring_poke(void)
+{
+    atomic_fetch_add_explicit(&poke_word, 1, memory_order_release);
+    futex_wake_all(&poke_word);
+}
+
+void ring_sleep(uint32_t seen, int64_t timeout_ns)
+{
+    futex_wait_ns(&poke_word, seen, timeout_ns);
+}
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ring *registry;
@@ -49,7 +69,7 @@ static void wait_for_room(struct ring *r, uint64_t head, size_t need)
     atomic_fetch_add_explicit(&ring_stalls, 1, memory_order_relaxed);
     int64_t start = now_ns();
     while (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < need) {
-        shim_writer_poke();
+        ring_poke();
         struct timespec ts = {0, 20 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -92,7 +112,7 @@ void ring_commit(struct ring *r, size_t size)
      * busy thread rarely has to wait for room. Once per crossing, not per event. */
     uint64_t used = head + size - atomic_load_explicit(&r->tail, memory_order_relaxed);
     if (used >= RING_BYTES / 2 && used - size < RING_BYTES / 2)
-        shim_writer_poke();
+        ring_poke();
 }
 
 static size_t drain_one(struct ring *r, void (*fn)(const struct ev *, void *), void *arg)

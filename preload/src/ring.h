@@ -41,6 +41,13 @@ struct ring *ring_new(uint32_t thread);
 struct ev *ring_reserve(struct ring *r, size_t size);
 void ring_commit(struct ring *r, size_t size);
 
+/* The consumer's wake-up (the ring owns it: a producer pokes when its ring crosses half
+ * full or is full; the writer sleeps between drains). Read ring_pokes() before looking
+ * for work, then ring_sleep(seen, ...) returns at once if a poke came in between. */
+uint32_t ring_pokes(void);
+void ring_poke(void);
+void ring_sleep(uint32_t seen, int64_t timeout_ns);
+
 /* Consumer: call fn on every committed event of every ring, then free dead drained
  * rings. Returns the number of events. */
 size_t ring_drain_all(void (*fn)(const struct ev *e, void *arg), void *arg);

@@ -104,8 +104,11 @@ static int bind_clearing_stale(const char *path, char *err, size_t errlen)
     return fd;
 }
 
-void live_server_start(void)
+static live_snapshot_fn take_snapshot; /* live_server_start's */
+
+void live_server_start(live_snapshot_fn snapshot)
 {
+    take_snapshot = snapshot;
     const char *want = getenv("CTXTRACE_SOCKET");
     char err[512] = "";
     if (want != NULL && strcmp(want, "off") == 0)
@@ -267,7 +270,7 @@ static void accept_clients(void)
         struct client *c = &clients[nclients++];
         memset(c, 0, sizeof *c);
         c->fd = fd;
-        c->limit = live_snapshot(queue_bytes, c) + CLIENT_LAG_MAX;
+        c->limit = take_snapshot(queue_bytes, c) + CLIENT_LAG_MAX;
     }
 }
 

@@ -1,10 +1,13 @@
 /*
  * shim.h — the pieces of libctxtrace_preload.so and how they meet.
  *
- * Data flows one way: application threads record (hooks.c, threads.c) into their own
- * ring (ring.c), with stacks from stackcap.c; the writer thread (writer.c) drains the
- * rings, turns events into rows (batch.c), symbolizes new stacks (symbolize.c) and
- * writes the trace file through the trace core's store. lifecycle.c keeps that true
+ * Data flows one way: application threads record (hooks.c, threads.c), with stacks
+ * from stackcap.c, through the emit primitive and their per-thread state (emit.c) into
+ * their own ring (ring.c) — recording calls only down that chain; the writer thread
+ * (writer.c) sleeps on the rings' wake-up word, drains them, turns events into rows
+ * (batch.c; retain.c in summary retention), symbolizes new stacks (symbolize.c) and
+ * writes the trace file through the trace core's store, and feeds the live model
+ * (live.c), which the socket (server.c) serves. lifecycle.c keeps that true
  * across exit, signals, fork and exec; output.c names the file. At exit and at a
  * SIGINT/SIGTERM flush, exitcheck.c stops the other threads (stw.c), records their states
  * and stacks and scans for references to every live context (scan.c) before the final
@@ -42,7 +45,7 @@ extern _Thread_local uint64_t shim_waiting_on;
 /* Events that could not be recorded (no memory for a ring): reported in meta. */
 extern _Atomic uint64_t shim_events_dropped;
 
-/* The cut: recording stopped for good in this image — the final flush (exit, SIGINT,
+/* (emit.c) The cut: recording stopped for good in this image — the final flush (exit, SIGINT,
  * SIGTERM) or a write error. Threads still running after it make events the trace
  * cannot hold; they are refused and counted (meta.events_after_cut, and
  * contexts_after_cut for the creations among them), never silently missing. */
@@ -52,32 +55,52 @@ void shim_cut_recording(void);
 /* A forked child starts its own trace: no cut, nothing counted. */
 void shim_cut_reset_in_child(void);
 
-/* Configuration, read from the environment once. */
-extern int shim_stack_depth;        /* CTXTRACE_STACK_DEPTH, default 32, 1..64 */
-extern int64_t shim_sample_ns;      /* CTXTRACE_SAMPLE_MS, default 100 */
-extern int shim_keep;               /* CTXTRACE_KEEP: enum ct_keep, default full */
-extern int shim_keep_sample;        /* CTXTRACE_KEEP_SAMPLE: summary's sampling, default
-                                       CT_KEEP_SAMPLE_EVERY, 0 none */
+/* ---- config.c: the configuration, read from the environment once ---- */
+struct shim_config {
+    int stack_depth;   /* CTXTRACE_STACK_DEPTH: frames captured per stack, 1..64 (32) */
+    int64_t sample_ns; /* CTXTRACE_SAMPLE_MS: the sample period (100 ms) */
+    int keep;          /* CTXTRACE_KEEP: enum ct_keep (full) */
+    int keep_sample;   /* CTXTRACE_KEEP_SAMPLE: summary's sampling, one in N (1024; 0 none) */
+    bool follow_exec;  /* CTXTRACE_FOLLOW_EXEC: trace exec'd programs (1) */
+    bool exit_check;   /* CTXTRACE_EXIT_CHECK: run the exit check (1) */
+};
+/* Read-only after shim_config_read, which the shim's constructor calls first. */
+extern const struct shim_config *const shim_conf;
+void shim_config_read(void);
 
 /* ---- next.c ---- */
 /* The definition of `name` that the shim interposes on (dlsym RTLD_NEXT), looked up on
  * first use and kept in *cache (a static of the interposer). */
 void *shim_next(const char *name, void *_Atomic *cache);
 
-/* ---- threads.c ---- */
+/* ---- emit.c: the emit primitive and each thread's recording state ---- */
 /* The calling thread's id, registering it (and recording EV_THREAD_START without a
  * creation stack) if it was not created through our pthread_create. */
 uint32_t shim_thread_id(void);
+/* A new thread id; then, on the new thread, its registration with what threads.c knows
+ * of it: its parent, creation stack and the words it was handed. */
+uint32_t shim_thread_new_id(void);
+void shim_thread_started(uint32_t id, uint32_t parent, uint64_t stack, const uint64_t *words,
+                         int n);
 void shim_threads_reset_in_child(void);
+/* Every event this thread emits carries time ts until shim_emit_hold_time(0) (one
+ * instant for the cancel, release and free of one ctx_release); shim_emit_now() is the
+ * time an event would get now. */
+void shim_emit_hold_time(int64_t ts);
+int64_t shim_emit_now(void);
+
+/* ---- threads.c ---- */
 /* Start one of the shim's own threads, bypassing the pthread_create interposer. */
 #include <pthread.h>
 int shim_spawn_untraced(pthread_t *thread, void *(*fn)(void *), void *arg);
 
-/* ---- recording (hooks.c) ---- */
+/* ---- emit.c ---- */
 /* Reserve an event of `payload` extra bytes in the calling thread's ring (NULL if the
  * thread cannot record). Fill it, then shim_emit_commit. */
 struct ev *shim_emit_begin(enum ev_type type, size_t payload);
 void shim_emit_commit(struct ev *e);
+
+/* ---- recording (hooks.c) ---- */
 /* Attach the runtime's seam, found with dlsym in `where`: RTLD_DEFAULT, or the handle
  * of a library just dlopen'ed (RTLD_LOCAL libraries are invisible to RTLD_DEFAULT). */
 void shim_hooks_attach(void *where);
@@ -97,7 +120,6 @@ void stackcap_reset_in_child(void);
 
 /* ---- writer.c ---- */
 int shim_writer_start(const char *path);
-void shim_writer_poke(void);
 /* Drain every ring and commit; with `final`, also write the exit sample and meta and
  * stop recording. Waits at most `timeout_ns` (signal handlers must not hang). */
 void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns);
@@ -131,6 +153,10 @@ void shim_exit_check(int64_t budget_ns);
 /* Its meta keys, written with the end meta. */
 typedef struct ct_store ct_store;
 void shim_exit_check_meta(ct_store *store);
+/* The same result for the live stream's EXIT_CHECK frame: false if no check ran; else
+ * *status is meta.exit_check, *reach meta.exit_check_reach (NULL when the meta has no
+ * such key), *ns meta.exit_check_ns (0: none). */
+bool shim_exit_check_result(const char **status, const char **reach, int64_t *ns);
 
 /* ---- lifecycle.c ---- */
 void shim_lifecycle_init(void);

@@ -60,7 +60,7 @@ uint64_t stackcap_emit(const uint64_t *ips, int n)
 uint64_t stackcap_capture(void)
 {
     void *ips[MAX_DEPTH];
-    int n = unw_backtrace(ips, shim_stack_depth);
+    int n = unw_backtrace(ips, shim_conf->stack_depth);
     if (n <= 0)
         return 0;
     uint64_t h = hash_ips(ips, n);

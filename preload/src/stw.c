@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -32,6 +31,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "futex.h"
 #include "shim.h"
 
 /* A real-time signal programs rarely use (they count up from SIGRTMIN). */
@@ -57,22 +57,10 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void futex_wait(_Atomic uint32_t *w, uint32_t expected, int64_t ns)
-{
-    struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, expected, ns >= 0 ? &ts : NULL,
-            NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *w)
-{
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-}
-
 static void progress(void)
 {
     atomic_fetch_add_explicit(&g_progress, 1, memory_order_release);
-    futex_wake(&g_progress);
+    futex_wake_all(&g_progress);
 }
 
 static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
@@ -109,14 +97,14 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
                 if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
                     break;
                 t->ips[n++] = ip;
-            } while (n < shim_stack_depth && n < STW_MAX_DEPTH && unw_step(&cur) > 0);
+            } while (n < shim_conf->stack_depth && n < STW_MAX_DEPTH && unw_step(&cur) > 0);
         }
     }
     t->depth = n;
     atomic_store_explicit(&t->phase, 2, memory_order_release);
     progress();
     while (atomic_load(&g_resume) == gen)
-        futex_wait(&g_resume, gen, -1);
+        futex_wait_ns(&g_resume, gen, -1);
 out:
     errno = saved_errno;
 }
@@ -292,7 +280,7 @@ static bool wait_phase(struct stw_world *w, int phase, int64_t deadline)
         int64_t left = deadline - mono_ns();
         if (left <= 0)
             return false;
-        futex_wait(&g_progress, seen, left < 1000000 ? left : 1000000);
+        futex_wait_ns(&g_progress, seen, left < 1000000 ? left : 1000000);
     }
 }
 
@@ -375,7 +363,7 @@ void stw_resume(struct stw_world *w)
 {
     atomic_store(&g_open, false);
     atomic_fetch_add(&g_resume, 1);
-    futex_wake(&g_resume);
+    futex_wake_all(&g_resume);
     if (w->restore)
         sigaction(STW_SIGNAL, &w->old_action, NULL);
 }

@@ -4,10 +4,10 @@
  * thread, and its start and exit are recorded.
  *
  * pthread_create is interposed; the new thread starts in a trampoline that registers
- * it and arms a thread-specific-data destructor, which runs at thread exit (return or
- * pthread_exit) to record the exit and retire the thread's ring. Threads the shim did
- * not see being created (started before recording, or by raw clone) are registered on
- * their first event, without a creation stack.
+ * it with its parent, creation stack and what it was handed (emit.c keeps each thread's
+ * recording state, records its start and exit, and registers the threads the shim did
+ * not see being created — started before recording, or by raw clone — on their first
+ * event, without a creation stack).
  *
  * What a thread was handed — its argument, and the words the argument points at — rides
  * on its start event, so the writer can tell which contexts it was given (the exit check's
@@ -24,10 +24,6 @@
 
 #include "shim.h"
 
-static _Atomic uint32_t next_thread_id = 1; /* 1: the first thread registered (main) */
-static pthread_key_t exit_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                  void *);
 
@@ -35,22 +31,6 @@ static pthread_create_fn real_create(void)
 {
     static void *_Atomic real;
     return (pthread_create_fn)shim_next("pthread_create", &real);
-}
-
-static void on_thread_exit(void *arg)
-{
-    (void)arg;
-    struct ev *e = shim_emit_begin(EV_THREAD_EXIT, 0);
-    if (e != NULL)
-        shim_emit_commit(e);
-    if (shim_self.ring != NULL)
-        atomic_store_explicit(&shim_self.ring->dead, true, memory_order_release);
-    shim_self.ring = NULL;
-}
-
-static void make_key(void)
-{
-    pthread_key_create(&exit_key, on_thread_exit);
 }
 
 /* What a thread was handed: its pthread_create argument, and the words it points at
@@ -84,41 +64,6 @@ static void snapshot_arg(void *arg, struct handed *h)
         h->n += (int)((size_t)got / sizeof(uint64_t));
 }
 
-static void record_start(uint32_t parent, uint64_t stack, const struct handed *h)
-{
-    pthread_once(&key_once, make_key);
-    pthread_setspecific(exit_key, &shim_self); /* any non-NULL value arms the destructor */
-    int n = h != NULL ? h->n : 0;
-    struct ev *e = shim_emit_begin(EV_THREAD_START, (size_t)n * sizeof(uint64_t));
-    if (e != NULL) {
-        e->a = (int64_t)syscall(SYS_gettid);
-        e->b = parent;
-        e->c = n;
-        e->stack = stack;
-        if (n > 0)
-            memcpy(e + 1, h->w, (size_t)n * sizeof(uint64_t));
-        shim_emit_commit(e);
-    }
-}
-
-uint32_t shim_thread_id(void)
-{
-    if (shim_self.id == 0) {
-        shim_self.id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
-        record_start(0, 0, NULL);
-    }
-    return shim_self.id;
-}
-
-void shim_threads_reset_in_child(void)
-{
-    /* The forking thread is the child's only thread: it registers again, as thread 1
-     * of the new trace file (with its start recorded there). */
-    atomic_store(&next_thread_id, 1);
-    shim_self.id = 0;
-    shim_self.ring = NULL;
-}
-
 struct start {
     void *(*fn)(void *);
     void *arg;
@@ -134,8 +79,7 @@ static void *trampoline(void *p)
      * freed memory, nor on this stack, for the exit check's scan to find. */
     explicit_bzero(p, sizeof s);
     free(p);
-    shim_self.id = s.id;
-    record_start(s.parent, s.stack, &s.handed);
+    shim_thread_started(s.id, s.parent, s.stack, s.handed.w, s.handed.n);
     explicit_bzero(&s.handed, sizeof s.handed);
     return s.fn(s.arg);
 }
@@ -155,7 +99,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     s->parent = shim_thread_id();
     s->stack = stackcap_capture();
     snapshot_arg(arg, &s->handed);
-    s->id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
+    s->id = shim_thread_new_id();
     shim_self.guard--;
     int rc = real_create()(thread, attr, trampoline, s);
     if (rc != 0)

@@ -28,7 +28,6 @@
  * closed — and the longest time an application thread waited for ring space.
  */
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 #include <ctxtrace/core/wire.h>
 
 #include "batch.h"
+#include "futex.h"
 #include "live.h"
 #include "scan.h"
 #include "shim.h"
@@ -74,7 +74,6 @@ static int wal_fd = -1;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
-static _Atomic uint32_t poke_word;
 static _Atomic uint32_t flush_req, flush_done;
 static _Atomic bool flush_final;
 static const char *_Atomic flush_reason;
@@ -86,22 +85,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void futex_wait_ns(_Atomic uint32_t *word, uint32_t expected, int64_t ns)
-{
-    struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
-}
-
-static void futex_wake_all(_Atomic uint32_t *word)
-{
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-}
-
-void shim_writer_poke(void)
-{
-    atomic_fetch_add_explicit(&poke_word, 1, memory_order_release);
-    futex_wake_all(&poke_word);
-}
 
 static int64_t rss_bytes(void)
 {
@@ -229,6 +212,8 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
     }
     /* The end of this image (exit, a fatal signal, exec): say so and leave no socket
      * behind. A failed exec leaves the process traced, but no longer served. */
+    if (end != NULL && strcmp(end, "exec") != 0)
+        live_exit_check();
     if (end != NULL)
         live_server_stop(strcmp(end, "exec") == 0 ? CT_WIRE_BYE_EXEC : CT_WIRE_BYE_EXIT, end);
     pthread_mutex_unlock(&writer_mu);
@@ -254,21 +239,21 @@ static void *writer_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the application */
 
-    int64_t next_sample = now_ns() + shim_sample_ns;
+    int64_t next_sample = now_ns() + shim_conf->sample_ns;
     symbolize_from = now_ns() + SYMBOLIZE_AFTER_NS;
     symbolized = false;
     for (;;) {
-        uint32_t seen = atomic_load_explicit(&poke_word, memory_order_acquire);
+        uint32_t seen = ring_pokes();
         uint32_t req = atomic_load_explicit(&flush_req, memory_order_acquire);
         if (req == atomic_load_explicit(&flush_done, memory_order_relaxed))
-            futex_wait_ns(&poke_word, seen, DRAIN_PERIOD_NS);
+            ring_sleep(seen, DRAIN_PERIOD_NS);
         req = atomic_load_explicit(&flush_req, memory_order_acquire);
         bool flushing = req != atomic_load_explicit(&flush_done, memory_order_relaxed);
 
         int64_t now = now_ns();
         bool sample = now >= next_sample;
         if (sample)
-            next_sample = now + shim_sample_ns;
+            next_sample = now + shim_conf->sample_ns;
         const char *reason = flushing ? atomic_load(&flush_reason) : NULL;
         bool final = flushing && atomic_load(&flush_final);
         /* The final flush ends the trace in its second batch only: events recorded
@@ -347,10 +332,10 @@ static void write_start_meta(void)
     ct_store_meta_int(store, "ppid", getppid());
     ct_store_meta_int(store, "start_ns", now_ns());
     ct_store_meta_int(store, "start_realtime", (int64_t)time(NULL));
-    ct_store_meta_int(store, "stack_depth", shim_stack_depth);
-    ct_store_meta_text(store, "retention", ct_keep_name(shim_keep));
-    if (shim_keep == CT_KEEP_SUMMARY)
-        ct_store_meta_int(store, "keep_sample", shim_keep_sample);
+    ct_store_meta_int(store, "stack_depth", shim_conf->stack_depth);
+    ct_store_meta_text(store, "retention", ct_keep_name(shim_conf->keep));
+    if (shim_conf->keep == CT_KEEP_SUMMARY)
+        ct_store_meta_int(store, "keep_sample", shim_conf->keep_sample);
     ct_store_meta_int(store, "events_dropped", 0);
 }
 
@@ -364,7 +349,7 @@ int shim_writer_start(const char *path)
     }
     snprintf(wal_path, sizeof wal_path, "%s-wal", path);
     wal_fd = -1;
-    batch = batch_new(shim_keep, shim_keep_sample);
+    batch = batch_new(shim_conf->keep, shim_conf->keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
         fprintf(stderr, "ctxtrace: out of memory starting the writer\n");
@@ -374,7 +359,7 @@ int shim_writer_start(const char *path)
     write_start_meta();
     ct_store_commit(store);
     live_model_init(sym);
-    live_server_start();
+    live_server_start(live_snapshot);
     pthread_t th;
     if (shim_spawn_untraced(&th, writer_main, NULL) != 0) {
         fprintf(stderr, "ctxtrace: cannot start the writer thread\n");
@@ -396,7 +381,7 @@ void shim_writer_flush(bool final, const char *exit_reason, int64_t timeout_ns)
     atomic_store(&flush_final, final);
     atomic_store(&flush_reason, exit_reason);
     uint32_t req = atomic_fetch_add(&flush_req, 1) + 1;
-    shim_writer_poke();
+    ring_poke();
     int64_t deadline = now_ns() + timeout_ns;
     for (;;) {
         uint32_t done = atomic_load_explicit(&flush_done, memory_order_acquire);

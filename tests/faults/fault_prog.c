@@ -157,6 +157,9 @@ int main(int argc, char **argv)
     if (report_fd < 0)
         return 2;
     report("pid %ld %ld\n", (long)getpid(), threads, 0L);
+    /* Its start on CLOCK_MONOTONIC (the trace's clock): the report's times are relative
+     * to it, and the test compares them with the trace's meta.end_ns. */
+    report("start %ld %ld %ld\n", (long)started_us, 0L, 0L);
     pthread_t th[MAX_THREADS];
     for (int i = 0; i < threads; i++)
         if (pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i) != 0)

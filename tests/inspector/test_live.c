@@ -4,7 +4,9 @@
  * Xvfb, follows it through ct_window_connect (what --connect does). Asserts the
  * snapshot's contexts with their sites, a context seen live and later cancelled and
  * freed, every request the program made while followed, and that after the program
- * exits the window says so and keeps the last state. Writes a screenshot of the live
+ * exits the window says so and keeps the last state — and judges each context as
+ * `ctxtrace report` judges it on the trace, the exit check's reachability included
+ * (live_prog --leak-at-exit leaves a lost handle and a blocked thread). Writes a screenshot of the live
  * window and one of the ended one. And the start page: a second live_prog serving at
  * its default socket is offered there, and picking it asks to connect to that socket.
  *
@@ -14,6 +16,7 @@
  * Waits are for conditions, with generous deadlines (a loaded two-core machine): never
  * a fixed sleep standing in for an assertion.
  */
+#include <ctxtrace/core/reader.h>
 #include <ctxtrace/tracer.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -162,7 +165,7 @@ static int setup(void **state)
     g_unlink(trace);
     g_autofree char *iterations = g_strdup_printf("%d", ITERATIONS);
     g_autofree char *interval = g_strdup_printf("%d", INTERVAL_US);
-    const char *args[] = {prog, "--wait-go", iterations, interval, NULL};
+    const char *args[] = {prog, "--wait-go", "--leak-at-exit", iterations, interval, NULL};
     const char *env[] = {"CTXTRACE_OUTPUT", trace, "CTXTRACE_SOCKET", socket_path, NULL};
     pid = start_prog(args, env, &prog_in, &prog_out);
     if (pid == 0)
@@ -277,6 +280,44 @@ static void test_the_window_says_the_process_exited_and_keeps_the_last_state(voi
     g_autoptr(GtkTreeListRow) background = g_list_model_get_item(rows, 0);
     assert_true(gtk_tree_list_row_get_expanded(background));
     screenshot("live-exited.png");
+}
+
+/* Watched until it exited, the tree's verdict on every context is the trace's: the same
+ * contexts lost at exit as `ctxtrace report` (ct_reader_verdict, the exit check's
+ * reachability included); the status line names what the check found. */
+static void test_the_exit_check_judges_the_live_tree_as_the_trace(void **state)
+{
+    (void)state;
+    const char *text = ct_live_source_get_state_text(ct_window_get_live_source(window));
+    assert_non_null(strstr(text, "; exit check: "));
+    assert_non_null(strstr(text, "blocked"));
+    assert_non_null(strstr(text, "contexts unreachable"));
+    g_autofree char *trace = g_build_filename(workdir, "live.db", NULL);
+    char err[256];
+    ct_reader *r = ct_reader_open(trace, err, sizeof err);
+    assert_non_null(r);
+    CtTraceModel *m = ct_window_get_model(window);
+    CtSpans *spans = ct_trace_model_get_spans(m);
+    guint compared = 0, lost_at_exit = 0;
+    for (guint i = 0; i < ct_spans_get_len(spans); i++) {
+        CtContextItem *c = ct_trace_model_lookup(m, ct_spans_get(spans, i)->id);
+        struct ct_ctx_row row;
+        if (c == NULL || ct_reader_context(r, ct_context_item_get_id(c), &row) != 1)
+            continue; /* summarized in the trace: nothing to compare with */
+        struct ct_verdict want = ct_reader_verdict(r, &row);
+        struct ct_verdict got = ct_trace_model_verdict(m, ct_context_item_get_row(c));
+        if (got.state != want.state || got.leak != want.leak)
+            fprintf(stderr, "context %lld: live %d/%d, trace %d/%d\n", (long long)row.id,
+                    got.state, got.leak, want.state, want.leak);
+        assert_int_equal(got.state, want.state);
+        assert_int_equal(got.leak, want.leak);
+        compared++;
+        lost_at_exit += want.leak == CT_LEAK_LOST_AT_EXIT;
+        ct_ctx_row_clear(&row);
+    }
+    ct_reader_close(r);
+    assert_true(compared >= 2 * ITERATIONS);
+    assert_true(lost_at_exit >= 1); /* an overwritten handle, unreachable */
 }
 
 /* The share of the canvas's plot area, right of `from` (0..1 of its width), that the
@@ -432,6 +473,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_context_is_seen_live_then_cancelled_and_freed),
         cmocka_unit_test(test_every_request_made_while_followed_arrived),
         cmocka_unit_test(test_the_window_says_the_process_exited_and_keeps_the_last_state),
+        cmocka_unit_test(test_the_exit_check_judges_the_live_tree_as_the_trace),
         cmocka_unit_test(test_the_timeline_after_the_process_exited_shows_the_whole_run),
         cmocka_unit_test(test_the_start_page_offers_running_processes),
     };

@@ -12,7 +12,11 @@
  * and ITERATIONS requests, one every INTERVAL_US, each a timeout context with a value
  * child, every tenth one cancelled with a reason, while a worker thread waits on a job
  * context the main thread cancels at the end. With --exec it finally replaces itself
- * with "live_prog --wait-go 0 0" (same process, a new image).
+ * with "live_prog --wait-go 0 0" (same process, a new image). With --leak-at-exit it
+ * leaves the exit check something to find (tests/findings/exit's shapes, in a program
+ * that waits to be tailed): a watcher blocked on a condition variable after its context
+ * was cancelled (leaked-thread), and two contexts whose handle was overwritten
+ * (lost-cancel at exit: unreachable); the last one stays in a global (reachable).
  */
 #include <ctxtrace/ctx.h>
 #include <pthread.h>
@@ -58,6 +62,40 @@ static void *worker(void *job)
     return NULL;
 }
 
+/* External, so the compiler keeps every store. */
+ctx_t *poll_parent, *round_ctx;
+
+struct watch {
+    ctx_t *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+static struct watch watch = {NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *watcher(void *arg)
+{
+    struct watch *w = arg;
+    ctx_wait(w->ctx, -1);
+    pthread_mutex_lock(&w->mu);
+    for (;;)
+        pthread_cond_wait(&w->cv, &w->mu); /* the result's reader left: never signalled */
+    return NULL;
+}
+
+static void leak_at_exit(void)
+{
+    poll_parent = ctx_with_cancel(ctx_background());
+    for (volatile int i = 0; i < 3; i++)
+        round_ctx = ctx_with_cancel(poll_parent); /* the previous handle is lost */
+    watch.ctx = ctx_with_cancel(ctx_background());
+    pthread_t th;
+    pthread_create(&th, NULL, watcher, &watch);
+    ctx_cancel(watch.ctx);
+    ctx_cancel(poll_parent); /* shutdown */
+    struct timespec ts = {0, 100 * 1000000}; /* the watcher reaches its wait */
+    nanosleep(&ts, NULL);
+}
+
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -67,7 +105,7 @@ static int64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-    bool wait_go = false, timing = false, exec_self = false;
+    bool wait_go = false, timing = false, exec_self = false, leak = false;
     long burst = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -77,6 +115,8 @@ int main(int argc, char **argv)
             timing = true;
         else if (strcmp(argv[i], "--exec") == 0)
             exec_self = true;
+        else if (strcmp(argv[i], "--leak-at-exit") == 0)
+            leak = true;
         else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
             burst = atol(argv[++i]);
         else
@@ -84,6 +124,7 @@ int main(int argc, char **argv)
     }
     if (argc - i != 2) {
         fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--timing] [--exec] "
+                        "[--leak-at-exit] "
                         "ITERATIONS INTERVAL_US\n");
         return 2;
     }
@@ -121,6 +162,8 @@ int main(int argc, char **argv)
     ctx_release(ineffective);
     ctx_release(session);
     ctx_release(server);
+    if (leak)
+        leak_at_exit();
     printf("done iterations=%ld burst=%ld\n", iterations, burst);
     if (exec_self) {
         fflush(stdout);

@@ -84,7 +84,9 @@ class Prog:
         self.dir = fresh(name)
         self.db = os.path.join(self.dir, "trace.db")
         full = dict(os.environ)
-        full.update({"LD_PRELOAD": ARGS.shim, "CTXTRACE_OUTPUT": self.db,
+        # With the gate (gate.c) first: its "ready" and wait come after the shim's start.
+        preload = ARGS.shim if ARGS.gate is None else ARGS.gate + " " + ARGS.shim
+        full.update({"LD_PRELOAD": preload, "CTXTRACE_OUTPUT": self.db,
                      "CTXTRACE_SAMPLE_MS": "50"})
         full.update(env or {})
         self.p = subprocess.Popen([ARGS.prog] + args, stdin=subprocess.PIPE,
@@ -219,8 +221,8 @@ def test_tail_shows_snapshot_then_events():
           "the program ran normally (%d, %r, %s)" % (code, out, perr))
 
     check(head and head[0]["type"] == "hello", "the stream starts with hello")
-    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 2,
-          "hello names the process and version 2: %s" % head[0])
+    check(head[0].get("pid") == prog.p.pid and head[0].get("version") == 3,
+          "hello names the process and version 3: %s" % head[0])
     ctxs = [l for l in head if l["type"] == "context"]
     check(head[-1]["type"] == "snapshot_end" and head[-1]["contexts"] == len(ctxs) == 5,
           "the snapshot is the 5 live contexts, then snapshot_end: %s" % head[-1])
@@ -365,6 +367,112 @@ def test_slow_client_gets_bye():
           % (fr[-1][0] if fr else None))
     creates = sum(1 for t, _ in fr if t == CREATE)
     check(creates < 150000, "it was cut off before the end (%d creations)" % creates)
+
+
+def tail_exit_check(sig, args=("--wait-go", "--leak-at-exit", "20", "1000")):
+    """Tailed until it exits (or, with `sig`, is stopped by that signal while it waits for
+    "go"), a process's exit check arrives as exit_thread / exit_reach lines, then
+    exit_check, then bye — exactly the trace's exit_threads / exit_reach / meta. Returns
+    the exit_thread rows and the exit_reach rows, or None if the run failed."""
+    sock = path("exit.sock")
+    prog = Prog(list(args), {"CTXTRACE_SOCKET": sock})
+    tail = subprocess.Popen([ARGS.ctxtrace, "tail", "--seconds", "60", sock],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    people = subprocess.Popen([ARGS.ctxtrace, "tail", "--format", "text", "--seconds", "60",
+                               sock], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Both attached (the snapshot is in) before the program goes on.
+    for t, last in ((tail, lambda l: json.loads(l)["type"] == "snapshot_end"),
+                    (people, lambda l: "live contexts; events follow" in l)):
+        while True:
+            line = t.stdout.readline()
+            if not line:
+                fail("tail ended before the snapshot: %s" % t.stderr.read())
+                return None
+            if last(line):
+                break
+    if sig is None:
+        prog.go()
+    else:
+        prog.p.send_signal(sig)
+    rest, err = tail.communicate(timeout=120)
+    text_out, _ = people.communicate(timeout=120)
+    code, out, perr = prog.finish()
+    check(tail.returncode == 0, "tail ends with status 0 at the BYE (%d, %s)" % (tail.returncode, err))
+    check(code == (0 if sig is None else -sig), "the program ended as asked (%d, %s)" % (code, perr))
+    bye = "exit" if sig is None else "signal " + signal.Signals(sig).name
+    lines = lines_of(rest)
+    types = [l["type"] for l in lines]
+    check(types[-2:] == ["exit_check", "bye"] and lines[-1].get("text") == bye,
+          "exit_check, then bye, end the stream: %s" % lines[-2:])
+    first = min(i for i, t in enumerate(types) if t in ("exit_thread", "exit_reach"))
+    check(set(types[first:-2]) <= {"exit_thread", "exit_reach", "site", "sample"},
+          "the check's frames come together at the end: %s" % types[first:])
+    check(lines[-2].get("status") == "done" and lines[-2].get("reach") == "done",
+          "the check ran and judged reachability: %s" % lines[-2])
+
+    con = sqlite3.connect(prog.db)
+    meta = dict(con.execute("SELECT key, value FROM meta"))
+    check(meta.get("exit_check") == lines[-2]["status"] and
+          meta.get("exit_check_reach") == lines[-2]["reach"] and
+          meta.get("exit_check_ns") == lines[-2]["ts_ns"],
+          "exit_check is the trace's meta: %s" % lines[-2])
+    got_threads = sorted((l.get("thread"), l["tid"], l["state"], l.get("syscall"),
+                          int(l["stopped"]), l["site"]["stack"] if "site" in l else None)
+                         for l in lines if l["type"] == "exit_thread")
+    want_threads = sorted(con.execute(
+        "SELECT thread, tid, state, syscall, stopped, stack FROM exit_threads"),
+        key=lambda r: tuple((x is None, x) for x in r))
+    got_threads.sort(key=lambda r: tuple((x is None, x) for x in r))
+    check(got_threads == [tuple(r) for r in want_threads],
+          "exit_thread lines are the trace's exit_threads rows:\n%s\n%s"
+          % (got_threads, want_threads))
+    got_reach = sorted((l["id"], l["reach"]) for l in lines if l["type"] == "exit_reach")
+    want_reach = sorted(con.execute("SELECT context_id, reach FROM exit_reach"))
+    check(got_reach == want_reach,
+          "exit_reach lines are the trace's exit_reach rows:\n%s\n%s" % (got_reach, want_reach))
+    # The same for people: a line per thread and per context, the check's status.
+    text_lines = text_out.splitlines()
+    check(sum(" at exit  " in l for l in text_lines) == len(got_threads) and
+          sum(l.endswith(" at exit") for l in text_lines) == len(got_reach) and
+          sum(l.endswith(" is unreachable at exit") for l in text_lines) ==
+          sum(r[1] == "unreachable" for r in got_reach) and
+          text_lines[-2:] == ["exit check: done, reachability: done", "bye: exit (%s)" % bye],
+          "--format text shows the check: %s" % text_lines[-12:])
+    con.close()
+    return got_threads, got_reach
+
+
+def test_tail_carries_the_exit_check():
+    got = tail_exit_check(None)
+    if got is None:
+        return
+    got_threads, got_reach = got
+    # Not vacuous: a lost handle is unreachable (the scan is conservative: the other
+    # may still be found in a stale register or stack slot), the watcher is blocked.
+    check(any(r[1] == "unreachable" for r in got_reach),
+          "an overwritten handle is unreachable: %s" % got_reach)
+    check(any(t[0] is not None and t[2] == "blocked" for t in got_threads),
+          "a registered thread is blocked at the check: %s" % got_threads)
+
+
+def test_tail_exit_check_of_a_findings_program():
+    """A tests/findings/exit program (--prog), held by the gate until tailed: its exit
+    check on the stream is the trace's, and not vacuous — each of these programs leaves a
+    lost handle (overwritten_handle) or a blocked thread (blocked_after_cancel)."""
+    got = tail_exit_check(None, args=())
+    if got is None:
+        return
+    got_threads, got_reach = got
+    check(any(r[1] == "unreachable" for r in got_reach) or
+          any(t[0] is not None and t[2] == "blocked" for t in got_threads),
+          "the check found something: %s %s" % (got_threads, got_reach))
+
+
+def test_tail_carries_the_exit_check_at_sigterm():
+    got = tail_exit_check(signal.SIGTERM)
+    if got is None:
+        return
+    check(len(got[1]) >= 3, "the check judged the live contexts: %s" % (got[1],))
 
 
 def test_tail_text_for_people():
@@ -684,6 +792,7 @@ def main():
     ap.add_argument("--prog", required=True)
     ap.add_argument("--fork-prog", required=True)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--gate", help="gate.c's preload: --prog is held before main")
     ARGS = ap.parse_args()
     subprocess.run(["rm", "-rf", ARGS.workdir], check=True)
     os.makedirs(ARGS.workdir)

@@ -35,6 +35,11 @@ static const struct ct_wire_msg every[] = {
     {CT_WIRE_THREAD, .u.thread = {10, 4, 1, CT_WIRE_THREAD_START, 31337, 14}},
     {CT_WIRE_SAMPLE, .u.sample = {11, 1, 2, 3, 4, 5}},
     {CT_WIRE_BYE, .u.bye = {CT_WIRE_BYE_SLOW, "too slow"}},
+    {CT_WIRE_EXIT_THREAD, .u.exit_thread = {12, 5, 31338, CT_WIRE_EXIT_BLOCKED, 202, 1, 15}},
+    {CT_WIRE_EXIT_THREAD, .u.exit_thread = {12, 0, 31339, CT_WIRE_EXIT_RUNNING, -1, 0, 0}},
+    {CT_WIRE_EXIT_REACH, .u.exit_reach = {7, CT_WIRE_REACH_STUCK}},
+    {CT_WIRE_EXIT_CHECK, .u.exit_check = {13, "done", "unknown: the writer is busy"}},
+    {CT_WIRE_EXIT_CHECK, .u.exit_check = {0, "abandoned: no", NULL}},
 };
 enum { NEVERY = sizeof every / sizeof every[0] };
 
@@ -62,6 +67,10 @@ static void assert_msg_equal(const struct ct_wire_msg *a, const struct ct_wire_m
     case CT_WIRE_CONTEXT: sx[0] = &x.u.context.reason; sy[0] = &y.u.context.reason; break;
     case CT_WIRE_CANCEL: sx[0] = &x.u.cancel.reason; sy[0] = &y.u.cancel.reason; break;
     case CT_WIRE_BYE: sx[0] = &x.u.bye.text; sy[0] = &y.u.bye.text; break;
+    case CT_WIRE_EXIT_CHECK:
+        sx[0] = &x.u.exit_check.status, sy[0] = &y.u.exit_check.status;
+        sx[1] = &x.u.exit_check.reach, sy[1] = &y.u.exit_check.reach;
+        break;
     default: break;
     }
     for (int i = 0; i < 3 && sx[i] != NULL; i++) {
@@ -219,6 +228,18 @@ static void a_wrong_magic_or_version_is_refused(void **state)
     m = hello;
     m.u.hello.version = CT_WIRE_VERSION + 1;
     assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_EVERSION);
+    m.u.hello.version = CT_WIRE_VERSION_MIN - 1;
+    assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_EVERSION);
+}
+
+/* Version 3 only added frame types: a version 2 server's stream is read as it was. */
+static void the_previous_version_is_still_read(void **state)
+{
+    (void)state;
+    uint8_t buf[CT_WIRE_MAX_FRAME];
+    struct ct_wire_msg m = hello;
+    m.u.hello.version = CT_WIRE_VERSION_MIN;
+    assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_MORE);
 }
 
 static void an_oversize_length_is_refused_from_the_header_alone(void **state)
@@ -328,6 +349,7 @@ int main(void)
         cmocka_unit_test(garbage_is_not_a_stream),
         cmocka_unit_test(a_stream_must_start_with_hello),
         cmocka_unit_test(a_wrong_magic_or_version_is_refused),
+        cmocka_unit_test(the_previous_version_is_still_read),
         cmocka_unit_test(an_oversize_length_is_refused_from_the_header_alone),
         cmocka_unit_test(a_truncated_frame_waits_for_more),
         cmocka_unit_test(a_body_of_the_wrong_length_is_refused),

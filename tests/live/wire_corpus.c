@@ -20,6 +20,9 @@ static const struct ct_wire_msg frames[] = {
     {CT_WIRE_WAIT, .u.wait = {105, 2, 1, 0, 3, 1, 11}},
     {CT_WIRE_THREAD, .u.thread = {106, 2, 1, 0, 4242, 11}},
     {CT_WIRE_SAMPLE, .u.sample = {107, 10, 2, 1, 3, 1 << 20}},
+    {CT_WIRE_EXIT_REACH, .u.exit_reach = {9, CT_WIRE_REACH_UNREACHABLE}},
+    {CT_WIRE_EXIT_THREAD, .u.exit_thread = {108, 2, 4242, CT_WIRE_EXIT_BLOCKED, 202, 1, 11}},
+    {CT_WIRE_EXIT_CHECK, .u.exit_check = {108, "done", "done"}},
     {CT_WIRE_BYE, .u.bye = {CT_WIRE_BYE_EXIT, "exit"}},
 };
 

@@ -69,7 +69,7 @@ for prog in args.programs:
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     check(run.returncode == 0 and os.path.exists(db), "%s ran under ctxtrace (%s)" % (name, run.stderr.strip()[-200:]))
 
-    out = subprocess.run([args.ctxtrace, "report", "--format", "json", db],
+    out = subprocess.run([args.ctxtrace, "report", "--format", "json", "--show-reachable", db],
                          capture_output=True, text=True)
     check(out.returncode == 1, "%s: json report exits 1 (findings): %d %s" % (name, out.returncode, out.stderr))
     doc = json.loads(out.stdout)

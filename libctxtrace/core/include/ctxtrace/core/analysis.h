@@ -114,4 +114,29 @@ void ct_findings_free(struct ct_findings *f);
 
 void ct_stack_free(struct ct_stack *s);
 
+/* ---- still reachable at exit (not findings) --------------------------------------- */
+
+/* LeakSanitizer's "still reachable", for contexts (`ctxtrace report --show-reachable`;
+ * docs/rules.md "The exit check"): cancellable contexts their owners never released,
+ * not freed when the program exited, that the exit check found reachable by the running
+ * program (so no lost-cancel). Listed on request only: a context a program keeps in a
+ * global until exit is how many programs are written. Grouped by creation site. */
+struct ct_reachable_site {
+    struct ct_stack stack;  /* the site's first stack; frames[0] is the site */
+    int kind;               /* enum ctx_kind of the first one */
+    long count;
+    long never_cancelled;   /* of which not done at the exit */
+    int64_t example;        /* one of them (context id) */
+};
+
+struct ct_reachable {
+    struct ct_reachable_site *items; /* most contexts first */
+    size_t len;
+    long total;
+    bool checked;           /* the trace has an exit check that judged reachability */
+};
+
+int ct_reachable_at_exit(ct_reader *r, struct ct_reachable *out, char *err, size_t errlen);
+void ct_reachable_free(struct ct_reachable *x);
+
 #endif /* CTXTRACE_CORE_ANALYSIS_H */

@@ -92,6 +92,9 @@ int ct_store_sample(ct_store *s, const struct ct_sample_row *row);
 
 /* The exit check (docs/rules.md): a thread as the check found it. */
 enum ct_exit_state { CT_EXIT_RUNNING, CT_EXIT_BLOCKED, CT_EXIT_STOPPED, CT_EXIT_EXITING };
+/* The state of a /proc/<tid>/stat state letter (R running; T, t stopped; Z, X exiting;
+ * anything else blocked). */
+enum ct_exit_state ct_exit_state_of(char proc_state);
 
 struct ct_exit_thread_row {
     int64_t thread;     /* threads.id; 0: a thread the shim never registered */

@@ -57,6 +57,21 @@ enum ct_reach {
     CT_REACH_UNREACHABLE, /* none was: definitely lost */
 };
 
+/* The exit check's scan of one context (the trace's exit_reach.reach, the live wire's
+ * EXIT_REACH). */
+enum ct_scan_reach {
+    CT_SCAN_UNREACHABLE, /* no reference found */
+    CT_SCAN_REACHABLE,   /* held by a thread not blocked on it (or below it), or static data */
+    CT_SCAN_STUCK,       /* held only by threads blocked in ctx_wait on it or below it */
+};
+
+/* What the verdict reads of the check: `checked` — the check judged reachability (the
+ * trace's meta.exit_check_reach is present); `scanned` — it has a result for this
+ * context, `scan`. Not scanned but checked is held (created after the check began:
+ * when in doubt, reachable); stuck is held too — leaked-waiter names that case, and one
+ * bug is one finding. */
+enum ct_reach ct_reach_from_scan(bool checked, bool scanned, enum ct_scan_reach scan);
+
 /* The facts a verdict reads; 0 (or -1 where noted) is "did not happen / unknown". */
 struct ct_facts {
     int kind;              /* enum ctx_kind, -1 unknown */

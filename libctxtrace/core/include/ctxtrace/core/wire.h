@@ -28,7 +28,10 @@
 #include <sys/types.h>
 
 #define CT_WIRE_MAGIC 0x4543415254585443ull /* "CTXTRACE" read as a little-endian u64 */
-#define CT_WIRE_VERSION 2
+#define CT_WIRE_VERSION 3
+/* The oldest version this build reads: version 3 only added frame types (the exit
+ * check's), so a version 2 stream is a version 3 stream that never sends them. */
+#define CT_WIRE_VERSION_MIN 2
 
 enum {
     CT_WIRE_HEADER = 8,
@@ -51,6 +54,9 @@ enum ct_wire_type {
     CT_WIRE_THREAD = 11,
     CT_WIRE_SAMPLE = 12,
     CT_WIRE_BYE = 13,
+    CT_WIRE_EXIT_THREAD = 14, /* version 3: the exit check (docs/rules.md "The exit check") */
+    CT_WIRE_EXIT_REACH = 15,
+    CT_WIRE_EXIT_CHECK = 16,
     CT_WIRE_TYPE_COUNT
 };
 
@@ -66,6 +72,23 @@ enum {
 
 enum ct_wire_wait_event { CT_WIRE_WAIT_BLOCKED, CT_WIRE_WAIT_WOKEN, CT_WIRE_WAIT_FD };
 enum ct_wire_thread_event { CT_WIRE_THREAD_START, CT_WIRE_THREAD_EXIT };
+
+/* EXIT_THREAD state: the thread as /proc showed it before the world was stopped (the
+ * trace's exit_threads.state, enum ct_exit_state of store.h). */
+enum ct_wire_exit_state {
+    CT_WIRE_EXIT_RUNNING,
+    CT_WIRE_EXIT_BLOCKED,
+    CT_WIRE_EXIT_STOPPED,
+    CT_WIRE_EXIT_EXITING,
+    CT_WIRE_EXIT_STATE_COUNT
+};
+/* EXIT_REACH reach: the trace's exit_reach.reach. */
+enum ct_wire_reach {
+    CT_WIRE_REACH_UNREACHABLE, /* no reference found */
+    CT_WIRE_REACH_REACHABLE,   /* by a thread not blocked on it (or below it), or static data */
+    CT_WIRE_REACH_STUCK,       /* only by threads blocked in ctx_wait on it or below it */
+    CT_WIRE_REACH_COUNT
+};
 
 /* Why the server ended the stream. */
 enum ct_wire_bye {
@@ -141,6 +164,29 @@ struct ct_wire_msg {
         } thread;
         struct { int64_t ts, contexts, timers, waiters, threads, rss; } sample;
         struct { uint8_t reason; const char *text; } bye;
+        /* The exit check saw this thread (one frame per thread, the trace's exit_threads
+         * row). thread: threads.id, 0 if the shim never registered it; state: enum
+         * ct_wire_exit_state; syscall: the one it sleeps in, -1 in user space; stopped:
+         * 1 suspended by the check, 0 it blocked the check's signal; stack: its current
+         * stack (SITE sent before), 0 unknown. */
+        struct {
+            int64_t ts;
+            uint32_t thread;
+            int64_t tid;
+            uint8_t state;
+            int64_t syscall;
+            uint8_t stopped;
+            uint64_t stack;
+        } exit_thread;
+        /* The check's scan on one context live at the check (exit_reach's row); reach:
+         * enum ct_wire_reach. */
+        struct { uint64_t id; uint8_t reach; } exit_reach;
+        /* The check is over: after its EXIT_THREAD and EXIT_REACH frames, before BYE.
+         * status: the trace's meta.exit_check ("done", "off", "abandoned: ..."); reach:
+         * its meta.exit_check_reach ("done", "unknown: ...", NULL when the check did
+         * not get that far). A context live at the check with no EXIT_REACH frame was
+         * not judged: reachable if reach is not NULL (as the rules read the trace). */
+        struct { int64_t ts; const char *status, *reach; } exit_check;
     } u;
 };
 
