@@ -214,10 +214,17 @@ static void subtree_done(ctx_t *n);
 /* `alone` (ctx__release_alone): the caller holds the only reference to n and has
  * stopped its timer itself (`stopped`): no other thread can reach n, so its lock is not
  * taken (the final store publishes all the same) and the timer's reference is left to
- * the caller. */
+ * the caller.
+ *
+ * `gone` (not NULL: n was taken from a children list, whose reference the caller holds):
+ * if n wins and is a plain leaf — no children, waiters, fd, timer or after-funcs, so
+ * nothing here touches it after the unlock — the list's reference is given up inside
+ * n's critical section (STATE_LISTGONE, or n is freed if STATE_ORPHAN says that
+ * reference was its last), with no atomic of its own, and *gone is set: the caller must
+ * not touch n again. */
 static inline __attribute__((always_inline)) bool
 cancel_one_as(ctx_t *n, int err, int cause, const char *reason, bool reason_owned,
-              enum ctx_cancel_why why, ctx_t **kids, bool alone, bool stopped)
+              enum ctx_cancel_why why, ctx_t **kids, bool alone, bool stopped, bool *gone)
 {
     uint32_t s = alone ? atomic_load_explicit(&n->state, memory_order_relaxed)
                        : ctx_state_lock(n);
@@ -244,13 +251,26 @@ cancel_one_as(ctx_t *n, int err, int cause, const char *reason, bool reason_owne
     /* The tracer hears of it before anything can observe it (waiters, pollers,
      * callbacks), so a trace never shows an effect before its cause. */
     notify_canceled(n, why, err, cause, reason);
+    bool leaf = gone != NULL && !laned && list == NULL && !(s & STATE_WAITERS) && fd < 0 &&
+                !had_timer && afters == NULL;
+    if (leaf) {
+        /* Release: ctx__ref_put_listed, seeing n unlinked, then sees the lock held or
+         * this unlock's word. */
+        atomic_store_explicit(&n->linked, LINK_NONE, memory_order_release);
+        ctx_state_unlock(n, (uint32_t)err | (s & STATE_ORPHAN ? 0 : STATE_LISTGONE));
+        if (s & STATE_ORPHAN)
+            ctx__free_chain(n);
+        *gone = true;
+        *kids = NULL;
+        return true;
+    }
     /* Publish and unlock in one release store (the lock is a bit of the word): the
      * release pairs with the acquire in every reader of the state word, so cause and
      * reason are visible to anyone who sees the error. `s` is still what the word
      * holds (only the lock's holder writes it; waiters too set STATE_WAITERS under it).
      * Lanes are emptied after this: a child attaching to a lane from now on sees the
      * parent done. */
-    ctx_state_unlock(n, (uint32_t)err | (s & STATE_LANES) |
+    ctx_state_unlock(n, (uint32_t)err | (s & (STATE_LANES | STATE_ORPHAN)) |
                             (laned || list != NULL ? STATE_SUBTREE : 0));
 
     if (laned) {
@@ -299,14 +319,14 @@ cancel_one_as(ctx_t *n, int err, int cause, const char *reason, bool reason_owne
 static bool cancel_one(ctx_t *n, int err, int cause, const char *reason,
                        bool reason_owned, enum ctx_cancel_why why, ctx_t **kids)
 {
-    return cancel_one_as(n, err, cause, reason, reason_owned, why, kids, false, false);
+    return cancel_one_as(n, err, cause, reason, reason_owned, why, kids, false, false, NULL);
 }
 
 void ctx__cancel_alone(ctx_t *c, bool stopped)
 {
     ctx_t *kids = NULL;
     cancel_one_as(c, CTX_CANCELED, CTX_CANCELED, NULL, false, CTX_WHY_EXPLICIT, &kids, true,
-                  stopped);
+                  stopped, NULL);
     assert(kids == NULL); /* a child would hold a reference on c */
 }
 
@@ -377,10 +397,15 @@ static void detach(ctx_t *c)
 }
 
 /* A node taken from a children list is done with (its subtree too): it is no longer in
- * any list, and the list's reference, the canceller's until now, goes. */
-static inline void release_taken(ctx_t *n)
+ * any list, and the list's reference, the canceller's until now, goes. `linked` is
+ * cleared under n's lock: a holder deciding under it that the list's reference is n's
+ * last (ctx__ref_put_listed) has then finished with n before that reference is
+ * dropped. */
+static void release_taken(ctx_t *n)
 {
+    uint32_t s = ctx_state_lock(n);
     atomic_store_explicit(&n->linked, LINK_NONE, memory_order_relaxed);
+    ctx_state_unlock(n, s);
     ctx__ref_drop(n);
 }
 
@@ -412,33 +437,39 @@ void ctx__cancel(ctx_t *c, int err, int cause, const char *reason, bool reason_o
         return;
     }
     ctx_t *n = kids;
+    ctx_t *up = c; /* the owner of n's list: its attach target */
     while (n != NULL) {
         ctx_t *next = CC(n)->next;
         if (next != NULL)
             prefetch_node(next);
+        bool gone = false;
         bool won = cancel_one_as(n, err, cause, reason, false, CTX_WHY_PARENT, &kids, false,
-                                 false);
+                                 false, &gone);
         if (won && kids != NULL) {
-            n = kids; /* n's post-visit comes when this list ends */
+            up = n; /* n's post-visit comes when this list ends */
+            n = kids;
             continue;
         }
         if (!won)
             wait_subtree(n); /* its canceller is on its subtree */
         /* n is finished; so is every list that ends with it. */
         while (next == NULL) {
-            ctx_t *up = attach_target(n); /* read before n may be freed */
-            release_taken(n);
+            if (!gone)
+                release_taken(n);
             if (up == c) {
                 n = NULL;
                 break;
             }
             subtree_done(up);
             n = up;
-            next = CC(up)->next;
+            gone = false;
+            next = CC(n)->next;
+            up = attach_target(n);
         }
         if (n == NULL)
             break;
-        release_taken(n);
+        if (!gone)
+            release_taken(n);
         n = next;
     }
     subtree_done(c);

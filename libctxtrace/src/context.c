@@ -509,6 +509,50 @@ static void ctx_destroy(ctx_t *c)
     free(c);
 }
 
+int ctx__ref_put_listed(ctx_t *c)
+{
+    uint32_t s = ctx_state_lock(c);
+    /* Under the lock nobody else decides, and the canceller neither sets STATE_LISTGONE
+     * nor frees c; refs can still grow (the list's holder may take one), never fall
+     * below ours + the other. */
+    uint32_t expected = 2;
+    int last = -1;
+    if (atomic_load_explicit(&c->refs, memory_order_acquire) == 2) {
+        if (s & STATE_LISTGONE) {
+            last = 1; /* ours + the dead one: ours is the last */
+        } else if (atomic_load_explicit(&c->linked, memory_order_relaxed) != LINK_NONE &&
+                   atomic_compare_exchange_strong_explicit(&c->refs, &expected, 1,
+                                                           memory_order_acq_rel,
+                                                           memory_order_relaxed)) {
+            s |= STATE_ORPHAN; /* only the list holds it: its canceller frees it */
+            last = 0;
+        }
+    }
+    ctx_state_unlock(c, s);
+    return last;
+}
+
+/* ctx__ref_put when refs was not 1 at first sight. */
+bool ctx__ref_put_shared(ctx_t *c)
+{
+    uint32_t r = atomic_load_explicit(&c->refs, memory_order_acquire);
+    for (;;) {
+        if (r == 1)
+            return true;
+        /* Decided before dropping: once ours is gone, c may be freed by another. */
+        if (r == 2 && ctx_is_cancellable(c) && ctx__maybe_listed(c)) {
+            int last = ctx__ref_put_listed(c);
+            if (last >= 0)
+                return last;
+            r = atomic_load_explicit(&c->refs, memory_order_acquire);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&c->refs, &r, r - 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return false;
+    }
+}
+
 void ctx__free_chain(ctx_t *c)
 {
     /* Iterative: freeing a context drops its parent's reference, which may free the

@@ -19,6 +19,17 @@
  *            1 per after_func callback queued to run.
  *   The memory is freed when refs reaches zero; freeing drops the parent's reference,
  *   iteratively, so a million-deep chain unwinds without recursion.
+ *   One exception saves a big tree's cancel walk an atomic per leaf: the canceller may
+ *   give up a taken child's list reference without decrementing refs, by setting
+ *   STATE_LISTGONE under the child's lock (the reference stays counted, dead). Then the
+ *   memory is freed when refs reaches 1 with STATE_LISTGONE set. A holder that would
+ *   leave refs at 1 on a context that is, or was, linked decides before it drops, under
+ *   the context's lock (ctx__ref_put_listed): STATE_LISTGONE set — the one left is dead,
+ *   free it; still linked — the one left is the list's, so drop ours and mark
+ *   STATE_ORPHAN: the canceller that would set STATE_LISTGONE finds STATE_ORPHAN
+ *   instead and frees the child itself. A canceller done with a taken child it did not
+ *   release that way clears `linked` under the child's lock, so that no such decision is
+ *   still running when it drops the list's reference.
  *
  * Locking. A cancellable context's lock guards its children list, its after-func
  * list, its cause and reason, its fd, its state word, and the `linked` flag *of its
@@ -55,6 +66,8 @@
 #define STATE_SUBTREE 0x40000000u /* done, but its canceller is still on the descendants */
 #define STATE_LANES 0x20000000u   /* children live in per-thread lanes (never cleared) */
 #define STATE_LOCKED 0x10000000u  /* the context's lock (above) is held */
+#define STATE_LISTGONE 0x08000000u /* done; its list reference is dead (see refs) */
+#define STATE_ORPHAN 0x04000000u  /* linked, and the list's is its only reference left */
 
 /* ctx.flags: the context's own bits are written while it is being created (by the
  * creating thread, before anyone else can see it); the home lane bits later, under its
@@ -245,16 +258,33 @@ int64_t ctx__effective_deadline(const ctx_t *c);
  * the caller fills in before anything reads them. NULL with errno ENOMEM. */
 ctx_t *ctx__new_cancellable(ctx_t *parent, enum ctx_kind kind, int64_t deadline,
                             int64_t requested, size_t size);
+/* `c` (cancellable) holds 2 references, one the caller's: may the other be a list's,
+ * live or dead? (False is final: a list's reference is taken at attach, and a canceller
+ * makes it dead inside c's critical section after clearing `linked` with release, so
+ * seeing `linked` cleared means seeing that section's lock or its unlock's word.) */
+static inline bool ctx__maybe_listed(ctx_t *c)
+{
+    return atomic_load_explicit(&c->linked, memory_order_acquire) != LINK_NONE ||
+           (atomic_load_explicit(&c->state, memory_order_acquire) &
+            (STATE_LOCKED | STATE_LISTGONE));
+}
+/* The caller's drop when c's refs may be 2 with a list's reference among them, decided
+ * under c's lock (see refs above): 1 — the other is dead, c is the caller's to free
+ * (nothing dropped); 0 — dropped, the list's is left (STATE_ORPHAN marked); -1 — not
+ * that case after all (refs moved, or c is unlinked): nothing done, drop the usual way.
+ * (context.c) */
+int ctx__ref_put_listed(ctx_t *c);
 /* Drop one internal reference of `c` (counted in c->refs); true if it was the last (the
- * caller then frees c: ctx__free_chain). Every reference handed here is counted in refs
- * (a lane's count comes back through the collapse first), and a reference is only ever
- * taken by a holder of one: refs at 1 means ours is the last, with no read-modify-write
- * (the usual case when the last owner releases a context). The acquire pairs with the
- * release of every earlier drop. */
+ * caller then frees c: ctx__free_chain), or if only a dead list reference is left (see
+ * refs above). Every reference handed here is counted in refs (a lane's count comes back
+ * through the collapse first), and a reference is only ever taken by a holder of one:
+ * refs at 1 means ours is the last, with no read-modify-write (the usual case when the
+ * last owner releases a context). The acquire pairs with the release of every earlier
+ * drop. */
+bool ctx__ref_put_shared(ctx_t *c);
 static inline bool ctx__ref_put(ctx_t *c)
 {
-    return atomic_load_explicit(&c->refs, memory_order_acquire) == 1 ||
-           atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1;
+    return atomic_load_explicit(&c->refs, memory_order_acquire) == 1 || ctx__ref_put_shared(c);
 }
 /* Free `c`, whose last reference is gone, and drop its reference on its parent, which
  * may free the parent, and so on up the chain. */
