@@ -77,11 +77,6 @@ int batch_site_samples(struct batch *b, ct_store *store, int64_t ts)
     return b->retain != NULL ? retain_site_samples(b->retain, store, ts) : 0;
 }
 
-size_t batch_held(const struct batch *b)
-{
-    return b->retain != NULL ? retain_held(b->retain) : 0;
-}
-
 void batch_free(struct batch *b)
 {
     if (b == NULL)

@@ -37,9 +37,8 @@ void batch_apply(const struct ev *e, void *arg);
 int batch_write(struct batch *b, ct_store *store, struct symbolizer *sym, bool final);
 /* Summary retention: the per-site live counts at a sample (site_samples); 0 in full mode. */
 int batch_site_samples(struct batch *b, ct_store *store, int64_t ts);
-/* Summary retention's counters (0 in full mode): contexts folded, contexts held. */
+/* Summary retention's count of contexts folded so far (0 in full mode). */
 int64_t batch_summarized(const struct batch *b);
-size_t batch_held(const struct batch *b);
 const struct live_counts *batch_counts(const struct batch *b);
 /* The live contexts (address -> id, id -> parent id), for the exit check's scan. */
 struct u64map;

@@ -141,11 +141,6 @@ int64_t retain_summarized(const struct retain *r)
     return r->summarized;
 }
 
-size_t retain_held(const struct retain *r)
-{
-    return r->by_id.len;
-}
-
 /* The writer cannot keep its promise (nothing lost) without memory. */
 #define PUSH(v, x)                                                                       \
     do {                                                                                 \

@@ -47,7 +47,4 @@ int retain_site_samples(struct retain *r, ct_store *store, int64_t ts);
 
 /* Contexts folded into aggregates so far (meta.contexts_summarized). */
 int64_t retain_summarized(const struct retain *r);
-/* Contexts held in memory now (live, or ended in a pass not yet judged). */
-size_t retain_held(const struct retain *r);
-
 #endif /* CT_RETAIN_H */
