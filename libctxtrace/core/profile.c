@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "trace_mem.h"
+#include "window.h"
 
 struct acc {
     int64_t site;
@@ -22,7 +23,7 @@ struct acc {
     int64_t stack;        /* a creation stack at the site, for its frame */
     long created, ended[4];
     int64_t *lives;
-    size_t nlives;
+    size_t nlives, caplives;
     long origins, fanout_sum, fanout_max;
     int64_t *wakes;
     size_t nwakes, capwakes;
@@ -33,58 +34,6 @@ struct acc {
     int64_t life_max, wake_max;
     long summarized_wakes;
 };
-
-/* The site's accumulator (a new one for a site not seen yet). */
-static struct acc *acc_for(struct u64map *by_site, struct acc *acc, size_t *nacc,
-                           int64_t site, int kind, int64_t stack)
-{
-    uint64_t k;
-    if (!u64map_get(by_site, (uint64_t)site + 1, &k)) {
-        k = (*nacc)++;
-        acc[k].site = site;
-        acc[k].kind = kind;
-        acc[k].stack = stack;
-        if (!u64map_put(by_site, (uint64_t)site + 1, k))
-            return NULL;
-    }
-    return &acc[k];
-}
-
-/* Fold the summary's aggregates into the sites the rows made. */
-static int add_summaries(struct trace *t, struct u64map *by_site, struct acc *acc,
-                         size_t *nacc)
-{
-    for (size_t i = 0; i < t->nsums; i++) {
-        const struct ct_site_summary *m = &t->sums[i];
-        struct acc *a = acc_for(by_site, acc, nacc, trace_site(t, m->create_stack), m->kind,
-                                m->create_stack);
-        if (a == NULL || (a->life_h == NULL && (a->life_h = calloc(1, sizeof *a->life_h)) == NULL) ||
-            (a->wake_h == NULL && (a->wake_h = calloc(1, sizeof *a->wake_h)) == NULL))
-            return -1;
-        a->created += m->contexts;
-        a->ended[CTX_WHY_EXPLICIT] += m->ended_explicit;
-        a->ended[CTX_WHY_PARENT] += m->ended_parent;
-        a->ended[CTX_WHY_DEADLINE] += m->ended_deadline;
-        a->ended[3] += m->ended_never;
-        ct_hist_merge(a->life_h, &m->life);
-        ct_hist_merge(a->wake_h, &m->wake);
-        if (m->life_max > a->life_max)
-            a->life_max = m->life_max;
-        if (m->wake_max > a->wake_max)
-            a->wake_max = m->wake_max;
-        a->summarized_wakes += m->wakeups;
-        a->origins += m->origins;
-        a->fanout_sum += m->fanout_sum;
-        if (m->fanout_max > a->fanout_max)
-            a->fanout_max = m->fanout_max;
-        a->lookups += m->value_lookups;
-        a->depth_sum += m->value_depth_sum;
-        if (m->value_depth_max > a->depth_max)
-            a->depth_max = m->value_depth_max;
-    }
-    return 0;
-}
-
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -127,138 +76,245 @@ static void quantiles(const int64_t *v, size_t n, struct ct_hist *h, int64_t hma
         *p99 = *max;
 }
 
-/* origin[i]: row index of the context where i's cancellation started (i itself if it
- * was cancelled explicitly or by deadline), or -1 (never done / unknown). */
-static int64_t *origins(const struct trace *t)
+/* What a context's descendants ask of it, kept in the window (window.h) while they may
+ * still come: where a cancellation that reaches them started, and what a wait on them
+ * waited for. */
+struct lineage {
+    int64_t origin;   /* the context whose cancellation made it done (itself if it was
+                       * cancelled explicitly or by deadline); 0: never done, or unknown */
+    int64_t src_done; /* a wait on it waits for its nearest cancellable (or root-like)
+                       * context: when that was cancelled (0: never, or unknown) */
+    long fan;         /* an origin: the contexts its cancellation made done */
+    uint32_t acc;     /* its site's accumulator */
+};
+
+struct profiling {
+    struct trace *t;
+    struct window w;
+    struct acc *acc;
+    size_t nacc, capacc;
+    struct u64map by_site; /* site + 1 -> acc index */
+    sqlite3_stmt *waits;   /* woken waits by context (merged with the stream) */
+    bool waits_left;
+    sqlite3_stmt *fan_of;  /* an origin's whole fan-out, counted by key */
+};
+
+static void derive_lineage(const struct crow *r, const void *parent, void *out, void *arg)
 {
-    int64_t *origin = malloc(t->n * sizeof *origin);
-    int64_t *path = malloc(t->n * sizeof *path);
-    if (origin == NULL || path == NULL) {
-        free(origin);
-        free(path);
-        return NULL;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        origin[i] = -2; /* not computed */
-    for (size_t i = 0; i < t->n; i++) {
-        size_t len = 0;
-        int64_t j = (int64_t)i, found = -1;
-        while (j >= 0 && origin[j] == -2) {
-            const struct crow *r = &t->rows[j];
-            if (r->why != CTX_WHY_PARENT) {
-                found = r->why < 0 ? -1 : j;
-                origin[j] = found;
-                break;
-            }
-            path[len++] = j;
-            const struct crow *p = trace_row(t, r->parent);
-            j = p ? (int64_t)(p - t->rows) : -1;
-        }
-        if (j >= 0 && origin[j] != -2)
-            found = origin[j];
-        while (len > 0)
-            origin[path[--len]] = found;
-    }
-    free(path);
-    return origin;
+    (void)arg;
+    const struct lineage *p = parent;
+    struct lineage *e = out;
+    e->origin = r->why != CTX_WHY_PARENT ? (r->why < 0 ? 0 : r->id) : p ? p->origin : 0;
+    e->src_done = r->kind != CTX_KIND_VALUE ? r->canceled : p ? p->src_done : 0;
+    e->fan = 0;
+    e->acc = 0; /* its site's: set by profile_row for the entry it keeps */
 }
+
+/* The accumulator of a site (a new one for a site not seen yet). */
+static struct acc *acc_for(struct profiling *pr, int64_t site, int kind, int64_t stack)
+{
+    uint64_t k;
+    if (u64map_get(&pr->by_site, (uint64_t)site + 1, &k))
+        return &pr->acc[k];
+    if (pr->nacc == pr->capacc) {
+        size_t cap = pr->capacc ? pr->capacc * 2 : 64;
+        struct acc *grown = realloc(pr->acc, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        pr->acc = grown;
+        pr->capacc = cap;
+    }
+    k = pr->nacc;
+    if (!u64map_put(&pr->by_site, (uint64_t)site + 1, k))
+        return NULL;
+    pr->nacc++;
+    pr->acc[k] = (struct acc){.site = site, .kind = kind, .stack = stack};
+    return &pr->acc[k];
+}
+
+static bool push_i64(int64_t **v, size_t *n, size_t *cap, int64_t x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        int64_t *grown = realloc(*v, c * sizeof *grown);
+        if (grown == NULL)
+            return false;
+        *v = grown;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+/* A context made done by its parent counts in its origin's fan-out. The origin, an
+ * ancestor, is normally still in the window; one that is not (a corrupt trace, or a
+ * creation timestamped after its ancestor's free) has its whole fan-out counted by key,
+ * which is what its site's maximum needs. */
+static bool count_fan(struct profiling *pr, int64_t origin)
+{
+    struct lineage *o = window_get(&pr->w, origin);
+    if (o != NULL) {
+        struct acc *a = &pr->acc[o->acc];
+        o->fan++;
+        a->fanout_sum++;
+        if (o->fan > a->fanout_max)
+            a->fanout_max = o->fan;
+        return true;
+    }
+    struct crow r;
+    if (ctx_stream_fetch(&pr->t->stream, origin, &r) != 1)
+        return false;
+    struct acc *a = acc_for(pr, trace_site(pr->t, r.create_stack), r.kind, r.create_stack);
+    sqlite3_reset(pr->fan_of);
+    sqlite3_bind_int64(pr->fan_of, 1, origin);
+    if (a == NULL || sqlite3_step(pr->fan_of) != SQLITE_ROW)
+        return false;
+    long fan = (long)sqlite3_column_int64(pr->fan_of, 0);
+    a->fanout_sum++;
+    if (fan > a->fanout_max)
+        a->fanout_max = fan;
+    return true;
+}
+
+/* The woken waits on context `r` (the waits come ordered by context, as the stream):
+ * each waited for its nearest cancellable context; the latency is from that one's
+ * cancellation to the wake-up. Waits on contexts the trace does not have are passed. */
+static bool wake_latencies(struct profiling *pr, const struct crow *r, const struct lineage *e,
+                           struct acc *a)
+{
+    while (pr->waits_left) {
+        int64_t ctx = sqlite3_column_int64(pr->waits, 0);
+        if (ctx > r->id)
+            return true;
+        if (ctx == r->id && e->src_done != 0 &&
+            !push_i64(&a->wakes, &a->nwakes, &a->capwakes,
+                      sqlite3_column_int64(pr->waits, 1) - e->src_done))
+            return false;
+        int rc = sqlite3_step(pr->waits);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return false;
+        pr->waits_left = rc == SQLITE_ROW;
+    }
+    return true;
+}
+
+/* One context: counted at its site, into the window for its descendants. */
+static bool profile_row(struct profiling *pr, const struct crow *r)
+{
+    struct trace *t = pr->t;
+    struct lineage scratch, own;
+    bool failed = false;
+    const struct lineage *parent = window_lookup(&pr->w, &t->stream, r->parent, derive_lineage,
+                                                 NULL, &scratch, &failed);
+    if (failed)
+        return false;
+    derive_lineage(r, parent, &own, NULL);
+    struct acc *a = acc_for(pr, trace_site(t, r->create_stack), r->kind, r->create_stack);
+    if (a == NULL)
+        return false;
+    own.acc = (uint32_t)(a - pr->acc);
+    a->created++;
+    a->ended[r->why >= 0 ? r->why : 3]++;
+    a->lookups += r->value_lookups;
+    a->depth_sum += r->value_depth_sum;
+    if (r->value_depth_max > a->depth_max)
+        a->depth_max = r->value_depth_max;
+    if (r->why == CTX_WHY_EXPLICIT || r->why == CTX_WHY_DEADLINE)
+        a->origins++;
+    if (!push_i64(&a->lives, &a->nlives, &a->caplives,
+                  (r->freed ? r->freed : t->end) - r->created) ||
+        !wake_latencies(pr, r, &own, a))
+        return false;
+    struct lineage *e = window_add(&pr->w, r->id, r->freed);
+    if (e == NULL)
+        return false;
+    *e = own;
+    /* Counted after its own entry exists: no context is its own origin's descendant. */
+    return r->why != CTX_WHY_PARENT || own.origin == 0 || count_fan(pr, own.origin);
+}
+
+/* Fold the summary's aggregates into the sites the rows made. */
+static int add_summaries(struct profiling *pr)
+{
+    struct trace *t = pr->t;
+    for (size_t i = 0; i < t->nsums; i++) {
+        const struct ct_site_summary *m = &t->sums[i];
+        struct acc *a = acc_for(pr, trace_site(t, m->create_stack), m->kind, m->create_stack);
+        if (a == NULL || (a->life_h == NULL && (a->life_h = calloc(1, sizeof *a->life_h)) == NULL) ||
+            (a->wake_h == NULL && (a->wake_h = calloc(1, sizeof *a->wake_h)) == NULL))
+            return -1;
+        a->created += m->contexts;
+        a->ended[CTX_WHY_EXPLICIT] += m->ended_explicit;
+        a->ended[CTX_WHY_PARENT] += m->ended_parent;
+        a->ended[CTX_WHY_DEADLINE] += m->ended_deadline;
+        a->ended[3] += m->ended_never;
+        ct_hist_merge(a->life_h, &m->life);
+        ct_hist_merge(a->wake_h, &m->wake);
+        if (m->life_max > a->life_max)
+            a->life_max = m->life_max;
+        if (m->wake_max > a->wake_max)
+            a->wake_max = m->wake_max;
+        a->summarized_wakes += m->wakeups;
+        a->origins += m->origins;
+        a->fanout_sum += m->fanout_sum;
+        if (m->fanout_max > a->fanout_max)
+            a->fanout_max = m->fanout_max;
+        a->lookups += m->value_lookups;
+        a->depth_sum += m->value_depth_sum;
+        if (m->value_depth_max > a->depth_max)
+            a->depth_max = m->value_depth_max;
+    }
+    return 0;
+}
+
 
 int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errlen)
 {
     sqlite3 *db = ct_reader_db(reader);
     memset(out, 0, sizeof *out);
-    struct trace t;
-    struct acc *acc = NULL;
-    size_t nacc = 0;
-    struct u64map by_site = {0}; /* site+1 -> acc index */
-    int64_t *origin = NULL, *row_acc = NULL;
+    struct trace t = {0};
+    struct profiling pr = {.t = &t};
+    window_init(&pr.w, sizeof(struct lineage));
     int rc = -1;
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     if (trace_mem_load(&t, reader, err, errlen) != 0)
         goto done;
-    acc = calloc(t.n + t.nsums + 1, sizeof *acc); /* at most one site per row or aggregate */
-    row_acc = malloc((t.n ? t.n : 1) * sizeof *row_acc);
-    origin = origins(&t);
-    if (acc == NULL || row_acc == NULL || origin == NULL)
-        goto oom;
-
-    for (size_t i = 0; i < t.n; i++) {
-        const struct crow *r = &t.rows[i];
-        struct acc *a = acc_for(&by_site, acc, &nacc, trace_site(&t, r->create_stack),
-                                r->kind, r->create_stack);
-        if (a == NULL)
-            goto oom;
-        row_acc[i] = a - acc;
-        a->created++;
-        a->ended[r->why >= 0 ? r->why : 3]++;
-        a->lookups += r->value_lookups;
-        a->depth_sum += r->value_depth_sum;
-        if (r->value_depth_max > a->depth_max)
-            a->depth_max = r->value_depth_max;
-    }
-    /* Lifetimes: one array per site, filled in a second pass (the rows' only: sized
-     * before the aggregates add theirs to `created`). */
-    for (size_t k = 0; k < nacc; k++)
-        if ((acc[k].lives = malloc((size_t)acc[k].created * sizeof(int64_t))) == NULL)
-            goto oom;
-    {
-        long *fan = calloc(t.n ? t.n : 1, sizeof *fan);
-        if (fan == NULL)
-            goto oom;
-        for (size_t i = 0; i < t.n; i++) {
-            const struct crow *r = &t.rows[i];
-            struct acc *a = &acc[row_acc[i]];
-            a->lives[a->nlives++] = (r->freed ? r->freed : t.end) - r->created;
-            if (r->why == CTX_WHY_PARENT && origin[i] >= 0)
-                fan[origin[i]]++;
-        }
-        for (size_t i = 0; i < t.n; i++) {
-            const struct crow *r = &t.rows[i];
-            if (r->why != CTX_WHY_EXPLICIT && r->why != CTX_WHY_DEADLINE)
-                continue;
-            struct acc *a = &acc[row_acc[i]];
-            a->origins++;
-            a->fanout_sum += fan[i];
-            if (fan[i] > a->fanout_max)
-                a->fanout_max = fan[i];
-        }
-        free(fan);
-    }
-    if (add_summaries(&t, &by_site, acc, &nacc) != 0)
-        goto oom;
-    /* Wake latencies. */
-    sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT context_id, woken_ns FROM waits WHERE how = 'wait' AND "
-                           "woken_ns IS NOT NULL AND result = 0",
-                           -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const struct crow *w = trace_row(&t, sqlite3_column_int64(st, 0)), *src = w;
-            while (src != NULL && src->kind == CTX_KIND_VALUE)
-                src = trace_row(&t, src->parent);
-            if (w == NULL || src == NULL || src->canceled == 0)
-                continue;
-            struct acc *a = &acc[row_acc[w - t.rows]];
-            if (a->nwakes == a->capwakes) {
-                size_t cap = a->capwakes ? a->capwakes * 2 : 8;
-                int64_t *grown = realloc(a->wakes, cap * sizeof *grown);
-                if (grown == NULL) {
-                    sqlite3_finalize(st);
-                    goto oom;
-                }
-                a->wakes = grown;
-                a->capwakes = cap;
-            }
-            a->wakes[a->nwakes++] = sqlite3_column_int64(st, 1) - src->canceled;
-        }
-        sqlite3_finalize(st);
+                           "woken_ns IS NOT NULL AND result = 0 ORDER BY context_id",
+                           -1, &pr.waits, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "WITH RECURSIVE d(id) AS (SELECT id FROM contexts WHERE "
+                           "parent_id = ?1 AND cancel_why = 'parent' AND id > 2 UNION "
+                           "SELECT c.id FROM contexts c JOIN d ON c.parent_id = d.id "
+                           "WHERE c.cancel_why = 'parent' AND c.id > 2) SELECT count(*) FROM d",
+                           -1, &pr.fan_of, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "reading waits: %s", sqlite3_errmsg(db));
+        goto done;
     }
+    int step = sqlite3_step(pr.waits);
+    pr.waits_left = step == SQLITE_ROW;
+    long rows = 0;
+    struct crow r;
+    int more = step == SQLITE_ROW || step == SQLITE_DONE ? 1 : -1;
+    while (more == 1 && (more = ctx_stream_next(&t.stream, &r)) == 1) {
+        rows++;
+        if (!profile_row(&pr, &r))
+            goto oom;
+        window_evict(&pr.w, ctx_stream_horizon(&t.stream));
+    }
+    if (more < 0) {
+        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    if (add_summaries(&pr) != 0)
+        goto oom;
 
-    out->sites = calloc(nacc ? nacc : 1, sizeof *out->sites);
+    out->sites = calloc(pr.nacc ? pr.nacc : 1, sizeof *out->sites);
     if (out->sites == NULL)
         goto oom;
-    for (size_t k = 0; k < nacc; k++) {
-        struct acc *a = &acc[k];
+    for (size_t k = 0; k < pr.nacc; k++) {
+        struct acc *a = &pr.acc[k];
         struct ct_site_profile *p = &out->sites[out->len++];
         struct ct_stack stack;
         if (ct_load_stack(db, a->stack, &stack) == 0 && stack.depth > 0) {
@@ -287,7 +343,7 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         p->value_depth_mean = a->lookups ? (double)a->depth_sum / (double)a->lookups : 0;
         p->value_depth_max = a->depth_max;
     }
-    out->contexts = (long)t.n;
+    out->contexts = rows;
     for (size_t i = 0; i < t.nsums; i++)
         out->contexts += (long)t.sums[i].contexts;
     rc = 0;
@@ -297,16 +353,17 @@ oom:
     ct_profile_free(out);
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    for (size_t k = 0; acc != NULL && k < nacc; k++) {
-        free(acc[k].lives);
-        free(acc[k].wakes);
-        free(acc[k].life_h);
-        free(acc[k].wake_h);
+    for (size_t k = 0; k < pr.nacc; k++) {
+        free(pr.acc[k].lives);
+        free(pr.acc[k].wakes);
+        free(pr.acc[k].life_h);
+        free(pr.acc[k].wake_h);
     }
-    free(acc);
-    free(row_acc);
-    free(origin);
-    u64map_free(&by_site);
+    free(pr.acc);
+    u64map_free(&pr.by_site);
+    sqlite3_finalize(pr.waits);
+    sqlite3_finalize(pr.fan_of);
+    window_free(&pr.w);
     trace_mem_free(&t);
     if (rc == 0) {
         /* Most contexts first: where the program spends its contexts. */

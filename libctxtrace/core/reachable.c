@@ -46,8 +46,11 @@ int ct_reachable_at_exit(ct_reader *reader, struct ct_reachable *out, char *err,
         rc = 0; /* nothing can be said to be reachable */
         goto done;
     }
-    for (size_t i = 0; i < t.n; i++) {
-        const struct crow *c = &t.rows[i];
+    /* One pass over the contexts (stream.h): a context is judged on its own row. */
+    struct crow row;
+    const struct crow *c = &row;
+    int more;
+    while ((more = ctx_stream_next(&t.stream, &row)) == 1) {
         if (!still_reachable(&t, c))
             continue;
         uint64_t key = (uint64_t)trace_site(&t, c->create_stack) + 1, k;
@@ -69,6 +72,11 @@ int ct_reachable_at_exit(ct_reader *reader, struct ct_reachable *out, char *err,
         s->count++;
         s->never_cancelled += c->canceled == 0;
         out->total++;
+    }
+    if (more < 0) {
+        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(db));
+        ct_reachable_free(out);
+        goto done;
     }
     if (out->len > 1)
         qsort(out->items, out->len, sizeof *out->items, by_count);

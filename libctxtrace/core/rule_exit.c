@@ -67,25 +67,29 @@ struct cand {
     bool all_done;     /* every one of them done GRACE_NS before the check */
     int64_t last_end;  /* when the last of them became done */
     int64_t missed;    /* the context reported: handed, else the last to end */
+    int64_t missed_stack; /* its creation stack */
     bool missed_handed;
 };
 
-static void fold(const struct trace *t, struct cand *c, int64_t ctx, bool handed,
-                 int64_t check_ns)
+/* One tie of a candidate thread to a context: `known` when the trace has the context,
+ * with its cancellation time and creation stack. */
+static void fold(struct cand *c, int64_t ctx, bool known, int64_t canceled,
+                 int64_t create_stack, bool handed, int64_t check_ns)
 {
-    const struct crow *r = trace_row(t, ctx);
     c->contexts++;
-    if (r == NULL || r->canceled == 0 || r->canceled > check_ns - GRACE_NS) {
+    if (!known || canceled == 0 || canceled > check_ns - GRACE_NS) {
         c->all_done = false;
         return;
     }
-    if (r->canceled > c->last_end)
-        c->last_end = r->canceled;
+    if (canceled > c->last_end)
+        c->last_end = canceled;
     if (handed && !c->missed_handed) {
         c->missed = ctx;
+        c->missed_stack = create_stack;
         c->missed_handed = true;
-    } else if (!c->missed_handed && r->canceled >= c->last_end) {
+    } else if (!c->missed_handed && canceled >= c->last_end) {
         c->missed = ctx;
+        c->missed_stack = create_stack;
     }
 }
 
@@ -146,20 +150,30 @@ int rule_leaked_thread(struct trace *t, struct exit_matches *out)
     }
     sqlite3_finalize(st);
 
-    /* Every context each thread was handed (1), waited on or polled, or derived from. */
+    /* Every context each thread was handed (1), waited on or polled, or derived from,
+     * with what the trace knows of it (the contexts are never all in memory: each tie
+     * looks its context up by key). Only the threads the check found can be candidates. */
     if (rc == 0 && n > 0 &&
-        sqlite3_prepare_v2(t->db,
-                           "SELECT thread, context_id, 1 FROM thread_contexts "
-                           "UNION ALL SELECT thread, context_id, 0 FROM waits "
-                           "WHERE thread IS NOT NULL AND context_id IS NOT NULL "
-                           "UNION ALL SELECT create_thread, parent_id, 0 FROM contexts "
-                           "WHERE create_thread IS NOT NULL AND parent_id IS NOT NULL",
-                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_prepare_v2(
+            t->db,
+            "SELECT x.thread, x.context_id, 1, c.id IS NOT NULL, c.canceled_ns, c.create_stack "
+            "FROM thread_contexts x LEFT JOIN contexts c ON c.id = x.context_id AND c.id > 2 "
+            "WHERE x.thread IN (SELECT thread FROM exit_threads) "
+            "UNION ALL SELECT x.thread, x.context_id, 0, c.id IS NOT NULL, c.canceled_ns, "
+            "c.create_stack FROM waits x LEFT JOIN contexts c ON c.id = x.context_id AND c.id > 2 "
+            "WHERE x.thread IS NOT NULL AND x.context_id IS NOT NULL "
+            "AND x.thread IN (SELECT thread FROM exit_threads) "
+            "UNION ALL SELECT x.create_thread, x.parent_id, 0, c.id IS NOT NULL, c.canceled_ns, "
+            "c.create_stack FROM contexts x LEFT JOIN contexts c ON c.id = x.parent_id "
+            "AND c.id > 2 WHERE x.create_thread IS NOT NULL AND x.parent_id IS NOT NULL "
+            "AND x.create_thread IN (SELECT thread FROM exit_threads)",
+            -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             uint64_t i;
             if (u64map_get(&index, (uint64_t)sqlite3_column_int64(st, 0), &i))
-                fold(t, &cands[i], sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
-                     check_ns);
+                fold(&cands[i], sqlite3_column_int64(st, 1), sqlite3_column_int(st, 3) != 0,
+                     sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+                     sqlite3_column_int(st, 2), check_ns);
         }
         sqlite3_finalize(st);
     } else if (rc == 0 && n > 0) {
@@ -177,9 +191,8 @@ int rule_leaked_thread(struct trace *t, struct exit_matches *out)
         }
         if (!c->judgeable || !c->all_done)
             continue;
-        const struct crow *m = trace_row(t, c->missed);
         struct exit_match x = {CT_RULE_LEAKED_THREAD, app_site(t->db, c->stack), c->missed,
-                               c->stack, c->create_stack, m ? m->create_stack : 0,
+                               c->stack, c->create_stack, c->missed_stack,
                                check_ns - c->last_end};
         if (!push(out, x))
             rc = -1;

@@ -2,26 +2,34 @@
  * rules.c — the five rules (docs/rules.md is their definition; this is the one
  * implementation).
  *
- * The contexts table is read once, sequentially, into memory; each rule is then a
- * pass over that array (detached-root a sweep over creation/end events in time
- * order; leaked-waiter a walk up the parent chain from each still-blocked wait).
- * Matches are grouped by (rule, site): the site is the innermost frame of the
- * relevant stack outside libctxtrace and the shim, identified by its frame row, so
- * every caller reaching the same call instruction is one site.
+ * The contexts are read once, in id (creation) order, one at a time (stream.h); every
+ * rule looks at each as it passes. What a context's children need of it — when it was
+ * done, its value-chain depth, whether anything can still end it — is derived once from
+ * its row and its parent's and kept in a window (window.h) only while children may still
+ * come: memory follows the contexts live at once (and those never freed), not the
+ * contexts ever created. detached-root sweeps creations and ends in time order as the
+ * stream's horizon allows; leaked-waiter judges the few still-blocked waits after the
+ * stream. Matches are grouped by (rule, site) (groups.h): the site is the innermost
+ * frame of the relevant stack outside libctxtrace and the shim, identified by its frame
+ * row, so every caller reaching the same call instruction is one site.
  */
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/u64map.h>
 #include <ctxtrace/core/verdict.h>
 #include <ctxtrace/tracer.h>
+#include <assert.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "groups.h"
+#include "heap.h"
 #include "rule_exit.h"
 #include "trace_mem.h"
+#include "window.h"
 
 /* Everything a rule means, once: its name (a contract: DESIGN.md), a title, what it
  * means in one line, how to fix it in one line, how severe it is (SARIF's levels) and
@@ -115,87 +123,87 @@ const char *ct_rule_fix(enum ct_rule r)
     return r < CT_RULE_COUNT ? rule_text[r].fix : "";
 }
 
-/* ---- grouping matches into findings -------------------------------------------------- */
+/* ---- the rules, over the stream of contexts ---------------------------------------- */
 
-struct group {
-    enum ct_rule rule;
-    int64_t site;
-    long count, fired;
-    int64_t examples[CT_MAX_EXAMPLES];
-    int nexamples;
-    int64_t stack, stack2, stack3; /* of the first example */
-    int64_t *durs;
-    size_t ndurs, capdurs;
-    long derivations;              /* detached-root: all derivations at the site */
-    long never_released;           /* lost-cancel: kept to exit, never cancelled */
+/* Each rule once ran as a pass of its own; their groups are still kept per pass and
+ * listed pass after pass, so findings that tie in cmp_finding (same rule, count and site
+ * text) keep the order they always had, whatever the interleaving of the rules now. */
+enum pass { PASS_TIMERS, PASS_INEFFECTIVE, PASS_DETACHED, PASS_WAITER, PASS_DONE, PASS_CHAIN,
+            PASS_EXIT, NPASS };
+
+/* What a context's children — and the leaked-waiter rule — ask of it: its facts that
+ * depend on its ancestors, derived once from its row and its parent's entry (so linear
+ * for the whole trace whatever its shape, a million-deep chain included). */
+struct lineage {
+    int64_t site;   /* its creation site */
+    int64_t done;   /* when it was done as its children see it (0: never) */
+    int64_t layers; /* value contexts of its site stacked directly, ending at it */
+    int8_t kind;
+    bool way_out;   /* something left that can make it done (leaked-waiter) */
 };
 
-struct groups {
-    struct group *items;
-    size_t n, cap;
-    struct u64map index; /* (site, rule) -> group */
+struct analysis {
+    struct trace *t;
+    struct ct_analysis_opts o;
+    struct window w;
+    struct groups g[NPASS];
+    struct u64map made;       /* ineffective-deadline: site + 1 -> deadline contexts made */
+    struct u64map per_parent; /* derived-from-done: (parent, site) hashed -> derivations */
+    struct groups reused;     /* derived-from-done: per site, the most one parent was reused */
+    /* detached-root's sweep: creations (ts, id; a = site, b = stack, flag: from a root)
+     * waiting for the horizon to put them in time order, and the ends (ts, id; a = site)
+     * of contexts read so far. */
+    struct heap births, ends;
+    struct u64map live_at;    /* site + 1 -> contexts made there live now */
+    long live;
+    struct groups counted;    /* derivations from a root per site, qualifying or not */
+    /* leaked-waiter: the waits that may be stuck, and their contexts (id -> index in
+     * waited_seen: what the stream saw of it). */
+    struct waiter *waiters;
+    size_t nwaiters;
+    struct u64map waited;
+    struct waited *waited_seen;
 };
 
-static struct group *group_for(struct groups *g, enum ct_rule rule, int64_t site)
+static bool is_cancellable(int kind)
 {
-    _Static_assert(CT_RULE_COUNT <= 8, "the key keeps the rule in 3 bits");
-    uint64_t key = ((uint64_t)site << 3 | (uint64_t)rule) + 1;
-    uint64_t i;
-    if (u64map_get(&g->index, key, &i))
-        return &g->items[i];
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 16;
-        struct group *grown = realloc(g->items, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        g->items = grown;
-        g->cap = cap;
-    }
-    struct group *gr = &g->items[g->n];
-    memset(gr, 0, sizeof *gr);
-    gr->rule = rule;
-    gr->site = site;
-    if (!u64map_put(&g->index, key, g->n))
-        return NULL;
-    g->n++;
-    return gr;
+    return kind == CTX_KIND_CANCEL || kind == CTX_KIND_DEADLINE;
 }
 
-/* Count one match. Returns false when out of memory. */
-static bool add_match(struct groups *g, enum ct_rule rule, int64_t site, int64_t id,
-                      int64_t stack, int64_t stack2, int64_t stack3, int64_t dur)
+/* A context's lineage from its row and its parent's (NULL: a root or not in the trace).
+ * derived-from-done: a cancellable context is done when cancelled, a value context when
+ * its parent is (ctx_err looks through it), a without_cancel context or a root never.
+ * value-chain-growth: a value context on a value parent from the same site is one more
+ * layer. leaked-waiter: walking up to the nearest without_cancel or root, a context that
+ * is done, still has owners (cancellable ones only) or has an armed timer is a way out. */
+static void derive_lineage(const struct crow *r, const void *parent, void *out, void *arg)
 {
-    struct group *gr = group_for(g, rule, site);
-    if (gr == NULL)
-        return false;
-    if (gr->count == 0) {
-        gr->stack = stack;
-        gr->stack2 = stack2;
-        gr->stack3 = stack3;
-    }
-    gr->count++;
-    if (gr->nexamples < CT_MAX_EXAMPLES)
-        gr->examples[gr->nexamples++] = id;
-    if (gr->ndurs == gr->capdurs) {
-        size_t cap = gr->capdurs ? gr->capdurs * 2 : 16;
-        int64_t *grown = realloc(gr->durs, cap * sizeof *grown);
-        if (grown == NULL)
-            return false;
-        gr->durs = grown;
-        gr->capdurs = cap;
-    }
-    gr->durs[gr->ndurs++] = dur;
-    return true;
+    struct trace *t = arg;
+    const struct lineage *p = parent;
+    struct lineage *e = out;
+    e->site = trace_site(t, r->create_stack);
+    e->kind = r->kind;
+    e->done = is_cancellable(r->kind)      ? r->canceled
+              : r->kind != CTX_KIND_VALUE ? 0
+              : p                          ? p->done
+                                           : 0;
+    e->layers = r->kind != CTX_KIND_VALUE                                  ? 0
+                : p == NULL || p->kind != CTX_KIND_VALUE || p->site != e->site ? 1
+                                                                               : p->layers + 1;
+    /* An owner remains — unless the exit check found no reference to it that a thread
+     * not blocked on it could use. */
+    if (r->kind == CTX_KIND_WITHOUT_CANCEL)
+        e->way_out = false;
+    else if (r->canceled != 0 ||
+             (is_cancellable(r->kind) && r->released == 0 && !exit_out_of_reach(t, r->id)) ||
+             (r->kind == CTX_KIND_DEADLINE && r->armed != 0 && r->stopped == 0 &&
+              r->fired == 0))
+        e->way_out = true;
+    else
+        e->way_out = p ? p->way_out : false;
 }
 
-/* ---- the rules ---------------------------------------------------------------------- */
-
-static bool is_cancellable(const struct crow *r)
-{
-    return r->kind == CTX_KIND_CANCEL || r->kind == CTX_KIND_DEADLINE;
-}
-
-/* The one verdict (verdict.h) on a loaded row. */
+/* The one verdict (verdict.h) on a row. */
 static struct ct_verdict judge(const struct trace *t, const struct crow *r)
 {
     struct ct_facts f = {
@@ -215,436 +223,327 @@ static struct ct_verdict judge(const struct trace *t, const struct crow *r)
 }
 
 /* orphaned-timer and lost-cancel: what the verdict calls leaked, at the creation site. */
-static int rule_timers_and_cancels(struct trace *t, struct groups *g)
+static bool rule_timers_and_cancels(struct analysis *a, const struct crow *r, int64_t site)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        const struct crow *r = &t->rows[i];
-        if (!is_cancellable(r))
-            continue;
-        struct ct_verdict v = judge(t, r);
-        int64_t site = trace_site(t, r->create_stack);
-        switch (v.leak) {
-        case CT_LEAK_ORPHANED_TIMER: {
-            /* How long the timer stayed armed after the owners let go. */
-            int64_t off = r->fired ? r->fired : r->stopped ? r->stopped : t->end;
-            if (!add_match(g, CT_RULE_ORPHANED_TIMER, site, r->id, r->create_stack,
-                           r->release_stack, 0, off - r->released))
-                return -1;
-            if (r->fired)
-                group_for(g, CT_RULE_ORPHANED_TIMER, site)->fired++;
-            break;
-        }
-        case CT_LEAK_LOST_CANCEL: {
-            /* How long it stayed attached after its owners let go. */
-            int64_t until = r->canceled ? r->canceled : t->end;
-            if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack,
-                           r->release_stack, 0, until - r->released))
-                return -1;
-            break;
-        }
-        case CT_LEAK_LOST_AT_EXIT:
-            if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack, 0, 0,
-                           t->end - r->created))
-                return -1;
-            group_for(g, CT_RULE_LOST_CANCEL, site)->never_released++;
-            break;
-        case CT_LEAK_NONE:
-            break;
-        }
+    struct groups *g = &a->g[PASS_TIMERS];
+    int64_t end = a->t->end;
+    if (!is_cancellable(r->kind))
+        return true;
+    switch (judge(a->t, r).leak) {
+    case CT_LEAK_ORPHANED_TIMER: {
+        /* How long the timer stayed armed after the owners let go. */
+        int64_t off = r->fired ? r->fired : r->stopped ? r->stopped : end;
+        if (!add_match(g, CT_RULE_ORPHANED_TIMER, site, r->id, r->create_stack,
+                       r->release_stack, 0, off - r->released))
+            return false;
+        if (r->fired)
+            group_for(g, CT_RULE_ORPHANED_TIMER, site)->fired++;
+        return true;
     }
-    return 0;
+    case CT_LEAK_LOST_CANCEL: {
+        /* How long it stayed attached after its owners let go. */
+        int64_t until = r->canceled ? r->canceled : end;
+        return add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack,
+                         r->release_stack, 0, until - r->released);
+    }
+    case CT_LEAK_LOST_AT_EXIT:
+        if (!add_match(g, CT_RULE_LOST_CANCEL, site, r->id, r->create_stack, 0, 0,
+                       end - r->created))
+            return false;
+        group_for(g, CT_RULE_LOST_CANCEL, site)->never_released++;
+        return true;
+    case CT_LEAK_NONE:
+        break;
+    }
+    return true;
 }
 
-/* A fact of a context that depends on its ancestors, computed once per context in O(n)
- * for the whole trace whatever its shape (a million-deep chain included): walk up to
- * the nearest context whose value is known (or that decides it alone), then fill the
- * path on the way back. `decide` returns the value when the context decides it alone,
- * or INT64_MIN to defer to `combine(context, value of its parent)`. */
-typedef int64_t (*decide_fn)(struct trace *t, const struct crow *c, void *arg);
-typedef int64_t (*combine_fn)(struct trace *t, const struct crow *c, int64_t parent_value,
-                              void *arg);
-#define UNDECIDED INT64_MIN
-
-struct memo {
-    int64_t *v;      /* per row; UNDECIDED until computed */
-    uint32_t *path;  /* scratch: rows waiting for their parent's value */
-};
-
-static bool memo_init(struct memo *m, size_t n)
+/* ineffective-deadline: a deadline requested later than the parent's; counted with
+ * every deadline context the site made (ineffective_deadline_close). */
+static bool rule_ineffective_deadline(struct analysis *a, const struct crow *r, int64_t site)
 {
-    m->v = malloc((n ? n : 1) * sizeof *m->v);
-    m->path = malloc((n ? n : 1) * sizeof *m->path);
-    for (size_t i = 0; m->v != NULL && i < n; i++)
-        m->v[i] = UNDECIDED;
-    return m->v != NULL && m->path != NULL;
+    if (r->kind != CTX_KIND_DEADLINE)
+        return true;
+    uint64_t n = 0;
+    u64map_get(&a->made, (uint64_t)site + 1, &n);
+    if (!u64map_put(&a->made, (uint64_t)site + 1, n + 1))
+        return false;
+    return !(r->requested != 0 && r->deadline != 0 && r->requested > r->deadline) ||
+           add_match(&a->g[PASS_INEFFECTIVE], CT_RULE_INEFFECTIVE_DEADLINE, site, r->id,
+                     r->create_stack, 0, 0, r->requested - r->deadline);
 }
 
-static void memo_free(struct memo *m)
+/* A site is a finding only when its every deadline came after its parent's. A site whose
+ * timeout is only sometimes later than the parent's (a per-call timeout under a request
+ * budget that runs down) is the normal pattern, not a finding. */
+static bool ineffective_deadline_close(struct analysis *a)
 {
-    free(m->v);
-    free(m->path);
-}
-
-static int64_t memo_get(struct trace *t, struct memo *m, size_t row, decide_fn decide,
-                        combine_fn combine, int64_t at_unknown_parent, void *arg)
-{
-    size_t len = 0;
-    int64_t v = UNDECIDED;
-    for (size_t i = row;;) {
-        if (m->v[i] != UNDECIDED) {
-            v = m->v[i];
-            break;
-        }
-        const struct crow *c = &t->rows[i];
-        int64_t own = decide(t, c, arg);
-        if (own != UNDECIDED) {
-            m->v[i] = v = own;
-            break;
-        }
-        m->path[len++] = (uint32_t)i;
-        uint64_t p;
-        if (!u64map_get(&t->index, (uint64_t)c->parent, &p) || len > t->n) {
-            v = at_unknown_parent; /* a root, an unseen parent, or a corrupt cycle */
-            break;
-        }
-        i = (size_t)p;
-    }
-    while (len > 0) {
-        size_t i = m->path[--len];
-        m->v[i] = v = combine(t, &t->rows[i], v, arg);
-    }
-    return v;
-}
-
-/* ineffective-deadline: a site whose every deadline came after its parent's. A site
- * whose timeout is only sometimes later than the parent's (a per-call timeout under a
- * request budget that runs down) is the normal pattern, not a finding. */
-static int rule_ineffective_deadline(struct trace *t, struct groups *g)
-{
-    struct u64map made = {0}; /* site + 1 -> deadline contexts created there */
-    int rc = 0;
-    for (size_t i = 0; i < t->n && rc == 0; i++) {
-        const struct crow *r = &t->rows[i];
-        if (r->kind != CTX_KIND_DEADLINE)
-            continue;
-        int64_t site = trace_site(t, r->create_stack);
-        uint64_t n = 0;
-        u64map_get(&made, (uint64_t)site + 1, &n);
-        if (!u64map_put(&made, (uint64_t)site + 1, n + 1))
-            rc = -1;
-        else if (r->requested != 0 && r->deadline != 0 && r->requested > r->deadline &&
-                 !add_match(g, CT_RULE_INEFFECTIVE_DEADLINE, site, r->id, r->create_stack, 0,
-                            0, r->requested - r->deadline))
-            rc = -1;
-    }
+    struct trace *t = a->t;
     /* A summary trace folded its clean deadline contexts (every ineffective one is a row:
      * summary.h): they count among those the site made. */
-    for (size_t i = 0; i < t->nsums && rc == 0; i++) {
+    for (size_t i = 0; i < t->nsums; i++) {
         const struct ct_site_summary *m = &t->sums[i];
         if (m->kind != CTX_KIND_DEADLINE)
             continue;
         uint64_t key = (uint64_t)trace_site(t, m->create_stack) + 1, n = 0;
-        u64map_get(&made, key, &n);
-        if (!u64map_put(&made, key, n + (uint64_t)m->contexts))
-            rc = -1;
+        u64map_get(&a->made, key, &n);
+        if (!u64map_put(&a->made, key, n + (uint64_t)m->contexts))
+            return false;
     }
-    for (size_t i = 0; i < g->n && rc == 0; i++) {
+    struct groups *g = &a->g[PASS_INEFFECTIVE];
+    for (size_t i = 0; i < g->n; i++) {
         struct group *gr = &g->items[i];
         uint64_t n = 0;
-        if (gr->rule == CT_RULE_INEFFECTIVE_DEADLINE &&
-            u64map_get(&made, (uint64_t)gr->site + 1, &n) && (uint64_t)gr->count < n)
+        if (u64map_get(&a->made, (uint64_t)gr->site + 1, &n) && (uint64_t)gr->count < n)
             gr->count = 0; /* dropped when findings are built */
     }
-    u64map_free(&made);
-    return rc;
+    return true;
 }
 
-/* detached-root: sweep creations and ends in time order, keeping live counts per
- * creation site; a derivation from a root counts when contexts made at *other* sites
- * are live at that moment. */
-struct sweep_ev {
-    int64_t ts;
-    uint32_t row;
-    int8_t delta; /* +1 created, -1 ended; ends sort before creations at equal ts */
-};
-
-static int cmp_ev(const void *a, const void *b)
+/* detached-root: a sweep over creations and ends in time order, keeping live counts per
+ * creation site; a derivation from a root counts when contexts made at *other* sites are
+ * live at that moment. Ends come before creations at the same time, and events at the
+ * same time in id order. The stream reads contexts nearly in creation order; an event is
+ * swept once the horizon says no context still to come has one before it (an end at the
+ * horizon too: one still to come there would be a later one). */
+static bool detached_root_feed(struct analysis *a, const struct crow *r, int64_t site)
 {
-    const struct sweep_ev *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->delta - y->delta;
+    if (r->created == 0)
+        return true;
+    bool root = r->parent == 1 || r->parent == 2;
+    int64_t end = crow_end(r);
+    return heap_push(&a->births,
+                     (struct heap_item){r->created, r->id, site, r->create_stack, root}) &&
+           (end == 0 || heap_push(&a->ends, (struct heap_item){end, r->id, site, 0, false}));
 }
 
-static int rule_detached_root(struct trace *t, struct groups *g, int threshold)
+static bool detached_root_sweep(struct analysis *a, int64_t horizon)
 {
-    struct sweep_ev *ev = malloc(2 * t->n * sizeof *ev);
-    int64_t *sites = malloc(t->n * sizeof *sites);
-    if (ev == NULL || sites == NULL) {
-        free(ev);
-        free(sites);
-        return -1;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct crow *r = &t->rows[i];
-        sites[i] = trace_site(t, r->create_stack);
-        if (r->created == 0)
-            continue;
-        ev[n++] = (struct sweep_ev){r->created, (uint32_t)i, +1};
-        int64_t end = r->canceled && (!r->freed || r->canceled < r->freed) ? r->canceled
-                                                                            : r->freed;
-        if (end != 0)
-            ev[n++] = (struct sweep_ev){end, (uint32_t)i, -1};
-    }
-    qsort(ev, n, sizeof *ev, cmp_ev);
-
-    struct u64map live_at = {0}; /* site + 1 -> live count */
-    struct groups counted = {0}; /* derivations per site, qualifying or not */
-    long live = 0;
-    int rc = 0;
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        const struct crow *r = &t->rows[ev[k].row];
-        uint64_t key = (uint64_t)sites[ev[k].row] + 1, at = 0;
-        u64map_get(&live_at, key, &at);
-        if (ev[k].delta < 0) {
-            live--;
-            u64map_put(&live_at, key, at - 1);
+    for (;;) {
+        bool birth = a->births.n > 0 && heap_top(&a->births)->ts < horizon;
+        bool end = a->ends.n > 0 && heap_top(&a->ends)->ts <= horizon;
+        if (!birth && !end)
+            return true;
+        if (end && (!birth || heap_top(&a->ends)->ts <= heap_top(&a->births)->ts)) {
+            struct heap_item e = heap_pop(&a->ends);
+            uint64_t key = (uint64_t)e.a + 1, at = 0;
+            u64map_get(&a->live_at, key, &at);
+            assert(at > 0 && a->live > 0); /* an end follows its creation */
+            a->live--;
+            u64map_put(&a->live_at, key, at - 1);
             continue;
         }
-        if (r->parent == 1 || r->parent == 2) {
-            struct group *all = group_for(&counted, CT_RULE_DETACHED_ROOT, sites[ev[k].row]);
+        struct heap_item b = heap_pop(&a->births);
+        int64_t site = b.a;
+        uint64_t key = (uint64_t)site + 1, at = 0;
+        u64map_get(&a->live_at, key, &at);
+        if (b.flag) {
+            struct group *all = group_for(&a->counted, CT_RULE_DETACHED_ROOT, site);
             if (all == NULL)
-                rc = -1;
-            else
-                all->derivations++;
-            if (live - (long)at > 0 &&
-                !add_match(g, CT_RULE_DETACHED_ROOT, sites[ev[k].row], r->id, r->create_stack,
-                           0, 0, 0))
-                rc = -1;
+                return false;
+            all->derivations++;
+            if (a->live - (long)at > 0 &&
+                !add_match(&a->g[PASS_DETACHED], CT_RULE_DETACHED_ROOT, site, b.id, b.b, 0, 0,
+                           0))
+                return false;
         }
-        live++;
-        u64map_put(&live_at, key, at + 1);
+        a->live++;
+        if (!u64map_put(&a->live_at, key, at + 1))
+            return false;
     }
+}
+
+/* Only sites over the threshold are findings: one root per worker thread, or a few in
+ * main, is how a program is supposed to start. */
+static bool detached_root_close(struct analysis *a)
+{
+    struct trace *t = a->t;
+    if (!detached_root_sweep(a, INT64_MAX))
+        return false;
     /* A summary trace folded the derivations no finding could name (summary.h). */
-    for (size_t i = 0; i < t->nsums && rc == 0; i++) {
+    for (size_t i = 0; i < t->nsums; i++) {
         const struct ct_site_summary *m = &t->sums[i];
         if (m->root_derivations == 0)
             continue;
-        struct group *all = group_for(&counted, CT_RULE_DETACHED_ROOT,
-                                      trace_site(t, m->create_stack));
+        struct group *all =
+            group_for(&a->counted, CT_RULE_DETACHED_ROOT, trace_site(t, m->create_stack));
         if (all == NULL)
-            rc = -1;
-        else
-            all->derivations += m->root_derivations;
+            return false;
+        all->derivations += m->root_derivations;
     }
-    /* Only sites over the threshold are findings: one root per worker thread, or a few
-     * in main, is how a program is supposed to start. */
+    struct groups *g = &a->g[PASS_DETACHED];
     for (size_t i = 0; i < g->n; i++) {
         struct group *gr = &g->items[i];
-        if (gr->rule != CT_RULE_DETACHED_ROOT)
-            continue;
-        struct group *all = group_for(&counted, CT_RULE_DETACHED_ROOT, gr->site);
+        struct group *all = group_for(&a->counted, CT_RULE_DETACHED_ROOT, gr->site);
         gr->derivations = all ? all->derivations : gr->count;
-        if (gr->count <= threshold)
+        if (gr->count <= a->o.detached_root_threshold)
             gr->count = 0; /* dropped when findings are built */
     }
-    free(counted.items);
-    u64map_free(&counted.index);
-    u64map_free(&live_at);
-    free(ev);
-    free(sites);
-    return rc;
+    return true;
 }
 
-/* derived-from-done: when was a context done, as its children see it? A cancellable one
- * when it was cancelled; a value context when its parent was (ctx_err looks through
- * it); a without_cancel context or a root never. */
-static int64_t done_decide(struct trace *t, const struct crow *c, void *arg)
-{
-    (void)t;
-    (void)arg;
-    if (is_cancellable(c))
-        return c->canceled;
-    if (c->kind != CTX_KIND_VALUE)
-        return 0;
-    return UNDECIDED;
-}
-
-static int64_t done_combine(struct trace *t, const struct crow *c, int64_t parent,
-                            void *arg)
-{
-    (void)t;
-    (void)c;
-    (void)arg;
-    return parent;
-}
-
-/* A context derived from a parent that was already done: born done. One such
- * derivation is a race (a client left as the work started); the same done parent
- * derived from again and again is a stale context kept and reused. Counted per
+/* derived-from-done: a context derived from a parent that was already done: born done.
+ * One such derivation is a race (a client left as the work started); the same done
+ * parent derived from again and again is a stale context kept and reused. Counted per
  * (site, parent); a site is a finding when one parent was reused `threshold` times. */
-static int rule_derived_from_done(struct trace *t, struct groups *g, int threshold)
+static bool rule_derived_from_done(struct analysis *a, const struct crow *c, int64_t site,
+                                   const struct lineage *parent)
 {
-    struct memo m;
-    struct u64map per_parent = {0}; /* (parent row << 20 ^ site) hashed -> derivations */
-    struct groups reused = {0};     /* per site: the most any one done parent was reused */
-    int rc = memo_init(&m, t->n) ? 0 : -1;
-    for (size_t i = 0; i < t->n && rc == 0; i++) {
-        const struct crow *c = &t->rows[i];
-        uint64_t p;
-        if (c->created == 0 || !u64map_get(&t->index, (uint64_t)c->parent, &p))
-            continue;
-        int64_t done = memo_get(t, &m, (size_t)p, done_decide, done_combine, 0, NULL);
-        if (done == 0 || done > c->created)
-            continue;
-        int64_t site = trace_site(t, c->create_stack);
-        uint64_t key = ((uint64_t)c->parent * 0x9e3779b97f4a7c15ull) ^ (uint64_t)site, n = 0;
-        key += key == 0;
-        u64map_get(&per_parent, key, &n);
-        struct group *most = group_for(&reused, CT_RULE_DERIVED_FROM_DONE, site);
-        if (!u64map_put(&per_parent, key, n + 1) || most == NULL ||
-            !add_match(g, CT_RULE_DERIVED_FROM_DONE, site, c->id, c->create_stack, 0, 0,
-                       c->created - done))
-            rc = -1;
-        else if ((long)n + 1 > most->count)
-            most->count = (long)n + 1;
-    }
-    for (size_t i = 0; i < g->n && rc == 0; i++) {
+    if (c->created == 0 || parent == NULL || parent->done == 0 || parent->done > c->created)
+        return true;
+    uint64_t key = ((uint64_t)c->parent * 0x9e3779b97f4a7c15ull) ^ (uint64_t)site, n = 0;
+    key += key == 0;
+    u64map_get(&a->per_parent, key, &n);
+    struct group *most = group_for(&a->reused, CT_RULE_DERIVED_FROM_DONE, site);
+    if (!u64map_put(&a->per_parent, key, n + 1) || most == NULL ||
+        !add_match(&a->g[PASS_DONE], CT_RULE_DERIVED_FROM_DONE, site, c->id, c->create_stack,
+                   0, 0, c->created - parent->done))
+        return false;
+    if ((long)n + 1 > most->count)
+        most->count = (long)n + 1;
+    return true;
+}
+
+static void derived_from_done_close(struct analysis *a)
+{
+    struct groups *g = &a->g[PASS_DONE];
+    for (size_t i = 0; i < g->n; i++) {
         struct group *gr = &g->items[i];
-        if (gr->rule != CT_RULE_DERIVED_FROM_DONE)
-            continue;
-        struct group *most = group_for(&reused, CT_RULE_DERIVED_FROM_DONE, gr->site);
+        struct group *most = group_for(&a->reused, CT_RULE_DERIVED_FROM_DONE, gr->site);
         gr->derivations = most ? most->count : 0;
-        if (gr->derivations < threshold)
+        if (gr->derivations < a->o.derived_from_done_threshold)
             gr->count = 0; /* dropped when findings are built */
     }
-    free(reused.items);
-    u64map_free(&reused.index);
-    u64map_free(&per_parent);
-    memo_free(&m);
-    return rc;
 }
 
-/* value-chain-growth: how many value contexts made at the same site stand stacked
- * directly on top of each other, ending at this one? */
-static int64_t layers_decide(struct trace *t, const struct crow *c, void *arg)
+/* value-chain-growth: a site whose value contexts form a chain deeper than the threshold:
+ * a context kept across requests with a layer added per request. The finding's count is
+ * the deepest chain's layers; its example is the top of that chain (the first such, in
+ * id order). */
+static bool rule_value_chain_growth(struct analysis *a, const struct crow *c,
+                                    const struct lineage *e)
 {
-    (void)arg;
-    if (c->kind != CTX_KIND_VALUE)
-        return 0;
-    const struct crow *p = trace_row(t, c->parent);
-    if (p == NULL || p->kind != CTX_KIND_VALUE ||
-        trace_site(t, p->create_stack) != trace_site(t, c->create_stack))
-        return 1;
-    return UNDECIDED;
-}
-
-static int64_t layers_combine(struct trace *t, const struct crow *c, int64_t parent,
-                              void *arg)
-{
-    (void)t;
-    (void)c;
-    (void)arg;
-    return parent + 1;
-}
-
-/* A site whose value contexts form a chain deeper than `threshold` layers: a context
- * kept across requests with a layer added per request. The finding's count is the
- * deepest chain's layers; its example is the top of that chain. */
-static int rule_value_chain_growth(struct trace *t, struct groups *g, int threshold)
-{
-    struct memo m;
-    if (!memo_init(&m, t->n))
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; i < t->n && rc == 0; i++) {
-        const struct crow *c = &t->rows[i];
-        if (c->kind != CTX_KIND_VALUE)
-            continue;
-        int64_t layers = memo_get(t, &m, i, layers_decide, layers_combine, 1, NULL);
-        if (layers <= threshold)
-            continue;
-        int64_t site = trace_site(t, c->create_stack);
-        struct group *gr = group_for(g, CT_RULE_VALUE_CHAIN_GROWTH, site);
-        if (gr == NULL) {
-            rc = -1;
-        } else if (layers > gr->count) {
-            gr->count = (long)layers;
-            gr->stack = c->create_stack;
-            gr->examples[0] = c->id;
-            gr->nexamples = 1;
-            gr->derivations = (long)layers;
-        }
+    if (c->kind != CTX_KIND_VALUE || e->layers <= a->o.value_chain_threshold)
+        return true;
+    struct group *gr = group_for(&a->g[PASS_CHAIN], CT_RULE_VALUE_CHAIN_GROWTH, e->site);
+    if (gr == NULL)
+        return false;
+    if (e->layers > gr->count) {
+        gr->count = (long)e->layers;
+        gr->stack = c->create_stack;
+        gr->examples[0] = c->id;
+        gr->nexamples = 1;
+        gr->derivations = (long)e->layers;
     }
-    memo_free(&m);
-    return rc;
+    return true;
 }
 
-/* leaked-waiter: for each wait still blocked at the end, is there any way left for its
- * context to become done? Walk up from it to the nearest without_cancel or root: a
- * context there that is done, still has owners (cancellable ones only), or has an armed
- * timer is a way; none means the thread waits forever. */
-static int64_t path_decide(struct trace *t, const struct crow *c, void *arg)
-{
-    (void)t;
-    (void)arg;
-    if (c->kind == CTX_KIND_WITHOUT_CANCEL)
-        return 0;
-    if (c->canceled != 0)
-        return 1;
-    /* An owner remains — unless the exit check found no reference to it that a thread
-     * not blocked on it could use. */
-    if (is_cancellable(c) && c->released == 0 && !exit_out_of_reach(t, c->id))
-        return 1;
-    if (c->kind == CTX_KIND_DEADLINE && c->armed != 0 && c->stopped == 0 && c->fired == 0)
-        return 1;
-    return UNDECIDED;
-}
+/* leaked-waiter: a wait still blocked at the end — or, for a thread still running at the
+ * end, its last wait timed out: a periodic waiter (a ticker) between two waits on the
+ * same hopeless context is as stuck as one inside ctx_wait — on a context with no way
+ * left to become done (struct lineage). Few: at most a wait or two per thread. They are
+ * read before the stream, their contexts' lineage noted as the stream passes them, and
+ * judged after it. */
+struct waiter {
+    int64_t ctx, stack, blocked, thread_stack;
+};
 
-static int64_t path_combine(struct trace *t, const struct crow *c, int64_t parent,
-                            void *arg)
-{
-    (void)t;
-    (void)c;
-    (void)arg;
-    return parent;
-}
+struct waited {
+    bool seen, way_out;
+    int64_t create_stack;
+};
 
-static int rule_leaked_waiter(struct trace *t, struct groups *g)
+static bool leaked_waiter_open(struct analysis *a)
 {
     sqlite3_stmt *st;
-    /* Blocked at the end; or, for a thread still running at the end, its last wait
-     * timed out: a periodic waiter (a ticker) between two waits on the same hopeless
-     * context is as stuck as one inside ctx_wait. */
-    if (sqlite3_prepare_v2(t->db,
+    if (sqlite3_prepare_v2(a->t->db,
                            "WITH w AS (SELECT *, row_number() OVER (PARTITION BY thread "
                            "ORDER BY blocked_ns DESC) AS nth FROM waits WHERE how = 'wait') "
-                           "SELECT w.id, w.context_id, w.stack, w.blocked_ns, th.create_stack "
+                           "SELECT w.context_id, w.stack, w.blocked_ns, th.create_stack "
                            "FROM w LEFT JOIN threads th ON th.id = w.thread "
                            "WHERE w.woken_ns IS NULL OR (w.nth = 1 AND w.result = ? AND "
                            "th.id IS NOT NULL AND th.exit_ns IS NULL)",
                            -1, &st, NULL) != SQLITE_OK)
-        return -1;
+        return false;
     sqlite3_bind_int(st, 1, ETIMEDOUT);
-    struct memo m;
-    int rc = memo_init(&m, t->n) ? 0 : -1;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t ctx = sqlite3_column_int64(st, 1), stack = sqlite3_column_int64(st, 2);
-        uint64_t row;
-        /* A context the trace never saw created: reached a root (no path) as before. */
-        if (u64map_get(&t->index, (uint64_t)ctx, &row) &&
-            memo_get(t, &m, (size_t)row, path_decide, path_combine, 0, NULL) != 0)
-            continue;
-        const struct crow *c = trace_row(t, ctx);
-        if (!add_match(g, CT_RULE_LEAKED_WAITER, trace_site(t, stack), ctx, stack,
-                       sqlite3_column_int64(st, 4), c ? c->create_stack : 0,
-                       t->end - sqlite3_column_int64(st, 3)))
-            rc = -1;
+    size_t cap = 0;
+    bool ok = true;
+    while (ok && sqlite3_step(st) == SQLITE_ROW) {
+        if (a->nwaiters == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct waiter *grown = realloc(a->waiters, cap * sizeof *grown);
+            if (grown == NULL) {
+                ok = false;
+                break;
+            }
+            a->waiters = grown;
+        }
+        struct waiter *w = &a->waiters[a->nwaiters++];
+        *w = (struct waiter){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                             sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
     }
     sqlite3_finalize(st);
-    memo_free(&m);
-    return rc;
+    /* A slot per waiting context (at most one per wait): what the stream will see of it. */
+    a->waited_seen = calloc(a->nwaiters ? a->nwaiters : 1, sizeof *a->waited_seen);
+    if (a->waited_seen == NULL)
+        return false;
+    for (size_t i = 0, n = 0; ok && i < a->nwaiters; i++) {
+        uint64_t k;
+        int64_t ctx = a->waiters[i].ctx;
+        if (ctx > 2 && !u64map_get(&a->waited, (uint64_t)ctx, &k) &&
+            !u64map_put(&a->waited, (uint64_t)ctx, n++))
+            ok = false;
+    }
+    return ok;
+}
+
+static bool leaked_waiter_note(struct analysis *a, const struct crow *c, const struct lineage *e)
+{
+    uint64_t k;
+    if (u64map_get(&a->waited, (uint64_t)c->id, &k))
+        a->waited_seen[k] = (struct waited){true, e->way_out, c->create_stack};
+    return true;
+}
+
+static bool leaked_waiter_close(struct analysis *a)
+{
+    for (size_t i = 0; i < a->nwaiters; i++) {
+        const struct waiter *w = &a->waiters[i];
+        uint64_t k;
+        struct waited c = {0};
+        if (u64map_get(&a->waited, (uint64_t)w->ctx, &k))
+            c = a->waited_seen[k];
+        /* A context the trace never saw created: reached a root (no way out). */
+        if (c.seen && c.way_out)
+            continue;
+        if (!add_match(&a->g[PASS_WAITER], CT_RULE_LEAKED_WAITER, trace_site(a->t, w->stack),
+                       w->ctx, w->stack, w->thread_stack, c.create_stack,
+                       a->t->end - w->blocked))
+            return false;
+    }
+    return true;
+}
+
+/* One context through every rule, then into the window for its children. */
+static bool analyze_row(struct analysis *a, const struct crow *r)
+{
+    struct lineage scratch, own;
+    bool failed = false;
+    const struct lineage *parent = window_lookup(&a->w, &a->t->stream, r->parent,
+                                                 derive_lineage, a->t, &scratch, &failed);
+    if (failed)
+        return false;
+    derive_lineage(r, parent, &own, a->t);
+    int64_t site = own.site;
+    if (!rule_timers_and_cancels(a, r, site) || !rule_ineffective_deadline(a, r, site) ||
+        !detached_root_feed(a, r, site) || !rule_derived_from_done(a, r, site, parent) ||
+        !rule_value_chain_growth(a, r, &own) || !leaked_waiter_note(a, r, &own))
+        return false;
+    struct lineage *e = window_add(&a->w, r->id, r->freed);
+    if (e == NULL)
+        return false;
+    *e = own;
+    return true;
 }
 
 /* The exit check's rules (rule_exit.c) report matches; they are grouped here. */
@@ -820,37 +719,61 @@ int ct_analyze(ct_reader *reader, const struct ct_analysis_opts *opts,
         o.derived_from_done_threshold = opts->derived_from_done_threshold;
     if (opts != NULL && opts->value_chain_threshold > 0)
         o.value_chain_threshold = opts->value_chain_threshold;
-    int threshold = o.detached_root_threshold, done_threshold = o.derived_from_done_threshold,
-        chain_threshold = o.value_chain_threshold;
     struct trace t = {0};
-    struct groups g = {0};
+    struct analysis a = {.t = &t, .o = o};
+    window_init(&a.w, sizeof(struct lineage));
+    struct groups all = {0};
     struct exit_matches xm = {0};
     int rc = -1;
-    /* One read transaction: a consistent snapshot even while the program still runs. */
+    /* One read transaction: a consistent snapshot even while the program still runs (the
+     * stream's two passes must see the same rows). */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     if (trace_mem_load(&t, reader, err, errlen) != 0 || exit_reach_load(&t, err, errlen) != 0)
         goto done;
-    if (rule_timers_and_cancels(&t, &g) != 0 || rule_ineffective_deadline(&t, &g) != 0 ||
-        rule_detached_root(&t, &g, threshold) != 0 || rule_leaked_waiter(&t, &g) != 0 ||
-        rule_derived_from_done(&t, &g, done_threshold) != 0 ||
-        rule_value_chain_growth(&t, &g, chain_threshold) != 0 ||
-        rule_leaked_thread(&t, &xm) != 0 || add_exit_matches(&g, &xm) != 0 ||
-        build(&t, &g, &o, out) != 0) {
+    long contexts = 0;
+    int more = 0;
+    bool ok = leaked_waiter_open(&a);
+    struct crow r;
+    while (ok && (more = ctx_stream_next(&t.stream, &r)) == 1) {
+        contexts++;
+        int64_t horizon = ctx_stream_horizon(&t.stream);
+        ok = analyze_row(&a, &r) && detached_root_sweep(&a, horizon);
+        window_evict(&a.w, horizon);
+    }
+    ok = ok && more == 0 && ineffective_deadline_close(&a) && detached_root_close(&a) &&
+         leaked_waiter_close(&a);
+    if (ok)
+        derived_from_done_close(&a);
+    ok = ok && rule_leaked_thread(&t, &xm) == 0 &&
+         add_exit_matches(&a.g[PASS_EXIT], &xm) == 0;
+    for (int p = 0; p < NPASS && ok; p++)
+        ok = groups_append(&all, &a.g[p]);
+    if (!ok || build(&t, &all, &o, out) != 0) {
         snprintf(err, errlen, "analysis failed: %s", sqlite3_errmsg(db));
         ct_findings_free(out);
         goto done;
     }
-    out->contexts = (long)t.n;
+    out->contexts = contexts;
     out->complete = t.complete;
     out->threads_unjudged = xm.threads_unjudged;
     exit_check_status(db, out->exit_check, sizeof out->exit_check);
     rc = 0;
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    for (size_t i = 0; i < g.n; i++)
-        free(g.items[i].durs);
-    free(g.items);
-    u64map_free(&g.index);
+    groups_free(&all);
+    for (int p = 0; p < NPASS; p++)
+        groups_free(&a.g[p]);
+    groups_free(&a.reused);
+    groups_free(&a.counted);
+    u64map_free(&a.made);
+    u64map_free(&a.per_parent);
+    u64map_free(&a.live_at);
+    u64map_free(&a.waited);
+    free(a.waited_seen);
+    free(a.waiters);
+    heap_free(&a.births);
+    heap_free(&a.ends);
+    window_free(&a.w);
     exit_matches_free(&xm);
     u64map_free(&t.exit_reach);
     trace_mem_free(&t);

@@ -1,6 +1,7 @@
 /*
- * trace_mem.c — a trace's contexts, read once into memory for the analyses (rules.c,
- * profile.c): one sequential scan, an id index, and the site of each stack.
+ * trace_mem.c — a trace's facts for the analyses (rules.c, profile.c, reachable.c): its
+ * meta, summary aggregates and the site of each stack; its contexts come from the
+ * stream (stream.c), never all at once.
  */
 #include <ctxtrace/core/analysis.h>
 #include <ctxtrace/core/columns.h>
@@ -16,70 +17,6 @@
 static int64_t col64(sqlite3_stmt *st, int c)
 {
     return sqlite3_column_int64(st, c); /* NULL reads as 0: "did not happen" */
-}
-
-static int load_contexts(struct trace *t, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(t->db,
-                           "SELECT id, parent_id, kind, created_ns, create_stack, "
-                           "requested_deadline_ns, deadline_ns, timer_armed_ns, "
-                           "timer_stopped_ns, timer_fired_ns, canceled_ns, released_ns, "
-                           "released_live, release_stack, freed_ns, cancel_why, "
-                           "value_lookups, value_depth_sum, value_depth_max, cancel_origin_ns "
-                           "FROM contexts WHERE id > 2",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
-        return -1;
-    }
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t->n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            struct crow *grown = realloc(t->rows, cap * sizeof *grown);
-            if (grown == NULL) {
-                sqlite3_finalize(st);
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            t->rows = grown;
-        }
-        struct crow *r = &t->rows[t->n];
-        r->id = col64(st, 0);
-        r->parent = col64(st, 1);
-        r->kind = (int8_t)ct_kind_from_name((const char *)sqlite3_column_text(st, 2));
-        r->created = col64(st, 3);
-        r->create_stack = col64(st, 4);
-        r->requested = col64(st, 5);
-        r->deadline = col64(st, 6);
-        r->armed = col64(st, 7);
-        r->stopped = col64(st, 8);
-        r->fired = col64(st, 9);
-        r->canceled = col64(st, 10);
-        r->released = col64(st, 11);
-        r->released_live =
-            sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : (int8_t)col64(st, 12);
-        r->release_stack = col64(st, 13);
-        r->freed = col64(st, 14);
-        r->why = (int8_t)ct_why_from_name((const char *)sqlite3_column_text(st, 15));
-        r->value_lookups = col64(st, 16);
-        r->value_depth_sum = col64(st, 17);
-        r->value_depth_max = col64(st, 18);
-        r->origin = col64(st, 19);
-        if (!u64map_put(&t->index, (uint64_t)r->id, t->n)) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        t->n++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(t->db));
-        return -1;
-    }
-    return 0;
 }
 
 /* The aggregates of a summary trace (few: one per creation stack and kind). */
@@ -159,28 +96,6 @@ int64_t trace_meta_int(sqlite3 *db, const char *key, int64_t def)
     return v;
 }
 
-/* The end of the trace: its recorded end, or (cut short) the last thing it saw. */
-static int64_t trace_end(struct trace *t)
-{
-    int64_t end = trace_meta_int(t->db, "end_ns", 0);
-    if (end != 0)
-        return end;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct crow *r = &t->rows[i];
-        int64_t v[] = {r->created, r->canceled, r->released, r->freed};
-        for (size_t k = 0; k < 4; k++)
-            if (v[k] > end)
-                end = v[k];
-    }
-    return end;
-}
-
-const struct crow *trace_row(const struct trace *t, int64_t id)
-{
-    uint64_t i;
-    return u64map_get(&t->index, (uint64_t)id, &i) ? &t->rows[i] : NULL;
-}
-
 /* The site frame id of a stack (0: no frame outside the runtime and the shim). */
 int64_t trace_site(struct trace *t, int64_t stack)
 {
@@ -199,7 +114,8 @@ int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
     sqlite3 *db = ct_reader_db(reader);
     memset(t, 0, sizeof *t);
     t->db = db;
-    if (load_contexts(t, err, errlen) != 0 || trace_summaries_load(t, err, errlen) != 0) {
+    if (trace_summaries_load(t, err, errlen) != 0 ||
+        ctx_stream_open(&t->stream, db, err, errlen) != 0) {
         trace_mem_free(t);
         return -1;
     }
@@ -208,15 +124,17 @@ int trace_mem_load(struct trace *t, ct_reader *reader, char *err, size_t errlen)
     t->end_in_flight =
         ct_end_in_flight(exit_reason, trace_meta_int(db, "events_after_cut", 0));
     free(exit_reason);
-    t->end = trace_end(t);
+    /* The end of the trace: its recorded end, or (cut short) the last thing it saw. */
+    t->end = trace_meta_int(db, "end_ns", 0);
+    if (t->end == 0)
+        t->end = t->stream.last_ts;
     return 0;
 }
 
 void trace_mem_free(struct trace *t)
 {
-    free(t->rows);
+    ctx_stream_close(&t->stream);
     free(t->sums);
-    u64map_free(&t->index);
     u64map_free(&t->site_of);
     memset(t, 0, sizeof *t);
 }

@@ -1,5 +1,6 @@
 /*
- * trace_mem.h — the trace core's in-memory view of a trace, shared by the analyses.
+ * trace_mem.h — what the trace core's analyses know of a trace before reading its
+ * contexts: its end, completeness, exit check, summary aggregates and stack sites.
  * Internal to libctxtrace/core.
  */
 #ifndef CT_TRACE_MEM_H
@@ -11,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stream.h"
 
 typedef struct sqlite3 sqlite3;
 typedef struct ct_reader ct_reader;
@@ -31,21 +34,11 @@ int64_t ct_stack_site(sqlite3 *db, int64_t id);
  * module `skip` does not reject (0: none). */
 int64_t ct_stack_site_skipping(sqlite3 *db, int64_t id, bool (*skip)(const char *module));
 
-/* One context; timestamps are 0 for "did not happen". */
-struct crow {
-    int64_t id, parent, created, create_stack, requested, deadline, armed, stopped, fired,
-        canceled, origin, released, release_stack, freed;
-    int64_t value_lookups, value_depth_sum, value_depth_max;
-    int8_t kind;          /* enum ctx_kind, -1 unknown */
-    int8_t why;           /* enum ctx_cancel_why, -1 if never done */
-    int8_t released_live; /* -1 unknown */
-};
-
+/* A trace's facts and its contexts' stream (stream.h): what every analysis starts from.
+ * No whole-trace array: the contexts are met one at a time. */
 struct trace {
     sqlite3 *db;
-    struct crow *rows;
-    size_t n;
-    struct u64map index;     /* id -> row */
+    struct ctx_stream stream; /* its contexts, in id order */
     struct u64map site_of;   /* stack id -> site frame id + 1 (0 stored as 1: none) */
     int64_t end;             /* end of the trace (ns) */
     bool complete;
@@ -57,13 +50,12 @@ struct trace {
     size_t nsums;
 };
 
-/* Read every context of an open trace (call inside a read transaction). */
+/* Read a trace's facts and open its contexts' stream (call inside a read transaction). */
 int trace_mem_load(struct trace *t, ct_reader *r, char *err, size_t errlen);
 void trace_mem_free(struct trace *t);
 /* Only the summary's aggregates, into t->sums (t->db set). */
 int trace_summaries_load(struct trace *t, char *err, size_t errlen);
 
-const struct crow *trace_row(const struct trace *t, int64_t id);
 /* The site frame id of a stack: its innermost frame outside the runtime and the shim
  * (0: none). Cached per stack. */
 int64_t trace_site(struct trace *t, int64_t stack);
