@@ -1,0 +1,245 @@
+/*
+ * test_stream.c — the pieces that let the analyses read a trace in bounded memory
+ * (libctxtrace/core: heap.c, window.c, stream.c): the min-heap's order, the window's
+ * keeping and dropping of per-context state, and the stream's horizon, on hand-made
+ * data and a hand-made contexts table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "heap.h"
+#include "stream.h"
+#include "window.h"
+
+/* ---- heap ----------------------------------------------------------------------------- */
+
+static void heap_pops_in_time_then_id_order(void **state)
+{
+    (void)state;
+    struct heap h = {0};
+    /* A scrambled permutation of 1000 (ts, id) pairs with many equal times. */
+    for (int64_t i = 0; i < 1000; i++) {
+        int64_t k = (i * 617) % 1000;
+        assert_true(heap_push(&h, (struct heap_item){k / 10, k, k * 3, 0, k % 2 == 0}));
+    }
+    int64_t last_ts = -1, last_id = -1;
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(heap_top(&h)->ts, heap_top(&h)->id / 10);
+        struct heap_item it = heap_pop(&h);
+        assert_true(it.ts > last_ts || (it.ts == last_ts && it.id > last_id));
+        assert_int_equal(it.a, it.id * 3); /* the user's words travel with the item */
+        assert_int_equal(it.flag, it.id % 2 == 0);
+        last_ts = it.ts;
+        last_id = it.id;
+    }
+    assert_int_equal(h.n, 0);
+    heap_free(&h);
+}
+
+/* ---- window --------------------------------------------------------------------------- */
+
+struct entry {
+    int64_t value;
+};
+
+static void window_keeps_until_the_horizon_passes_the_free_time(void **state)
+{
+    (void)state;
+    struct window w;
+    window_init(&w, sizeof(struct entry));
+    struct entry *a = window_add(&w, 10, 500); /* freed at 500 */
+    struct entry *b = window_add(&w, 11, 0);   /* never freed */
+    struct entry *c = window_add(&w, 12, 300);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    a->value = 1;
+    b->value = 2;
+    c->value = 3;
+    window_evict(&w, 300); /* strictly before: a child created at 300 may still come */
+    assert_ptr_equal(window_get(&w, 12), c);
+    window_evict(&w, 301);
+    assert_null(window_get(&w, 12));
+    assert_ptr_equal(window_get(&w, 10), a);
+    assert_int_equal(((struct entry *)window_get(&w, 10))->value, 1);
+    window_evict(&w, INT64_MAX);
+    assert_null(window_get(&w, 10));
+    assert_ptr_equal(window_get(&w, 11), b); /* never freed: kept to the end */
+    assert_int_equal(b->value, 2);
+    assert_int_equal(w.len, 1);
+    assert_int_equal(w.peak, 3);
+    window_free(&w);
+}
+
+static void window_entries_never_move_and_slots_are_reused(void **state)
+{
+    (void)state;
+    struct window w;
+    window_init(&w, sizeof(struct entry));
+    struct entry *first = window_add(&w, 3, 0);
+    first->value = 42;
+    /* Many more than a chunk: the first entry stays where it was. */
+    for (int64_t id = 4; id < 20000; id++) {
+        struct entry *e = window_add(&w, id, id); /* freed at its own id */
+        assert_non_null(e);
+        assert_int_equal(e->value, 0); /* new entries are zeroed */
+        e->value = id;
+        window_evict(&w, id - 100); /* keeps about 100 */
+    }
+    assert_ptr_equal(window_get(&w, 3), first);
+    assert_int_equal(first->value, 42);
+    assert_true(w.peak <= 103); /* 3, the 101 not yet freed before the horizon, a new one */
+    /* Reused slots: the window never held more slots than its peak. */
+    assert_true(w.nslots <= w.peak);
+    for (int64_t id = 19900; id < 20000; id++)
+        assert_int_equal(((struct entry *)window_get(&w, id))->value, id);
+    assert_null(window_get(&w, 19000));
+    window_free(&w);
+}
+
+/* ---- the stream, on a hand-made contexts table ---------------------------------------- */
+
+static sqlite3 *make_trace(void)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE contexts (id INTEGER PRIMARY KEY, parent_id, kind, "
+                     "created_ns, create_stack, requested_deadline_ns, deadline_ns, "
+                     "timer_armed_ns, timer_stopped_ns, timer_fired_ns, canceled_ns, "
+                     "cancel_why, cancel_origin_ns, released_ns, released_live, "
+                     "release_stack, freed_ns, value_lookups, value_depth_sum, "
+                     "value_depth_max);"
+                     "INSERT INTO contexts (id, kind) VALUES (1, 'background'), (2, 'todo');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    return db;
+}
+
+/* A cancel context; freed 0: never freed (NULL). */
+static void add_ctx(sqlite3 *db, int64_t id, int64_t parent, int64_t created, int64_t freed)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO contexts (id, parent_id, kind, created_ns, "
+                                        "freed_ns) VALUES (?, ?, 'cancel', ?, ?)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, parent);
+    sqlite3_bind_int64(st, 3, created);
+    if (freed != 0)
+        sqlite3_bind_int64(st, 4, freed);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+static void stream_horizon_bounds_every_row_still_to_come(void **state)
+{
+    (void)state;
+    sqlite3 *db = make_trace();
+    /* 20000 contexts created nearly in id order: every 7th was timestamped 50 ns late
+     * and every 13th 40 ns early, as threads racing between taking an id and the
+     * timestamp do. */
+    enum { N = 20000 };
+    int64_t created[N + 3], last = 0;
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    for (int64_t id = 3; id < N + 3; id++) {
+        created[id] = 1000 + id * 10 + (id % 7 == 0 ? 50 : 0) - (id % 13 == 0 ? 40 : 0);
+        int64_t freed = id % 5 == 0 ? 0 : created[id] + 5;
+        add_ctx(db, id, id > 3 ? id - 1 : 1, created[id], freed);
+        if (freed > last)
+            last = freed;
+    }
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    struct ctx_stream s;
+    char err[256];
+    assert_int_equal(ctx_stream_open(&s, db, err, sizeof err), 0);
+    assert_int_equal(s.n, N);
+    struct crow r;
+    int64_t expect = 3;
+    while (ctx_stream_next(&s, &r) == 1) {
+        assert_int_equal(r.id, expect++); /* id order */
+        int64_t h = ctx_stream_horizon(&s);
+        for (int64_t later = r.id + 1; later < N + 3 && later < r.id + 64; later++)
+            assert_true(h <= created[later]);
+    }
+    assert_int_equal(expect, N + 3);
+    assert_int_equal(ctx_stream_horizon(&s), INT64_MAX);
+    assert_int_equal(s.last_ts, last);
+    /* Out of order, by key; the roots are not contexts of the trace. */
+    assert_int_equal(ctx_stream_fetch(&s, 100, &r), 1);
+    assert_int_equal(r.parent, 99);
+    assert_int_equal(r.created, created[100]);
+    assert_int_equal(ctx_stream_fetch(&s, 1, &r), 0);
+    assert_int_equal(ctx_stream_fetch(&s, N + 3, &r), 0);
+    ctx_stream_close(&s);
+    sqlite3_close(db);
+}
+
+/* A lineage for window_lookup: the depth below the root. */
+static void derive_depth(const struct crow *r, const void *parent, void *out, void *arg)
+{
+    (void)r;
+    int *calls = arg;
+    (*calls)++;
+    ((struct entry *)out)->value = parent ? ((const struct entry *)parent)->value + 1 : 1;
+}
+
+static void window_lookup_derives_what_the_window_no_longer_holds(void **state)
+{
+    (void)state;
+    sqlite3 *db = make_trace();
+    add_ctx(db, 3, 1, 100, 900);
+    add_ctx(db, 4, 3, 110, 120); /* freed early */
+    add_ctx(db, 5, 4, 115, 119);
+    struct ctx_stream s;
+    char err[256];
+    assert_int_equal(ctx_stream_open(&s, db, err, sizeof err), 0);
+    struct window w;
+    window_init(&w, sizeof(struct entry));
+    ((struct entry *)window_add(&w, 3, 900))->value = 1;
+    struct entry scratch;
+    bool failed = false;
+    int calls = 0;
+    /* 5 and 4 are not in the window: read by key and derived from 3's entry. */
+    const struct entry *e = window_lookup(&w, &s, 5, derive_depth, &calls, &scratch, &failed);
+    assert_false(failed);
+    assert_ptr_equal(e, &scratch);
+    assert_int_equal(e->value, 3);
+    assert_int_equal(calls, 2);
+    assert_null(window_get(&w, 5)); /* not kept */
+    /* In the window: its own entry, nothing derived. */
+    calls = 0;
+    assert_ptr_equal(window_lookup(&w, &s, 3, derive_depth, &calls, &scratch, &failed),
+                     window_get(&w, 3));
+    assert_int_equal(calls, 0);
+    /* A root, and a context the trace does not have. */
+    assert_null(window_lookup(&w, &s, 1, derive_depth, &calls, &scratch, &failed));
+    assert_null(window_lookup(&w, &s, 77, derive_depth, &calls, &scratch, &failed));
+    assert_false(failed);
+    window_free(&w);
+    ctx_stream_close(&s);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(heap_pops_in_time_then_id_order),
+        cmocka_unit_test(window_keeps_until_the_horizon_passes_the_free_time),
+        cmocka_unit_test(window_entries_never_move_and_slots_are_reused),
+        cmocka_unit_test(stream_horizon_bounds_every_row_still_to_come),
+        cmocka_unit_test(window_lookup_derives_what_the_window_no_longer_holds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
