@@ -14,16 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kth.h"
 #include "trace_mem.h"
 #include "window.h"
+
+/* A site's rows' lifetimes (freed, or the trace's end, minus created): one per context,
+ * too many to keep. The stream counts them in a histogram and notes the largest; a site
+ * of rows only then gets its exact p50 and p99 by narrowing (kth.h) over further passes
+ * over the lifetimes (exact_lifetimes); a site with summary aggregates adds the
+ * histogram to theirs. */
+struct lives {
+    struct ct_hist h;
+    long n;
+    int64_t max;
+    struct kth p50, p99;
+};
 
 struct acc {
     int64_t site;
     int kind;
     int64_t stack;        /* a creation stack at the site, for its frame */
     long created, ended[4];
-    int64_t *lives;
-    size_t nlives, caplives;
+    struct lives life;    /* the rows' lifetimes */
     long origins, fanout_sum, fanout_max;
     int64_t *wakes;
     size_t nwakes, capwakes;
@@ -53,6 +65,20 @@ static int64_t pct(const int64_t *v, size_t n, int p)
     return n ? v[(n - 1) * (size_t)p / 100] : 0;
 }
 
+/* p50, p99 and max of a histogram whose largest value is `max`. */
+static void hist_quantiles(const struct ct_hist *h, int64_t hmax, int64_t *p50, int64_t *p99,
+                           int64_t *max)
+{
+    *max = hmax;
+    *p50 = ct_hist_quantile(h, 50);
+    *p99 = ct_hist_quantile(h, 99);
+    /* A bucket's upper bound can overshoot the largest value seen. */
+    if (*p50 > *max)
+        *p50 = *max;
+    if (*p99 > *max)
+        *p99 = *max;
+}
+
 /* p50, p99 and max of the rows' values v[0..n) (sorted) together with a histogram of
  * folded ones (NULL: none): exact without one, within its bucket width with one. */
 static void quantiles(const int64_t *v, size_t n, struct ct_hist *h, int64_t hmax,
@@ -66,14 +92,7 @@ static void quantiles(const int64_t *v, size_t n, struct ct_hist *h, int64_t hma
     }
     for (size_t i = 0; i < n; i++)
         ct_hist_add(h, v[i]);
-    *max = n && v[n - 1] > hmax ? v[n - 1] : hmax;
-    *p50 = ct_hist_quantile(h, 50);
-    *p99 = ct_hist_quantile(h, 99);
-    /* A bucket's upper bound can overshoot the largest value seen. */
-    if (*p50 > *max)
-        *p50 = *max;
-    if (*p99 > *max)
-        *p99 = *max;
+    hist_quantiles(h, n && v[n - 1] > hmax ? v[n - 1] : hmax, p50, p99, max);
 }
 
 /* What a context's descendants ask of it, kept in the window (window.h) while they may
@@ -198,6 +217,68 @@ static bool wake_latencies(struct profiling *pr, const struct crow *r, const str
     return true;
 }
 
+static int64_t life_of(const struct trace *t, int64_t created, int64_t freed)
+{
+    return (freed ? freed : t->end) - created;
+}
+
+/* The exact p50 and p99 of the lifetimes of every site of rows only: pass after pass over
+ * the contexts' lifetimes (a few columns each), each narrowing every rank not yet found
+ * (kth.h) — a couple of passes in practice, however many contexts. */
+static bool exact_lifetimes(struct profiling *pr)
+{
+    struct trace *t = pr->t;
+    for (size_t i = 0; i < pr->nacc; i++) {
+        struct acc *a = &pr->acc[i];
+        if (a->life_h != NULL || a->life.n == 0)
+            continue;
+        kth_start(&a->life.p50, (a->life.n - 1) * 50 / 100, &a->life.h);
+        kth_start(&a->life.p99, (a->life.n - 1) * 99 / 100, &a->life.h);
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT create_stack, created_ns, freed_ns FROM contexts "
+                           "WHERE id > 2 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = true;
+    for (;;) {
+        bool pending = false;
+        for (size_t i = 0; i < pr->nacc && ok; i++) {
+            struct kth *k[] = {&pr->acc[i].life.p50, &pr->acc[i].life.p99};
+            for (int j = 0; j < 2 && ok; j++)
+                if (pr->acc[i].life_h == NULL && pr->acc[i].life.n > 0 && !k[j]->done) {
+                    pending = true;
+                    ok = kth_begin_pass(k[j]);
+                }
+        }
+        if (!ok || !pending)
+            break;
+        sqlite3_reset(st);
+        int rc;
+        while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            uint64_t k;
+            int64_t site = trace_site(t, sqlite3_column_int64(st, 0));
+            if (!u64map_get(&pr->by_site, (uint64_t)site + 1, &k))
+                continue; /* every site was seen by the stream */
+            struct acc *a = &pr->acc[k];
+            int64_t v = life_of(t, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+            ok = kth_feed(&a->life.p50, v) && kth_feed(&a->life.p99, v);
+        }
+        ok = ok && rc == SQLITE_DONE;
+        for (size_t i = 0; i < pr->nacc; i++) {
+            struct kth *k[] = {&pr->acc[i].life.p50, &pr->acc[i].life.p99};
+            for (int j = 0; j < 2 && ok; j++)
+                if (pr->acc[i].life_h == NULL && pr->acc[i].life.n > 0 && !k[j]->done)
+                    kth_end_pass(k[j]);
+        }
+        if (!ok)
+            break;
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
 /* One context: counted at its site, into the window for its descendants. */
 static bool profile_row(struct profiling *pr, const struct crow *r)
 {
@@ -221,9 +302,11 @@ static bool profile_row(struct profiling *pr, const struct crow *r)
         a->depth_max = r->value_depth_max;
     if (r->why == CTX_WHY_EXPLICIT || r->why == CTX_WHY_DEADLINE)
         a->origins++;
-    if (!push_i64(&a->lives, &a->nlives, &a->caplives,
-                  (r->freed ? r->freed : t->end) - r->created) ||
-        !wake_latencies(pr, r, &own, a))
+    int64_t life = life_of(t, r->created, r->freed);
+    ct_hist_add(&a->life.h, life);
+    if (a->life.n++ == 0 || life > a->life.max)
+        a->life.max = life;
+    if (!wake_latencies(pr, r, &own, a))
         return false;
     struct lineage *e = window_add(&pr->w, r->id, r->freed);
     if (e == NULL)
@@ -307,7 +390,7 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(db));
         goto done;
     }
-    if (add_summaries(&pr) != 0)
+    if (add_summaries(&pr) != 0 || !exact_lifetimes(&pr))
         goto oom;
 
     out->sites = calloc(pr.nacc ? pr.nacc : 1, sizeof *out->sites);
@@ -324,9 +407,16 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         ct_stack_free(&stack);
         p->kind = a->kind;
         p->created = a->created;
-        sort_i64(a->lives, a->nlives);
-        quantiles(a->lives, a->nlives, a->life_h, a->life_max, &p->life_p50, &p->life_p99,
-                  &p->life_max);
+        if (a->life_h == NULL) {
+            p->life_p50 = a->life.n ? a->life.p50.value : 0;
+            p->life_p99 = a->life.n ? a->life.p99.value : 0;
+            p->life_max = a->life.n ? a->life.max : 0;
+        } else {
+            ct_hist_merge(a->life_h, &a->life.h);
+            hist_quantiles(a->life_h, a->life.n && a->life.max > a->life_max ? a->life.max
+                                                                              : a->life_max,
+                           &p->life_p50, &p->life_p99, &p->life_max);
+        }
         p->ended_explicit = a->ended[CTX_WHY_EXPLICIT];
         p->ended_parent = a->ended[CTX_WHY_PARENT];
         p->ended_deadline = a->ended[CTX_WHY_DEADLINE];
@@ -354,7 +444,8 @@ oom:
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     for (size_t k = 0; k < pr.nacc; k++) {
-        free(pr.acc[k].lives);
+        kth_free(&pr.acc[k].life.p50);
+        kth_free(&pr.acc[k].life.p99);
         free(pr.acc[k].wakes);
         free(pr.acc[k].life_h);
         free(pr.acc[k].wake_h);

@@ -1,8 +1,8 @@
 /*
  * test_stream.c — the pieces that let the analyses read a trace in bounded memory
- * (libctxtrace/core: heap.c, window.c, stream.c): the min-heap's order, the window's
- * keeping and dropping of per-context state, and the stream's horizon, on hand-made
- * data and a hand-made contexts table.
+ * (libctxtrace/core: heap.c, window.c, stream.c, kth.c): the min-heap's order, the
+ * window's keeping and dropping of per-context state, the stream's horizon, and exact
+ * ranks found by narrowing, on hand-made data and a hand-made contexts table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "heap.h"
+#include "kth.h"
 #include "stream.h"
 #include "window.h"
 
@@ -232,6 +233,72 @@ static void window_lookup_derives_what_the_window_no_longer_holds(void **state)
     sqlite3_close(db);
 }
 
+/* ---- kth ------------------------------------------------------------------------------ */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The rank-th of v[0..n) by kth, feeding the values pass after pass as profile.c does;
+ * the number of passes after the histogram's in *passes. */
+static int64_t kth_of(const int64_t *v, size_t n, int64_t rank, int *passes)
+{
+    struct ct_hist h = {0};
+    for (size_t i = 0; i < n; i++)
+        ct_hist_add(&h, v[i]);
+    struct kth k;
+    kth_start(&k, rank, &h);
+    *passes = 0;
+    while (!k.done) {
+        assert_true(kth_begin_pass(&k));
+        for (size_t i = 0; i < n; i++)
+            assert_true(kth_feed(&k, v[i]));
+        kth_end_pass(&k);
+        (*passes)++;
+        assert_true(*passes < 8);
+    }
+    kth_free(&k);
+    return k.value;
+}
+
+static void kth_finds_the_exact_rank_of_many_values(void **state)
+{
+    (void)state;
+    /* More values than KTH_KEEP, crowded into few histogram buckets (lifetimes of one
+     * site: a microsecond give or take), some negative, some huge, many repeated. */
+    enum { N = 300000 };
+    int64_t *v = malloc(N * sizeof *v), *sorted = malloc(N * sizeof *sorted);
+    assert_non_null(v);
+    assert_non_null(sorted);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v[i] = i % 1000 == 0   ? -(int64_t)(x % 5000)
+               : i % 997 == 0  ? (int64_t)(x >> 2)
+               : i % 3 == 0    ? 1200
+                               : 1000 + (int64_t)(x % 600);
+        sorted[i] = v[i];
+    }
+    qsort(sorted, N, sizeof *sorted, cmp_i64);
+    int64_t ranks[] = {0, 1, (N - 1) * 50 / 100, (N - 1) * 99 / 100, N - 2, N - 1};
+    for (size_t r = 0; r < sizeof ranks / sizeof *ranks; r++) {
+        int passes;
+        assert_int_equal(kth_of(v, N, ranks[r], &passes), sorted[ranks[r]]);
+        assert_true(passes <= 4);
+    }
+    /* All equal: the narrowing ends on a one-value interval. */
+    for (size_t i = 0; i < N; i++)
+        v[i] = 123456789;
+    int passes;
+    assert_int_equal(kth_of(v, N, N / 2, &passes), 123456789);
+    free(v);
+    free(sorted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +307,7 @@ int main(void)
         cmocka_unit_test(window_entries_never_move_and_slots_are_reused),
         cmocka_unit_test(stream_horizon_bounds_every_row_still_to_come),
         cmocka_unit_test(window_lookup_derives_what_the_window_no_longer_holds),
+        cmocka_unit_test(kth_finds_the_exact_rank_of_many_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
