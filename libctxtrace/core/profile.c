@@ -1,11 +1,14 @@
 /*
  * profile.c — per-site statistics (see profile.h).
  *
- * Fan-out: every context made done by its parent is attributed to the *origin* of its
- * cancellation — the nearest ancestor that was cancelled explicitly or by its deadline
- * — found with a memoized walk up the parents (linear overall, however deep).
- * Wake latency: a woken ctx_wait on context W waited for W's nearest cancellable
- * context; its latency is woken_ns minus that context's canceled_ns.
+ * The contexts are read once, in id order (stream.h), never all at once. Fan-out: every
+ * context made done by its parent is attributed to the *origin* of its cancellation —
+ * the nearest ancestor that was cancelled explicitly or by its deadline — carried down
+ * from parent to child in the window (window.h; linear overall, however deep). Wake
+ * latency: a woken ctx_wait on context W waited for W's nearest cancellable context; its
+ * latency is woken_ns minus that context's canceled_ns (the waits are read ordered by
+ * context, alongside the stream). Lifetimes: per-site histograms, and exact p50/p99 by
+ * narrowing (kth.h).
  */
 #include <ctxtrace/core/profile.h>
 #include <ctxtrace/tracer.h>

@@ -13,7 +13,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ctxtrace/core/analysis.h>
+#include <ctxtrace/core/profile.h>
+#include <ctxtrace/core/reader.h>
+#include <ctxtrace/core/store.h>
+#include <ctxtrace/tracer.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "heap.h"
 #include "kth.h"
@@ -233,6 +239,112 @@ static void window_lookup_derives_what_the_window_no_longer_holds(void **state)
     sqlite3_close(db);
 }
 
+/* ---- the analyses when the window misses ----------------------------------------------- */
+
+/* A context row for ct_store: a cancel context, cancelled (why) at `canceled`, released
+ * and freed at `freed`. */
+static void put_ctx(ct_store *s, int64_t id, int64_t parent, int64_t stack, int64_t created,
+                    int64_t canceled, int why, int64_t freed)
+{
+    struct ct_ctx_row r = {.id = id};
+    ct_ctx_set(&r, CT_PARENT_ID, parent);
+    ct_ctx_set(&r, CT_KIND, CTX_KIND_CANCEL);
+    ct_ctx_set(&r, CT_CREATED_NS, created);
+    ct_ctx_set(&r, CT_CREATE_THREAD, 1);
+    ct_ctx_set(&r, CT_CREATE_STACK, stack);
+    ct_ctx_set(&r, CT_CANCELED_NS, canceled);
+    ct_ctx_set(&r, CT_CANCEL_WHY, why);
+    ct_ctx_set(&r, CT_CANCEL_ORIGIN_NS, canceled);
+    ct_ctx_set(&r, CT_RELEASED_NS, freed);
+    ct_ctx_set(&r, CT_RELEASED_LIVE, 0);
+    ct_ctx_set(&r, CT_FREED_NS, freed);
+    assert_int_equal(ct_store_context(s, &r), 0);
+}
+
+/* A trace whose timestamps contradict its parent links: context 5005, a child of 3, is
+ * timestamped after 3 was freed, and thousands of rows later — by then the window has
+ * dropped 3 (the horizon passed its free time a block of rows before), so every fact of
+ * it is read by key. The answers are those of the trace read whole. */
+static void analyses_read_a_dropped_ancestor_by_key(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_stream.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    char err[512];
+    ct_store *s = ct_store_create(path, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(ct_store_begin(s), 0);
+    static const char *const fns[] = {"request", "handler", "filler"};
+    for (int i = 0; i < 3; i++) {
+        struct ct_frame_row f = {.id = i + 1, .ip = 0x2000 + 16 * i, .module = "/usr/bin/app",
+                                 .offset = 0x2000 + 16 * i, .function = fns[i],
+                                 .file = "server.c", .line = 20 + i};
+        int64_t frame = i + 1;
+        assert_int_equal(ct_store_frame(s, &f), 0);
+        assert_int_equal(ct_store_stack(s, i + 1, 1, &frame), 0);
+    }
+    ct_store_meta_int(s, "start_ns", 1);
+    ct_store_meta_text(s, "program", "/usr/bin/app");
+    put_ctx(s, 3, 1, 1, 100, 200, CTX_WHY_EXPLICIT, 300);
+    put_ctx(s, 4, 3, 2, 150, 200, CTX_WHY_PARENT, 250);
+    for (int64_t i = 0; i < 5000; i++)
+        put_ctx(s, 5 + i, 1, 3, 400 + 10 * i, 401 + 10 * i, CTX_WHY_EXPLICIT, 402 + 10 * i);
+    /* Born done under 3, long after 3 was freed: an impossible trace, read right. */
+    put_ctx(s, 5005, 3, 2, 350, 350, CTX_WHY_PARENT, 360);
+    ct_store_meta_int(s, "end_ns", 100000);
+    ct_store_meta_int(s, "complete", 1);
+    ct_store_meta_text(s, "exit_reason", "exit");
+    assert_int_equal(ct_store_commit(s), 0);
+    assert_int_equal(ct_store_finish(s), 0);
+    ct_store_close(s);
+
+    ct_reader *r = ct_reader_open(path, err, sizeof err);
+    assert_non_null(r);
+    /* derived-from-done: 5005 was derived from 3, done since 200. */
+    struct ct_analysis_opts o = {.derived_from_done_threshold = 1};
+    struct ct_findings f;
+    assert_int_equal(ct_analyze(r, &o, &f, err, sizeof err), 0);
+    assert_int_equal(f.contexts, 5003);
+    int found = 0;
+    for (size_t i = 0; i < f.len; i++) {
+        if (f.items[i].rule != CT_RULE_DERIVED_FROM_DONE)
+            continue;
+        found++;
+        assert_int_equal(f.items[i].count, 1);
+        assert_int_equal(f.items[i].examples[0], 5005);
+        assert_string_equal(f.items[i].site.function, "handler");
+        assert_int_equal(f.items[i].dur_max, 150); /* 350 - 200 */
+    }
+    assert_int_equal(found, 1);
+    ct_findings_free(&f);
+    /* Fan-out: 3's cancellation made 4 and 5005 done. */
+    struct ct_profile p;
+    assert_int_equal(ct_profile(r, &p, err, sizeof err), 0);
+    found = 0;
+    for (size_t i = 0; i < p.len; i++) {
+        const struct ct_site_profile *x = &p.sites[i];
+        if (x->site.function != NULL && strcmp(x->site.function, "request") == 0) {
+            found++;
+            assert_int_equal(x->fanout_origins, 1);
+            assert_int_equal(x->fanout_max, 2);
+            assert_true(x->fanout_mean == 2.0);
+            assert_int_equal(x->life_p50, 200);
+        } else if (x->site.function != NULL && strcmp(x->site.function, "filler") == 0) {
+            found++;
+            assert_int_equal(x->created, 5000);
+            assert_int_equal(x->life_p50, 2);
+            assert_int_equal(x->fanout_max, 0);
+        }
+    }
+    assert_int_equal(found, 2);
+    ct_profile_free(&p);
+    ct_reader_close(r);
+    unlink(path);
+}
+
 /* ---- kth ------------------------------------------------------------------------------ */
 
 static int cmp_i64(const void *a, const void *b)
@@ -308,6 +420,7 @@ int main(void)
         cmocka_unit_test(stream_horizon_bounds_every_row_still_to_come),
         cmocka_unit_test(window_lookup_derives_what_the_window_no_longer_holds),
         cmocka_unit_test(kth_finds_the_exact_rank_of_many_values),
+        cmocka_unit_test(analyses_read_a_dropped_ancestor_by_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
