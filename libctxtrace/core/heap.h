@@ -1,7 +1,7 @@
 /*
  * heap.h — a binary min-heap of timed items, ordered by (ts, id): the analyses' way of
  * meeting a trace's events in time order while reading its contexts in id order (the
- * detached-root sweep, stream.c's window evicting what can no longer matter). Internal
+ * detached-root sweep, the window (window.h) dropping what can no longer matter). Internal
  * to libctxtrace/core.
  */
 #ifndef CT_HEAP_H
