@@ -7,8 +7,8 @@
  * from parent to child in the window (window.h; linear overall, however deep). Wake
  * latency: a woken ctx_wait on context W waited for W's nearest cancellable context; its
  * latency is woken_ns minus that context's canceled_ns (the waits are read ordered by
- * context, alongside the stream). Lifetimes: per-site histograms, and exact p50/p99 by
- * narrowing (kth.h).
+ * context, alongside the stream). Lifetimes, and wake latencies past 65,536 at a site:
+ * per-site histograms, and the exact quantiles by narrowing (kth.h).
  */
 #include <ctxtrace/core/profile.h>
 #include <ctxtrace/tracer.h>
@@ -33,6 +33,20 @@ struct lives {
     struct kth p50, p99;
 };
 
+/* A site's wake latencies (one per woken ctx_wait on its contexts). Usually few: kept,
+ * and sorted for p50. Past KTH_KEEP of them (a server whose every request waits) they are
+ * only counted in a histogram with the largest noted, and the exact p50 is found by
+ * narrowing over further passes over the woken waits (exact_wakes). */
+struct wakes {
+    int64_t *kept;
+    size_t nkept, capkept;
+    bool spilled; /* more than KTH_KEEP: kept is given up */
+    struct ct_hist h;
+    long n;
+    int64_t max;
+    struct kth p50;
+};
+
 struct acc {
     int64_t site;
     int kind;
@@ -40,8 +54,7 @@ struct acc {
     long created, ended[4];
     struct lives life;    /* the rows' lifetimes */
     long origins, fanout_sum, fanout_max;
-    int64_t *wakes;
-    size_t nwakes, capwakes;
+    struct wakes wake;    /* the rows' wake latencies */
     long lookups, depth_sum, depth_max;
     /* A summary trace's folded contexts at the site (summary.h): their lifetimes and
      * wake latencies as histograms, to which the rows' own are added. NULL: none. */
@@ -80,22 +93,6 @@ static void hist_quantiles(const struct ct_hist *h, int64_t hmax, int64_t *p50, 
         *p50 = *max;
     if (*p99 > *max)
         *p99 = *max;
-}
-
-/* p50, p99 and max of the rows' values v[0..n) (sorted) together with a histogram of
- * folded ones (NULL: none): exact without one, within its bucket width with one. */
-static void quantiles(const int64_t *v, size_t n, struct ct_hist *h, int64_t hmax,
-                      int64_t *p50, int64_t *p99, int64_t *max)
-{
-    if (h == NULL) {
-        *p50 = pct(v, n, 50);
-        *p99 = pct(v, n, 99);
-        *max = pct(v, n, 100);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        ct_hist_add(h, v[i]);
-    hist_quantiles(h, n && v[n - 1] > hmax ? v[n - 1] : hmax, p50, p99, max);
 }
 
 /* What a context's descendants ask of it, kept in the window (window.h) while they may
@@ -198,6 +195,23 @@ static bool count_fan(struct profiling *pr, int64_t origin)
     return true;
 }
 
+static bool add_wake(struct wakes *w, int64_t v)
+{
+    ct_hist_add(&w->h, v);
+    if (w->n++ == 0 || v > w->max)
+        w->max = v;
+    if (w->spilled)
+        return true;
+    if (w->nkept == KTH_KEEP) {
+        free(w->kept);
+        w->kept = NULL;
+        w->nkept = w->capkept = 0;
+        w->spilled = true;
+        return true;
+    }
+    return push_i64(&w->kept, &w->nkept, &w->capkept, v);
+}
+
 /* The woken waits on context `r` (the waits come ordered by context, as the stream):
  * each waited for its nearest cancellable context; the latency is from that one's
  * cancellation to the wake-up. Waits on contexts the trace does not have are passed. */
@@ -209,8 +223,7 @@ static bool wake_latencies(struct profiling *pr, const struct crow *r, const str
         if (ctx > r->id)
             return true;
         if (ctx == r->id && e->src_done != 0 &&
-            !push_i64(&a->wakes, &a->nwakes, &a->capwakes,
-                      sqlite3_column_int64(pr->waits, 1) - e->src_done))
+            !add_wake(&a->wake, sqlite3_column_int64(pr->waits, 1) - e->src_done))
             return false;
         int rc = sqlite3_step(pr->waits);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -274,6 +287,85 @@ static bool exact_lifetimes(struct profiling *pr)
             for (int j = 0; j < 2 && ok; j++)
                 if (pr->acc[i].life_h == NULL && pr->acc[i].life.n > 0 && !k[j]->done)
                     kth_end_pass(k[j]);
+        }
+        if (!ok)
+            break;
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* When the context a wait waited on — its nearest cancellable (not value) context — was
+ * cancelled: 0 when never, or when the walk up leaves the trace (the stream's src_done,
+ * read by key). */
+static int64_t src_done_by_key(struct profiling *pr, int kind, int64_t canceled, int64_t parent)
+{
+    struct crow r;
+    for (size_t steps = 0; kind == CTX_KIND_VALUE; steps++) {
+        if (steps > pr->t->stream.n || ctx_stream_fetch(&pr->t->stream, parent, &r) != 1)
+            return 0; /* a root, a context the trace does not have, or a cycle */
+        kind = r.kind;
+        canceled = r.canceled;
+        parent = r.parent;
+    }
+    return canceled;
+}
+
+/* The exact wake-latency p50 of every site with more woken waits than were kept: pass
+ * after pass over the woken waits, narrowing (kth.h). */
+static bool exact_wakes(struct profiling *pr)
+{
+    bool any = false;
+    for (size_t i = 0; i < pr->nacc; i++) {
+        struct acc *a = &pr->acc[i];
+        if (a->wake_h == NULL && a->wake.spilled) {
+            kth_start(&a->wake.p50, (a->wake.n - 1) * 50 / 100, &a->wake.h);
+            any = true;
+        }
+    }
+    sqlite3_stmt *st;
+    if (!any)
+        return true;
+    if (sqlite3_prepare_v2(pr->t->db,
+                           "SELECT w.woken_ns, c.kind, c.canceled_ns, c.parent_id, "
+                           "c.create_stack FROM waits w JOIN contexts c ON c.id = w.context_id "
+                           "WHERE w.how = 'wait' AND w.woken_ns IS NOT NULL AND w.result = 0 "
+                           "AND c.id > 2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = true;
+    for (;;) {
+        bool pending = false;
+        for (size_t i = 0; i < pr->nacc && ok; i++) {
+            struct acc *a = &pr->acc[i];
+            if (a->wake_h == NULL && a->wake.spilled && !a->wake.p50.done) {
+                pending = true;
+                ok = kth_begin_pass(&a->wake.p50);
+            }
+        }
+        if (!ok || !pending)
+            break;
+        sqlite3_reset(st);
+        int rc;
+        while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            uint64_t k;
+            int64_t site = trace_site(pr->t, sqlite3_column_int64(st, 4));
+            if (!u64map_get(&pr->by_site, (uint64_t)site + 1, &k))
+                continue;
+            struct acc *a = &pr->acc[k];
+            if (a->wake_h != NULL || !a->wake.spilled || a->wake.p50.done)
+                continue;
+            int64_t src = src_done_by_key(
+                pr, ct_kind_from_name((const char *)sqlite3_column_text(st, 1)),
+                sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+            if (src != 0)
+                ok = kth_feed(&a->wake.p50, sqlite3_column_int64(st, 0) - src);
+        }
+        ok = ok && rc == SQLITE_DONE;
+        for (size_t i = 0; i < pr->nacc; i++) {
+            struct acc *a = &pr->acc[i];
+            if (ok && a->wake_h == NULL && a->wake.spilled && !a->wake.p50.done)
+                kth_end_pass(&a->wake.p50);
         }
         if (!ok)
             break;
@@ -393,7 +485,7 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         snprintf(err, errlen, "reading contexts: %s", sqlite3_errmsg(db));
         goto done;
     }
-    if (add_summaries(&pr) != 0 || !exact_lifetimes(&pr))
+    if (add_summaries(&pr) != 0 || !exact_lifetimes(&pr) || !exact_wakes(&pr))
         goto oom;
 
     out->sites = calloc(pr.nacc ? pr.nacc : 1, sizeof *out->sites);
@@ -427,11 +519,21 @@ int ct_profile(ct_reader *reader, struct ct_profile *out, char *err, size_t errl
         p->fanout_origins = a->origins;
         p->fanout_mean = a->origins ? (double)a->fanout_sum / (double)a->origins : 0;
         p->fanout_max = a->fanout_max;
-        sort_i64(a->wakes, a->nwakes);
-        p->wakeups = (long)a->nwakes + a->summarized_wakes;
-        int64_t wake_p99;
-        quantiles(a->wakes, a->nwakes, a->wake_h, a->wake_max, &p->wake_p50, &wake_p99,
-                  &p->wake_max);
+        p->wakeups = a->wake.n + a->summarized_wakes;
+        if (a->wake_h != NULL) {
+            int64_t wake_p99;
+            ct_hist_merge(a->wake_h, &a->wake.h);
+            hist_quantiles(a->wake_h, a->wake.n && a->wake.max > a->wake_max ? a->wake.max
+                                                                              : a->wake_max,
+                           &p->wake_p50, &wake_p99, &p->wake_max);
+        } else if (!a->wake.spilled) {
+            sort_i64(a->wake.kept, a->wake.nkept);
+            p->wake_p50 = pct(a->wake.kept, a->wake.nkept, 50);
+            p->wake_max = pct(a->wake.kept, a->wake.nkept, 100);
+        } else {
+            p->wake_p50 = a->wake.p50.value;
+            p->wake_max = a->wake.max;
+        }
         p->value_lookups = a->lookups;
         p->value_depth_mean = a->lookups ? (double)a->depth_sum / (double)a->lookups : 0;
         p->value_depth_max = a->depth_max;
@@ -449,7 +551,8 @@ done:
     for (size_t k = 0; k < pr.nacc; k++) {
         kth_free(&pr.acc[k].life.p50);
         kth_free(&pr.acc[k].life.p99);
-        free(pr.acc[k].wakes);
+        free(pr.acc[k].wake.kept);
+        kth_free(&pr.acc[k].wake.p50);
         free(pr.acc[k].life_h);
         free(pr.acc[k].wake_h);
     }

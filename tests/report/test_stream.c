@@ -239,6 +239,8 @@ static void window_lookup_derives_what_the_window_no_longer_holds(void **state)
     sqlite3_close(db);
 }
 
+static int cmp_i64(const void *a, const void *b);
+
 /* ---- the analyses when the window misses ----------------------------------------------- */
 
 /* A context row for ct_store: a cancel context, cancelled (why) at `canceled`, released
@@ -345,6 +347,96 @@ static void analyses_read_a_dropped_ancestor_by_key(void **state)
     unlink(path);
 }
 
+/* The profile's wake latencies past KTH_KEEP at one site: only counted while the stream
+ * passes, then found exactly by narrowing over the woken waits — through value contexts
+ * too (a wait on a value context waited for its cancellable parent). */
+static void profile_wake_p50_is_exact_past_the_kept_ones(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_stream.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    char err[512];
+    ct_store *s = ct_store_create(path, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(ct_store_begin(s), 0);
+    static const char *const fns[] = {"waited", "valued"};
+    for (int i = 0; i < 2; i++) {
+        struct ct_frame_row f = {.id = i + 1, .ip = 0x2000 + 16 * i, .module = "/usr/bin/app",
+                                 .offset = 0x2000 + 16 * i, .function = fns[i],
+                                 .file = "server.c", .line = 20 + i};
+        int64_t frame = i + 1;
+        assert_int_equal(ct_store_frame(s, &f), 0);
+        assert_int_equal(ct_store_stack(s, i + 1, 1, &frame), 0);
+    }
+    ct_store_meta_int(s, "start_ns", 1);
+    ct_store_meta_text(s, "program", "/usr/bin/app");
+    /* 7000 cancel contexts (site "waited"), each with a value child (site "valued"); ten
+     * woken waits on each: more than KTH_KEEP at both sites. */
+    enum { N = 7000, PER = 10 };
+    int64_t *waited = malloc(N * PER * sizeof *waited), *valued = malloc(N * PER * sizeof *valued);
+    assert_non_null(waited);
+    assert_non_null(valued);
+    int64_t wid = 1;
+    for (int64_t i = 0; i < N; i++) {
+        int64_t id = 3 + 2 * i, t = 1000 + 100 * i;
+        put_ctx(s, id, 1, 1, t, t + 50, CTX_WHY_EXPLICIT, t + 90);
+        struct ct_ctx_row v = {.id = id + 1};
+        ct_ctx_set(&v, CT_PARENT_ID, id);
+        ct_ctx_set(&v, CT_KIND, CTX_KIND_VALUE);
+        ct_ctx_set(&v, CT_CREATED_NS, t + 1);
+        ct_ctx_set(&v, CT_CREATE_STACK, 2);
+        ct_ctx_set(&v, CT_FREED_NS, t + 80);
+        assert_int_equal(ct_store_context(s, &v), 0);
+        for (int64_t j = 0; j < 2 * PER; j++) {
+            int64_t lat = (i * 7919 + j * 104729) % 100000;
+            struct ct_wait_row w = {.id = wid++, .context_id = j < PER ? id : id + 1,
+                                    .thread = 1, .blocked_ns = t + 2, .woken_ns = t + 50 + lat};
+            assert_int_equal(ct_store_wait(s, &w), 0);
+            if (j < PER)
+                waited[i * PER + j] = lat;
+            else
+                valued[i * PER + j - PER] = lat;
+        }
+    }
+    ct_store_meta_int(s, "end_ns", 10000000000);
+    ct_store_meta_int(s, "complete", 1);
+    ct_store_meta_text(s, "exit_reason", "exit");
+    assert_int_equal(ct_store_commit(s), 0);
+    assert_int_equal(ct_store_finish(s), 0);
+    ct_store_close(s);
+    qsort(waited, N * PER, sizeof *waited, cmp_i64);
+    qsort(valued, N * PER, sizeof *valued, cmp_i64);
+
+    ct_reader *r = ct_reader_open(path, err, sizeof err);
+    assert_non_null(r);
+    struct ct_profile p;
+    assert_int_equal(ct_profile(r, &p, err, sizeof err), 0);
+    int found = 0;
+    for (size_t i = 0; i < p.len; i++) {
+        const struct ct_site_profile *x = &p.sites[i];
+        if (strcmp(x->site.function, "waited") == 0) {
+            found++;
+            assert_int_equal(x->wakeups, N * PER); /* more than KTH_KEEP */
+            assert_int_equal(x->wake_p50, waited[(N * PER - 1) / 2]);
+            assert_int_equal(x->wake_max, waited[N * PER - 1]);
+        } else if (strcmp(x->site.function, "valued") == 0) {
+            found++;
+            assert_int_equal(x->wakeups, N * PER);
+            assert_int_equal(x->wake_p50, valued[(N * PER - 1) / 2]);
+            assert_int_equal(x->wake_max, valued[N * PER - 1]);
+        }
+    }
+    assert_int_equal(found, 2);
+    ct_profile_free(&p);
+    ct_reader_close(r);
+    free(waited);
+    free(valued);
+    unlink(path);
+}
+
 /* ---- kth ------------------------------------------------------------------------------ */
 
 static int cmp_i64(const void *a, const void *b)
@@ -421,6 +513,7 @@ int main(void)
         cmocka_unit_test(window_lookup_derives_what_the_window_no_longer_holds),
         cmocka_unit_test(kth_finds_the_exact_rank_of_many_values),
         cmocka_unit_test(analyses_read_a_dropped_ancestor_by_key),
+        cmocka_unit_test(profile_wake_p50_is_exact_past_the_kept_ones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
