@@ -25,7 +25,8 @@
  *
  * The end: meta says what the trace did not see — events refused after the cut (threads
  * still running during the exit flush, or after a write error), counted until the file is
- * closed — and the longest time an application thread waited for ring space.
+ * closed — and how application threads waited for ring space: paced and full-ring waits,
+ * and the longest single one.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -139,6 +140,8 @@ static void write_end_meta(const char *reason)
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
     ct_store_meta_int(store, "ring_stall_ns", (int64_t)atomic_load(&ring_stall_ns));
     ct_store_meta_int(store, "ring_stall_max_ns", (int64_t)atomic_load(&ring_stall_max_ns));
+    ct_store_meta_int(store, "ring_paces", (int64_t)atomic_load(&ring_paces));
+    ct_store_meta_int(store, "ring_pace_ns", (int64_t)atomic_load(&ring_pace_ns));
     write_cut_counts();
     ct_store_meta_int(store, "contexts_summarized", batch_summarized(batch));
     shim_exit_check_meta(store);
