@@ -13,8 +13,9 @@ time the kernel took to give the thread a core back after a wait, which on a loa
 2-core machine alone can exceed 10 ms: at load 3.2, 11-19 ms in 5 full-retention runs of
 6, every wait a paced one of at most 1.28 ms asked; at load 6-11, single 20 us sleeps
 took up to 600 ms. So the bounds are judged only on a run during which the machine was
-quiet enough to judge them: a probe thread here sleeping 100 us at a time overslept at
-most QUIET_NS. On such a run no thread may have waited for a full ring
+quiet enough to judge them: a probe thread here sleeping 100 us at a time overslept
+less than QUIET_NS (at load 6-7 it oversleeps 6-17 ms in most runs, while the program's
+longest waits stay under 10 ms in most). On such a run no thread may have waited for a full ring
 (meta.ring_stalls = 0: every wait was paced, preload/src/ring.c), and the longest wait
 must be under 10 ms in summary retention and 40 ms in full retention (where the writer
 is busy all the time and shares the cores with the program); the best of up to ATTEMPTS
@@ -35,7 +36,7 @@ import time
 
 REQUESTS = 60000
 ATTEMPTS = 5
-QUIET_NS = 5 * 1000 * 1000
+QUIET_NS = 20 * 1000 * 1000
 SKIPPED = 77
 BOUND_NS = {"summary": 10 * 1000 * 1000, "full": 40 * 1000 * 1000}
 
