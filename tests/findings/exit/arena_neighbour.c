@@ -13,6 +13,8 @@
  * cancels them at shutdown and joins (no finding).
  */
 #define _GNU_SOURCE /* MAP_FIXED_NOREPLACE */
+#include "two_waiters.h"
+
 #include <ctxtrace/ctx.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -50,10 +52,6 @@ static void *second_worker(void *arg)
     return NULL;
 }
 
-#ifdef FIXED
-static ctx_t *handles[2];
-#endif
-static pthread_t threads[2];
 
 /* Out of line, so that its frame — which held the handles — is gone when the check runs. */
 static __attribute__((noinline)) void start_workers(void)
@@ -81,30 +79,4 @@ static __attribute__((noinline)) void start_workers(void)
     ctx_unref(a); /* the creator lets go: each worker holds the only reference */
     ctx_unref(b);
 #endif
-}
-
-/* Wipe the stack below main's frame, where start_workers' frame held the handles (a
- * conservative scan counts stale words in live frames; see waiter_only_ref.c). */
-static __attribute__((noinline)) void clear_stack(void)
-{
-    char pad[16384];
-    explicit_bzero(pad, sizeof pad);
-}
-
-int main(void)
-{
-    start_workers();
-    clear_stack();
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-#ifdef FIXED
-    for (int i = 0; i < 2; i++)
-        ctx_release(handles[i]);
-    for (int i = 0; i < 2; i++)
-        pthread_join(threads[i], NULL);
-    printf("workers: cancelled and joined\n");
-#else
-    printf("workers: left waiting\n");
-#endif
-    return 0;
 }
