@@ -156,7 +156,8 @@ loop_run() {
     local created
     created=$(key "$out" contexts_created)
     check_trace "$db" "$created" "request_loop --requests $n --body $body ($mode, run $rep)"
-    echo "$(meta "$db" ring_stalls) $(meta "$db" events) $n $created" >>"$WORK/trace.$mode.$body"
+    echo "$(meta "$db" ring_stalls) $(meta "$db" events) $n $created $(meta "$db" ring_paces)" \
+      "$(meta "$db" ring_stall_max_ns)" >>"$WORK/trace.$mode.$body"
     if [ "$rep" = 1 ]; then
       # The exit report `ctxtrace run` prints by default, timed on its own.
       t0=$(now_ns)
@@ -305,14 +306,16 @@ for tm in ctxtrace summary; do
 T=$WORK/trace.$tm.$LB
 echo "$tm trace files: $(wc -l <"$T") checked (complete, events_dropped = 0, contexts counted" \
   "= created = $(col 4 <"$T" | head -1)); $(awk '{ print $2 / $3 }' "$T" | median) events/request;" \
-  "meta.ring_stalls median $(col 1 <"$T" | median) (*)"
+  "meta.ring_stalls median $(col 1 <"$T" | median) (*); ring_paces median $(col 5 <"$T" | median);" \
+  "longest wait (ring_stall_max_ns) median $(col 6 <"$T" | median | awk '{ printf "%.1f ms", $1 / 1e6 }')"
 [ -f "$WORK/report_ns.$tm.$LB" ] && echo "  $tm exit report (ctxtrace report on the file, after exit):" \
   "$(awk '{ printf "%.2f s", $1 / 1e9 }' "$WORK/report_ns.$tm.$LB"); trace file $(cat "$WORK/db_kib.$tm.$LB") KiB"
 done
 [ -n "$NO_REPORT" ] && echo "(ctxtrace rows ran with --no-report; add the exit report above for the default)"
 echo "(*) meta.ring_stalls: times the application thread found its ring full and waited for"
-echo "    the writer (backpressure, not loss). The shim also counts a wrap of the ring that"
-echo "    needs a pad event as one (ring.c), so a handful can appear without any waiting."
+echo "    the writer in one piece (backpressure, not loss); ring_paces: the short waits of a"
+echo "    thread whose ring was over 3/4 full (preload/src/ring.c); the longest single wait"
+echo "    of either kind is ring_stall_max_ns."
 
 done
 
