@@ -28,7 +28,7 @@ struct window {
     size_t *free_slots;    /* slots given back by eviction, for reuse */
     size_t nfree, capfree;
     struct heap freed;     /* (free time, id) of the entries that will be dropped */
-    size_t len, peak;      /* entries now, and the most at once */
+    size_t len;            /* entries now */
 };
 
 /* An empty window of `size`-byte entries. */
