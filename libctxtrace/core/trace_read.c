@@ -59,7 +59,10 @@ static sqlite3 *open_read_only(const char *path, char *err, size_t errlen)
         return NULL;
     }
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+    /* NOMUTEX: a reader belongs to one thread at a time (reader.h), so SQLite's lock on
+     * every call is pure cost — ~8% of `report` on a 10M-context trace. */
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);
         return NULL;
