@@ -105,21 +105,24 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void live_model_init(struct symbolizer *s)
-{
-    sym = s;
-    ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
-    program[n > 0 ? n : 0] = '\0';
-    if (VEC_PUSH(sites) != 0)
-        abort(); /* the writer's start: nothing else to do without memory */
-    memset(&sites.items[0], 0, sizeof sites.items[0]);
-}
-
 /* Out of memory on the writer thread: the model cannot stay exact, and a wrong tree
  * is worse than none (the same choice as batch.c). */
 static void no_memory(void)
 {
     abort();
+}
+
+void live_model_init(struct symbolizer *s)
+{
+    sym = s;
+    ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
+    program[n > 0 ? n : 0] = '\0';
+    /* A forked child's writer starts again with the parent's sites (and counts reset). */
+    if (sites.len == 0) {
+        if (VEC_PUSH(sites) != 0)
+            no_memory();
+        memset(&sites.items[0], 0, sizeof sites.items[0]);
+    }
 }
 
 static char *dup_or_null(const char *s)

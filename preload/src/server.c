@@ -245,12 +245,9 @@ static void skip(struct client *c, const uint8_t *p, size_t len)
     c->skipped_bytes += len;
 }
 
-/* Once c has taken its last snapshot whole: RESYNC and a fresh snapshot, after which it
- * takes events again. */
-static void resync_when_ready(struct client *c)
+/* RESYNC and a fresh snapshot, after which c takes events again. */
+static void resync(struct client *c)
 {
-    if (!c->resync_due || c->closing_at != 0 || c->snap_end > c->sent)
-        return;
     uint8_t frame[CT_WIRE_MAX_FRAME];
     struct ct_wire_msg m = {CT_WIRE_RESYNC,
                             .u.resync = {now_ns(), c->skipped_frames, c->skipped_bytes,
@@ -260,6 +257,13 @@ static void resync_when_ready(struct client *c)
     c->snap_end = c->q.len;
     c->skipped_frames = c->skipped_bytes = 0;
     c->resync_due = false;
+}
+
+/* Resynced once it has taken its last snapshot whole: never two snapshots queued. */
+static void resync_when_ready(struct client *c)
+{
+    if (c->resync_due && c->closing_at == 0 && c->snap_end <= c->sent)
+        resync(c);
 }
 
 /* Too far behind: drop the frames it has not begun to receive, but none of its last
@@ -356,11 +360,12 @@ void live_server_poll(void)
     }
 }
 
-/* At the end, clients that are reading get what is queued, BYE included: the wait is
+/* At the end, clients that are reading get what is queued, BYE included (one too far
+ * behind gets a last RESYNC and snapshot instead of its backlog): the wait is
  * bounded (STOP_GRACE_NS in all) and ends as soon as no client takes anything for
  * STOP_IDLE_MS, so a stuck client costs the exit at most that. */
 static const int64_t STOP_GRACE_NS = 200 * 1000000LL;
-enum { STOP_IDLE_MS = 10 };
+enum { STOP_IDLE_MS = 10, STOP_BACKLOG_MAX = 1024 * 1024 };
 
 void live_server_stop(int reason, const char *text)
 {
@@ -371,9 +376,18 @@ void live_server_stop(int reason, const char *text)
     struct stat st;
     if (lstat(sock_path, &st) == 0 && st.st_dev == sock_dev && st.st_ino == sock_ino)
         unlink(sock_path);
-    for (int i = 0; i < nclients; i++)
-        if (clients[i].closing_at == 0)
-            queue_bye(&clients[i], reason, text);
+    for (int i = 0; i < nclients; i++) {
+        struct client *c = &clients[i];
+        if (c->closing_at != 0)
+            continue;
+        /* The last picture, whole and short: one that skipped events, or that could not
+         * take its backlog in the grace, is resynced (the model is final now). */
+        if (!c->resync_due && c->q.len - c->sent > STOP_BACKLOG_MAX)
+            fall_behind(c);
+        if (c->resync_due)
+            resync(c);
+        queue_bye(c, reason, text);
+    }
     int64_t deadline = now_ns() + STOP_GRACE_NS;
     for (;;) {
         struct pollfd pfd[MAX_CLIENTS];
