@@ -9,6 +9,21 @@
  * details and timeline judge a context lost at exit exactly as `ctxtrace report` does on
  * the trace. At the BYE every context still live is judged again, and the status line
  * says what the check found.
+ *
+ * Falling behind. A process busier than the window can read resyncs it (docs/wire.md):
+ * RESYNC, then a fresh snapshot. Its CONTEXT frames merge into the items the window has
+ * (a context's state may have moved on meanwhile); a context the window had as live that
+ * the fresh snapshot does not list was freed while events were skipped — it is shown
+ * freed at the resync (its end lies somewhere before: the stream no longer says when),
+ * so the tree and the timeline match the process again. How much was skipped is on the
+ * status line.
+ *
+ * Counts and findings. The process counts each creation stack's contexts and findings
+ * so far itself (SITE_COUNTS), exact whatever was skipped: they go to the model (the
+ * Sites view shows them) and, at most once a second when they changed, become the
+ * Findings view's findings — one per rule and stack, counted as the process counted
+ * them (lost-cancel, orphaned-timer, ineffective-deadline: the findings the verdict can
+ * make live; `ctxtrace report` on the trace judges everything).
  */
 #include "ct-live-source.h"
 
@@ -21,12 +36,16 @@
 #include <ctxtrace/tracer.h>
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Longest stretch spent reading per main-loop wake-up: a quarter of a 60 Hz frame, so
  * the loop gets back to painting however fast the process produces events. */
 #define READ_BUDGET_US 4000
+/* Findings from the site counts: rebuilt at most this often (each rebuild re-covers the
+ * contexts the findings name). */
+#define FINDINGS_INTERVAL_US G_USEC_PER_SEC
 
 typedef struct {
     char *function, *file, *module;
@@ -54,6 +73,14 @@ struct _CtLiveSource {
     gboolean check_done, reach_checked, end_in_flight;
     char *check_status;  /* EXIT_CHECK's status ("done", "off", "abandoned: ...") */
     guint threads_seen, threads_blocked, threads_unregistered, unreachable;
+    /* Resyncs (docs/wire.md): between RESYNC and SNAPSHOT_END, the ids the fresh
+     * snapshot lists (gint64 set); NULL otherwise. */
+    GHashTable *in_snapshot;
+    gint64 resync_ts;
+    guint resyncs;
+    guint64 skipped_events;
+    gboolean findings_dirty; /* site counts changed since the findings were made */
+    gint64 findings_at;      /* g_get_monotonic_time() of the last */
 };
 
 static void ct_live_source_iface_init(CtSourceInterface *iface);
@@ -223,6 +250,101 @@ static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c
     if (c->created != 0 && c->created < self->meta.start_ns)
         self->meta.start_ns = c->created;
     apply(self, &r, c->reason);
+    if (self->in_snapshot != NULL)
+        g_hash_table_add(self->in_snapshot, g_memdup2(&r.id, sizeof r.id));
+}
+
+/* "following PATH", and what resyncs skipped. */
+static void set_following_text(CtLiveSource *self)
+{
+    g_free(self->state_text);
+    if (self->resyncs == 0) {
+        self->state_text = g_strdup_printf("following %s", self->path);
+        return;
+    }
+    g_autofree char *skipped = ct_format_count((gint64)self->skipped_events);
+    self->state_text = g_strdup_printf("following %s — fell behind %u time%s: %s events skipped, "
+                                       "resynced from fresh snapshots (counts stay exact)",
+                                       self->path, self->resyncs, self->resyncs == 1 ? "" : "s", skipped);
+}
+
+/* A fresh snapshot is in: what the window had as live and it does not list was freed
+ * while events were skipped (at the latest at the resync). */
+static void end_resync(CtLiveSource *self)
+{
+    g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(gint64));
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, self->live);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (!g_hash_table_contains(self->in_snapshot, key))
+            g_array_append_val(gone, *(gint64 *)key);
+    for (guint i = 0; i < gone->len; i++) {
+        struct ct_ctx_row r = {.id = g_array_index(gone, gint64, i)};
+        ct_ctx_set(&r, CT_FREED_NS, self->resync_ts);
+        apply(self, &r, NULL);
+    }
+    g_clear_pointer(&self->in_snapshot, g_hash_table_destroy);
+    set_following_text(self);
+}
+
+static void count_site(CtLiveSource *self, const struct ct_wire_msg *m)
+{
+    const CtSiteCounts c = {(gint64)m->u.site_counts.stack, m->u.site_counts.created,
+                            m->u.site_counts.freed, m->u.site_counts.live,
+                            m->u.site_counts.lost_cancel, m->u.site_counts.orphaned_timer,
+                            m->u.site_counts.ineffective_deadline};
+    ct_trace_model_set_site_counts(self->model, &c);
+    self->findings_dirty = TRUE;
+}
+
+/* The findings the site counts make: one per rule and stack with contexts so flagged. */
+static struct ct_findings *findings_of_counts(CtLiveSource *self)
+{
+    guint n;
+    const CtSiteCounts *counts = ct_trace_model_get_site_counts(self->model, &n);
+    struct ct_findings *f = g_new0(struct ct_findings, 1);
+    f->items = calloc(3 * (size_t)MAX(n, 1), sizeof *f->items);
+    g_assert(f->items != NULL);
+    static const enum ct_rule rules[] = {CT_RULE_ORPHANED_TIMER, CT_RULE_LOST_CANCEL,
+                                         CT_RULE_INEFFECTIVE_DEADLINE}; /* most severe first */
+    for (size_t r = 0; r < G_N_ELEMENTS(rules); r++) {
+        for (guint k = 0; k < n; k++) {
+            const CtSiteCounts *c = &counts[k];
+            gint64 v = rules[r] == CT_RULE_LOST_CANCEL      ? c->lost_cancel
+                       : rules[r] == CT_RULE_ORPHANED_TIMER ? c->orphaned_timer
+                                                            : c->ineffective_deadline;
+            if (v <= 0)
+                continue;
+            struct ct_finding *x = &f->items[f->len++];
+            x->rule = rules[r];
+            x->count = (long)v;
+            Site *s = g_hash_table_lookup(self->sites, &c->stack);
+            if (s != NULL)
+                x->site = (struct ct_frame){.function = strdup_or_null(s->function),
+                                            .file = strdup_or_null(s->file), .line = s->line,
+                                            .module = strdup_or_null(s->module)};
+            snprintf(x->detail, sizeof x->detail,
+                     "found live: %" G_GINT64_FORMAT " of the %" G_GINT64_FORMAT
+                     " contexts created here so far, as the process counted them",
+                     v, c->created);
+        }
+    }
+    for (guint k = 0; k < n; k++)
+        f->contexts += (long)counts[k].created;
+    return f;
+}
+
+/* The findings again when the counts changed, at most once per FINDINGS_INTERVAL_US
+ * (and at the end). */
+static void update_findings(CtLiveSource *self, gboolean now)
+{
+    gint64 t = g_get_monotonic_time();
+    if (!self->findings_dirty || self->model == NULL || (!now && t - self->findings_at < FINDINGS_INTERVAL_US))
+        return;
+    self->findings_dirty = FALSE;
+    self->findings_at = t;
+    ct_trace_model_set_findings(self->model, findings_of_counts(self));
 }
 
 static void end(CtLiveSource *self, const char *text, gboolean complete);
@@ -260,6 +382,7 @@ static gint64 frame_time(const struct ct_wire_msg *m)
     case CT_WIRE_WAIT: return m->u.wait.ts;
     case CT_WIRE_THREAD: return m->u.thread.ts;
     case CT_WIRE_SAMPLE: return m->u.sample.ts;
+    case CT_WIRE_RESYNC: return m->u.resync.ts;
     default: return 0;
     }
 }
@@ -292,9 +415,25 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         snapshot_context(self, &m->u.context);
         break;
     case CT_WIRE_SNAPSHOT_END:
+        if (self->in_snapshot != NULL) { /* a resync's: the window is open already */
+            end_resync(self);
+            ct_trace_model_set_meta(self->model, &self->meta);
+            break;
+        }
         ct_trace_model_set_meta(self->model, &self->meta);
+        update_findings(self, TRUE);
         ct_trace_model_flush(self->model);
         g_signal_emit(self, signals[SIGNAL_SNAPSHOT_DONE], 0); /* may drop the model */
+        break;
+    case CT_WIRE_RESYNC:
+        if (self->in_snapshot == NULL)
+            self->in_snapshot = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+        self->resync_ts = m->u.resync.ts;
+        self->resyncs = m->u.resync.resyncs;
+        self->skipped_events += m->u.resync.events;
+        break;
+    case CT_WIRE_SITE_COUNTS:
+        count_site(self, m);
         break;
     case CT_WIRE_CREATE:
         r.id = (int64_t)m->u.create.id;
@@ -396,12 +535,18 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
     self->ended = TRUE;
     g_free(self->state_text);
     /* Why it ended, and — still — that sites were dropped. */
+    g_autofree char *skipped = ct_format_count((gint64)self->skipped_events);
+    g_autofree char *behind = self->resyncs == 0 ? g_strdup("")
+                                                 : g_strdup_printf("; fell behind %u time%s: %s events skipped",
+                                                                   self->resyncs, self->resyncs == 1 ? "" : "s",
+                                                                   skipped);
     self->state_text = self->budget.exhausted
-                           ? g_strdup_printf("%s; " CT_LIVE_BUDGET_MESSAGE, text, self->path,
+                           ? g_strdup_printf("%s%s; " CT_LIVE_BUDGET_MESSAGE, text, behind, self->path,
                                              CT_LIVE_BUDGET_ARGS)
-                           : g_strdup(text);
+                           : g_strdup_printf("%s%s", text, behind);
     self->meta.complete = complete;
     ct_trace_model_set_meta(self->model, &self->meta);
+    update_findings(self, TRUE);
     /* The verdict on a context still live depends on the end (complete, the exit check):
      * judge each again (an empty row changes nothing but the item's state). */
     if (complete) {
@@ -445,7 +590,12 @@ static gboolean read_some(CtLiveSource *self, int fd)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return TRUE; /* all caught up */
         if (n <= 0) {
-            g_autofree char *text = n == 0 ? g_strdup("the stream ended without a BYE (did the process die?)")
+            /* Behind, a window may not take its last frames in the time the process
+             * gives clients at its exit (docs/live.md): not necessarily a death. */
+            g_autofree char *text = n == 0 ? g_strdup(self->resyncs > 0 ? "the stream ended without a BYE (the process "
+                                                                          "exited or died while this window was behind)"
+                                                                        : "the stream ended without a BYE (did the "
+                                                                          "process die?)")
                                            : g_strdup_printf("reading the socket: %s", g_strerror(errno));
             end(self, text, FALSE);
             return FALSE;
@@ -463,6 +613,7 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
     if (more) {
         /* The created count and the clock, once per wake-up (the model coalesces). */
         ct_trace_model_set_meta(self->model, &self->meta);
+        update_findings(self, FALSE);
     } else {
         self->watch = 0;
         close(self->fd);
@@ -502,7 +653,7 @@ CtLiveSource *ct_live_source_connect(const char *target, GError **error)
     self->path = g_strdup(path);
     self->fd = fd;
     self->decoder = d;
-    self->state_text = g_strdup_printf("following %s", path);
+    set_following_text(self);
     return self;
 }
 
@@ -578,6 +729,7 @@ static void ct_live_source_finalize(GObject *object)
     g_hash_table_destroy(self->live);
     g_hash_table_destroy(self->reach);
     g_free(self->check_status);
+    g_clear_pointer(&self->in_snapshot, g_hash_table_destroy);
     G_OBJECT_CLASS(ct_live_source_parent_class)->finalize(object);
 }
 

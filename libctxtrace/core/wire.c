@@ -75,7 +75,8 @@ static const struct field exit_reach_fields[] = {
 static const struct field exit_check_fields[] = {
     I64(exit_check.ts), STR(exit_check.status), STR(exit_check.reach)};
 static const struct field resync_fields[] = {
-    I64(resync.ts), U64(resync.frames), U64(resync.bytes), U32(resync.resyncs)};
+    I64(resync.ts), U64(resync.events), U64(resync.frames), U64(resync.bytes),
+    U32(resync.resyncs)};
 static const struct field site_counts_fields[] = {
     U64(site_counts.stack), I64(site_counts.created), I64(site_counts.freed),
     I64(site_counts.live), I64(site_counts.lost_cancel), I64(site_counts.orphaned_timer),

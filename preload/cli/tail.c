@@ -283,6 +283,7 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         break;
     case CT_WIRE_RESYNC:
         field(t, "ts_ns", m->u.resync.ts);
+        field(t, "skipped_events", (int64_t)m->u.resync.events);
         field(t, "skipped_frames", (int64_t)m->u.resync.frames);
         field(t, "skipped_bytes", (int64_t)m->u.resync.bytes);
         field(t, "resyncs", m->u.resync.resyncs);
@@ -427,9 +428,9 @@ static void text_event(struct tail *t, const struct ct_wire_msg *m)
         break;
     case CT_WIRE_RESYNC:
         text_time(t, m->u.resync.ts);
-        printf("resync   fell behind: the process skipped %llu frames (%.1f MiB) for this "
-               "client; a fresh snapshot follows (resync %u)",
-               (unsigned long long)m->u.resync.frames,
+        printf("resync   fell behind: the process skipped %llu events (%llu frames, %.1f MiB) "
+               "for this client; a fresh snapshot follows (resync %u)",
+               (unsigned long long)m->u.resync.events, (unsigned long long)m->u.resync.frames,
                (double)m->u.resync.bytes / (1024.0 * 1024.0), m->u.resync.resyncs);
         break;
     case CT_WIRE_SITE_COUNTS:

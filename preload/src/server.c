@@ -58,7 +58,7 @@ struct client {
     size_t snap_end;      /* where in q its last snapshot ends: taken once sent >= it */
     bool resync_due;      /* fell behind: frames are skipped until the next snapshot */
     uint32_t resyncs;     /* RESYNC frames sent so far */
-    uint64_t skipped_frames, skipped_bytes; /* since its last snapshot */
+    uint64_t skipped_events, skipped_frames, skipped_bytes; /* since its last snapshot */
     int64_t closing_at;   /* 0: open; else when it was told BYE */
 };
 
@@ -240,8 +240,12 @@ static bool flush_client(struct client *c)
 /* Count the whole frames of p[0, len) as skipped by c. */
 static void skip(struct client *c, const uint8_t *p, size_t len)
 {
-    for (size_t off = 0; off < len; off += frame_len(p + off))
+    for (size_t off = 0; off < len; off += frame_len(p + off)) {
+        unsigned type = p[off + 4] | (unsigned)p[off + 5] << 8;
+        c->skipped_events += (type >= CT_WIRE_CREATE && type <= CT_WIRE_THREAD) ||
+                             type == CT_WIRE_EXIT_THREAD || type == CT_WIRE_EXIT_REACH;
         c->skipped_frames++;
+    }
     c->skipped_bytes += len;
 }
 
@@ -250,12 +254,13 @@ static void resync(struct client *c)
 {
     uint8_t frame[CT_WIRE_MAX_FRAME];
     struct ct_wire_msg m = {CT_WIRE_RESYNC,
-                            .u.resync = {now_ns(), c->skipped_frames, c->skipped_bytes,
+                            .u.resync = {now_ns(), c->skipped_events, c->skipped_frames,
+                                         c->skipped_bytes,
                                          ++c->resyncs}};
     queue_bytes(c, frame, ct_wire_encode(&m, frame, sizeof frame));
     c->limit = take_snapshot(queue_bytes, c, true) + CLIENT_LAG_MAX;
     c->snap_end = c->q.len;
-    c->skipped_frames = c->skipped_bytes = 0;
+    c->skipped_events = c->skipped_frames = c->skipped_bytes = 0;
     c->resync_due = false;
 }
 

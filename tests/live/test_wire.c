@@ -40,7 +40,7 @@ static const struct ct_wire_msg every[] = {
     {CT_WIRE_EXIT_REACH, .u.exit_reach = {7, CT_WIRE_REACH_STUCK}},
     {CT_WIRE_EXIT_CHECK, .u.exit_check = {13, "done", "unknown: the writer is busy"}},
     {CT_WIRE_EXIT_CHECK, .u.exit_check = {0, "abandoned: no", NULL}},
-    {CT_WIRE_RESYNC, .u.resync = {14, 123456789, UINT64_MAX, 3}},
+    {CT_WIRE_RESYNC, .u.resync = {14, 123456780, 123456789, UINT64_MAX, 3}},
     {CT_WIRE_SITE_COUNTS, .u.site_counts = {99, 1000000, 999000, 1000, 17, 2, INT64_MAX}},
 };
 enum { NEVERY = sizeof every / sizeof every[0] };
@@ -247,16 +247,17 @@ static void the_previous_version_is_still_read(void **state)
     assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_MORE);
 }
 
-/* The frames version 4 added, at their sizes in docs/wire.md: RESYNC i64 u64 u64 u32,
+/* The frames version 4 added, at their sizes in docs/wire.md: RESYNC i64, three u64, u32,
  * SITE_COUNTS u64 and six i64. */
 static void resync_and_site_counts_have_the_documented_layout(void **state)
 {
     (void)state;
     uint8_t buf[CT_WIRE_MAX_FRAME];
-    struct ct_wire_msg r = {CT_WIRE_RESYNC, .u.resync = {1, 2, 3, 4}};
-    assert_int_equal(ct_wire_encode(&r, buf, sizeof buf), CT_WIRE_HEADER + 8 + 8 + 8 + 4);
+    struct ct_wire_msg r = {CT_WIRE_RESYNC, .u.resync = {1, 2, 3, 4, 5}};
+    assert_int_equal(ct_wire_encode(&r, buf, sizeof buf), CT_WIRE_HEADER + 8 + 3 * 8 + 4);
     assert_int_equal(buf[4], 17);
-    assert_int_equal(buf[CT_WIRE_HEADER + 8], 2); /* frames, after ts */
+    assert_int_equal(buf[CT_WIRE_HEADER + 8], 2); /* events, after ts */
+    assert_int_equal(buf[CT_WIRE_HEADER + 32], 5); /* resyncs, last */
     struct ct_wire_msg c = {CT_WIRE_SITE_COUNTS, .u.site_counts = {5, 6, 7, 8, 9, 10, 11}};
     assert_int_equal(ct_wire_encode(&c, buf, sizeof buf), CT_WIRE_HEADER + 8 + 6 * 8);
     assert_int_equal(buf[4], 18);

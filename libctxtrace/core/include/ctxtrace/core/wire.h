@@ -198,10 +198,11 @@ struct ct_wire_msg {
         /* The server dropped frames this client had not begun to receive (it fell more
          * than the server's bound behind): a fresh snapshot follows — SITE, CONTEXT and
          * SITE_COUNTS frames, then SNAPSHOT_END — and replaces the client's picture.
-         * frames/bytes: what was dropped since the last snapshot (events, samples,
-         * counts); resyncs: how many times this connection was resynced, this one
-         * included. */
-        struct { int64_t ts; uint64_t frames, bytes; uint32_t resyncs; } resync;
+         * Since the last snapshot: events — the event frames dropped (CREATE through
+         * THREAD, EXIT_THREAD, EXIT_REACH); frames, bytes — all frames dropped (events,
+         * SITE, SAMPLE, SITE_COUNTS). resyncs: how many times this connection was
+         * resynced, this one included. */
+        struct { int64_t ts; uint64_t events, frames, bytes; uint32_t resyncs; } resync;
         /* What the server counted at one creation stack since the process started
          * (SITE sent before), exact whatever a client skipped: contexts created, freed,
          * live now (in the live tree: created and not freed), and how many of them the
