@@ -18,6 +18,12 @@
  * so the tree and the timeline match the process again. How much was skipped is on the
  * status line.
  *
+ * Once behind, the window holds each context created during one read of the stream
+ * (up to READ_BUDGET_US) until the read ends: one freed by then was too brief to show at
+ * this pace and is only counted (the Sites view's counts are the process's anyway), so
+ * a window following a flood keeps the contexts that live a while, not every request —
+ * what it holds grows with those, not with the rate.
+ *
  * Counts and findings. The process counts each creation stack's contexts and findings
  * so far itself (SITE_COUNTS), exact whatever was skipped: they go to the model (the
  * Sites view shows them) and, at most once a second when they changed, become the
@@ -79,6 +85,9 @@ struct _CtLiveSource {
     gint64 resync_ts;
     guint resyncs;
     guint64 skipped_events;
+    GArray *held;         /* struct ct_ctx_row: created in this read, behind (see the top) */
+    GHashTable *held_at;  /* context id -> index + 1 in held */
+    guint64 transient;    /* created and freed within one read while behind: not shown */
     gboolean findings_dirty; /* site counts changed since the findings were made */
     gint64 findings_at;      /* g_get_monotonic_time() of the last */
 };
@@ -218,6 +227,56 @@ static void apply(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
         self->meta.contexts++;
 }
 
+/* An event's row: applied, or — behind, for a context created in this read — held until
+ * the read ends, and dropped if it is freed before that. */
+static void push(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
+{
+    if (self->resyncs == 0 || self->in_snapshot != NULL) {
+        apply(self, r, reason);
+        return;
+    }
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(self->held_at, &r->id));
+    if (at == 0 && ct_ctx_has(r, CT_CREATED_NS)) {
+        g_array_append_val(self->held, *r);
+        g_array_index(self->held, struct ct_ctx_row, self->held->len - 1).reason = NULL;
+        g_hash_table_insert(self->held_at, g_memdup2(&r->id, sizeof r->id), GUINT_TO_POINTER(self->held->len));
+        return;
+    }
+    if (at == 0) {
+        apply(self, r, reason);
+        return;
+    }
+    struct ct_ctx_row *h = &g_array_index(self->held, struct ct_ctx_row, at - 1);
+    if (ct_ctx_has(r, CT_FREED_NS)) {
+        free(h->reason);
+        h->reason = NULL;
+        h->present = 0; /* dropped */
+        g_hash_table_remove(self->held_at, &r->id);
+        self->transient++;
+        if (r->id > 2)
+            self->meta.contexts++;
+        return;
+    }
+    r->reason = (char *)reason;
+    ct_ctx_row_merge(h, r);
+}
+
+/* The held contexts that were not freed during the read, in creation order. */
+static void release_held(CtLiveSource *self)
+{
+    for (guint i = 0; i < self->held->len; i++) {
+        struct ct_ctx_row *h = &g_array_index(self->held, struct ct_ctx_row, i);
+        if (h->present == 0)
+            continue;
+        char *reason = h->reason;
+        if (self->model != NULL)
+            apply(self, h, reason);
+        free(reason);
+    }
+    g_array_set_size(self->held, 0);
+    g_hash_table_remove_all(self->held_at);
+}
+
 static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c)
 {
     struct ct_ctx_row r = {.id = (int64_t)c->id};
@@ -263,9 +322,11 @@ static void set_following_text(CtLiveSource *self)
         return;
     }
     g_autofree char *skipped = ct_format_count((gint64)self->skipped_events);
+    g_autofree char *brief = ct_format_count((gint64)self->transient);
     self->state_text = g_strdup_printf("following %s — fell behind %u time%s: %s events skipped, "
-                                       "resynced from fresh snapshots (counts stay exact)",
-                                       self->path, self->resyncs, self->resyncs == 1 ? "" : "s", skipped);
+                                       "resynced from fresh snapshots (counts stay exact); %s contexts "
+                                       "too brief to show at this pace, counted only",
+                                       self->path, self->resyncs, self->resyncs == 1 ? "" : "s", skipped, brief);
 }
 
 /* A fresh snapshot is in: what the window had as live and it does not list was freed
@@ -391,6 +452,10 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
 {
     struct ct_ctx_row r = {0};
     self->frames++;
+    /* What follows an event may be about the contexts held (a snapshot lists them). */
+    if (m->type != CT_WIRE_CREATE && m->type != CT_WIRE_CANCEL && m->type != CT_WIRE_RELEASE &&
+        m->type != CT_WIRE_FREE && m->type != CT_WIRE_TIMER && m->type != CT_WIRE_SITE)
+        release_held(self);
     /* The process's clock as far as the stream told it: ages and the time span. */
     self->meta.now_ns = MAX(self->meta.now_ns, frame_time(m));
     switch (m->type) {
@@ -447,7 +512,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
             ct_ctx_set(&r, CT_REQUESTED_DEADLINE_NS, m->u.create.requested);
         if (m->u.create.deadline != 0)
             ct_ctx_set(&r, CT_DEADLINE_NS, m->u.create.deadline);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     case CT_WIRE_CANCEL:
         r.id = (int64_t)m->u.cancel.id;
@@ -462,7 +527,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
             ct_ctx_set(&r, CT_CANCEL_STACK, (int64_t)m->u.cancel.stack);
         if (m->u.cancel.origin != 0)
             ct_ctx_set(&r, CT_CANCEL_ORIGIN_NS, m->u.cancel.origin);
-        apply(self, &r, m->u.cancel.reason);
+        push(self, &r, m->u.cancel.reason);
         break;
     case CT_WIRE_RELEASE:
         r.id = (int64_t)m->u.release.id;
@@ -471,19 +536,19 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         ct_ctx_set(&r, CT_RELEASE_THREAD, m->u.release.thread);
         if (m->u.release.stack != 0)
             ct_ctx_set(&r, CT_RELEASE_STACK, (int64_t)m->u.release.stack);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     case CT_WIRE_FREE:
         r.id = (int64_t)m->u.free.id;
         ct_ctx_set(&r, CT_FREED_NS, m->u.free.ts);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     case CT_WIRE_TIMER: {
         static const enum ct_ctx_col cols[] = {CT_TIMER_ARMED_NS, CT_TIMER_STOPPED_NS,
                                                CT_TIMER_FIRED_NS};
         r.id = (int64_t)m->u.timer.id;
         ct_ctx_set(&r, cols[m->u.timer.event], m->u.timer.ts);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     }
     case CT_WIRE_SAMPLE: {
@@ -564,7 +629,16 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
     /* (A handler may have dropped the model: read_some checks.) */
 }
 
+static gboolean read_some_frames(CtLiveSource *self, int fd);
+
 static gboolean read_some(CtLiveSource *self, int fd)
+{
+    gboolean more = read_some_frames(self, fd);
+    release_held(self);
+    return more;
+}
+
+static gboolean read_some_frames(CtLiveSource *self, int fd)
 {
     gint64 until = g_get_monotonic_time() + READ_BUDGET_US;
     /* Decode everything buffered before each read and after the last: bytes left in
@@ -730,6 +804,10 @@ static void ct_live_source_finalize(GObject *object)
     g_hash_table_destroy(self->reach);
     g_free(self->check_status);
     g_clear_pointer(&self->in_snapshot, g_hash_table_destroy);
+    for (guint i = 0; i < self->held->len; i++)
+        free(g_array_index(self->held, struct ct_ctx_row, i).reason);
+    g_array_unref(self->held);
+    g_hash_table_destroy(self->held_at);
     G_OBJECT_CLASS(ct_live_source_parent_class)->finalize(object);
 }
 
@@ -748,4 +826,6 @@ static void ct_live_source_init(CtLiveSource *self)
     self->sites = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, site_free);
     self->live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->reach = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    self->held = g_array_new(FALSE, FALSE, sizeof(struct ct_ctx_row));
+    self->held_at = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 }
