@@ -184,6 +184,11 @@ void ct_trace_model_set_live(CtTraceModel *self, gboolean live)
     self->live = live;
 }
 
+gboolean ct_trace_model_get_live(CtTraceModel *self)
+{
+    return self->live;
+}
+
 /* ---- announcing pushes ------------------------------------------------------------- */
 
 static void announce(CtTraceModel *self, guint max_rows);

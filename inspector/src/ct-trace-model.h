@@ -102,6 +102,7 @@ GArray *ct_trace_model_get_ancestry(CtTraceModel *self, gint64 id);
 /* A live source sets this: every context may still gain children, so every one is
  * expandable (offline, only those with children are). */
 void ct_trace_model_set_live(CtTraceModel *self, gboolean live);
+gboolean ct_trace_model_get_live(CtTraceModel *self);
 
 /* ---- incremental updates ---------------------------------------------------------------- */
 /* A context was created, changed state, was released or freed: the present columns of
