@@ -24,6 +24,11 @@
  * a window following a flood keeps the contexts that live a while, not every request —
  * what it holds grows with those, not with the rate.
  *
+ * Bounded. The window's history — freed contexts kept as items — is bounded: past
+ * freed_max of them, the next resync's snapshot goes into a fresh model (samples and
+ * counts carried over) that replaces the shown one ("model-replaced"); the views start
+ * again from the live tree, as at a new connection.
+ *
  * Counts and findings. The process counts each creation stack's contexts and findings
  * so far itself (SITE_COUNTS), exact whatever was skipped: they go to the model (the
  * Sites view shows them) and, at most once a second when they changed, become the
@@ -85,6 +90,9 @@ struct _CtLiveSource {
     gint64 resync_ts;
     guint resyncs;
     guint64 skipped_events;
+    guint freed, freed_max; /* freed contexts the model keeps; the bound */
+    CtTraceModel *next;   /* a replacement filled by the resync's snapshot (a ref) */
+    guint replacements;
     GArray *held;         /* struct ct_ctx_row: created in this read, behind (see the top) */
     GHashTable *held_at;  /* context id -> index + 1 in held */
     guint64 transient;    /* created and freed within one read while behind: not shown */
@@ -97,7 +105,7 @@ static void ct_live_source_iface_init(CtSourceInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE(CtLiveSource, ct_live_source, G_TYPE_OBJECT,
                               G_IMPLEMENT_INTERFACE(CT_TYPE_SOURCE, ct_live_source_iface_init))
 
-enum { SIGNAL_SNAPSHOT_DONE, SIGNAL_ENDED, N_SIGNALS };
+enum { SIGNAL_SNAPSHOT_DONE, SIGNAL_ENDED, SIGNAL_MODEL_REPLACED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void site_free(gpointer p)
@@ -220,7 +228,7 @@ static void apply(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
     r->reason = (char *)reason; /* the model copies it */
     ct_trace_model_apply_row(self->model, r);
     if ((r->present >> CT_FREED_NS) & 1)
-        g_hash_table_remove(self->live, &r->id);
+        self->freed += g_hash_table_remove(self->live, &r->id);
     else if (!g_hash_table_contains(self->live, &r->id))
         g_hash_table_add(self->live, g_memdup2(&r->id, sizeof r->id));
     if ((r->present >> CT_CREATED_NS) & 1 && r->id > 2)
@@ -409,6 +417,51 @@ static void update_findings(CtLiveSource *self, gboolean now)
 }
 
 static void end(CtLiveSource *self, const char *text, gboolean complete);
+static void model_gone(gpointer data, GObject *where_the_model_was);
+
+/* The roots every trace has (ids 1 and 2, as in the trace file): the snapshot lists what
+ * the program made under them. */
+static void add_roots(CtTraceModel *model)
+{
+    struct ct_ctx_row bg = {.id = 1}, todo = {.id = 2};
+    ct_ctx_set(&bg, CT_KIND, CTX_KIND_BACKGROUND);
+    ct_ctx_set(&todo, CT_KIND, CTX_KIND_TODO);
+    ct_trace_model_apply_row(model, &bg);
+    ct_trace_model_apply_row(model, &todo);
+}
+
+/* The model kept too many freed contexts: push this resync's snapshot into a fresh one
+ * (the samples and the counts carried over), shown once it holds the snapshot. */
+static void begin_replacement(CtLiveSource *self)
+{
+    CtTraceModel *old = self->model, *m = ct_trace_model_new(CT_SOURCE(self));
+    ct_trace_model_set_live(m, TRUE);
+    guint n;
+    const struct ct_sample_row *samples = ct_trace_model_get_samples(old, &n);
+    for (guint i = 0; i < n; i++)
+        ct_trace_model_add_sample(m, &samples[i]);
+    const CtSiteCounts *counts = ct_trace_model_get_site_counts(old, &n);
+    for (guint i = 0; i < n; i++)
+        ct_trace_model_set_site_counts(m, &counts[i]);
+    ct_trace_model_set_meta(m, &self->meta);
+    add_roots(m);
+    g_object_weak_unref(G_OBJECT(old), model_gone, self);
+    g_object_weak_ref(G_OBJECT(m), model_gone, self);
+    self->model = self->next = m;
+    g_hash_table_remove_all(self->live); /* the snapshot lists the live ones */
+    self->freed = 0;
+}
+
+/* The fresh model holds the snapshot: hand it over. */
+static void finish_replacement(CtLiveSource *self)
+{
+    self->findings_dirty = TRUE;
+    update_findings(self, TRUE);
+    ct_trace_model_flush(self->model);
+    self->replacements++;
+    g_signal_emit(self, signals[SIGNAL_MODEL_REPLACED], 0);
+    g_clear_object(&self->next); /* the window's now (if nobody took it: model_gone) */
+}
 
 /* "; exit check: ..." — what the check found, for the status line ("" if none ran). */
 static char *exit_check_text(CtLiveSource *self)
@@ -466,11 +519,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
                                    .contexts = 0};
         /* The roots every trace has (ids 1 and 2, as in the trace file): the snapshot
          * lists what the program made under them. */
-        struct ct_ctx_row bg = {.id = 1}, todo = {.id = 2};
-        ct_ctx_set(&bg, CT_KIND, CTX_KIND_BACKGROUND);
-        ct_ctx_set(&todo, CT_KIND, CTX_KIND_TODO);
-        ct_trace_model_apply_row(self->model, &bg);
-        ct_trace_model_apply_row(self->model, &todo);
+        add_roots(self->model);
         break;
     }
     case CT_WIRE_SITE:
@@ -483,6 +532,8 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         if (self->in_snapshot != NULL) { /* a resync's: the window is open already */
             end_resync(self);
             ct_trace_model_set_meta(self->model, &self->meta);
+            if (self->next != NULL)
+                finish_replacement(self); /* may drop the model */
             break;
         }
         ct_trace_model_set_meta(self->model, &self->meta);
@@ -493,6 +544,8 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
     case CT_WIRE_RESYNC:
         if (self->in_snapshot == NULL)
             self->in_snapshot = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+        if (self->freed > self->freed_max && self->next == NULL)
+            begin_replacement(self);
         self->resync_ts = m->u.resync.ts;
         self->resyncs = m->u.resync.resyncs;
         self->skipped_events += m->u.resync.events;
@@ -783,6 +836,21 @@ guint64 ct_live_source_get_frames(CtLiveSource *self)
     return self->frames;
 }
 
+CtTraceModel *ct_live_source_get_model(CtLiveSource *self)
+{
+    return self->model;
+}
+
+void ct_live_source_set_freed_max(CtLiveSource *self, guint n)
+{
+    self->freed_max = n;
+}
+
+guint ct_live_source_get_replacements(CtLiveSource *self)
+{
+    return self->replacements;
+}
+
 static void ct_live_source_finalize(GObject *object)
 {
     CtLiveSource *self = CT_LIVE_SOURCE(object);
@@ -804,6 +872,7 @@ static void ct_live_source_finalize(GObject *object)
     g_hash_table_destroy(self->reach);
     g_free(self->check_status);
     g_clear_pointer(&self->in_snapshot, g_hash_table_destroy);
+    g_clear_object(&self->next);
     for (guint i = 0; i < self->held->len; i++)
         free(g_array_index(self->held, struct ct_ctx_row, i).reason);
     g_array_unref(self->held);
@@ -816,6 +885,8 @@ static void ct_live_source_class_init(CtLiveSourceClass *klass)
     G_OBJECT_CLASS(klass)->finalize = ct_live_source_finalize;
     signals[SIGNAL_SNAPSHOT_DONE] = g_signal_new("snapshot-done", G_TYPE_FROM_CLASS(klass),
                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIGNAL_MODEL_REPLACED] = g_signal_new("model-replaced", G_TYPE_FROM_CLASS(klass),
+                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
     signals[SIGNAL_ENDED] = g_signal_new("ended", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -827,5 +898,6 @@ static void ct_live_source_init(CtLiveSource *self)
     self->live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->reach = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->held = g_array_new(FALSE, FALSE, sizeof(struct ct_ctx_row));
+    self->freed_max = CT_LIVE_FREED_MAX;
     self->held_at = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 }

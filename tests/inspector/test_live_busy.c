@@ -8,7 +8,9 @@
  * changing, that the lost cancels appear as findings while it runs, that the Sites view's
  * counts are the process's own (exact: more than the window received) and that the
  * window ends cleanly when the process is stopped (with its BYE, or — still behind when
- * the process gave clients their last 200 ms — saying it may have missed it). Writes screenshots of the Sites and
+ * the process gave clients their last 200 ms — saying it may have missed it). The
+ * window's bound on the freed contexts it keeps is lowered (FREED_MAX), so its model is
+ * replaced several times meanwhile and the views carry on with the new one. Writes screenshots of the Sites and
  * Findings views while live. Prints (does not assert) how long after connecting the
  * window painted its first frame.
  *
@@ -37,6 +39,7 @@
 #define CHECK_EVERY_S 5
 #define LEAK_EVERY "2000"
 #define DEADLINE_S 60
+#define FREED_MAX 500
 
 static const char *shim, *prog, *workdir, *shots;
 static GPid pid;
@@ -159,6 +162,7 @@ static int setup(void **state)
         fprintf(stderr, "test_live_busy: %s\n", error->message);
         return -1;
     }
+    ct_live_source_set_freed_max(live(), FREED_MAX);
     GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(window));
     if (clock != NULL)
         g_signal_connect(clock, "after-paint", G_CALLBACK(after_paint_cb), NULL);
@@ -194,21 +198,26 @@ static void test_the_first_frame_is_painted(void **state)
 static void test_a_busy_process_is_followed_for_30_s(void **state)
 {
     (void)state;
-    CtTraceModel *m = ct_window_get_model(window);
     static const char *const views[] = {"tree", "sites", "findings", "counts", "timeline", "tree"};
-    guint last_received = 0;
+    gint64 last_received = 0;
     gint64 last_created = 0, last_lost = 0;
     for (int t = 0, k = 0; t < FOLLOW_S; t += CHECK_EVERY_S, k++) {
         assert_true(ct_window_show_view(window, views[k % G_N_ELEMENTS(views)]));
         pump_for(CHECK_EVERY_S * G_USEC_PER_SEC);
         assert_false(stream_ended());
-        guint received = ct_spans_get_len(ct_trace_model_get_spans(m));
+        /* The window's model is the live source's, replaced now and then. */
+        CtTraceModel *m = ct_window_get_model(window);
+        assert_ptr_equal(m, ct_live_source_get_model(live()));
+        gint64 received = ct_trace_model_get_meta(m)->contexts;
+        GListModel *rows = ct_tree_view_get_rows(ct_window_get_tree_view(window));
         gint64 created, lost;
         counted(&created, &lost);
-        printf("%2d s: %u contexts received, %" G_GINT64_FORMAT " created, %" G_GINT64_FORMAT
+        printf("%2d s: %" G_GINT64_FORMAT " contexts received (%u in the model, %u tree rows, %u "
+               "models replaced), %" G_GINT64_FORMAT " created, %" G_GINT64_FORMAT
                " lost cancels (%ld in the findings); %s\n",
-               t + CHECK_EVERY_S, received, created, lost, findings_lost_cancel(),
-               ct_live_source_get_state_text(live()));
+               t + CHECK_EVERY_S, received, ct_spans_get_len(ct_trace_model_get_spans(m)),
+               g_list_model_get_n_items(rows), ct_live_source_get_replacements(live()), created, lost,
+               findings_lost_cancel(), ct_live_source_get_state_text(live()));
         assert_true(received > last_received);
         assert_true(created > last_created);
         assert_true(lost > last_lost);
@@ -220,6 +229,8 @@ static void test_a_busy_process_is_followed_for_30_s(void **state)
     }
     /* Far more than a window can take: the process resynced it, and it says so. */
     assert_non_null(strstr(ct_live_source_get_state_text(live()), "fell behind"));
+    /* Its history past FREED_MAX freed contexts was dropped: a fresh model. */
+    assert_true(ct_live_source_get_replacements(live()) >= 1);
 }
 
 /* The Sites view's counts are the process's: the burst's site counted more contexts than
