@@ -46,7 +46,7 @@ guint64 ct_live_source_get_frames(CtLiveSource *self);
 CtTraceModel *ct_live_source_get_model(CtLiveSource *self);
 /* How many freed contexts a model may keep before it is replaced at a resync (default
  * CT_LIVE_FREED_MAX; tests lower it). */
-#define CT_LIVE_FREED_MAX 200000
+#define CT_LIVE_FREED_MAX 50000
 void ct_live_source_set_freed_max(CtLiveSource *self, guint n);
 /* Models replaced so far. */
 guint ct_live_source_get_replacements(CtLiveSource *self);
