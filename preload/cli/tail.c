@@ -54,7 +54,8 @@ struct tail {
     size_t nsites, cap;
     struct ct_live_budget budget; /* what sites may cost us (a peer's to fill) */
     const char *peer;
-    int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
+    int64_t hello_now;     /* the server's clock at HELLO: the text's time origin */
+    int64_t snapshot_now;  /* ... at HELLO, then at each RESYNC: ages in the snapshot */
     bool bye;
     int bye_reason;        /* CT_WIRE_BYE_*, once bye */
     bool text;             /* --format text: lines for people, not JSON */
@@ -159,7 +160,7 @@ static void print_context(struct tail *t, const struct ct_wire_msg *m)
         field(t, "released_ns", c->released);
     field(t, "deadline_ns", c->deadline);
     field(t, "created_ns", c->created);
-    field(t, "age_ms", (t->hello_now - c->created) / 1000000);
+    field(t, "age_ms", (t->snapshot_now - c->created) / 1000000);
     field(t, "thread", c->thread);
     json_key(&t->j, "timer_armed");
     json_bool(&t->j, (c->flags & CT_WIRE_TIMER_ARMED) != 0);
@@ -466,7 +467,7 @@ static void print_text(struct tail *t, const struct ct_wire_msg *m)
         const struct ct_wire_context *c = &m->u.context;
         printf("  #%llu %s, %s, parent #%llu, age %.3f s", (unsigned long long)c->id,
                ct_kind_name(c->kind), c->done ? ct_why_name(c->why) : "live",
-               (unsigned long long)c->parent, (double)(t->hello_now - c->created) / 1e9);
+               (unsigned long long)c->parent, (double)(t->snapshot_now - c->created) / 1e9);
         if (c->flags & CT_WIRE_TIMER_ARMED)
             fputs(", timer armed", stdout);
         if (c->flags & CT_WIRE_LOST_CANCEL)
@@ -505,7 +506,9 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
         return;
     }
     if (m->type == CT_WIRE_HELLO)
-        t->hello_now = m->u.hello.now;
+        t->hello_now = t->snapshot_now = m->u.hello.now;
+    if (m->type == CT_WIRE_RESYNC)
+        t->snapshot_now = m->u.resync.ts;
     if (m->type == CT_WIRE_BYE) {
         t->bye = true;
         t->bye_reason = m->u.bye.reason;
