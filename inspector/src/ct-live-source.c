@@ -270,8 +270,14 @@ static void push(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
 }
 
 /* The held contexts that were not freed during the read, in creation order. */
+static void set_following_text(CtLiveSource *self);
+
 static void release_held(CtLiveSource *self)
 {
+    /* Some were dropped: the status line counts them (not once the stream ended: it
+     * says why then). */
+    if (self->held->len > g_hash_table_size(self->held_at) && !self->ended)
+        set_following_text(self);
     for (guint i = 0; i < self->held->len; i++) {
         struct ct_ctx_row *h = &g_array_index(self->held, struct ct_ctx_row, i);
         if (h->present == 0)
