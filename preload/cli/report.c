@@ -120,7 +120,8 @@ int report_build(struct report *r, const char *trace, struct report_opts *o, cha
     r->events_after_cut = ct_reader_meta_int(rd, "events_after_cut", 0);
     r->contexts_after_cut = ct_reader_meta_int(rd, "contexts_after_cut", 0);
     r->ring_stall_max_ns = ct_reader_meta_int(rd, "ring_stall_max_ns", 0);
-    r->ring_stalls = ct_reader_meta_int(rd, "ring_stalls", 0);
+    r->ring_stalls = ct_reader_meta_int(rd, "ring_stalls", 0) +
+                     ct_reader_meta_int(rd, "ring_paces", 0);
     struct ct_analysis_opts ao = o->thresholds;
     char why[400] = "";
     int rc = ct_analyze(rd, &ao, &r->findings, why, sizeof why);

@@ -75,7 +75,7 @@ struct report {
     int64_t events_after_cut;     /* events refused after recording stopped */
     int64_t contexts_after_cut;   /* the context creations among them */
     int64_t ring_stall_max_ns;    /* the longest wait of a thread for ring space */
-    int64_t ring_stalls;          /* how many waits */
+    int64_t ring_stalls;          /* how many waits: for a full ring, and paced (ring.h) */
     bool show_reachable;          /* --show-reachable: `reachable` is filled */
     struct ct_reachable reachable;
 };

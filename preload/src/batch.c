@@ -46,7 +46,8 @@ struct batch {
     struct u64map known_stacks; /* across batches: stacks already in the file */
     /* Across batches: live context address -> id (removed at free, so a reused address
      * never names a dead context), and kernel tid -> threads.id (the latest thread
-     * with that tid). */
+     * with that tid: kept after the thread exits, because the exit check may still list
+     * a thread past its exit hook — bounded by the kernel's pid_max, as tids are reused). */
     struct u64map live_addr, live_parent, tid_thread;
     VEC(struct ct_exit_reach_row) exit_reach;
     /* Frees drained in this pass, applied to live_addr after the handed words are

@@ -3,6 +3,7 @@
  */
 #include "ring.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "scan.h"
 #include "shim.h"
 
-_Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns;
+_Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns, ring_paces, ring_pace_ns;
 
 /* The consumer's wake-up word: producers bump it and wake the writer sleeping on it. */
 static _Atomic uint32_t poke_word;
@@ -59,22 +60,12 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Wait until `need` bytes are free. The writer drains every few milliseconds; poking
- * it makes that now. The wait is timed (only here, off the fast path): how long an
- * application thread was held up is the tracer's cost the user feels. */
-static void wait_for_room(struct ring *r, uint64_t head, size_t need)
+/* One wait of an application thread, timed: how long it was held up is the tracer's cost
+ * the user feels, and the longest single wait is the figure that must stay short. */
+static void count_wait(_Atomic uint64_t *count, _Atomic uint64_t *total, uint64_t waited)
 {
-    if (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) >= need)
-        return;
-    atomic_fetch_add_explicit(&ring_stalls, 1, memory_order_relaxed);
-    int64_t start = now_ns();
-    while (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < need) {
-        ring_poke();
-        struct timespec ts = {0, 20 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    uint64_t waited = (uint64_t)(now_ns() - start);
-    atomic_fetch_add_explicit(&ring_stall_ns, waited, memory_order_relaxed);
+    atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(total, waited, memory_order_relaxed);
     uint64_t max = atomic_load_explicit(&ring_stall_max_ns, memory_order_relaxed);
     while (waited > max && !atomic_compare_exchange_weak_explicit(
                                &ring_stall_max_ns, &max, waited, memory_order_relaxed,
@@ -82,9 +73,52 @@ static void wait_for_room(struct ring *r, uint64_t head, size_t need)
         ;
 }
 
+/* Pacing. The writer stops draining while SQLite works — a WAL checkpoint, the
+ * symbolizer's first look at a library (50 ms here) — and a thread that filled its ring
+ * then waited all that time in one piece (up to 195 ms measured). Instead, a thread whose
+ * ring is over 3/4 full sleeps briefly before each event, longer the fuller the ring:
+ * 20 us doubling every 1/32 of the ring, at most 1.28 ms. It keeps running, slowed to
+ * what the writer absorbs, and the last quarter of the ring lasts about 0.6 s of writer
+ * absence at 56-byte events before any thread waits for room in one piece. (Spinning
+ * instead of sleeping for the short waits was tried: it took the core from the writer
+ * and made the longest wait worse.) */
+enum { PACE_FROM = RING_BYTES / 4 * 3, PACE_STEP = RING_BYTES / 32, PACE_MIN_NS = 20000,
+       PACE_MAX_SHIFT = 6 };
+
+static void pace(uint64_t used)
+{
+    assert(used >= PACE_FROM);
+    uint64_t step = (used - PACE_FROM) / PACE_STEP;
+    int64_t ns = (int64_t)PACE_MIN_NS << (step < PACE_MAX_SHIFT ? step : PACE_MAX_SHIFT);
+    ring_poke();
+    int64_t start = now_ns();
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+    count_wait(&ring_paces, &ring_pace_ns, (uint64_t)(now_ns() - start));
+}
+
+/* Wait until `need` bytes are free: only when pacing could not hold the thread back (the
+ * writer gone longer than the ring lasts, or one event bigger than what is left). The
+ * writer drains every few milliseconds; poking it makes that now. */
+static void wait_for_room(struct ring *r, uint64_t head, size_t need)
+{
+    if (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) >= need)
+        return;
+    int64_t start = now_ns();
+    while (RING_BYTES - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < need) {
+        ring_poke();
+        struct timespec ts = {0, 20 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    count_wait(&ring_stalls, &ring_stall_ns, (uint64_t)(now_ns() - start));
+}
+
 struct ev *ring_reserve(struct ring *r, size_t size)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t used = head - atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (used >= PACE_FROM)
+        pace(used);
     size_t offset = head % RING_BYTES;
     size_t to_end = RING_BYTES - offset;
     if (to_end < size) {

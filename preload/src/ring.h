@@ -2,9 +2,10 @@
  * ring.h — one single-producer/single-consumer byte ring per recording thread.
  *
  * The application thread appends events without locks or system calls; the writer
- * thread drains every ring. Lossless: a producer that finds its ring full wakes the
- * writer and waits for room rather than dropping anything (backpressure, counted in
- * ring_stalls).
+ * thread drains every ring. Lossless: a producer whose ring is over 3/4 full wakes the
+ * writer and sleeps briefly before each event (pacing: many short waits, never one long
+ * one), and one that finds its ring full waits for room, rather than dropping anything
+ * (backpressure, counted in ring_paces and ring_stalls).
  *
  * head and tail are byte counts that only grow (positions are taken modulo the size).
  * The producer publishes with a release store of head; the consumer frees space with
@@ -56,8 +57,11 @@ size_t ring_drain_all(void (*fn)(const struct ev *e, void *arg), void *arg);
  * belong to the parent, whose writer records them). */
 void ring_forget_all_in_child(void);
 
-/* Producers that had to wait for room since start (backpressure, not loss), for how
- * long in all, and the longest single wait (meta.ring_stall_ns, ring_stall_max_ns). */
-extern _Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns;
+/* Backpressure, not loss, since start: waits of a producer whose ring was full, for how
+ * long in all (meta.ring_stalls, ring_stall_ns); the short paced waits of a producer whose
+ * ring was over 3/4 full (ring_paces, ring_pace_ns); and the longest single wait of
+ * either kind (ring_stall_max_ns). */
+extern _Atomic uint64_t ring_stalls, ring_stall_ns, ring_stall_max_ns, ring_paces,
+    ring_pace_ns;
 
 #endif /* CT_RING_H */

@@ -367,6 +367,34 @@ static bool walk_arena_heap(struct scan *s, struct mapping *m)
     return false;
 }
 
+/* An anonymous writable mapping, s->maps[s->nmaps] (lo and hi set): added as one object,
+ * or split around the arena heaps inside it. The kernel shows adjacent anonymous mappings
+ * with the same permissions as one line, so an arena heap (64 MiB-aligned, heap_info at
+ * its start) can sit inside a line that starts lower, right above some other mapping: each
+ * aligned address in the line is tried, and what lies around a heap found is an object of
+ * its own. (Taken whole, such a line made the arena and its neighbour one object, and a
+ * waiter's pointer into its own arena reached every stale word in the neighbour.) */
+static void add_anonymous(struct scan *s)
+{
+    uintptr_t lo = s->maps[s->nmaps].lo, hi = s->maps[s->nmaps].hi;
+    uintptr_t a = (lo + ARENA_HEAP_ALIGN - 1) & ~(ARENA_HEAP_ALIGN - 1);
+    for (; a < hi && s->nmaps + 2 < MAX_MAPS; a += ARENA_HEAP_ALIGN) {
+        struct mapping h = {.lo = a, .hi = hi, .live_lo = a, .kind = MAP_HEAP};
+        uint64_t size;
+        if (!walk_arena_heap(s, &h) || !peek(s, a + 16, &size))
+            continue;
+        h.hi = a + (uintptr_t)size; /* walk_arena_heap checked that it fits */
+        if (a > lo)
+            s->maps[s->nmaps++] = (struct mapping){.lo = lo, .hi = a, .live_lo = lo,
+                                                   .kind = MAP_OBJECT};
+        s->maps[s->nmaps++] = h;
+        lo = h.hi;
+    }
+    if (lo < hi)
+        s->maps[s->nmaps++] = (struct mapping){.lo = lo, .hi = hi, .live_lo = lo,
+                                               .kind = MAP_OBJECT};
+}
+
 static uintptr_t hex(const char **p)
 {
     uintptr_t v = 0;
@@ -430,10 +458,9 @@ static int read_maps(struct scan *s, char *why, size_t len)
             m->first = s->nchunks;
             m->kind = walk_chunks(s, m->lo, m->hi) ? MAP_HEAP : MAP_OBJECT;
             m->n = s->nchunks - m->first;
-        } else if (m->lo % ARENA_HEAP_ALIGN == 0 && walk_arena_heap(s, m)) {
-            m->kind = MAP_HEAP;
         } else {
-            m->kind = MAP_OBJECT;
+            add_anonymous(s);
+            continue;
         }
         s->nmaps++;
     }

@@ -25,14 +25,13 @@
  *
  * The end: meta says what the trace did not see — events refused after the cut (threads
  * still running during the exit flush, or after a write error), counted until the file is
- * closed — and the longest time an application thread waited for ring space.
+ * closed — and how application threads waited for ring space: paced and full-ring waits,
+ * and the longest single one.
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +39,7 @@
 #include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/wire.h>
 
+#include "ballast.h"
 #include "batch.h"
 #include "futex.h"
 #include "live.h"
@@ -48,9 +48,6 @@
 #include "symbolize.h"
 
 enum { DRAIN_PERIOD_NS = 5 * 1000 * 1000 };
-/* Room kept for the last words of a trace on a full disk (write_error and the end meta:
- * a few pages of WAL frames). */
-enum { WAL_RESERVE = 64 * 1024 };
 /* A quarter second: the early crashes (and short forked children) keep all their rows. */
 static const int64_t SYMBOLIZE_AFTER_NS = 250 * 1000000LL;
 
@@ -68,9 +65,8 @@ static char write_error[256];
 static int64_t symbolize_from;
 static bool symbolized;
 
-/* The trace's -wal, to keep WAL_RESERVE bytes allocated past its end (see reserve_wal). */
-static char wal_path[4096];
-static int wal_fd = -1;
+/* Space on the trace's file system for its last words on a full disk (ballast.h). */
+static int ballast_fd = -1;
 
 static _Atomic pid_t writer_tid;
 static struct span writer_stack; /* its whole stack mapping: the exit check skips it */
@@ -139,6 +135,8 @@ static void write_end_meta(const char *reason)
     ct_store_meta_int(store, "ring_stalls", (int64_t)atomic_load(&ring_stalls));
     ct_store_meta_int(store, "ring_stall_ns", (int64_t)atomic_load(&ring_stall_ns));
     ct_store_meta_int(store, "ring_stall_max_ns", (int64_t)atomic_load(&ring_stall_max_ns));
+    ct_store_meta_int(store, "ring_paces", (int64_t)atomic_load(&ring_paces));
+    ct_store_meta_int(store, "ring_pace_ns", (int64_t)atomic_load(&ring_pace_ns));
     write_cut_counts();
     ct_store_meta_int(store, "contexts_summarized", batch_summarized(batch));
     shim_exit_check_meta(store);
@@ -146,26 +144,13 @@ static void write_end_meta(const char *reason)
         ct_store_meta_int(store, "exit_check_unregistered", c->exit_unregistered);
 }
 
-/* After each commit: keep WAL_RESERVE bytes allocated past the -wal's end (fallocate,
- * the size unchanged). A commit that then fails for a full disk has written at least that
- * much, and the next transaction — write_error and the end meta — reuses those frames:
- * without it, a commit failing at its first frame left no room, and the trace said
- * neither why nor how it ended (once in a faults run). Best effort: a file system
- * without fallocate, or a disk already full, keeps the old odds. */
-static void reserve_wal(void)
-{
-    if (wal_fd < 0 && wal_path[0] != '\0')
-        wal_fd = open(wal_path, O_WRONLY | O_CLOEXEC);
-    struct stat st;
-    if (wal_fd >= 0 && fstat(wal_fd, &st) == 0)
-        (void)fallocate(wal_fd, FALLOC_FL_KEEP_SIZE, st.st_size, WAL_RESERVE);
-}
-
-/* A write failed: stop recording, say so once, and leave the reason in the trace (the
- * failed transaction's WAL frames are reused: reserve_wal). */
+/* A write failed: stop recording, say so once, and leave the reason in the trace (in the
+ * ballast's space, given back for it: ballast.h). */
 static void stop_writing(void)
 {
     snprintf(write_error, sizeof write_error, "%s", ct_store_error(store));
+    ballast_release(ballast_fd);
+    ballast_fd = -1;
     shim_cut_recording();
     fprintf(stderr, "ctxtrace: cannot write the trace (%s): recording stopped; the trace "
             "ends here, marked incomplete\n", write_error);
@@ -196,12 +181,10 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
             write_sample(now_ns());
         if (end != NULL)
             write_end_meta(end);
-        if (ct_store_commit(store) != 0) {
+        if (ct_store_commit(store) != 0)
             stop_writing();
-        } else {
+        else
             symbolized = symbolized || symbolize;
-            reserve_wal();
-        }
     } else if (write_error[0] != '\0' && end != NULL) {
         /* Recording stopped at a write error: the end and what was refused since, if
          * the disk takes this much (complete stays 0 either way). */
@@ -273,9 +256,8 @@ static void *writer_main(void *arg)
             }
             ct_store_close(store);
             store = NULL;
-            if (wal_fd >= 0)
-                close(wal_fd);
-            wal_fd = -1;
+            ballast_release(ballast_fd);
+            ballast_fd = -1;
         }
         if (flushing) {
             atomic_store_explicit(&flush_done, req, memory_order_release);
@@ -347,8 +329,7 @@ int shim_writer_start(const char *path)
         fprintf(stderr, "ctxtrace: cannot create the trace file: %s\n", err);
         return -1;
     }
-    snprintf(wal_path, sizeof wal_path, "%s-wal", path);
-    wal_fd = -1;
+    ballast_fd = ballast_make(path);
     batch = batch_new(shim_conf->keep, shim_conf->keep_sample);
     sym = symbolizer_new();
     if (batch == NULL || sym == NULL) {
@@ -446,10 +427,10 @@ void shim_writer_forget_in_child(void)
     sym = NULL;
     running = false;
     write_error[0] = '\0'; /* the parent's file's trouble, not the child's */
-    if (wal_fd >= 0)
-        close(wal_fd); /* the parent's -wal: the child's own is opened after its commits */
-    wal_fd = -1;
-    wal_path[0] = '\0';
+    /* The parent's ballast: a copy held here would keep its space taken when the parent
+     * lets it go. The child makes its own, beside its own file. */
+    ballast_release(ballast_fd);
+    ballast_fd = -1;
     live_server_forget_in_child();
     live_model_forget_in_child();
     atomic_store(&flush_req, 0);

@@ -68,56 +68,37 @@ sort "$resolved.unsorted" >"$resolved"
 if [ -s "$resolved" ]; then want_status=1; else want_status=0; fi
 
 # ---- run the sample under the tracer, and judge it ------------------------------------
-# FINDINGS_MISS_RETRIES=N (the exit check's reachability programs: a conservative scan
-# can find a stale word that keeps a lost context "reachable", depending on memory
-# layout and timing): a run whose findings only MISS expected lines is run again, up to
-# N more times. An unexpected finding (a false alarm) fails at once, and a miss that
-# every attempt repeats fails too.
 trace=$workdir/trace.db
-attempts=$(( ${FINDINGS_MISS_RETRIES:-0} + 1 ))
-attempt=1
-while :; do
-    force=
-    [ "$attempt" -gt 1 ] && force=--force
-    "$ctxtrace" run $force -o "$trace" -- "$program" >"$workdir/program.out" 2>"$workdir/program.err"
-    status=$?
-    if [ "$status" -ne 0 ]; then
-        cat "$workdir/program.out" "$workdir/program.err" >&2
-        fail "ctxtrace run -- $program: exit status $status, expected 0"
-    fi
-    [ -f "$trace" ] || fail "no trace file $trace"
-    # A summary run (CTXTRACE_KEEP=summary, findings.summary.*) must have made a summary trace.
-    if [ "${CTXTRACE_KEEP:-full}" = summary ]; then
-        grep -q "summarized per site" "$workdir/program.err" ||
-            fail "CTXTRACE_KEEP=summary, but ctxtrace run did not report a summary trace: $(grep 'trace written' "$workdir/program.err")"
-    fi
+"$ctxtrace" run -o "$trace" -- "$program" >"$workdir/program.out" 2>"$workdir/program.err"
+status=$?
+if [ "$status" -ne 0 ]; then
+    cat "$workdir/program.out" "$workdir/program.err" >&2
+    fail "ctxtrace run -- $program: exit status $status, expected 0"
+fi
+[ -f "$trace" ] || fail "no trace file $trace"
+# A summary run (CTXTRACE_KEEP=summary, findings.summary.*) must have made a summary trace.
+if [ "${CTXTRACE_KEEP:-full}" = summary ]; then
+    grep -q "summarized per site" "$workdir/program.err" ||
+        fail "CTXTRACE_KEEP=summary, but ctxtrace run did not report a summary trace: $(grep 'trace written' "$workdir/program.err")"
+fi
 
-    "$findings" "$trace" >"$workdir/observed.txt" 2>"$workdir/findings.err"
-    status=$?
-    if [ "$status" -eq 2 ]; then
-        cat "$workdir/findings.err" >&2
-        fail "findings $trace: error"
-    fi
-    if cmp -s "$resolved" "$workdir/observed.txt" && [ "$status" -eq "$want_status" ]; then
-        break
-    fi
-    sort "$workdir/observed.txt" >"$workdir/observed.sorted"
-    extra=$(comm -13 "$resolved" "$workdir/observed.sorted")
-    if [ -z "$extra" ] && [ "$attempt" -lt "$attempts" ]; then
-        echo "note: attempt $attempt of $attempts missed: $(comm -23 "$resolved" "$workdir/observed.sorted" | tr '\n' ';')" >&2
-        attempt=$((attempt + 1))
-        continue
-    fi
+"$findings" "$trace" >"$workdir/observed.txt" 2>"$workdir/findings.err"
+status=$?
+if [ "$status" -eq 2 ]; then
+    cat "$workdir/findings.err" >&2
+    fail "findings $trace: error"
+fi
+if ! cmp -s "$resolved" "$workdir/observed.txt" || [ "$status" -ne "$want_status" ]; then
     echo "--- expected ($expected, resolved)" >&2
     cat "$resolved" >&2
-    echo "--- observed (findings $trace, exit status $status, expected $want_status; attempt $attempt of $attempts)" >&2
+    echo "--- observed (findings $trace, exit status $status, expected $want_status)" >&2
     cat "$workdir/observed.txt" >&2
     echo "--- diff" >&2
     diff "$resolved" "$workdir/observed.txt" >&2
     echo "--- details (findings -v)" >&2
     "$findings" -v "$trace" 2>&1 >/dev/null | head -200 >&2
     fail "the findings of $program differ from $expected"
-done
+fi
 echo "ok: $(basename "$program"): $(wc -l <"$resolved") finding(s), as expected"
 cat "$resolved"
 exit 0

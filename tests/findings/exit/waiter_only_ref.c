@@ -6,6 +6,8 @@
  * shutdown, then joins (no finding).
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
+#include "two_waiters.h"
+
 #include <ctxtrace/ctx.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,10 +37,6 @@ static void *struct_worker(void *arg)
     return NULL;
 }
 
-#ifdef FIXED
-static ctx_t *handles[2];
-#endif
-static pthread_t threads[2];
 
 /* Out of line, so that its frame — which held the handles — is gone when the check runs. */
 static __attribute__((noinline)) void start_workers(void)
@@ -56,31 +54,4 @@ static __attribute__((noinline)) void start_workers(void)
 #ifndef FIXED
     ctx_unref(a); /* the creator lets go: the worker holds the only reference */
 #endif
-}
-
-/* A conservative scan counts stale words in live frames (LeakSanitizer's tests do the
- * same): wipe the stack below main's frame, where start_workers' frame held the handles,
- * so that what the check judges is the program's references, not leftovers. */
-static __attribute__((noinline)) void clear_stack(void)
-{
-    char pad[16384];
-    explicit_bzero(pad, sizeof pad);
-}
-
-int main(void)
-{
-    start_workers();
-    clear_stack();
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-#ifdef FIXED
-    for (int i = 0; i < 2; i++)
-        ctx_release(handles[i]);
-    for (int i = 0; i < 2; i++)
-        pthread_join(threads[i], NULL);
-    printf("workers: cancelled and joined\n");
-#else
-    printf("workers: left waiting\n");
-#endif
-    return 0;
 }

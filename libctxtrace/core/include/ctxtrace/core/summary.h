@@ -32,7 +32,13 @@ enum ct_keep { CT_KEEP_FULL, CT_KEEP_SUMMARY };
 const char *ct_keep_name(enum ct_keep k);
 int ct_keep_from_name(const char *name);
 
-/* Why a context of a summary trace has a row. */
+/* Why an ended context of a summary trace has a row. Two more kinds of context have rows
+ * without a reason of their own: one live at the end of the trace, or live for
+ * CT_KEEP_HOLD_NS at a flush (its row is deleted again if it then ends with reason NO);
+ * and one handed to a thread at its creation (thread_contexts) whose thread still runs:
+ * it waits, unjudged, until the thread exits, so that leaked-thread can read it if the
+ * thread is still there at the end (a thread with a folded tie — a wait on a folded
+ * context, a folded context it created — is not judged: threads.summarized). */
 enum ct_keep_reason {
     CT_KEEP_NO,               /* folded into its site's aggregate */
     CT_KEEP_LEAKED,           /* the verdict (verdict.h) calls it leaked: lost-cancel,
@@ -49,13 +55,6 @@ enum ct_keep_reason {
                                  detached-root */
     CT_KEEP_TIMED_OUT_WAIT,   /* a ctx_wait on it timed out: leaked-waiter reads the
                                  context of a thread's last timed-out wait */
-    CT_KEEP_HANDED,           /* handed to a thread at its creation (thread_contexts) and
-                                 that thread still runs at the end: leaked-thread (a
-                                 thread with a folded tie — a wait on a folded context, a
-                                 folded context it created — is not judged:
-                                 threads.summarized) */
-    CT_KEEP_LIVE,             /* live at the end of the trace, or for CT_KEEP_HOLD_NS at a
-                                 flush (deleted again if it then ends cleanly) */
     CT_KEEP_SAMPLE,           /* sampled (ct_keep_sampled): the first
                                  CT_KEEP_SAMPLE_FIRST of each site, then one in
                                  CT_KEEP_SAMPLE_EVERY (the shim's CTXTRACE_KEEP_SAMPLE:
