@@ -589,6 +589,36 @@ def test_tail_text_for_people():
     check(r.returncode == 2 and "unknown format 'xml'" in r.stderr, "a bad format: %r" % r.stderr)
 
 
+def test_counts_made_before_a_client_connects():
+    """Contexts made while no client is connected are counted too (the model enters
+    none created and freed within one drain, but counts them at their site, and judges
+    every one released live): a client connecting after a burst gets, in its snapshot,
+    every stack's counts since the start — the burst's, and its lost cancels."""
+    sock = path("late.sock")
+    prog = Prog(["--timing", "--burst", "20000", "--leak-every", "100", "30", "100000"],
+                {"CTXTRACE_SOCKET": sock})
+    line = prog.p.stderr.readline().decode()  # "burst_ns N": the burst is over
+    check(line.startswith("burst_ns"), "the burst ran before anyone connected (%r)" % line)
+    time.sleep(0.3)  # the writer has drained it
+    s = connect(sock)
+    data = b""
+    while True:
+        data += s.recv(1 << 16)
+        fr = frames(data)
+        if fr and fr[-1][0] == SNAPSHOT_END:
+            break
+    s.close()
+    code, _, err = prog.finish()
+    check(code == 0, "the program finished normally (%d, %s)" % (code, err))
+    counts = [struct.unpack("<Qqqqqqq", b) for t, b in fr if t == SITE_COUNTS]
+    by_created = sorted(counts, key=lambda c: -c[1])
+    check(len(by_created) >= 2 and by_created[0][1:4] == (19800, 19800, 0),
+          "the burst's site: 19,800 created and freed, none live (%s)" % by_created[:2])
+    lost = [c for c in counts if c[4] == 200]
+    check(len(lost) == 1 and lost[0][1:4] == (200, 0, 200),
+          "the lost cancels' site: 200 created, live, each counted a lost cancel (%s)" % counts)
+
+
 def test_tail_is_resynced_when_behind():
     """`ctxtrace tail` that cannot keep up (its output read slowly) is resynced, not
     dropped: "resync" lines say how many frames it skipped, a fresh snapshot follows
