@@ -7,16 +7,17 @@
  * it exits (at exit clients only get 200 ms to drain). Measures the time from "go"
  * until the window's model holds all N contexts, and until the tree has a row for
  * each (rows are announced in slices; the stall is measured until then). The burst outruns any client and the
- * server buffers 8 MiB per client: well beyond ~50,000 pairs the window gets a "slow"
- * BYE instead, which the report says. Reports the frames decoded, the rate
+ * server buffers 8 MiB per client: well beyond ~50,000 pairs the window falls behind and
+ * is resynced (docs/wire.md) — it then never holds all N, the run ends "ended first" when
+ * the process exits, and the stall is measured over the whole burst; the state text in
+ * the report says how often it was resynced. Reports the frames decoded, the rate
  * from "go" to the end of the stream, the time until the first of the burst reached
  * the window (the traced side's latency: nothing is there to paint before it), the
  * longest gap between two painted frames from then on, the longest the main loop was
  * unresponsive from then on (a 5 ms heartbeat at high priority: its worst lateness is
  * how long input and redraws would have waited — the freeze a person would feel — and
  * how much of it the main thread spent on the CPU rather than waiting for a core) and
- * how the stream ended (a "slow" BYE means the window fell more than the server's
- * 8 MiB behind).
+ * how the stream ended.
  *
  *   inspector_live_ingest SHIM LIVE_PROG [PAIRS]     (default 20,000)
  *

@@ -102,10 +102,13 @@ static void findings_changed_cb(CtTraceModel *model, CtFindingsView *self)
         "rules of <tt>ctxtrace report</tt>%s.", contexts, f->complete ? "" : " (the trace is incomplete)");
     gtk_label_set_markup(self->empty_description, empty);
     gtk_stack_set_visible_child_name(self->pages, f->len == 0 ? "empty" : "list");
-    g_autofree char *text =
-        f->len == 0 ? g_strdup_printf("No findings in %s contexts.", contexts)
-                    : g_strdup_printf("%zu finding%s in %s contexts%s", f->len, f->len == 1 ? "" : "s",
-                                      contexts, f->complete ? "" : " (the trace is incomplete)");
+    /* Live: what the process found as it ran (its site counts: ct-live-source.c). */
+    const char *partial = f->complete                        ? ""
+                          : ct_trace_model_get_live(model) ? " (found live, from the process's own counts)"
+                                                           : " (the trace is incomplete)";
+    g_autofree char *text = f->len == 0 ? g_strdup_printf("No findings in %s contexts%s.", contexts, partial)
+                                        : g_strdup_printf("%zu finding%s in %s contexts%s", f->len,
+                                                          f->len == 1 ? "" : "s", contexts, partial);
     gtk_label_set_text(self->status, text);
 }
 

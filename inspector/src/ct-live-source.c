@@ -9,6 +9,32 @@
  * details and timeline judge a context lost at exit exactly as `ctxtrace report` does on
  * the trace. At the BYE every context still live is judged again, and the status line
  * says what the check found.
+ *
+ * Falling behind. A process busier than the window can read resyncs it (docs/wire.md):
+ * RESYNC, then a fresh snapshot. Its CONTEXT frames merge into the items the window has
+ * (a context's state may have moved on meanwhile); a context the window had as live that
+ * the fresh snapshot does not list was freed while events were skipped — it is shown
+ * freed at the resync (its end lies somewhere before: the stream no longer says when),
+ * so the tree and the timeline match the process again. How much was skipped is on the
+ * status line.
+ *
+ * Once behind, the window holds each context created during one read of the stream
+ * (up to READ_BUDGET_US) until the read ends: one freed by then was too brief to show at
+ * this pace and is only counted (the Sites view's counts are the process's anyway), so
+ * a window following a flood keeps the contexts that live a while, not every request —
+ * what it holds grows with those, not with the rate.
+ *
+ * Bounded. The window's history — freed contexts kept as items — is bounded: past
+ * freed_max of them, the next resync's snapshot goes into a fresh model (samples and
+ * counts carried over) that replaces the shown one ("model-replaced"); the views start
+ * again from the live tree, as at a new connection.
+ *
+ * Counts and findings. The process counts each creation stack's contexts and findings
+ * so far itself (SITE_COUNTS), exact whatever was skipped: they go to the model (the
+ * Sites view shows them) and, at most once a second when they changed, become the
+ * Findings view's findings — one per rule and stack, counted as the process counted
+ * them (lost-cancel, orphaned-timer, ineffective-deadline: the findings the verdict can
+ * make live; `ctxtrace report` on the trace judges everything).
  */
 #include "ct-live-source.h"
 
@@ -21,12 +47,16 @@
 #include <ctxtrace/tracer.h>
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Longest stretch spent reading per main-loop wake-up: a quarter of a 60 Hz frame, so
  * the loop gets back to painting however fast the process produces events. */
 #define READ_BUDGET_US 4000
+/* Findings from the site counts: rebuilt at most this often (each rebuild re-covers the
+ * contexts the findings name). */
+#define FINDINGS_INTERVAL_US G_USEC_PER_SEC
 
 typedef struct {
     char *function, *file, *module;
@@ -54,6 +84,20 @@ struct _CtLiveSource {
     gboolean check_done, reach_checked, end_in_flight;
     char *check_status;  /* EXIT_CHECK's status ("done", "off", "abandoned: ...") */
     guint threads_seen, threads_blocked, threads_unregistered, unreachable;
+    /* Resyncs (docs/wire.md): between RESYNC and SNAPSHOT_END, the ids the fresh
+     * snapshot lists (gint64 set); NULL otherwise. */
+    GHashTable *in_snapshot;
+    gint64 resync_ts;
+    guint resyncs;
+    guint64 skipped_events;
+    guint freed, freed_max; /* freed contexts the model keeps; the bound */
+    CtTraceModel *next;   /* a replacement filled by the resync's snapshot (a ref) */
+    guint replacements;
+    GArray *held;         /* struct ct_ctx_row: created in this read, behind (see the top) */
+    GHashTable *held_at;  /* context id -> index + 1 in held */
+    guint64 transient;    /* created and freed within one read while behind: not shown */
+    gboolean findings_dirty; /* site counts changed since the findings were made */
+    gint64 findings_at;      /* g_get_monotonic_time() of the last */
 };
 
 static void ct_live_source_iface_init(CtSourceInterface *iface);
@@ -61,7 +105,7 @@ static void ct_live_source_iface_init(CtSourceInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE(CtLiveSource, ct_live_source, G_TYPE_OBJECT,
                               G_IMPLEMENT_INTERFACE(CT_TYPE_SOURCE, ct_live_source_iface_init))
 
-enum { SIGNAL_SNAPSHOT_DONE, SIGNAL_ENDED, N_SIGNALS };
+enum { SIGNAL_SNAPSHOT_DONE, SIGNAL_ENDED, SIGNAL_MODEL_REPLACED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void site_free(gpointer p)
@@ -184,11 +228,67 @@ static void apply(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
     r->reason = (char *)reason; /* the model copies it */
     ct_trace_model_apply_row(self->model, r);
     if ((r->present >> CT_FREED_NS) & 1)
-        g_hash_table_remove(self->live, &r->id);
+        self->freed += g_hash_table_remove(self->live, &r->id);
     else if (!g_hash_table_contains(self->live, &r->id))
         g_hash_table_add(self->live, g_memdup2(&r->id, sizeof r->id));
     if ((r->present >> CT_CREATED_NS) & 1 && r->id > 2)
         self->meta.contexts++;
+}
+
+/* An event's row: applied, or — behind, for a context created in this read — held until
+ * the read ends, and dropped if it is freed before that. */
+static void push(CtLiveSource *self, struct ct_ctx_row *r, const char *reason)
+{
+    if (self->resyncs == 0 || self->in_snapshot != NULL) {
+        apply(self, r, reason);
+        return;
+    }
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(self->held_at, &r->id));
+    if (at == 0 && ct_ctx_has(r, CT_CREATED_NS)) {
+        g_array_append_val(self->held, *r);
+        g_array_index(self->held, struct ct_ctx_row, self->held->len - 1).reason = NULL;
+        g_hash_table_insert(self->held_at, g_memdup2(&r->id, sizeof r->id), GUINT_TO_POINTER(self->held->len));
+        return;
+    }
+    if (at == 0) {
+        apply(self, r, reason);
+        return;
+    }
+    struct ct_ctx_row *h = &g_array_index(self->held, struct ct_ctx_row, at - 1);
+    if (ct_ctx_has(r, CT_FREED_NS)) {
+        free(h->reason);
+        h->reason = NULL;
+        h->present = 0; /* dropped */
+        g_hash_table_remove(self->held_at, &r->id);
+        self->transient++;
+        if (r->id > 2)
+            self->meta.contexts++;
+        return;
+    }
+    r->reason = (char *)reason;
+    ct_ctx_row_merge(h, r);
+}
+
+/* The held contexts that were not freed during the read, in creation order. */
+static void set_following_text(CtLiveSource *self);
+
+static void release_held(CtLiveSource *self)
+{
+    /* Some were dropped: the status line counts them (not once the stream ended: it
+     * says why then). */
+    if (self->held->len > g_hash_table_size(self->held_at) && !self->ended)
+        set_following_text(self);
+    for (guint i = 0; i < self->held->len; i++) {
+        struct ct_ctx_row *h = &g_array_index(self->held, struct ct_ctx_row, i);
+        if (h->present == 0)
+            continue;
+        char *reason = h->reason;
+        if (self->model != NULL)
+            apply(self, h, reason);
+        free(reason);
+    }
+    g_array_set_size(self->held, 0);
+    g_hash_table_remove_all(self->held_at);
 }
 
 static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c)
@@ -223,9 +323,151 @@ static void snapshot_context(CtLiveSource *self, const struct ct_wire_context *c
     if (c->created != 0 && c->created < self->meta.start_ns)
         self->meta.start_ns = c->created;
     apply(self, &r, c->reason);
+    if (self->in_snapshot != NULL)
+        g_hash_table_add(self->in_snapshot, g_memdup2(&r.id, sizeof r.id));
+}
+
+/* "following PATH", and what resyncs skipped. */
+static void set_following_text(CtLiveSource *self)
+{
+    g_free(self->state_text);
+    if (self->resyncs == 0) {
+        self->state_text = g_strdup_printf("following %s", self->path);
+        return;
+    }
+    g_autofree char *skipped = ct_format_count((gint64)self->skipped_events);
+    g_autofree char *brief = ct_format_count((gint64)self->transient);
+    self->state_text = g_strdup_printf("following %s — fell behind %u time%s: %s events skipped, "
+                                       "resynced from fresh snapshots (counts stay exact); %s contexts "
+                                       "too brief to show at this pace, counted only",
+                                       self->path, self->resyncs, self->resyncs == 1 ? "" : "s", skipped, brief);
+}
+
+/* A fresh snapshot is in: what the window had as live and it does not list was freed
+ * while events were skipped (at the latest at the resync). */
+static void end_resync(CtLiveSource *self)
+{
+    g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(gint64));
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, self->live);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (!g_hash_table_contains(self->in_snapshot, key))
+            g_array_append_val(gone, *(gint64 *)key);
+    for (guint i = 0; i < gone->len; i++) {
+        struct ct_ctx_row r = {.id = g_array_index(gone, gint64, i)};
+        ct_ctx_set(&r, CT_FREED_NS, self->resync_ts);
+        apply(self, &r, NULL);
+    }
+    g_clear_pointer(&self->in_snapshot, g_hash_table_destroy);
+    set_following_text(self);
+}
+
+static void count_site(CtLiveSource *self, const struct ct_wire_msg *m)
+{
+    const CtSiteCounts c = {(gint64)m->u.site_counts.stack, m->u.site_counts.created,
+                            m->u.site_counts.freed, m->u.site_counts.live,
+                            m->u.site_counts.lost_cancel, m->u.site_counts.orphaned_timer,
+                            m->u.site_counts.ineffective_deadline};
+    ct_trace_model_set_site_counts(self->model, &c);
+    self->findings_dirty = TRUE;
+}
+
+/* The findings the site counts make: one per rule and stack with contexts so flagged. */
+static struct ct_findings *findings_of_counts(CtLiveSource *self)
+{
+    guint n;
+    const CtSiteCounts *counts = ct_trace_model_get_site_counts(self->model, &n);
+    struct ct_findings *f = g_new0(struct ct_findings, 1);
+    f->items = calloc(3 * (size_t)MAX(n, 1), sizeof *f->items);
+    g_assert(f->items != NULL);
+    static const enum ct_rule rules[] = {CT_RULE_ORPHANED_TIMER, CT_RULE_LOST_CANCEL,
+                                         CT_RULE_INEFFECTIVE_DEADLINE}; /* most severe first */
+    for (size_t r = 0; r < G_N_ELEMENTS(rules); r++) {
+        for (guint k = 0; k < n; k++) {
+            const CtSiteCounts *c = &counts[k];
+            gint64 v = rules[r] == CT_RULE_LOST_CANCEL      ? c->lost_cancel
+                       : rules[r] == CT_RULE_ORPHANED_TIMER ? c->orphaned_timer
+                                                            : c->ineffective_deadline;
+            if (v <= 0)
+                continue;
+            struct ct_finding *x = &f->items[f->len++];
+            x->rule = rules[r];
+            x->count = (long)v;
+            Site *s = g_hash_table_lookup(self->sites, &c->stack);
+            if (s != NULL)
+                x->site = (struct ct_frame){.function = strdup_or_null(s->function),
+                                            .file = strdup_or_null(s->file), .line = s->line,
+                                            .module = strdup_or_null(s->module)};
+            snprintf(x->detail, sizeof x->detail,
+                     "found live: %" G_GINT64_FORMAT " of the %" G_GINT64_FORMAT
+                     " contexts created here so far, as the process counted them",
+                     v, c->created);
+        }
+    }
+    for (guint k = 0; k < n; k++)
+        f->contexts += (long)counts[k].created;
+    return f;
+}
+
+/* The findings again when the counts changed, at most once per FINDINGS_INTERVAL_US
+ * (and at the end). */
+static void update_findings(CtLiveSource *self, gboolean now)
+{
+    gint64 t = g_get_monotonic_time();
+    if (!self->findings_dirty || self->model == NULL || (!now && t - self->findings_at < FINDINGS_INTERVAL_US))
+        return;
+    self->findings_dirty = FALSE;
+    self->findings_at = t;
+    ct_trace_model_set_findings(self->model, findings_of_counts(self));
 }
 
 static void end(CtLiveSource *self, const char *text, gboolean complete);
+static void model_gone(gpointer data, GObject *where_the_model_was);
+
+/* The roots every trace has (ids 1 and 2, as in the trace file): the snapshot lists what
+ * the program made under them. */
+static void add_roots(CtTraceModel *model)
+{
+    struct ct_ctx_row bg = {.id = 1}, todo = {.id = 2};
+    ct_ctx_set(&bg, CT_KIND, CTX_KIND_BACKGROUND);
+    ct_ctx_set(&todo, CT_KIND, CTX_KIND_TODO);
+    ct_trace_model_apply_row(model, &bg);
+    ct_trace_model_apply_row(model, &todo);
+}
+
+/* The model kept too many freed contexts: push this resync's snapshot into a fresh one
+ * (the samples and the counts carried over), shown once it holds the snapshot. */
+static void begin_replacement(CtLiveSource *self)
+{
+    CtTraceModel *old = self->model, *m = ct_trace_model_new(CT_SOURCE(self));
+    ct_trace_model_set_live(m, TRUE);
+    guint n;
+    const struct ct_sample_row *samples = ct_trace_model_get_samples(old, &n);
+    for (guint i = 0; i < n; i++)
+        ct_trace_model_add_sample(m, &samples[i]);
+    const CtSiteCounts *counts = ct_trace_model_get_site_counts(old, &n);
+    for (guint i = 0; i < n; i++)
+        ct_trace_model_set_site_counts(m, &counts[i]);
+    ct_trace_model_set_meta(m, &self->meta);
+    add_roots(m);
+    g_object_weak_unref(G_OBJECT(old), model_gone, self);
+    g_object_weak_ref(G_OBJECT(m), model_gone, self);
+    self->model = self->next = m;
+    g_hash_table_remove_all(self->live); /* the snapshot lists the live ones */
+    self->freed = 0;
+}
+
+/* The fresh model holds the snapshot: hand it over. */
+static void finish_replacement(CtLiveSource *self)
+{
+    self->findings_dirty = TRUE;
+    update_findings(self, TRUE);
+    ct_trace_model_flush(self->model);
+    self->replacements++;
+    g_signal_emit(self, signals[SIGNAL_MODEL_REPLACED], 0);
+    g_clear_object(&self->next); /* the window's now (if nobody took it: model_gone) */
+}
 
 /* "; exit check: ..." — what the check found, for the status line ("" if none ran). */
 static char *exit_check_text(CtLiveSource *self)
@@ -260,6 +502,7 @@ static gint64 frame_time(const struct ct_wire_msg *m)
     case CT_WIRE_WAIT: return m->u.wait.ts;
     case CT_WIRE_THREAD: return m->u.thread.ts;
     case CT_WIRE_SAMPLE: return m->u.sample.ts;
+    case CT_WIRE_RESYNC: return m->u.resync.ts;
     default: return 0;
     }
 }
@@ -268,6 +511,10 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
 {
     struct ct_ctx_row r = {0};
     self->frames++;
+    /* What follows an event may be about the contexts held (a snapshot lists them). */
+    if (m->type != CT_WIRE_CREATE && m->type != CT_WIRE_CANCEL && m->type != CT_WIRE_RELEASE &&
+        m->type != CT_WIRE_FREE && m->type != CT_WIRE_TIMER && m->type != CT_WIRE_SITE)
+        release_held(self);
     /* The process's clock as far as the stream told it: ages and the time span. */
     self->meta.now_ns = MAX(self->meta.now_ns, frame_time(m));
     switch (m->type) {
@@ -278,11 +525,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
                                    .contexts = 0};
         /* The roots every trace has (ids 1 and 2, as in the trace file): the snapshot
          * lists what the program made under them. */
-        struct ct_ctx_row bg = {.id = 1}, todo = {.id = 2};
-        ct_ctx_set(&bg, CT_KIND, CTX_KIND_BACKGROUND);
-        ct_ctx_set(&todo, CT_KIND, CTX_KIND_TODO);
-        ct_trace_model_apply_row(self->model, &bg);
-        ct_trace_model_apply_row(self->model, &todo);
+        add_roots(self->model);
         break;
     }
     case CT_WIRE_SITE:
@@ -292,9 +535,29 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         snapshot_context(self, &m->u.context);
         break;
     case CT_WIRE_SNAPSHOT_END:
+        if (self->in_snapshot != NULL) { /* a resync's: the window is open already */
+            end_resync(self);
+            ct_trace_model_set_meta(self->model, &self->meta);
+            if (self->next != NULL)
+                finish_replacement(self); /* may drop the model */
+            break;
+        }
         ct_trace_model_set_meta(self->model, &self->meta);
+        update_findings(self, TRUE);
         ct_trace_model_flush(self->model);
         g_signal_emit(self, signals[SIGNAL_SNAPSHOT_DONE], 0); /* may drop the model */
+        break;
+    case CT_WIRE_RESYNC:
+        if (self->in_snapshot == NULL)
+            self->in_snapshot = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+        if (self->freed > self->freed_max && self->next == NULL)
+            begin_replacement(self);
+        self->resync_ts = m->u.resync.ts;
+        self->resyncs = m->u.resync.resyncs;
+        self->skipped_events += m->u.resync.events;
+        break;
+    case CT_WIRE_SITE_COUNTS:
+        count_site(self, m);
         break;
     case CT_WIRE_CREATE:
         r.id = (int64_t)m->u.create.id;
@@ -308,7 +571,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
             ct_ctx_set(&r, CT_REQUESTED_DEADLINE_NS, m->u.create.requested);
         if (m->u.create.deadline != 0)
             ct_ctx_set(&r, CT_DEADLINE_NS, m->u.create.deadline);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     case CT_WIRE_CANCEL:
         r.id = (int64_t)m->u.cancel.id;
@@ -323,7 +586,7 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
             ct_ctx_set(&r, CT_CANCEL_STACK, (int64_t)m->u.cancel.stack);
         if (m->u.cancel.origin != 0)
             ct_ctx_set(&r, CT_CANCEL_ORIGIN_NS, m->u.cancel.origin);
-        apply(self, &r, m->u.cancel.reason);
+        push(self, &r, m->u.cancel.reason);
         break;
     case CT_WIRE_RELEASE:
         r.id = (int64_t)m->u.release.id;
@@ -332,19 +595,19 @@ static void handle(CtLiveSource *self, const struct ct_wire_msg *m)
         ct_ctx_set(&r, CT_RELEASE_THREAD, m->u.release.thread);
         if (m->u.release.stack != 0)
             ct_ctx_set(&r, CT_RELEASE_STACK, (int64_t)m->u.release.stack);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     case CT_WIRE_FREE:
         r.id = (int64_t)m->u.free.id;
         ct_ctx_set(&r, CT_FREED_NS, m->u.free.ts);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     case CT_WIRE_TIMER: {
         static const enum ct_ctx_col cols[] = {CT_TIMER_ARMED_NS, CT_TIMER_STOPPED_NS,
                                                CT_TIMER_FIRED_NS};
         r.id = (int64_t)m->u.timer.id;
         ct_ctx_set(&r, cols[m->u.timer.event], m->u.timer.ts);
-        apply(self, &r, NULL);
+        push(self, &r, NULL);
         break;
     }
     case CT_WIRE_SAMPLE: {
@@ -396,12 +659,18 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
     self->ended = TRUE;
     g_free(self->state_text);
     /* Why it ended, and — still — that sites were dropped. */
+    g_autofree char *skipped = ct_format_count((gint64)self->skipped_events);
+    g_autofree char *behind = self->resyncs == 0 ? g_strdup("")
+                                                 : g_strdup_printf("; fell behind %u time%s: %s events skipped",
+                                                                   self->resyncs, self->resyncs == 1 ? "" : "s",
+                                                                   skipped);
     self->state_text = self->budget.exhausted
-                           ? g_strdup_printf("%s; " CT_LIVE_BUDGET_MESSAGE, text, self->path,
+                           ? g_strdup_printf("%s%s; " CT_LIVE_BUDGET_MESSAGE, text, behind, self->path,
                                              CT_LIVE_BUDGET_ARGS)
-                           : g_strdup(text);
+                           : g_strdup_printf("%s%s", text, behind);
     self->meta.complete = complete;
     ct_trace_model_set_meta(self->model, &self->meta);
+    update_findings(self, TRUE);
     /* The verdict on a context still live depends on the end (complete, the exit check):
      * judge each again (an empty row changes nothing but the item's state). */
     if (complete) {
@@ -419,7 +688,16 @@ static void end(CtLiveSource *self, const char *text, gboolean complete)
     /* (A handler may have dropped the model: read_some checks.) */
 }
 
+static gboolean read_some_frames(CtLiveSource *self, int fd);
+
 static gboolean read_some(CtLiveSource *self, int fd)
+{
+    gboolean more = read_some_frames(self, fd);
+    release_held(self);
+    return more;
+}
+
+static gboolean read_some_frames(CtLiveSource *self, int fd)
 {
     gint64 until = g_get_monotonic_time() + READ_BUDGET_US;
     /* Decode everything buffered before each read and after the last: bytes left in
@@ -445,7 +723,12 @@ static gboolean read_some(CtLiveSource *self, int fd)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return TRUE; /* all caught up */
         if (n <= 0) {
-            g_autofree char *text = n == 0 ? g_strdup("the stream ended without a BYE (did the process die?)")
+            /* Behind, a window may not take its last frames in the time the process
+             * gives clients at its exit (docs/live.md): not necessarily a death. */
+            g_autofree char *text = n == 0 ? g_strdup(self->resyncs > 0 ? "the stream ended without a BYE (the process "
+                                                                          "exited or died while this window was behind)"
+                                                                        : "the stream ended without a BYE (did the "
+                                                                          "process die?)")
                                            : g_strdup_printf("reading the socket: %s", g_strerror(errno));
             end(self, text, FALSE);
             return FALSE;
@@ -463,6 +746,7 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
     if (more) {
         /* The created count and the clock, once per wake-up (the model coalesces). */
         ct_trace_model_set_meta(self->model, &self->meta);
+        update_findings(self, FALSE);
     } else {
         self->watch = 0;
         close(self->fd);
@@ -502,7 +786,7 @@ CtLiveSource *ct_live_source_connect(const char *target, GError **error)
     self->path = g_strdup(path);
     self->fd = fd;
     self->decoder = d;
-    self->state_text = g_strdup_printf("following %s", path);
+    set_following_text(self);
     return self;
 }
 
@@ -558,6 +842,21 @@ guint64 ct_live_source_get_frames(CtLiveSource *self)
     return self->frames;
 }
 
+CtTraceModel *ct_live_source_get_model(CtLiveSource *self)
+{
+    return self->model;
+}
+
+void ct_live_source_set_freed_max(CtLiveSource *self, guint n)
+{
+    self->freed_max = n;
+}
+
+guint ct_live_source_get_replacements(CtLiveSource *self)
+{
+    return self->replacements;
+}
+
 static void ct_live_source_finalize(GObject *object)
 {
     CtLiveSource *self = CT_LIVE_SOURCE(object);
@@ -578,6 +877,12 @@ static void ct_live_source_finalize(GObject *object)
     g_hash_table_destroy(self->live);
     g_hash_table_destroy(self->reach);
     g_free(self->check_status);
+    g_clear_pointer(&self->in_snapshot, g_hash_table_destroy);
+    g_clear_object(&self->next);
+    for (guint i = 0; i < self->held->len; i++)
+        free(g_array_index(self->held, struct ct_ctx_row, i).reason);
+    g_array_unref(self->held);
+    g_hash_table_destroy(self->held_at);
     G_OBJECT_CLASS(ct_live_source_parent_class)->finalize(object);
 }
 
@@ -586,6 +891,8 @@ static void ct_live_source_class_init(CtLiveSourceClass *klass)
     G_OBJECT_CLASS(klass)->finalize = ct_live_source_finalize;
     signals[SIGNAL_SNAPSHOT_DONE] = g_signal_new("snapshot-done", G_TYPE_FROM_CLASS(klass),
                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIGNAL_MODEL_REPLACED] = g_signal_new("model-replaced", G_TYPE_FROM_CLASS(klass),
+                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
     signals[SIGNAL_ENDED] = g_signal_new("ended", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -596,4 +903,7 @@ static void ct_live_source_init(CtLiveSource *self)
     self->sites = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, site_free);
     self->live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->reach = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    self->held = g_array_new(FALSE, FALSE, sizeof(struct ct_ctx_row));
+    self->freed_max = CT_LIVE_FREED_MAX;
+    self->held_at = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 }

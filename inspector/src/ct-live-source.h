@@ -12,6 +12,11 @@
  * When the stream ends — BYE, end of stream, a protocol error — the source stops
  * reading, keeps everything it pushed and says why in its state text; "ended" is
  * emitted once. "snapshot-done": the live tree as it was at connection is in the model. A BYE saying the process exited marks the trace complete.
+ *
+ * Bounded: a model that has kept more than a bound of freed contexts (the window's
+ * history) is replaced at the next resync by a fresh one holding that resync's snapshot,
+ * with the samples and the counts carried over; "model-replaced" is emitted once the new
+ * model holds the snapshot (take it with ct_live_source_get_model and show it).
  */
 #ifndef CT_LIVE_SOURCE_H
 #define CT_LIVE_SOURCE_H
@@ -37,6 +42,14 @@ gboolean ct_live_source_has_ended(CtLiveSource *self);
 const char *ct_live_source_get_state_text(CtLiveSource *self);
 /* Frames decoded so far (for tests and the benchmark). */
 guint64 ct_live_source_get_frames(CtLiveSource *self);
+/* The model it pushes into (after "model-replaced": the new one; borrowed). */
+CtTraceModel *ct_live_source_get_model(CtLiveSource *self);
+/* How many freed contexts a model may keep before it is replaced at a resync (default
+ * CT_LIVE_FREED_MAX; tests lower it). */
+#define CT_LIVE_FREED_MAX 50000
+void ct_live_source_set_freed_max(CtLiveSource *self, guint n);
+/* Models replaced so far. */
+guint ct_live_source_get_replacements(CtLiveSource *self);
 
 G_END_DECLS
 

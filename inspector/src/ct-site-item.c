@@ -120,9 +120,30 @@ static void quantiles(Lives *l, CtSiteStats *st)
     st->life_p99 = MIN(ct_hist_quantile(l->folded, 99), st->life_max);
 }
 
+/* A live process's counts replace what the spans say of created, live and findings
+ * (stacks sharing a site add up). */
+static void add_counts(Builder *b, const CtSiteCounts *counts, guint n_counts, CtSiteOfStack site_of,
+                       gpointer data)
+{
+    for (guint k = 0; k < n_counts; k++) {
+        const CtSiteCounts *c = &counts[k];
+        Lives *l;
+        CtSiteStats *st = &item_for(b, site_of(c->stack, data), &l)->stats;
+        if (!st->counted) {
+            st->counted = TRUE;
+            st->received = st->created;
+            st->created = st->live_at_end = st->leaked = st->findings = 0;
+        }
+        st->created += c->created;
+        st->live_at_end += c->live;
+        st->leaked += c->lost_cancel + c->orphaned_timer;
+        st->findings += c->lost_cancel + c->orphaned_timer + c->ineffective_deadline;
+    }
+}
+
 GListModel *ct_site_items_new(CtSpans *spans, const struct ct_site_summary *sums, guint n_sums,
-                              gint64 now_ns, CtSiteOfStack site_of, CtIsCovered covered,
-                              gpointer data)
+                              const CtSiteCounts *counts, guint n_counts, gint64 now_ns,
+                              CtSiteOfStack site_of, CtIsCovered covered, gpointer data)
 {
     guint n_slots = ct_spans_get_n_stacks(spans);
     g_autoptr(GHashTable) by_site = g_hash_table_new(NULL, NULL);
@@ -171,6 +192,8 @@ GListModel *ct_site_items_new(CtSpans *spans, const struct ct_site_summary *sums
         for (int h = 0; h < CT_HIST_BUCKETS; h++)
             st->life[life_bucket(ct_hist_lower(h))] += m->life.n[h];
     }
+
+    add_counts(&b, counts, n_counts, site_of, data);
 
     GHashTableIter it;
     gpointer key, value;

@@ -11,6 +11,11 @@
  * context never freed; p50/p99/max are exact over the rows alone, and — once the site
  * has folded contexts — read from their histogram (ct_hist, summary.h) with the rows'
  * lifetimes added, so within a bucket (25%) of the truth and never above the longest.
+ *
+ * Live, the process counts each stack's contexts itself (CtSiteCounts: the wire's
+ * SITE_COUNTS) and the window may have skipped events (a resync, docs/wire.md): a site
+ * with such counts takes created, live, leaked and findings from them — exact — while
+ * how the received contexts ended and their lifetimes come from the spans.
  */
 #ifndef CT_SITE_ITEM_H
 #define CT_SITE_ITEM_H
@@ -20,6 +25,7 @@
 #include <ctxtrace/core/summary.h>
 
 #include "ct-spans.h"
+#include "ct-trace-model.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +41,10 @@ typedef struct {
                                            became done (explicit or parent / deadline) */
     gint64 summarized_cancelled, summarized_deadline; /* of cancelled, deadline: folded */
     gint64 findings;     /* contexts a finding covers */
+    gboolean counted;    /* created, live_at_end, leaked, findings: the live process's
+                            counts (CtSiteCounts) — leaked: lost-cancel + orphaned-timer;
+                            findings: those and ineffective-deadline */
+    gint64 received;     /* counted: of created, the contexts the window received (spans) */
     gint64 life_p50, life_p99, life_max; /* ns (0: no contexts) */
     gint64 life[CT_SITE_LIFE_BUCKETS];
 } CtSiteStats;
@@ -52,10 +62,11 @@ typedef gboolean (*CtIsCovered)(gint64 id, gpointer data);
 
 /* One CtSiteItem per site of the spans and the aggregates sums[0..n_sums) (a
  * GListStore), most contexts first; a context not freed lives until now_ns (the end of
- * the trace, or the latest time seen live). */
+ * the trace, or the latest time seen live). counts[0..n_counts): a live process's own
+ * per-stack counts (none offline). */
 GListModel *ct_site_items_new(CtSpans *spans, const struct ct_site_summary *sums, guint n_sums,
-                              gint64 now_ns, CtSiteOfStack site_of, CtIsCovered covered,
-                              gpointer data);
+                              const CtSiteCounts *counts, guint n_counts, gint64 now_ns,
+                              CtSiteOfStack site_of, CtIsCovered covered, gpointer data);
 
 G_END_DECLS
 

@@ -134,6 +134,14 @@ static void bind_cb(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
         break;
     case COL_CREATED: {
         g_autofree char *all = ct_format_count(s->created);
+        if (s->counted) {
+            g_autofree char *got = ct_format_count(s->received);
+            g_autofree char *tip = g_strdup_printf("Counted by the process (exact); this window received %s "
+                                                   "of them — the Cancelled, Deadline and lifetime columns "
+                                                   "describe those",
+                                                   got);
+            gtk_widget_set_tooltip_text(GTK_WIDGET(label), tip);
+        }
         if (s->summarized == 0) {
             text = g_steal_pointer(&all);
             break;
@@ -225,11 +233,12 @@ static gboolean covered(gint64 id, gpointer data)
 static void rebuild(CtSitesView *self)
 {
     g_clear_object(&self->items);
-    guint n_sums;
+    guint n_sums, n_counts;
     const struct ct_site_summary *sums = ct_trace_model_get_site_summaries(self->model, &n_sums);
+    const CtSiteCounts *counts = ct_trace_model_get_site_counts(self->model, &n_counts);
     const CtTraceMeta *meta = ct_trace_model_get_meta(self->model);
-    self->items = ct_site_items_new(ct_trace_model_get_spans(self->model), sums, n_sums, meta->now_ns,
-                                    site_of_stack, covered, self->model);
+    self->items = ct_site_items_new(ct_trace_model_get_spans(self->model), sums, n_sums, counts, n_counts,
+                                    meta->now_ns, site_of_stack, covered, self->model);
     gtk_sort_list_model_set_model(self->sorted, self->items);
     guint n = g_list_model_get_n_items(self->items);
     gint64 created = 0, summarized = 0;
@@ -247,6 +256,9 @@ static void rebuild(CtSitesView *self)
     g_autofree char *folded = ct_format_count(summarized);
     g_autofree char *of_them = summarized > 0 ? g_strdup_printf(" (%s of them summarized: folded into per-site "
                                                                 "aggregates, without rows)", folded)
+                               : n_counts > 0 ? g_strdup(" (counted by the process: exact, whatever this "
+                                                         "window skipped; endings and lifetimes are of the "
+                                                         "contexts it received)")
                                               : g_strdup("");
     g_autofree char *text = n == 0 ? g_strdup("No contexts yet.")
                                    : g_strdup_printf("%s contexts created at %u site%s%s — select one to "

@@ -35,6 +35,8 @@ struct _CtTraceModel {
     CtSource *source;
     CtTraceMeta meta;
     GArray *site_summaries; /* struct ct_site_summary */
+    GArray *site_counts;    /* CtSiteCounts */
+    GHashTable *counts_of;  /* stack id -> index + 1 in site_counts */
     gboolean live;
     CtQuery filter;
     CtChildList *roots;
@@ -108,6 +110,8 @@ static void ct_trace_model_finalize(GObject *object)
     CtTraceModel *self = CT_TRACE_MODEL(object);
     g_array_unref(self->samples);
     g_array_unref(self->site_summaries);
+    g_array_unref(self->site_counts);
+    g_hash_table_unref(self->counts_of);
     g_hash_table_unref(self->flagged);
     g_hash_table_unref(self->covered);
     if (self->findings != NULL) {
@@ -151,6 +155,8 @@ static void ct_trace_model_init(CtTraceModel *self)
                                                   (GDestroyNotify)g_ptr_array_unref);
     self->samples = g_array_new(FALSE, FALSE, sizeof(struct ct_sample_row));
     self->site_summaries = g_array_new(FALSE, FALSE, sizeof(struct ct_site_summary));
+    self->site_counts = g_array_new(FALSE, FALSE, sizeof(CtSiteCounts));
+    self->counts_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->groups = g_list_store_new(CT_TYPE_FINDING_ITEM);
     self->flagged = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     self->covered = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -176,6 +182,11 @@ CtSource *ct_trace_model_get_source(CtTraceModel *self)
 void ct_trace_model_set_live(CtTraceModel *self, gboolean live)
 {
     self->live = live;
+}
+
+gboolean ct_trace_model_get_live(CtTraceModel *self)
+{
+    return self->live;
 }
 
 /* ---- announcing pushes ------------------------------------------------------------- */
@@ -297,6 +308,26 @@ const struct ct_site_summary *ct_trace_model_get_site_summaries(CtTraceModel *se
 {
     *n = self->site_summaries->len;
     return (const struct ct_site_summary *)self->site_summaries->data;
+}
+
+void ct_trace_model_set_site_counts(CtTraceModel *self, const CtSiteCounts *c)
+{
+    guint i = GPOINTER_TO_UINT(g_hash_table_lookup(self->counts_of, &c->stack));
+    if (i == 0) {
+        g_array_append_val(self->site_counts, *c);
+        g_hash_table_insert(self->counts_of, g_memdup2(&c->stack, sizeof c->stack),
+                            GUINT_TO_POINTER(self->site_counts->len));
+    } else {
+        g_array_index(self->site_counts, CtSiteCounts, i - 1) = *c;
+    }
+    self->timeline_dirty = TRUE;
+    schedule_flush(self);
+}
+
+const CtSiteCounts *ct_trace_model_get_site_counts(CtTraceModel *self, guint *n)
+{
+    *n = self->site_counts->len;
+    return (const CtSiteCounts *)self->site_counts->data;
 }
 
 void ct_trace_model_set_now(CtTraceModel *self, gint64 now_ns)
@@ -609,7 +640,6 @@ void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
         g_free(self->findings);
     }
     self->findings = f;
-    g_list_store_remove_all(self->groups);
     g_hash_table_remove_all(self->flagged);
 
     CtFindingItem *groups[CT_RULE_COUNT] = {0};
@@ -629,13 +659,17 @@ void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
         }
     }
     cover(self);
-    /* enum ct_rule runs from the most severe rule down. */
-    for (int r = 0; r < CT_RULE_COUNT; r++) {
-        if (groups[r] != NULL) {
-            g_list_store_append(self->groups, groups[r]);
-            g_object_unref(groups[r]);
-        }
-    }
+    /* enum ct_rule runs from the most severe rule down. The old groups are replaced in
+     * one change: a list view emptied under its focus and refilled (a live window's
+     * findings, rebuilt every second) has GTK 4.8 look for a focus widget that is gone. */
+    gpointer ordered[CT_RULE_COUNT];
+    guint n = 0;
+    for (int r = 0; r < CT_RULE_COUNT; r++)
+        if (groups[r] != NULL)
+            ordered[n++] = groups[r];
+    g_list_store_splice(self->groups, 0, g_list_model_get_n_items(G_LIST_MODEL(self->groups)), ordered, n);
+    for (guint i = 0; i < n; i++)
+        g_object_unref(ordered[i]);
     g_signal_emit(self, signals[SIGNAL_FINDINGS_CHANGED], 0);
 }
 

@@ -64,6 +64,19 @@ void ct_trace_model_set_site_summaries(CtTraceModel *self, const struct ct_site_
                                        guint n);
 const struct ct_site_summary *ct_trace_model_get_site_summaries(CtTraceModel *self, guint *n);
 
+/* A live process's own counts at one creation stack since it started (the wire's
+ * SITE_COUNTS, docs/wire.md): exact however many events the window skipped, where the
+ * spans hold only the contexts it received. None offline. */
+typedef struct {
+    gint64 stack;
+    gint64 created, freed, live;
+    gint64 lost_cancel, orphaned_timer, ineffective_deadline;
+} CtSiteCounts;
+
+/* Replace the counts of c->stack (or add them); announced as "timeline-changed". */
+void ct_trace_model_set_site_counts(CtTraceModel *self, const CtSiteCounts *c);
+const CtSiteCounts *ct_trace_model_get_site_counts(CtTraceModel *self, guint *n);
+
 /* ---- the tree ------------------------------------------------------------------------ */
 /* The top list: the roots, or the flat result of the filter. */
 GListModel *ct_trace_model_get_roots(CtTraceModel *self);
@@ -89,6 +102,7 @@ GArray *ct_trace_model_get_ancestry(CtTraceModel *self, gint64 id);
 /* A live source sets this: every context may still gain children, so every one is
  * expandable (offline, only those with children are). */
 void ct_trace_model_set_live(CtTraceModel *self, gboolean live);
+gboolean ct_trace_model_get_live(CtTraceModel *self);
 
 /* ---- incremental updates ---------------------------------------------------------------- */
 /* A context was created, changed state, was released or freed: the present columns of

@@ -209,6 +209,16 @@ static void unschedule_analysis(CtWindow *self)
     self->analysis_tick = self->analysis_timeout = 0;
 }
 
+static void bind_views(CtWindow *self)
+{
+    ct_tree_view_set_model(self->tree, self->model);
+    ct_timeline_view_set_model(self->timeline, self->model);
+    ct_counts_view_set_model(self->counts, self->model);
+    ct_findings_view_set_model(self->findings, self->model);
+    ct_sites_view_set_model(self->sites, self->model);
+    ct_details_view_set_model(self->details, self->model);
+}
+
 /* Show `model` in every view (dropping what was shown). */
 static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *source)
 {
@@ -223,12 +233,7 @@ static void show_model(CtWindow *self, CtTraceModel *model, CtTraceSource *sourc
     self->analysed = self->have_findings = self->have_spans = FALSE;
     self->source = source;
 
-    ct_tree_view_set_model(self->tree, self->model);
-    ct_timeline_view_set_model(self->timeline, self->model);
-    ct_counts_view_set_model(self->counts, self->model);
-    ct_findings_view_set_model(self->findings, self->model);
-    ct_sites_view_set_model(self->sites, self->model);
-    ct_details_view_set_model(self->details, self->model);
+    bind_views(self);
 
     const CtTraceMeta *m = ct_trace_model_get_meta(self->model);
     g_autofree char *program = m->program ? g_path_get_basename(m->program) : g_strdup("?");
@@ -273,12 +278,26 @@ static void live_snapshot_done_cb(CtWindow *self)
     ct_tree_view_set_model(self->tree, self->model);
 }
 
+/* The live source replaced its model (its history grew past its bound): show the new
+ * one, which holds the live tree as of the last resync. */
+static void live_model_replaced_cb(CtWindow *self)
+{
+    CtTraceModel *model = ct_live_source_get_model(self->live);
+    g_set_object(&self->model, model);
+    bind_views(self);
+    g_signal_connect_object(model, "meta-changed", G_CALLBACK(live_meta_changed_cb), self,
+                            G_CONNECT_SWAPPED);
+    live_meta_changed_cb(self);
+}
+
 void ct_window_follow(CtWindow *self, CtLiveSource *live)
 {
     g_autoptr(CtTraceModel) model = ct_live_source_start(live);
     ct_window_show_model(self, model);
     g_clear_pointer(&self->analysis_note, g_free);
     self->live = g_object_ref(live);
+    g_signal_connect_object(live, "model-replaced", G_CALLBACK(live_model_replaced_cb), self,
+                            G_CONNECT_SWAPPED);
     g_signal_connect_object(model, "meta-changed", G_CALLBACK(live_meta_changed_cb), self,
                             G_CONNECT_SWAPPED);
     g_signal_connect_object(live, "ended", G_CALLBACK(live_meta_changed_cb), self, G_CONNECT_SWAPPED);

@@ -74,6 +74,13 @@ static const struct field exit_reach_fields[] = {
     U64(exit_reach.id), U8(exit_reach.reach, CT_WIRE_REACH_COUNT - 1)};
 static const struct field exit_check_fields[] = {
     I64(exit_check.ts), STR(exit_check.status), STR(exit_check.reach)};
+static const struct field resync_fields[] = {
+    I64(resync.ts), U64(resync.events), U64(resync.frames), U64(resync.bytes),
+    U32(resync.resyncs)};
+static const struct field site_counts_fields[] = {
+    U64(site_counts.stack), I64(site_counts.created), I64(site_counts.freed),
+    I64(site_counts.live), I64(site_counts.lost_cancel), I64(site_counts.orphaned_timer),
+    I64(site_counts.ineffective_deadline)};
 
 _Static_assert(CT_WIRE_REACH_UNREACHABLE == (int)CT_SCAN_UNREACHABLE &&
                    CT_WIRE_REACH_REACHABLE == (int)CT_SCAN_REACHABLE &&
@@ -104,6 +111,8 @@ static const struct frame_type types[CT_WIRE_TYPE_COUNT] = {
     [CT_WIRE_EXIT_THREAD] = TYPE("exit_thread", exit_thread_fields),
     [CT_WIRE_EXIT_REACH] = TYPE("exit_reach", exit_reach_fields),
     [CT_WIRE_EXIT_CHECK] = TYPE("exit_check", exit_check_fields),
+    [CT_WIRE_RESYNC] = TYPE("resync", resync_fields),
+    [CT_WIRE_SITE_COUNTS] = TYPE("site_counts", site_counts_fields),
 };
 
 static const struct frame_type *type_of(uint32_t t)

@@ -4,7 +4,11 @@
  *
  * One line per frame, each with a "type": hello, then the snapshot ("context" lines,
  * closed by "snapshot_end"), then events ("create", "cancel", "release", "free",
- * "timer", "wait", "thread", "sample") and at last "bye". SITE frames are not printed:
+ * "timer", "wait", "thread", "sample", "site_counts") and at last "bye". A client
+ * too slow for the stream (tail whose output is read slowly) is resynced, not dropped:
+ * a "resync" line says how many frames the process skipped for it, a fresh snapshot
+ * follows ("context" and "site_counts" lines, "snapshot_end"), and events go on.
+ * SITE frames are not printed:
  * their stack ids are resolved into a "site" object on the lines that refer to them.
  * What it keeps of them is bounded (ctxtrace/core/live_budget.h): a server is a peer.
  *
@@ -50,7 +54,8 @@ struct tail {
     size_t nsites, cap;
     struct ct_live_budget budget; /* what sites may cost us (a peer's to fill) */
     const char *peer;
-    int64_t hello_now;     /* the server's clock at HELLO: ages in the snapshot */
+    int64_t hello_now;     /* the server's clock at HELLO: the text's time origin */
+    int64_t snapshot_now;  /* ... at HELLO, then at each RESYNC: ages in the snapshot */
     bool bye;
     int bye_reason;        /* CT_WIRE_BYE_*, once bye */
     bool text;             /* --format text: lines for people, not JSON */
@@ -155,7 +160,7 @@ static void print_context(struct tail *t, const struct ct_wire_msg *m)
         field(t, "released_ns", c->released);
     field(t, "deadline_ns", c->deadline);
     field(t, "created_ns", c->created);
-    field(t, "age_ms", (t->hello_now - c->created) / 1000000);
+    field(t, "age_ms", (t->snapshot_now - c->created) / 1000000);
     field(t, "thread", c->thread);
     json_key(&t->j, "timer_armed");
     json_bool(&t->j, (c->flags & CT_WIRE_TIMER_ARMED) != 0);
@@ -276,6 +281,22 @@ static void print_event(struct tail *t, const struct ct_wire_msg *m)
         text(t, "status", m->u.exit_check.status);
         if (m->u.exit_check.reach != NULL)
             text(t, "reach", m->u.exit_check.reach);
+        break;
+    case CT_WIRE_RESYNC:
+        field(t, "ts_ns", m->u.resync.ts);
+        field(t, "skipped_events", (int64_t)m->u.resync.events);
+        field(t, "skipped_frames", (int64_t)m->u.resync.frames);
+        field(t, "skipped_bytes", (int64_t)m->u.resync.bytes);
+        field(t, "resyncs", m->u.resync.resyncs);
+        break;
+    case CT_WIRE_SITE_COUNTS:
+        site(t, "site", m->u.site_counts.stack);
+        field(t, "created", m->u.site_counts.created);
+        field(t, "freed", m->u.site_counts.freed);
+        field(t, "live", m->u.site_counts.live);
+        field(t, "lost_cancel", m->u.site_counts.lost_cancel);
+        field(t, "orphaned_timer", m->u.site_counts.orphaned_timer);
+        field(t, "ineffective_deadline", m->u.site_counts.ineffective_deadline);
         break;
     default:
         break;
@@ -406,6 +427,28 @@ static void text_event(struct tail *t, const struct ct_wire_msg *m)
             put_clean(m->u.exit_check.reach);
         }
         break;
+    case CT_WIRE_RESYNC:
+        text_time(t, m->u.resync.ts);
+        printf("resync   fell behind: the process skipped %llu events (%llu frames, %.1f MiB) "
+               "for this client; a fresh snapshot follows (resync %u)",
+               (unsigned long long)m->u.resync.events, (unsigned long long)m->u.resync.frames,
+               (double)m->u.resync.bytes / (1024.0 * 1024.0), m->u.resync.resyncs);
+        break;
+    case CT_WIRE_SITE_COUNTS:
+        printf("%14scounts   %lld created, %lld freed, %lld live", "",
+               (long long)m->u.site_counts.created, (long long)m->u.site_counts.freed,
+               (long long)m->u.site_counts.live);
+        if (m->u.site_counts.lost_cancel > 0)
+            printf(", %lld lost-cancel", (long long)m->u.site_counts.lost_cancel);
+        if (m->u.site_counts.orphaned_timer > 0)
+            printf(", %lld orphaned-timer", (long long)m->u.site_counts.orphaned_timer);
+        if (m->u.site_counts.ineffective_deadline > 0)
+            printf(", %lld ineffective-deadline",
+                   (long long)m->u.site_counts.ineffective_deadline);
+        if (m->u.site_counts.stack == 0)
+            fputs(" (no stack)", stdout);
+        text_site(t, m->u.site_counts.stack);
+        break;
     default:
         printf("(%s)", ct_wire_type_name(m->type));
         break;
@@ -424,7 +467,7 @@ static void print_text(struct tail *t, const struct ct_wire_msg *m)
         const struct ct_wire_context *c = &m->u.context;
         printf("  #%llu %s, %s, parent #%llu, age %.3f s", (unsigned long long)c->id,
                ct_kind_name(c->kind), c->done ? ct_why_name(c->why) : "live",
-               (unsigned long long)c->parent, (double)(t->hello_now - c->created) / 1e9);
+               (unsigned long long)c->parent, (double)(t->snapshot_now - c->created) / 1e9);
         if (c->flags & CT_WIRE_TIMER_ARMED)
             fputs(", timer armed", stdout);
         if (c->flags & CT_WIRE_LOST_CANCEL)
@@ -463,7 +506,9 @@ static void print(struct tail *t, const struct ct_wire_msg *m)
         return;
     }
     if (m->type == CT_WIRE_HELLO)
-        t->hello_now = m->u.hello.now;
+        t->hello_now = t->snapshot_now = m->u.hello.now;
+    if (m->type == CT_WIRE_RESYNC)
+        t->snapshot_now = m->u.resync.ts;
     if (m->type == CT_WIRE_BYE) {
         t->bye = true;
         t->bye_reason = m->u.bye.reason;
@@ -637,8 +682,10 @@ static const struct cli_command tail_command = {
     .opts = tail_options,
     .footer = "Exit status: 0 when the process ended the stream (exit, exec) or at the end\n"
               "of --seconds, 1 when the stream ended without a goodbye (the process died),\n"
-              "2 on errors, 3 when the process dropped this client (too slow: BYE slow;\n"
-              "too many clients: BYE busy) and the stream printed is incomplete.",
+              "2 on errors, 3 when the process dropped this client (too many clients: BYE\n"
+              "busy; an older process, too slow: BYE slow) and the stream printed is\n"
+              "incomplete. A client too slow for the stream is resynced: a \"resync\" line\n"
+              "says how many frames it skipped, and a fresh snapshot follows.",
 };
 
 const struct cli_command *const cli_tail = &tail_command;

@@ -15,6 +15,14 @@
  * a deadline that lost to its parent's earlier one is ineffective. Those are the
  * CONTEXT frame's flags.
  *
+ * Per-site counts. Each creation stack's contexts are counted as they are created and
+ * freed, and by the findings-so-far flags they get (a flag counts once set and stays
+ * counted after the free; a flag the verdict withdraws is uncounted), from the start of
+ * the process, whether or not a client is connected: a client that skipped events
+ * (server.c resyncs a slow one) still shows exact per-site and findings counts. They go
+ * out in every snapshot and, with each sample, for the sites that changed since the last
+ * (SITE_COUNTS). The counting costs one map lookup per creation and per free.
+ *
  * The exit check. Its events (EV_EXIT_REACH, EV_EXIT_THREAD) are drained like any
  * other and sent as EXIT_REACH / EXIT_THREAD frames, a thread named by its threads.id as
  * the trace's exit_threads row names it (the model keeps each running thread's tid for
@@ -66,6 +74,9 @@ struct site {
     uint64_t stack;
     uint32_t line;
     char *module, *function, *file;
+    /* SITE_COUNTS's fields (wire.h), since the process started */
+    int64_t created, freed, live, lost_cancel, orphaned_timer, ineffective_deadline;
+    bool dirty; /* changed since the counts were last sent (listed in `dirty`) */
 };
 
 static struct symbolizer *sym;
@@ -74,8 +85,10 @@ static VEC(struct pending) pending;
 static struct bytes reasons;
 static VEC(struct entry) entries;
 static struct u64map entry_of;       /* context id -> index in entries */
+/* sites.items[0] counts the contexts of no known stack (stack 0, no SITE frame). */
 static VEC(struct site) sites;
-static struct u64map site_known;     /* stack id -> 1 */
+static struct u64map site_known;     /* stack id -> index in sites */
+static VEC(size_t) dirty;            /* sites whose counts changed since last sent */
 static struct bytes out;             /* frames for the clients, one drain's worth */
 /* With no client connected: the contexts freed in the drain being published. One created
  * in that same drain is never in any snapshot, so it is not entered in the model at all
@@ -92,18 +105,24 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void live_model_init(struct symbolizer *s)
-{
-    sym = s;
-    ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
-    program[n > 0 ? n : 0] = '\0';
-}
-
 /* Out of memory on the writer thread: the model cannot stay exact, and a wrong tree
  * is worse than none (the same choice as batch.c). */
 static void no_memory(void)
 {
     abort();
+}
+
+void live_model_init(struct symbolizer *s)
+{
+    sym = s;
+    ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
+    program[n > 0 ? n : 0] = '\0';
+    /* A forked child's writer starts again with the parent's sites (and counts reset). */
+    if (sites.len == 0) {
+        if (VEC_PUSH(sites) != 0)
+            no_memory();
+        memset(&sites.items[0], 0, sizeof sites.items[0]);
+    }
 }
 
 static char *dup_or_null(const char *s)
@@ -141,7 +160,7 @@ static void add_site(const struct ev *e)
     if (u64map_get(&site_known, e->id, &known))
         return;
     long i = VEC_PUSH(sites);
-    if (i < 0 || !u64map_put(&site_known, e->id, 1))
+    if (i < 0 || !u64map_put(&site_known, e->id, (uint64_t)i))
         no_memory();
     struct site *s = &sites.items[i];
     memset(s, 0, sizeof *s);
@@ -168,6 +187,41 @@ static void add_site(const struct ev *e)
         site_msg(s, &m);
         emit(&m);
     }
+}
+
+/* The site of a creation stack: its own, or sites.items[0] (no stack, or one whose
+ * EV_STACK this model never saw: a context made before a fork). */
+static struct site *site_of(uint64_t stack)
+{
+    uint64_t i;
+    return &sites.items[stack != 0 && u64map_get(&site_known, stack, &i) ? i : 0];
+}
+
+static void touch(struct site *s)
+{
+    if (s->dirty)
+        return;
+    long i = VEC_PUSH(dirty);
+    if (i < 0)
+        no_memory();
+    dirty.items[i] = (size_t)(s - sites.items);
+    s->dirty = true;
+}
+
+/* Count what changed in a context's findings-so-far flags at its site. */
+static void count_flags(uint64_t stack, uint8_t before, uint8_t after)
+{
+    uint8_t changed = before ^ after;
+    if (!(changed & (CT_WIRE_LOST_CANCEL | CT_WIRE_ORPHANED_TIMER | CT_WIRE_INEFFECTIVE_DEADLINE)))
+        return;
+    struct site *s = site_of(stack);
+    if (changed & CT_WIRE_LOST_CANCEL)
+        s->lost_cancel += (after & CT_WIRE_LOST_CANCEL) ? 1 : -1;
+    if (changed & CT_WIRE_ORPHANED_TIMER)
+        s->orphaned_timer += (after & CT_WIRE_ORPHANED_TIMER) ? 1 : -1;
+    if (changed & CT_WIRE_INEFFECTIVE_DEADLINE)
+        s->ineffective_deadline += (after & CT_WIRE_INEFFECTIVE_DEADLINE) ? 1 : -1;
+    touch(s);
 }
 
 void live_collect(const struct ev *e)
@@ -220,6 +274,10 @@ static void remove_entry(uint64_t id)
     uint64_t i;
     if (!u64map_get(&entry_of, id, &i))
         return;
+    struct site *s = site_of(entries.items[i].stack);
+    s->freed++;
+    s->live--;
+    touch(s);
     free(entries.items[i].reason);
     u64map_del(&entry_of, id);
     size_t last = entries.len - 1;
@@ -247,6 +305,23 @@ static void apply_create(const struct ev *e)
     c->released_live = -1;
     if (e->b == CTX_KIND_DEADLINE && e->c > e->d)
         c->flags |= CT_WIRE_INEFFECTIVE_DEADLINE;
+    struct site *s = site_of(c->stack);
+    s->created++;
+    s->live++;
+    touch(s);
+    count_flags(c->stack, 0, c->flags);
+}
+
+/* A context created and freed in the same drain with no client connected: counted at
+ * its site, never entered in the model (live_publish). */
+static void count_passing(const struct ev *e)
+{
+    struct site *s = site_of(e->stack);
+    s->created++;
+    s->freed++;
+    touch(s);
+    if (e->b == CTX_KIND_DEADLINE && e->c > e->d)
+        count_flags(e->stack, 0, CT_WIRE_INEFFECTIVE_DEADLINE);
 }
 
 /* The verdict's flags on what the model has seen of c (trace not complete: the
@@ -263,11 +338,13 @@ static void judge(struct entry *c)
         .released_ns = c->released,
     };
     struct ct_verdict v = ct_judge(&f);
+    uint8_t before = c->flags;
     c->flags &= (uint8_t)~(CT_WIRE_LOST_CANCEL | CT_WIRE_ORPHANED_TIMER);
     if (v.leak == CT_LEAK_ORPHANED_TIMER)
         c->flags |= CT_WIRE_ORPHANED_TIMER;
     else if (v.leak != CT_LEAK_NONE)
         c->flags |= CT_WIRE_LOST_CANCEL;
+    count_flags(c->stack, before, c->flags);
 }
 
 /* Update the model with one event (in time order) and, when m is not NULL, describe it as
@@ -285,6 +362,8 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
         /* Its later events find no entry and change nothing. */
         if (!u64map_get(&freed_in_drain, e->id, &unused))
             apply_create(e);
+        else
+            count_passing(e);
         if (m != NULL)
             *m = (struct ct_wire_msg){CT_WIRE_CREATE,
                                   .u.create = {e->ts, e->thread, (uint8_t)e->b, e->id,
@@ -409,11 +488,17 @@ void live_publish(void)
     if (!in_time_order())
         qsort(pending.items, pending.len, sizeof *pending.items, by_time);
     bool send = live_server_has_clients();
-    if (!send)
+    if (!send) {
         for (size_t i = 0; i < pending.len; i++)
             if (pending.items[i].e.type == EV_FREE &&
                 !u64map_put(&freed_in_drain, pending.items[i].e.id, 1))
                 no_memory();
+        /* One released live may be a finding (lost cancel, orphaned timer): the model
+         * judges it, counted at its site. */
+        for (size_t i = 0; i < pending.len && freed_in_drain.len > 0; i++)
+            if (pending.items[i].e.type == EV_UNOWNED && pending.items[i].e.a != 0)
+                u64map_del(&freed_in_drain, pending.items[i].e.id);
+    }
     for (size_t i = 0; i < pending.len; i++) {
         struct ct_wire_msg m;
         apply(&pending.items[i], send ? &m : NULL);
@@ -431,9 +516,30 @@ void live_publish(void)
     out.len = 0;
 }
 
+static void site_counts_msg(const struct site *s, struct ct_wire_msg *m)
+{
+    *m = (struct ct_wire_msg){
+        CT_WIRE_SITE_COUNTS,
+        .u.site_counts = {s->stack, s->created, s->freed, s->live, s->lost_cancel,
+                          s->orphaned_timer, s->ineffective_deadline}};
+}
+
 void live_sample(const struct ct_sample_row *row)
 {
-    if (!live_server_has_clients())
+    bool send = live_server_has_clients();
+    /* Without a client only forget what changed: a new one gets every site's counts
+     * with its snapshot. */
+    for (size_t i = 0; i < dirty.len; i++) {
+        struct site *s = &sites.items[dirty.items[i]];
+        s->dirty = false;
+        if (send) {
+            struct ct_wire_msg m;
+            site_counts_msg(s, &m);
+            emit(&m);
+        }
+    }
+    dirty.len = 0;
+    if (!send)
         return;
     struct ct_wire_msg m = {CT_WIRE_SAMPLE,
                             .u.sample = {row->ts_ns, row->live_contexts, row->armed_timers,
@@ -443,17 +549,20 @@ void live_sample(const struct ct_sample_row *row)
     out.len = 0;
 }
 
-size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg)
+size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg,
+                     bool resync)
 {
     uint8_t frame[CT_WIRE_MAX_FRAME];
-    size_t total = 0;
+    size_t total = 0, n;
     struct ct_wire_msg m = {CT_WIRE_HELLO,
                             .u.hello = {CT_WIRE_MAGIC, CT_WIRE_VERSION, (uint32_t)getpid(),
                                         now_ns(), program}};
-    size_t n = ct_wire_encode(&m, frame, sizeof frame);
-    put(arg, frame, n);
-    total += n;
-    for (size_t i = 0; i < sites.len; i++) {
+    if (!resync) {
+        n = ct_wire_encode(&m, frame, sizeof frame);
+        put(arg, frame, n);
+        total += n;
+    }
+    for (size_t i = 1; i < sites.len; i++) { /* [0]: no stack, no SITE */
         site_msg(&sites.items[i], &m);
         n = ct_wire_encode(&m, frame, sizeof frame);
         put(arg, frame, n);
@@ -469,6 +578,14 @@ size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), v
                           .deadline = c->deadline, .canceled = c->canceled,
                           .origin = c->origin, .released = c->released,
                           .reason = c->reason}};
+        n = ct_wire_encode(&m, frame, sizeof frame);
+        put(arg, frame, n);
+        total += n;
+    }
+    for (size_t i = 0; i < sites.len; i++) {
+        if (sites.items[i].created == 0)
+            continue;
+        site_counts_msg(&sites.items[i], &m);
         n = ct_wire_encode(&m, frame, sizeof frame);
         put(arg, frame, n);
         total += n;
@@ -509,5 +626,13 @@ void live_model_forget_in_child(void)
         u64map_clear(&tid_of_thread);
     out.len = 0;
     /* Sites stay: the child's stacks are the parent's addresses, and its new writer
-     * announces every known site in each snapshot. */
+     * announces every known site in each snapshot. Their counts start again, as the
+     * child's trace does. */
+    for (size_t i = 0; i < sites.len; i++) {
+        struct site *s = &sites.items[i];
+        s->created = s->freed = s->live = 0;
+        s->lost_cancel = s->orphaned_timer = s->ineffective_deadline = 0;
+        s->dirty = false;
+    }
+    dirty.len = 0;
 }

@@ -30,11 +30,14 @@ void live_model_init(struct symbolizer *sym);
 void live_collect(const struct ev *e);
 /* Apply the collected events in time order and send them to the clients. */
 void live_publish(void);
-/* Send a periodic sample to the clients. */
+/* Send a periodic sample to the clients, and the counts of the sites that changed since
+ * the last (SITE_COUNTS). */
 void live_sample(const struct ct_sample_row *row);
-/* The snapshot for a new client: HELLO, every site, every live context, SNAPSHOT_END;
- * each frame handed to put. Returns the number of bytes produced. */
-size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg);
+/* The snapshot for a new client: HELLO, every site, every live context, every site's
+ * counts (SITE_COUNTS), SNAPSHOT_END; each frame handed to put. For a resync (after the
+ * server's RESYNC frame) the same without HELLO. Returns the number of bytes produced. */
+size_t live_snapshot(void (*put)(void *arg, const uint8_t *frame, size_t len), void *arg,
+                     bool resync);
 /* At the end of the process (exit, SIGINT/SIGTERM), after the last publish: send the
  * exit check's EXIT_CHECK frame (its EXIT_THREAD and EXIT_REACH frames were drained and
  * published before), if a check ran. */
@@ -44,9 +47,10 @@ void live_model_forget_in_child(void);
 
 /* ---- server.c: the socket ------------------------------------------------------------ */
 
-/* A new client's snapshot (live_snapshot's contract): each frame handed to put. */
+/* A new client's snapshot, or a resync's (live_snapshot's contract): each frame handed
+ * to put. */
 typedef size_t (*live_snapshot_fn)(void (*put)(void *arg, const uint8_t *frame, size_t len),
-                                   void *arg);
+                                   void *arg, bool resync);
 
 /* Bind and listen at CTXTRACE_SOCKET or the default path (ctxtrace/core/livepath.h);
  * each new client is first given `snapshot` (the model's, passed in so that the server
@@ -58,7 +62,7 @@ void live_server_start(live_snapshot_fn snapshot);
 bool live_server_serving(void);
 bool live_server_has_clients(void);
 /* Queue bytes (whole frames) for every client; a client that has fallen too far
- * behind is sent BYE "slow" and disconnected instead. */
+ * behind skips them and is resynced instead (server.c). */
 void live_server_broadcast(const uint8_t *frames, size_t len);
 /* Accept new clients (with their snapshot), send what is queued, drop dead clients.
  * Bounded work per call: the writer must get back to draining. */

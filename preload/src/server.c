@@ -7,10 +7,18 @@
  *
  * Never in the way: every descriptor is non-blocking and close-on-exec, sends use
  * MSG_NOSIGNAL (a vanished client is an error code, not a SIGPIPE), and each client
- * has its own bounded queue. A client that falls behind by more than CLIENT_LAG_MAX
- * bytes loses the frames it has not begun to receive, gets BYE "slow" in their place
- * and is dropped; one that sends anything (clients only read)
- * gets BYE "protocol"; beyond MAX_CLIENTS, a newcomer gets BYE "busy". A closing
+ * has its own bounded queue. One that sends anything (clients only read) gets BYE
+ * "protocol"; beyond MAX_CLIENTS, a newcomer gets BYE "busy".
+ *
+ * Never cut off for being slow. A client whose unsent backlog would pass its snapshot
+ * plus CLIENT_LAG_MAX bytes loses the frames it has not begun to receive (never a part
+ * of its last snapshot: a half snapshot is a wrong picture) and everything broadcast
+ * after them, counted; once it has taken its last snapshot whole, it is sent RESYNC
+ * (what it skipped) and a fresh snapshot of the model as it is now — between two drains,
+ * like a new client's — so its picture is exact again. Only then does it take events
+ * again. A client slower than the snapshot itself is thus sent one snapshot after the
+ * other, each whole and exact, never two queued at once: memory per client stays within
+ * one snapshot plus CLIENT_LAG_MAX. A closing
  * client has CLOSE_GRACE_NS to take what is queued, then it is closed regardless.
  * Each poll accepts at most ACCEPTS_PER_POLL connections, so a connection flood costs
  * the writer a bounded time per drain and cannot stall the application's rings.
@@ -18,6 +26,7 @@
 #include <ctxtrace/core/livepath.h>
 #include <ctxtrace/core/livesweep.h>
 #include <ctxtrace/core/wire.h>
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,7 +44,7 @@
 enum {
     MAX_CLIENTS = 64,
     ACCEPTS_PER_POLL = 64,
-    CLIENT_LAG_MAX = 8 * 1024 * 1024, /* bytes queued beyond the client's snapshot */
+    CLIENT_LAG_MAX = 8 * 1024 * 1024, /* bytes queued beyond the client's last snapshot */
     SEND_CHUNK = 256 * 1024,
 };
 static const int64_t CLOSE_GRACE_NS = 1000000000;
@@ -46,6 +55,10 @@ struct client {
     size_t sent;
     size_t frame;         /* where in q the first frame not yet begun starts (>= sent) */
     size_t limit;         /* the most q may hold unsent: snapshot + CLIENT_LAG_MAX */
+    size_t snap_end;      /* where in q its last snapshot ends: taken once sent >= it */
+    bool resync_due;      /* fell behind: frames are skipped until the next snapshot */
+    uint32_t resyncs;     /* RESYNC frames sent so far */
+    uint64_t skipped_events, skipped_frames, skipped_bytes; /* since its last snapshot */
     int64_t closing_at;   /* 0: open; else when it was told BYE */
 };
 
@@ -193,6 +206,12 @@ static void drop(int i)
     clients[i] = clients[--nclients];
 }
 
+/* The length of the whole frame at p (its length was checked when it was encoded). */
+static size_t frame_len(const uint8_t *p)
+{
+    return CT_WIRE_HEADER + (p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24);
+}
+
 /* Send what is queued, as far as the socket takes it. False: the client is gone. */
 static bool flush_client(struct client *c)
 {
@@ -205,26 +224,64 @@ static bool flush_client(struct client *c)
                 memmove(c->q.data, c->q.data + c->sent, c->q.len - c->sent);
                 c->q.len -= c->sent;
                 c->frame -= c->sent;
+                c->snap_end = c->snap_end > c->sent ? c->snap_end - c->sent : 0;
                 c->sent = 0;
             }
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
         }
         c->sent += (size_t)w;
         while (c->frame < c->sent) /* frame lengths were checked when they were encoded */
-            c->frame += CT_WIRE_HEADER + (c->q.data[c->frame] | c->q.data[c->frame + 1] << 8 |
-                                          (size_t)c->q.data[c->frame + 2] << 16 |
-                                          (size_t)c->q.data[c->frame + 3] << 24);
+            c->frame += frame_len(c->q.data + c->frame);
     }
-    c->sent = c->q.len = c->frame = 0;
+    c->sent = c->q.len = c->frame = c->snap_end = 0;
     return true;
 }
 
-/* Too far behind: drop the frames it has not begun to receive, so the BYE that follows
- * reaches it as soon as it reads what is already on its way. */
-static void drop_unsent(struct client *c)
+/* Count the whole frames of p[0, len) as skipped by c. */
+static void skip(struct client *c, const uint8_t *p, size_t len)
 {
-    if (c->frame >= c->sent && c->frame < c->q.len)
-        c->q.len = c->frame;
+    for (size_t off = 0; off < len; off += frame_len(p + off)) {
+        unsigned type = p[off + 4] | (unsigned)p[off + 5] << 8;
+        c->skipped_events += (type >= CT_WIRE_CREATE && type <= CT_WIRE_THREAD) ||
+                             type == CT_WIRE_EXIT_THREAD || type == CT_WIRE_EXIT_REACH;
+        c->skipped_frames++;
+    }
+    c->skipped_bytes += len;
+}
+
+/* RESYNC and a fresh snapshot, after which c takes events again. */
+static void resync(struct client *c)
+{
+    uint8_t frame[CT_WIRE_MAX_FRAME];
+    struct ct_wire_msg m = {CT_WIRE_RESYNC,
+                            .u.resync = {now_ns(), c->skipped_events, c->skipped_frames,
+                                         c->skipped_bytes,
+                                         ++c->resyncs}};
+    queue_bytes(c, frame, ct_wire_encode(&m, frame, sizeof frame));
+    c->limit = take_snapshot(queue_bytes, c, true) + CLIENT_LAG_MAX;
+    c->snap_end = c->q.len;
+    c->skipped_events = c->skipped_frames = c->skipped_bytes = 0;
+    c->resync_due = false;
+}
+
+/* Resynced once it has taken its last snapshot whole: never two snapshots queued. */
+static void resync_when_ready(struct client *c)
+{
+    if (c->resync_due && c->closing_at == 0 && c->snap_end <= c->sent)
+        resync(c);
+}
+
+/* Too far behind: drop the frames it has not begun to receive, but none of its last
+ * snapshot, and skip events until it is resynced. */
+static void fall_behind(struct client *c)
+{
+    size_t cut = c->frame > c->snap_end ? c->frame : c->snap_end;
+    assert(cut >= c->sent);
+    if (cut < c->q.len) {
+        skip(c, c->q.data + cut, c->q.len - cut);
+        c->q.len = cut;
+    }
+    c->resync_due = true;
 }
 
 void live_server_broadcast(const uint8_t *frames, size_t len)
@@ -233,9 +290,13 @@ void live_server_broadcast(const uint8_t *frames, size_t len)
         struct client *c = &clients[i];
         if (c->closing_at != 0)
             continue;
-        if (c->q.len - c->sent + len > c->limit) {
-            drop_unsent(c);
-            queue_bye(c, CT_WIRE_BYE_SLOW, "the client fell too far behind the stream");
+        if (!c->resync_due && c->q.len - c->sent + len > c->limit)
+            fall_behind(c);
+        if (c->resync_due) {
+            /* The model has these frames applied already: a snapshot taken now holds
+             * them. */
+            skip(c, frames, len);
+            resync_when_ready(c);
             continue;
         }
         queue_bytes(c, frames, len);
@@ -270,7 +331,8 @@ static void accept_clients(void)
         struct client *c = &clients[nclients++];
         memset(c, 0, sizeof *c);
         c->fd = fd;
-        c->limit = take_snapshot(queue_bytes, c) + CLIENT_LAG_MAX;
+        c->limit = take_snapshot(queue_bytes, c, false) + CLIENT_LAG_MAX;
+        c->snap_end = c->q.len;
     }
 }
 
@@ -293,6 +355,7 @@ void live_server_poll(void)
         struct client *c = &clients[i];
         check_input(c);
         bool alive = flush_client(c);
+        resync_when_ready(c);
         bool done = c->closing_at != 0 &&
                     (c->q.len == 0 || now - c->closing_at > CLOSE_GRACE_NS);
         if (!alive || done)
@@ -302,11 +365,12 @@ void live_server_poll(void)
     }
 }
 
-/* At the end, clients that are reading get what is queued, BYE included: the wait is
+/* At the end, clients that are reading get what is queued, BYE included (one too far
+ * behind gets a last RESYNC and snapshot instead of its backlog): the wait is
  * bounded (STOP_GRACE_NS in all) and ends as soon as no client takes anything for
  * STOP_IDLE_MS, so a stuck client costs the exit at most that. */
 static const int64_t STOP_GRACE_NS = 200 * 1000000LL;
-enum { STOP_IDLE_MS = 10 };
+enum { STOP_IDLE_MS = 10, STOP_BACKLOG_MAX = 1024 * 1024 };
 
 void live_server_stop(int reason, const char *text)
 {
@@ -317,9 +381,18 @@ void live_server_stop(int reason, const char *text)
     struct stat st;
     if (lstat(sock_path, &st) == 0 && st.st_dev == sock_dev && st.st_ino == sock_ino)
         unlink(sock_path);
-    for (int i = 0; i < nclients; i++)
-        if (clients[i].closing_at == 0)
-            queue_bye(&clients[i], reason, text);
+    for (int i = 0; i < nclients; i++) {
+        struct client *c = &clients[i];
+        if (c->closing_at != 0)
+            continue;
+        /* The last picture, whole and short: one that skipped events, or that could not
+         * take its backlog in the grace, is resynced (the model is final now). */
+        if (!c->resync_due && c->q.len - c->sent > STOP_BACKLOG_MAX)
+            fall_behind(c);
+        if (c->resync_due)
+            resync(c);
+        queue_bye(c, reason, text);
+    }
     int64_t deadline = now_ns() + STOP_GRACE_NS;
     for (;;) {
         struct pollfd pfd[MAX_CLIENTS];

@@ -7,6 +7,7 @@
  *   test_model WORKDIR
  */
 #include <ctxtrace/core/store.h>
+#include <ctxtrace/core/wire.h>
 #include <ctxtrace/tracer.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -528,6 +529,105 @@ static void test_a_live_model_holding_the_last_reference_to_its_source_frees_bot
     g_unlink(path);
 }
 
+/* Frames a fake server sends (a socketpair's other end is the "process"). */
+static void send_frame(int fd, const struct ct_wire_msg *m)
+{
+    uint8_t buf[CT_WIRE_MAX_FRAME];
+    size_t n = ct_wire_encode(m, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(write(fd, buf, n), (ssize_t)n);
+}
+
+static void send_context(int fd, uint64_t id, int64_t created)
+{
+    struct ct_wire_msg m = {CT_WIRE_CONTEXT, .u.context = {.id = id, .parent = 1, .stack = 77,
+                                                           .kind = CTX_KIND_CANCEL, .thread = 1,
+                                                           .created = created}};
+    send_frame(fd, &m);
+}
+
+static void pump_frames(CtLiveSource *live, guint64 frames)
+{
+    gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (ct_live_source_get_frames(live) < frames && g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, FALSE);
+    assert_true(ct_live_source_get_frames(live) >= frames);
+}
+
+/* RESYNC (docs/wire.md): the fresh snapshot replaces the picture — a context the window
+ * had that it does not list is freed at the resync, a new one appears, one listed stays
+ * live — the process's SITE_COUNTS become the model's site counts and its findings, and
+ * the status says how much was skipped. Once behind, a context created and freed within
+ * one read is counted but never an item. */
+static void test_a_resync_replaces_the_live_picture_and_keeps_the_counts(void **state)
+{
+    (void)state;
+    g_autofree char *path = g_build_filename(workdir, "resync.sock", NULL);
+    g_unlink(path);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(listener, 1), 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CtLiveSource) live = ct_live_source_connect(path, &error);
+    assert_non_null(live);
+    int fd = accept(listener, NULL, NULL);
+    assert_true(fd >= 0);
+    g_autoptr(CtTraceModel) model = ct_live_source_start(live);
+
+    struct ct_wire_msg m = {CT_WIRE_HELLO, .u.hello = {CT_WIRE_MAGIC, CT_WIRE_VERSION, 42, 1000, "/bin/p"}};
+    send_frame(fd, &m);
+    m = (struct ct_wire_msg){CT_WIRE_SITE, .u.site = {77, 9, "/bin/p", "serve", "p.c"}};
+    send_frame(fd, &m);
+    send_context(fd, 10, 900);
+    send_context(fd, 11, 950);
+    m = (struct ct_wire_msg){CT_WIRE_SNAPSHOT_END, .u.snapshot_end = {2}};
+    send_frame(fd, &m);
+    pump_frames(live, 5);
+    assert_int_equal(ct_context_item_get(ct_trace_model_lookup(model, 10), CT_FREED_NS, 0), 0);
+
+    /* Fell behind: #10 ended and #12 began meanwhile; the process counts 1000 created at
+     * stack 77, 998 freed, 3 lost cancels. */
+    m = (struct ct_wire_msg){CT_WIRE_RESYNC, .u.resync = {5000, 4000, 4100, 200000, 1}};
+    send_frame(fd, &m);
+    send_context(fd, 11, 950);
+    send_context(fd, 12, 4000);
+    m = (struct ct_wire_msg){CT_WIRE_SITE_COUNTS, .u.site_counts = {77, 1000, 998, 2, 3, 0, 0}};
+    send_frame(fd, &m);
+    m = (struct ct_wire_msg){CT_WIRE_SNAPSHOT_END, .u.snapshot_end = {2}};
+    send_frame(fd, &m);
+    /* Behind now: #13 created and freed within one read is only counted. */
+    m = (struct ct_wire_msg){CT_WIRE_CREATE, .u.create = {6000, 1, CTX_KIND_CANCEL, 13, 1, 77, 0, 0}};
+    send_frame(fd, &m);
+    m = (struct ct_wire_msg){CT_WIRE_FREE, .u.free = {6001, 1, 13}};
+    send_frame(fd, &m);
+    pump_frames(live, 12);
+
+    assert_int_equal(ct_context_item_get(ct_trace_model_lookup(model, 10), CT_FREED_NS, 0), 5000);
+    assert_int_equal(ct_context_item_get(ct_trace_model_lookup(model, 11), CT_FREED_NS, 0), 0);
+    assert_non_null(ct_trace_model_lookup(model, 12));
+    assert_null(ct_trace_model_lookup(model, 13));
+    guint n = 0;
+    const CtSiteCounts *c = ct_trace_model_get_site_counts(model, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].stack, 77);
+    assert_int_equal(c[0].created, 1000);
+    assert_int_equal(c[0].lost_cancel, 3);
+    const struct ct_findings *f = ct_trace_model_get_findings(model);
+    assert_non_null(f);
+    assert_int_equal(f->len, 1);
+    assert_int_equal(f->items[0].rule, CT_RULE_LOST_CANCEL);
+    assert_int_equal(f->items[0].count, 3);
+    assert_string_equal(f->items[0].site.function, "serve");
+    const char *text = ct_live_source_get_state_text(live);
+    assert_non_null(strstr(text, "fell behind 1 time: 4,000 events skipped"));
+    assert_non_null(strstr(text, "1 contexts too brief to show"));
+    close(fd);
+    close(listener);
+    g_unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -551,6 +651,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_trace_without_indexes_pages_the_same_from_an_in_memory_map),
         cmocka_unit_test(test_a_file_that_is_not_a_trace_is_refused_with_a_reason),
         cmocka_unit_test(test_a_live_model_holding_the_last_reference_to_its_source_frees_both),
+        cmocka_unit_test(test_a_resync_replaces_the_live_picture_and_keeps_the_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

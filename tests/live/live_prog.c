@@ -3,12 +3,14 @@
  * socket's tests and benchmark. Its output depends only on its arguments, so a run
  * disturbed by hostile clients can be compared with an undisturbed one.
  *
- *   live_prog [--wait-go] [--burst N] [--timing] [--exec] ITERATIONS INTERVAL_US
+ *   live_prog [--wait-go] [--burst N] [--leak-every K] [--timing] [--exec] ITERATIONS INTERVAL_US
  *
  * Before starting it builds a small tree that stays live to the end and carries one
  * candidate of each early finding (lost-cancel, orphaned-timer, ineffective-deadline),
  * prints "ready", and with --wait-go waits for a line on stdin. Then: a burst of N
  * create+release pairs as fast as it can (--timing prints how long it took on stderr),
+ * with --leak-every K every K-th of them a lost cancel instead (made at
+ * make_burst_lost_cancel, freed with the server context at the end),
  * and ITERATIONS requests, one every INTERVAL_US, each a timeout context with a value
  * child, every tenth one cancelled with a reason, while a worker thread waits on a job
  * context the main thread cancels at the end. With --exec it finally replaces itself
@@ -33,6 +35,11 @@ static ctx_t *make_lost_cancel(ctx_t *parent)
     ctx_t *c = ctx_with_cancel(parent);
     ctx_unref(c); /* never cancelled: attached to parent until it ends */
     return c;
+}
+
+static void make_burst_lost_cancel(ctx_t *parent)
+{
+    ctx_unref(ctx_with_cancel(parent)); /* never cancelled */
 }
 
 static void make_orphaned_timer(ctx_t *parent)
@@ -106,7 +113,7 @@ static int64_t now_ns(void)
 int main(int argc, char **argv)
 {
     bool wait_go = false, timing = false, exec_self = false, leak = false;
-    long burst = 0;
+    long burst = 0, leak_every = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--wait-go") == 0)
@@ -119,11 +126,13 @@ int main(int argc, char **argv)
             leak = true;
         else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
             burst = atol(argv[++i]);
+        else if (strcmp(argv[i], "--leak-every") == 0 && i + 1 < argc)
+            leak_every = atol(argv[++i]);
         else
             break;
     }
     if (argc - i != 2) {
-        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--timing] [--exec] "
+        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--leak-every K] [--timing] [--exec] "
                         "[--leak-at-exit] "
                         "ITERATIONS INTERVAL_US\n");
         return 2;
@@ -144,8 +153,12 @@ int main(int argc, char **argv)
     }
 
     int64_t t0 = now_ns();
-    for (long n = 0; n < burst; n++)
-        ctx_release(ctx_with_cancel(server));
+    for (long n = 0; n < burst; n++) {
+        if (leak_every > 0 && n % leak_every == leak_every - 1)
+            make_burst_lost_cancel(server);
+        else
+            ctx_release(ctx_with_cancel(server));
+    }
     if (timing)
         fprintf(stderr, "burst_ns %lld\n", (long long)(now_ns() - t0));
 

@@ -40,6 +40,8 @@ static const struct ct_wire_msg every[] = {
     {CT_WIRE_EXIT_REACH, .u.exit_reach = {7, CT_WIRE_REACH_STUCK}},
     {CT_WIRE_EXIT_CHECK, .u.exit_check = {13, "done", "unknown: the writer is busy"}},
     {CT_WIRE_EXIT_CHECK, .u.exit_check = {0, "abandoned: no", NULL}},
+    {CT_WIRE_RESYNC, .u.resync = {14, 123456780, 123456789, UINT64_MAX, 3}},
+    {CT_WIRE_SITE_COUNTS, .u.site_counts = {99, 1000000, 999000, 1000, 17, 2, INT64_MAX}},
 };
 enum { NEVERY = sizeof every / sizeof every[0] };
 
@@ -232,7 +234,8 @@ static void a_wrong_magic_or_version_is_refused(void **state)
     assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_EVERSION);
 }
 
-/* Version 3 only added frame types: a version 2 server's stream is read as it was. */
+/* Versions 3 and 4 only added frame types: a version 2 server's stream is read as it
+ * was, and so is a version 3 server's. */
 static void the_previous_version_is_still_read(void **state)
 {
     (void)state;
@@ -240,6 +243,27 @@ static void the_previous_version_is_still_read(void **state)
     struct ct_wire_msg m = hello;
     m.u.hello.version = CT_WIRE_VERSION_MIN;
     assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_MORE);
+    m.u.hello.version = 3;
+    assert_int_equal(decode_status(buf, encode(&m, buf), false), CT_WIRE_MORE);
+}
+
+/* The frames version 4 added, at their sizes in docs/wire.md: RESYNC i64, three u64, u32,
+ * SITE_COUNTS u64 and six i64. */
+static void resync_and_site_counts_have_the_documented_layout(void **state)
+{
+    (void)state;
+    uint8_t buf[CT_WIRE_MAX_FRAME];
+    struct ct_wire_msg r = {CT_WIRE_RESYNC, .u.resync = {1, 2, 3, 4, 5}};
+    assert_int_equal(ct_wire_encode(&r, buf, sizeof buf), CT_WIRE_HEADER + 8 + 3 * 8 + 4);
+    assert_int_equal(buf[4], 17);
+    assert_int_equal(buf[CT_WIRE_HEADER + 8], 2); /* events, after ts */
+    assert_int_equal(buf[CT_WIRE_HEADER + 32], 5); /* resyncs, last */
+    struct ct_wire_msg c = {CT_WIRE_SITE_COUNTS, .u.site_counts = {5, 6, 7, 8, 9, 10, 11}};
+    assert_int_equal(ct_wire_encode(&c, buf, sizeof buf), CT_WIRE_HEADER + 8 + 6 * 8);
+    assert_int_equal(buf[4], 18);
+    assert_int_equal(buf[CT_WIRE_HEADER + 8 + 5 * 8], 11); /* ineffective_deadline, last */
+    assert_string_equal(ct_wire_type_name(CT_WIRE_RESYNC), "resync");
+    assert_string_equal(ct_wire_type_name(CT_WIRE_SITE_COUNTS), "site_counts");
 }
 
 static void an_oversize_length_is_refused_from_the_header_alone(void **state)
@@ -350,6 +374,7 @@ int main(void)
         cmocka_unit_test(a_stream_must_start_with_hello),
         cmocka_unit_test(a_wrong_magic_or_version_is_refused),
         cmocka_unit_test(the_previous_version_is_still_read),
+        cmocka_unit_test(resync_and_site_counts_have_the_documented_layout),
         cmocka_unit_test(an_oversize_length_is_refused_from_the_header_alone),
         cmocka_unit_test(a_truncated_frame_waits_for_more),
         cmocka_unit_test(a_body_of_the_wrong_length_is_refused),

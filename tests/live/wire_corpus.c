@@ -22,6 +22,12 @@ static const struct ct_wire_msg frames[] = {
     {CT_WIRE_SAMPLE, .u.sample = {107, 10, 2, 1, 3, 1 << 20}},
     {CT_WIRE_EXIT_REACH, .u.exit_reach = {9, CT_WIRE_REACH_UNREACHABLE}},
     {CT_WIRE_EXIT_THREAD, .u.exit_thread = {108, 2, 4242, CT_WIRE_EXIT_BLOCKED, 202, 1, 11}},
+    {CT_WIRE_SITE_COUNTS, .u.site_counts = {11, 1000, 990, 10, 3, 1, 2}},
+    {CT_WIRE_RESYNC, .u.resync = {109, 4000, 4096, 262144, 1}},
+    {CT_WIRE_SITE, .u.site = {11, 42, "/usr/bin/server", "handle_request", "server.c"}},
+    {CT_WIRE_CONTEXT, .u.context = {3, 1, 11, 5, 1, 2, 3, 1, 110, 5, 6, 7, 7, 0, "deadline"}},
+    {CT_WIRE_SITE_COUNTS, .u.site_counts = {11, 1001, 991, 10, 3, 1, 2}},
+    {CT_WIRE_SNAPSHOT_END, .u.snapshot_end = {1}},
     {CT_WIRE_EXIT_CHECK, .u.exit_check = {108, "done", "done"}},
     {CT_WIRE_BYE, .u.bye = {CT_WIRE_BYE_EXIT, "exit"}},
 };

@@ -11,7 +11,10 @@
  * that many bytes, the last of which is a NUL and no other is (length 0: no string).
  * Every stream starts with a HELLO frame carrying the magic and the version; then the
  * snapshot of the live tree (SITE and CONTEXT frames, closed by SNAPSHOT_END); then
- * events as they happen; a BYE frame says why the server ends the stream.
+ * events as they happen; a BYE frame says why the server ends the stream. A client too
+ * slow for the stream is never cut off: the server drops what it has not begun to send
+ * it and, once it has taken its last snapshot, sends RESYNC (how much it skipped) and a
+ * fresh snapshot (SITE, CONTEXT, SITE_COUNTS frames, SNAPSHOT_END) — docs/wire.md.
  *
  * The decoder is strict: a body must be exactly as long as its type's fields, every
  * enumeration must be in range, every string well formed, the body at most
@@ -28,9 +31,11 @@
 #include <sys/types.h>
 
 #define CT_WIRE_MAGIC 0x4543415254585443ull /* "CTXTRACE" read as a little-endian u64 */
-#define CT_WIRE_VERSION 3
-/* The oldest version this build reads: version 3 only added frame types (the exit
- * check's), so a version 2 stream is a version 3 stream that never sends them. */
+#define CT_WIRE_VERSION 4
+/* The oldest version this build reads: versions 3 and 4 only added frame types (the
+ * exit check's; RESYNC and SITE_COUNTS), so a version 2 stream is a version 4 stream
+ * that never sends them. (An older client refuses a newer server: skipping RESYNC would
+ * apply a second snapshot on top of the first as if nothing was missed.) */
 #define CT_WIRE_VERSION_MIN 2
 
 enum {
@@ -57,6 +62,8 @@ enum ct_wire_type {
     CT_WIRE_EXIT_THREAD = 14, /* version 3: the exit check (docs/rules.md "The exit check") */
     CT_WIRE_EXIT_REACH = 15,
     CT_WIRE_EXIT_CHECK = 16,
+    CT_WIRE_RESYNC = 17,      /* version 4: a slow client's fresh snapshot follows */
+    CT_WIRE_SITE_COUNTS = 18, /* version 4: a stack's counts since the process started */
     CT_WIRE_TYPE_COUNT
 };
 
@@ -94,7 +101,8 @@ enum ct_wire_reach {
 enum ct_wire_bye {
     CT_WIRE_BYE_EXIT,        /* the process is exiting */
     CT_WIRE_BYE_EXEC,        /* the process is replacing its image (exec) */
-    CT_WIRE_BYE_SLOW,        /* the client fell too far behind the stream */
+    CT_WIRE_BYE_SLOW,        /* the client fell too far behind the stream (versions 2
+                                and 3: a version 4 server resyncs it instead) */
     CT_WIRE_BYE_BUSY,        /* too many clients already */
     CT_WIRE_BYE_PROTOCOL,    /* the client sent data (clients only read) */
     CT_WIRE_BYE_COUNT
@@ -187,6 +195,26 @@ struct ct_wire_msg {
          * not get that far). A context live at the check with no EXIT_REACH frame was
          * not judged: reachable if reach is not NULL (as the rules read the trace). */
         struct { int64_t ts; const char *status, *reach; } exit_check;
+        /* The server dropped frames this client had not begun to receive (it fell more
+         * than the server's bound behind): a fresh snapshot follows — SITE, CONTEXT and
+         * SITE_COUNTS frames, then SNAPSHOT_END — and replaces the client's picture.
+         * Since the last snapshot: events — the event frames dropped (CREATE through
+         * THREAD, EXIT_THREAD, EXIT_REACH); frames, bytes — all frames dropped (events,
+         * SITE, SAMPLE, SITE_COUNTS). resyncs: how many times this connection was
+         * resynced, this one included. */
+        struct { int64_t ts; uint64_t events, frames, bytes; uint32_t resyncs; } resync;
+        /* What the server counted at one creation stack since the process started
+         * (SITE sent before), exact whatever a client skipped: contexts created, freed,
+         * live now (in the live tree: created and not freed), and how many of them the
+         * findings-so-far flags named (CONTEXT flags: a context counts once the flag is
+         * set, and stays counted after it is freed; a flag the verdict withdraws is
+         * uncounted). In every snapshot (one per stack with contexts) and with each
+         * SAMPLE for the stacks whose counts changed since the last. */
+        struct {
+            uint64_t stack;
+            int64_t created, freed, live;
+            int64_t lost_cancel, orphaned_timer, ineffective_deadline;
+        } site_counts;
     } u;
 };
 
