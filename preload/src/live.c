@@ -4,10 +4,24 @@
  *
  * Order. Each ring is in time order, but the writer drains them one after another, so
  * a context freed on one thread can be drained before its creation on another. The
- * events of one drain are therefore sorted by timestamp (ties keep drain order, which
- * is each thread's own order) before they are applied and sent. A creation is always
- * committed to its ring before the context can reach another thread, so it is never
- * drained later than the events that follow it: within a drain, sorting is enough.
+ * drained events are therefore sorted by timestamp (ties keep drain order, which is each
+ * thread's own order, except that a free goes after the other events of its instant)
+ * before they are applied and sent. A creation is always committed to its ring before
+ * the context can reach another thread, so it is never drained later than the events
+ * that follow it: sorting is enough there. A free is different: the event another
+ * thread recorded just before the last reference went (the owners' release, a cancel
+ * from above, its timer firing) may have been committed just after the writer read that
+ * thread's ring, and the free just before it read the freeing thread's — one drain
+ * later than the free. It cannot be later still: it was committed before the free was,
+ * so the next drain, which reads every ring again, has it. So a free drained in this
+ * drain is held, and with it every event after it in time order (clients see events in
+ * time order, and a snapshot taken between two drains plus the frames after it is the
+ * live tree): only the events before the first such free are applied and sent now, the
+ * rest at the next publish, sorted with what that drain brings. A context is thus
+ * judged, counted freed and removed with all of its facts; frames from a drain's first
+ * free on reach clients one drain period later. What is held is bounded by one drain's
+ * events (and those held before whose time has not come: only events drained late,
+ * which a thread in the middle of recording makes, can come before them).
  *
  * Findings so far. What the rules (docs/rules.md) will conclude from the whole trace
  * is known early for single contexts: the trace core's verdict (verdict.h) on the facts
@@ -56,6 +70,7 @@ struct pending {
     struct ev e;        /* header only */
     uint64_t seq;       /* drain order, for ties */
     size_t reason;      /* EV_CANCEL: 1 + offset of its reason in `reasons`; 0: none */
+    bool held;          /* drained before the last publish and held by it (see Order) */
 };
 
 /* A live context. */
@@ -81,8 +96,9 @@ struct site {
 
 static struct symbolizer *sym;
 static char program[4096];
+/* The events drained since the last publish, after those it held (see Order). */
 static VEC(struct pending) pending;
-static struct bytes reasons;
+static struct bytes reasons, held_reasons; /* the CANCEL reasons of `pending`; spare */
 static VEC(struct entry) entries;
 static struct u64map entry_of;       /* context id -> index in entries */
 /* sites.items[0] counts the contexts of no known stack (stack 0, no SITE frame). */
@@ -90,9 +106,10 @@ static VEC(struct site) sites;
 static struct u64map site_known;     /* stack id -> index in sites */
 static VEC(size_t) dirty;            /* sites whose counts changed since last sent */
 static struct bytes out;             /* frames for the clients, one drain's worth */
-/* With no client connected: the contexts freed in the drain being published. One created
- * in that same drain is never in any snapshot, so it is not entered in the model at all
- * (a busy server's every request: ~a quarter of the writer's time otherwise). */
+/* With no client connected: the contexts freed in the events being published. One created
+ * in those same events is never in any snapshot, so it is not entered in the model at
+ * all (a busy server's every request: ~a quarter of the writer's time otherwise). Its
+ * every event is among them (a free is published only once they are all drained). */
 static struct u64map freed_in_drain;
 static uint64_t seq;
 /* Running threads: kernel tid -> threads.id, and back (to forget it at its exit). */
@@ -243,6 +260,7 @@ void live_collect(const struct ev *e)
     p->e = *e;
     p->seq = seq++;
     p->reason = 0;
+    p->held = false;
     if (e->type == EV_CANCEL && e->size > sizeof *e) {
         const char *r = (const char *)(e + 1);
         size_t len = strlen(r) + 1;
@@ -260,6 +278,11 @@ static int by_time(const void *a, const void *b)
     const struct pending *x = a, *y = b;
     if (x->e.ts != y->e.ts)
         return x->e.ts < y->e.ts ? -1 : 1;
+    /* At one instant a free goes last: whatever else happened to that context then, on
+     * another thread, happened before it (and may have been drained after it). */
+    bool xf = x->e.type == EV_FREE, yf = y->e.type == EV_FREE;
+    if (xf != yf)
+        return xf ? 1 : -1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -474,43 +497,75 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
     }
 }
 
-/* Drains of one busy thread's ring are in order already: the common case costs a scan. */
+/* Drains of one busy thread's ring are in order already (and so are the events held
+ * before them, all earlier): the common case costs a scan. */
 static bool in_time_order(void)
 {
     for (size_t i = 1; i < pending.len; i++)
-        if (pending.items[i].e.ts < pending.items[i - 1].e.ts)
+        if (by_time(&pending.items[i - 1], &pending.items[i]) > 0)
             return false;
     return true;
 }
 
-void live_publish(void)
+/* Keep pending[from..] for the next publish (see Order), their reasons with them. */
+static void hold_from(size_t from)
+{
+    held_reasons.len = 0;
+    for (size_t i = from; i < pending.len; i++) {
+        struct pending *p = &pending.items[i];
+        p->held = true;
+        if (p->reason == 0)
+            continue;
+        const char *r = (const char *)reasons.data + p->reason - 1;
+        size_t len = strlen(r) + 1;
+        uint8_t *dst = bytes_reserve(&held_reasons, len);
+        if (dst == NULL)
+            no_memory();
+        memcpy(dst, r, len);
+        p->reason = held_reasons.len + 1;
+        held_reasons.len += len;
+    }
+    struct bytes spare = reasons;
+    reasons = held_reasons;
+    held_reasons = spare;
+    memmove(pending.items, pending.items + from, (pending.len - from) * sizeof *pending.items);
+    pending.len -= from;
+}
+
+void live_publish(bool last)
 {
     if (!in_time_order())
         qsort(pending.items, pending.len, sizeof *pending.items, by_time);
+    /* Up to the first free drained since the last publish (all of them the last time). */
+    size_t n = pending.len;
+    for (size_t i = 0; i < pending.len && !last; i++)
+        if (pending.items[i].e.type == EV_FREE && !pending.items[i].held) {
+            n = i;
+            break;
+        }
     bool send = live_server_has_clients();
     if (!send) {
-        for (size_t i = 0; i < pending.len; i++)
+        for (size_t i = 0; i < n; i++)
             if (pending.items[i].e.type == EV_FREE &&
                 !u64map_put(&freed_in_drain, pending.items[i].e.id, 1))
                 no_memory();
         /* One released live may be a finding (lost cancel, orphaned timer): the model
          * judges it, counted at its site. */
-        for (size_t i = 0; i < pending.len && freed_in_drain.len > 0; i++)
+        for (size_t i = 0; i < n && freed_in_drain.len > 0; i++)
             if (pending.items[i].e.type == EV_UNOWNED && pending.items[i].e.a != 0)
                 u64map_del(&freed_in_drain, pending.items[i].e.id);
     }
-    for (size_t i = 0; i < pending.len; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct ct_wire_msg m;
         apply(&pending.items[i], send ? &m : NULL);
         if (send && m.type != 0)
             emit(&m);
     }
     /* One by one: a clear would zero the whole table, as large as the largest drain. */
-    for (size_t i = 0; i < pending.len && freed_in_drain.len > 0; i++)
+    for (size_t i = 0; i < n && freed_in_drain.len > 0; i++)
         if (pending.items[i].e.type == EV_FREE)
             u64map_del(&freed_in_drain, pending.items[i].e.id);
-    pending.len = 0;
-    reasons.len = 0;
+    hold_from(n);
     if (out.len > 0)
         live_server_broadcast(out.data, out.len);
     out.len = 0;
@@ -615,7 +670,7 @@ void live_model_forget_in_child(void)
         free(entries.items[i].reason);
     entries.len = 0;
     u64map_clear(&entry_of);
-    pending.len = 0;
+    pending.len = 0; /* held events too: the parent's */
     reasons.len = 0;
     if (freed_in_drain.len > 0)
         u64map_clear(&freed_in_drain);

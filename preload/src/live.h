@@ -6,7 +6,8 @@
  * Data flows one way, as for the trace file: the writer drains the rings, hands each
  * event to live_collect, then calls live_publish, which puts the drained events in
  * time order, applies them to the model and sends them to every client as wire frames
- * (libctxtrace/core/wire.h). A client that connects is given HELLO, the snapshot and
+ * (libctxtrace/core/wire.h) — a context's free and what follows it one drain late, once
+ * every ring has been drained past it. A client that connects is given HELLO, the snapshot and
  * SNAPSHOT_END between two drains, so the snapshot plus the events that follow it is
  * exactly the live tree. Application threads never touch any of this.
  */
@@ -28,8 +29,10 @@ void live_model_init(struct symbolizer *sym);
 /* One drained event (any order across threads; a stack's EV_STACK comes before the
  * events of the same thread that use it). */
 void live_collect(const struct ev *e);
-/* Apply the collected events in time order and send them to the clients. */
-void live_publish(void);
+/* Apply the collected events in time order and send them to the clients — those from
+ * the first free collected since the last publish on are held for the next publish
+ * (live.c "Order"), unless `last` (the end of this image: everything goes). */
+void live_publish(bool last);
 /* Send a periodic sample to the clients, and the counts of the sites that changed since
  * the last (SITE_COUNTS). */
 void live_sample(const struct ct_sample_row *row);

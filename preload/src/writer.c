@@ -166,8 +166,9 @@ static size_t write_batch(bool sample, const char *end, bool flushing)
     pthread_mutex_lock(&writer_mu);
     bool serving = live_server_serving();
     size_t n = ring_drain_all(drain_event, &serving);
-    /* Clients first: they see events within one drain period, whatever SQLite costs. */
-    live_publish();
+    /* Clients first: they see events within one drain period, whatever SQLite costs (two
+     * from a drain's first free on: live.c "Order"); at the end, all of them. */
+    live_publish(end != NULL);
     live_server_poll();
     if (write_error[0] == '\0' && (n > 0 || sample || end != NULL)) {
         /* Stacks wait for the symbolizer's first look (see the top of this file); from

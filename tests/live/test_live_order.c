@@ -224,11 +224,11 @@ static void release_drained_after_the_free_is_judged(void **state)
     (void)state;
     connect_client();
     create(A, 100, CTX);
-    live_publish();
+    live_publish(false);
     free_ctx(B, 300, CTX);
-    live_publish();
+    live_publish(false);
     release(A, 200, CTX, true);
-    live_publish();
+    live_publish(false);
     live_sample(&(struct ct_sample_row){.ts_ns = 400});
     struct seen s = decode();
     assert_int_equal(s.lost_cancel, 1);
@@ -251,9 +251,9 @@ static void release_drained_after_the_free_is_judged_without_clients(void **stat
     (void)state;
     create(A, 100, CTX);
     free_ctx(B, 300, CTX);
-    live_publish();
+    live_publish(false);
     release(A, 200, CTX, true);
-    live_publish();
+    live_publish(false);
     struct seen s = counts_now();
     assert_false(s.ctx_in_tree);
     assert_int_equal(s.lost_cancel, 1);
@@ -272,7 +272,7 @@ static void cancel_drained_after_the_free_withdraws_the_finding(void **state)
     connect_client();
     create(A, 100, CTX);
     release(A, 200, CTX, true);
-    live_publish();
+    live_publish(false);
     struct seen s = counts_now();
     assert_int_equal(s.lost_cancel, 1);
     assert_true(s.ctx_in_tree);
@@ -281,9 +281,9 @@ static void cancel_drained_after_the_free_withdraws_the_finding(void **state)
     clients = false;
     connect_client();
     free_ctx(B, 400, CTX);
-    live_publish();
+    live_publish(false);
     cancel_from_above(C, 250, CTX, 150);
-    live_publish();
+    live_publish(false);
     live_sample(&(struct ct_sample_row){.ts_ns = 500});
     s = decode();
     assert_int_equal(s.lost_cancel, 0);
@@ -295,12 +295,45 @@ static void cancel_drained_after_the_free_withdraws_the_finding(void **state)
     assert_int_equal(s.freed, 1);
 }
 
+/* A client that connects while a free is held (between two drains) has the context in
+ * its snapshot, then its release and its free; the last publish (the end of the process)
+ * holds nothing back. */
+static void client_between_a_free_and_its_release_follows_the_tree(void **state)
+{
+    (void)state;
+    create(A, 100, CTX);
+    live_publish(false);
+    free_ctx(B, 300, CTX);
+    create(B, 310, CTX + 1);
+    live_publish(false);
+    connect_client();
+    release(A, 200, CTX, false);
+    free_ctx(B, 320, CTX + 1);
+    live_publish(false);
+    struct seen s = decode();
+    assert_int_equal(s.releases, 1);
+    assert_int_equal(s.frees, 1); /* CTX's; CTX + 1's is held */
+    assert_int_equal(s.creates, 1);
+    assert_true(s.in_time_order);
+    assert_false(s.ctx_in_tree);
+    live_publish(true);
+    live_sample(&(struct ct_sample_row){.ts_ns = 400});
+    s = decode();
+    assert_int_equal(s.frees, 2);
+    assert_true(s.in_time_order);
+    assert_int_equal(s.lost_cancel, 0);
+    assert_int_equal(s.created, 2);
+    assert_int_equal(s.freed, 2);
+    assert_int_equal(s.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(release_drained_after_the_free_is_judged, fresh),
         cmocka_unit_test_setup(release_drained_after_the_free_is_judged_without_clients, fresh),
         cmocka_unit_test_setup(cancel_drained_after_the_free_withdraws_the_finding, fresh),
+        cmocka_unit_test_setup(client_between_a_free_and_its_release_follows_the_tree, fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
