@@ -111,6 +111,8 @@ static struct bytes out;             /* frames for the clients, one drain's wort
  * all (a busy server's every request: ~a quarter of the writer's time otherwise). Its
  * every event is among them (a free is published only once they are all drained). */
 static struct u64map freed_in_drain;
+/* freed_in_drain's values: what the events being published tell of a context they free. */
+enum { FREED = 1, RELEASED_DEAD, PASSING /* created among them too: never entered */ };
 static uint64_t seq;
 /* Running threads: kernel tid -> threads.id, and back (to forget it at its exit). */
 static struct u64map thread_of_tid, tid_of_thread;
@@ -377,16 +379,18 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
 {
     const struct ev *e = &p->e;
     struct entry *c;
-    uint64_t unused;
+    uint64_t v;
     if (m != NULL)
         memset(m, 0, sizeof *m);
     switch ((enum ev_type)e->type) {
     case EV_CREATE:
-        /* Its later events find no entry and change nothing. */
-        if (!u64map_get(&freed_in_drain, e->id, &unused))
-            apply_create(e);
-        else
+        /* Passing (live_publish): its later events find no entry and change nothing. */
+        if (u64map_get(&freed_in_drain, e->id, &v) && v == RELEASED_DEAD) {
+            u64map_put(&freed_in_drain, e->id, PASSING); /* present: cannot fail */
             count_passing(e);
+        } else {
+            apply_create(e);
+        }
         if (m != NULL)
             *m = (struct ct_wire_msg){CT_WIRE_CREATE,
                                   .u.create = {e->ts, e->thread, (uint8_t)e->b, e->id,
@@ -502,70 +506,97 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
 static bool in_time_order(void)
 {
     for (size_t i = 1; i < pending.len; i++)
-        if (by_time(&pending.items[i - 1], &pending.items[i]) > 0)
+        if (pending.items[i].e.ts <= pending.items[i - 1].e.ts &&
+            by_time(&pending.items[i - 1], &pending.items[i]) > 0)
             return false;
     return true;
 }
 
-/* Keep pending[from..] for the next publish (see Order), their reasons with them. */
-static void hold_from(size_t from)
+/* With no client: which contexts freed in the events being published also let go of
+ * there while done — if created there too, they pass without entering the model. */
+static void find_passing(void)
 {
-    held_reasons.len = 0;
-    for (size_t i = from; i < pending.len; i++) {
-        struct pending *p = &pending.items[i];
-        p->held = true;
-        if (p->reason == 0)
-            continue;
-        const char *r = (const char *)reasons.data + p->reason - 1;
-        size_t len = strlen(r) + 1;
-        uint8_t *dst = bytes_reserve(&held_reasons, len);
-        if (dst == NULL)
+    for (size_t i = 0; i < pending.len; i++)
+        if (pending.items[i].e.type == EV_FREE &&
+            !u64map_put(&freed_in_drain, pending.items[i].e.id, FREED))
             no_memory();
-        memcpy(dst, r, len);
-        p->reason = held_reasons.len + 1;
-        held_reasons.len += len;
+    /* One released live may be a finding (lost cancel, orphaned timer): the model judges
+     * it, counted at its site. One released done never is, whatever was drained late
+     * (a cancel, its timer): released done, it can pass. */
+    uint64_t v;
+    for (size_t i = 0; i < pending.len && freed_in_drain.len > 0; i++) {
+        const struct ev *e = &pending.items[i].e;
+        if (e->type != EV_UNOWNED || !u64map_get(&freed_in_drain, e->id, &v))
+            continue;
+        if (e->a != 0)
+            u64map_del(&freed_in_drain, e->id);
+        else
+            u64map_put(&freed_in_drain, e->id, RELEASED_DEAD); /* present: cannot fail */
     }
-    struct bytes spare = reasons;
-    reasons = held_reasons;
-    held_reasons = spare;
-    memmove(pending.items, pending.items + from, (pending.len - from) * sizeof *pending.items);
-    pending.len -= from;
+}
+
+/* Is pending[i] held for the next publish (see Order)? `cut`: the first free drained
+ * since the last publish (pending.len: none, or the last publish). */
+static bool held_back(size_t i, size_t cut, bool send)
+{
+    const struct pending *p = &pending.items[i];
+    if (send)
+        return i >= cut;
+    /* No frames to keep in order: only the free of a context the model holds waits. */
+    uint64_t v;
+    return i >= cut && p->e.type == EV_FREE && !p->held &&
+           !(u64map_get(&freed_in_drain, p->e.id, &v) && v == PASSING);
 }
 
 void live_publish(bool last)
 {
     if (!in_time_order())
         qsort(pending.items, pending.len, sizeof *pending.items, by_time);
-    /* Up to the first free drained since the last publish (all of them the last time). */
-    size_t n = pending.len;
+    bool send = live_server_has_clients();
+    size_t cut = pending.len; /* the first free drained since the last publish */
     for (size_t i = 0; i < pending.len && !last; i++)
         if (pending.items[i].e.type == EV_FREE && !pending.items[i].held) {
-            n = i;
+            cut = i;
             break;
         }
-    bool send = live_server_has_clients();
-    if (!send) {
-        for (size_t i = 0; i < n; i++)
-            if (pending.items[i].e.type == EV_FREE &&
-                !u64map_put(&freed_in_drain, pending.items[i].e.id, 1))
-                no_memory();
-        /* One released live may be a finding (lost cancel, orphaned timer): the model
-         * judges it, counted at its site. */
-        for (size_t i = 0; i < n && freed_in_drain.len > 0; i++)
-            if (pending.items[i].e.type == EV_UNOWNED && pending.items[i].e.a != 0)
-                u64map_del(&freed_in_drain, pending.items[i].e.id);
-    }
-    for (size_t i = 0; i < n; i++) {
+    if (!send)
+        find_passing();
+    /* Apply the events in order, moving those held to the front (k <= i), their reasons
+     * to held_reasons. */
+    size_t k = 0;
+    held_reasons.len = 0;
+    for (size_t i = 0; i < pending.len; i++) {
+        struct pending *p = &pending.items[i];
+        bool hold = held_back(i, cut, send);
+        /* A free is its context's last event here: done with it in freed_in_drain (one
+         * by one: a clear would zero the whole table, as large as the largest drain). */
+        if (p->e.type == EV_FREE && freed_in_drain.len > 0)
+            u64map_del(&freed_in_drain, p->e.id);
+        if (hold) {
+            if (p->reason != 0) {
+                const char *r = (const char *)reasons.data + p->reason - 1;
+                size_t len = strlen(r) + 1;
+                uint8_t *dst = bytes_reserve(&held_reasons, len);
+                if (dst == NULL)
+                    no_memory();
+                memcpy(dst, r, len);
+                p->reason = held_reasons.len + 1;
+                held_reasons.len += len;
+            }
+            p->held = true;
+            pending.items[k++] = *p;
+            continue;
+        }
         struct ct_wire_msg m;
-        apply(&pending.items[i], send ? &m : NULL);
+        apply(p, send ? &m : NULL);
         if (send && m.type != 0)
             emit(&m);
     }
-    /* One by one: a clear would zero the whole table, as large as the largest drain. */
-    for (size_t i = 0; i < n && freed_in_drain.len > 0; i++)
-        if (pending.items[i].e.type == EV_FREE)
-            u64map_del(&freed_in_drain, pending.items[i].e.id);
-    hold_from(n);
+    assert(freed_in_drain.len == 0);
+    pending.len = k;
+    struct bytes spare = reasons;
+    reasons = held_reasons;
+    held_reasons = spare;
     if (out.len > 0)
         live_server_broadcast(out.data, out.len);
     out.len = 0;
