@@ -14,14 +14,17 @@
  * thread's ring, and the free just before it read the freeing thread's — one drain
  * later than the free. It cannot be later still: it was committed before the free was,
  * so the next drain, which reads every ring again, has it. So a free drained in this
- * drain is held, and with it every event after it in time order (clients see events in
+ * drain is held until the next publish, where it is sorted with what that drain brings.
+ * With a client, every event after it in time order is held too (clients see events in
  * time order, and a snapshot taken between two drains plus the frames after it is the
- * live tree): only the events before the first such free are applied and sent now, the
- * rest at the next publish, sorted with what that drain brings. A context is thus
- * judged, counted freed and removed with all of its facts; frames from a drain's first
- * free on reach clients one drain period later. What is held is bounded by one drain's
- * events (and those held before whose time has not come: only events drained late,
- * which a thread in the middle of recording makes, can come before them).
+ * live tree): only the events before the drain's first free are applied and sent now,
+ * and frames from there on reach clients one drain period later. With no client there
+ * are no frames to keep in order: only the frees of contexts in the model wait (a client
+ * that connects then gets them first, after a snapshot that may show later events).
+ * A context is thus judged, counted freed and removed with all of its facts. What is
+ * held is bounded by one drain's events (and those held before whose time has not come:
+ * only events drained late, which a thread in the middle of recording makes, can come
+ * before them).
  *
  * Findings so far. What the rules (docs/rules.md) will conclude from the whole trace
  * is known early for single contexts: the trace core's verdict (verdict.h) on the facts
@@ -96,8 +99,10 @@ struct site {
 
 static struct symbolizer *sym;
 static char program[4096];
-/* The events drained since the last publish, after those it held (see Order). */
-static VEC(struct pending) pending;
+/* The events drained since the last publish, after the `held` ones it held, in time
+ * order (see Order). */
+static VEC(struct pending) pending, merging;
+static size_t held;
 static struct bytes reasons, held_reasons; /* the CANCEL reasons of `pending`; spare */
 static VEC(struct entry) entries;
 static struct u64map entry_of;       /* context id -> index in entries */
@@ -501,15 +506,40 @@ static void apply(const struct pending *p, struct ct_wire_msg *m)
     }
 }
 
-/* Drains of one busy thread's ring are in order already (and so are the events held
- * before them, all earlier): the common case costs a scan. */
-static bool in_time_order(void)
+/* Drains of one busy thread's ring are in order already: the common case costs a scan. */
+static bool in_time_order(size_t from)
 {
-    for (size_t i = 1; i < pending.len; i++)
+    for (size_t i = from + 1; i < pending.len; i++)
         if (pending.items[i].e.ts <= pending.items[i - 1].e.ts &&
             by_time(&pending.items[i - 1], &pending.items[i]) > 0)
             return false;
     return true;
+}
+
+/* Put the pending events in time order: the new ones sorted, then merged with those held,
+ * which are (a second sort of those would double the cost of a busy drain's). */
+static void sort_pending(void)
+{
+    if (!in_time_order(held))
+        qsort(pending.items + held, pending.len - held, sizeof *pending.items, by_time);
+    if (held == 0 || held == pending.len ||
+        by_time(&pending.items[held - 1], &pending.items[held]) <= 0)
+        return;
+    merging.len = 0;
+    for (size_t i = 0; i < held; i++) {
+        if (VEC_PUSH(merging) < 0)
+            no_memory();
+        merging.items[i] = pending.items[i];
+    }
+    /* Into the front: the next new event read is never behind the place written. */
+    size_t a = 0, b = held, k = 0;
+    while (a < held && b < pending.len)
+        pending.items[k++] = by_time(&merging.items[a], &pending.items[b]) <= 0
+                                 ? merging.items[a++]
+                                 : pending.items[b++];
+    while (a < held)
+        pending.items[k++] = merging.items[a++];
+    assert(k == b);
 }
 
 /* With no client: which contexts freed in the events being published also let go of
@@ -550,8 +580,7 @@ static bool held_back(size_t i, size_t cut, bool send)
 
 void live_publish(bool last)
 {
-    if (!in_time_order())
-        qsort(pending.items, pending.len, sizeof *pending.items, by_time);
+    sort_pending();
     bool send = live_server_has_clients();
     size_t cut = pending.len; /* the first free drained since the last publish */
     for (size_t i = 0; i < pending.len && !last; i++)
@@ -593,7 +622,7 @@ void live_publish(bool last)
             emit(&m);
     }
     assert(freed_in_drain.len == 0);
-    pending.len = k;
+    pending.len = held = k;
     struct bytes spare = reasons;
     reasons = held_reasons;
     held_reasons = spare;
@@ -701,7 +730,7 @@ void live_model_forget_in_child(void)
         free(entries.items[i].reason);
     entries.len = 0;
     u64map_clear(&entry_of);
-    pending.len = 0; /* held events too: the parent's */
+    pending.len = held = 0; /* held events too: the parent's */
     reasons.len = 0;
     if (freed_in_drain.len > 0)
         u64map_clear(&freed_in_drain);
