@@ -3,14 +3,19 @@
  * socket's tests and benchmark. Its output depends only on its arguments, so a run
  * disturbed by hostile clients can be compared with an undisturbed one.
  *
- *   live_prog [--wait-go] [--burst N] [--leak-every K] [--timing] [--exec] ITERATIONS INTERVAL_US
+ *   live_prog [--wait-go] [--burst N] [--leak-every K] [--handed N] [--timing] [--exec]
+ *             ITERATIONS INTERVAL_US
  *
  * Before starting it builds a small tree that stays live to the end and carries one
  * candidate of each early finding (lost-cancel, orphaned-timer, ineffective-deadline),
  * prints "ready", and with --wait-go waits for a line on stdin. Then: a burst of N
  * create+release pairs as fast as it can (--timing prints how long it took on stderr),
  * with --leak-every K every K-th of them a lost cancel instead (made at
- * make_burst_lost_cancel, freed with the server context at the end),
+ * make_burst_lost_cancel, freed with the server context at the end); with --handed N,
+ * N more lost cancels (make_handed_lost_cancel) whose last reference is a value child's,
+ * dropped on another thread while this one lets go of them: about half of them are freed
+ * on that thread just after their release here (the writer can drain the two out of
+ * order: live.c "Order");
  * and ITERATIONS requests, one every INTERVAL_US, each a timeout context with a value
  * child, every tenth one cancelled with a reason, while a worker thread waits on a job
  * context the main thread cancels at the end. With --exec it finally replaces itself
@@ -40,6 +45,40 @@ static ctx_t *make_lost_cancel(ctx_t *parent)
 static void make_burst_lost_cancel(ctx_t *parent)
 {
     ctx_unref(ctx_with_cancel(parent)); /* never cancelled */
+}
+
+/* Under the background context, which holds no reference to it (the server context
+ * would, until it ends): its last reference is its child's. */
+static ctx_t *make_handed_lost_cancel(void)
+{
+    return ctx_with_cancel(ctx_background()); /* never cancelled */
+}
+
+enum { HANDED_BATCH = 1000 };
+
+static void *drop_all(void *kids)
+{
+    for (int n = 0; n < HANDED_BATCH; n++)
+        ctx_unref(((ctx_t **)kids)[n]); /* NULL past the batch's end: nothing */
+    return NULL;
+}
+
+/* Lost cancels let go of here while another thread drops their children. */
+static void handed_lost_cancels(long count)
+{
+    static ctx_t *lost[HANDED_BATCH], *kids[HANDED_BATCH];
+    for (long done = 0; done < count; done += HANDED_BATCH) {
+        int n = count - done < HANDED_BATCH ? (int)(count - done) : HANDED_BATCH;
+        for (int k = 0; k < HANDED_BATCH; k++) {
+            lost[k] = k < n ? make_handed_lost_cancel() : NULL;
+            kids[k] = k < n ? ctx_with_value(lost[k], &key, NULL, NULL) : NULL;
+        }
+        pthread_t th;
+        pthread_create(&th, NULL, drop_all, kids);
+        for (int k = 0; k < n; k++)
+            ctx_unref(lost[k]);
+        pthread_join(th, NULL);
+    }
 }
 
 static void make_orphaned_timer(ctx_t *parent)
@@ -113,7 +152,7 @@ static int64_t now_ns(void)
 int main(int argc, char **argv)
 {
     bool wait_go = false, timing = false, exec_self = false, leak = false;
-    long burst = 0, leak_every = 0;
+    long burst = 0, leak_every = 0, handed = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--wait-go") == 0)
@@ -128,11 +167,13 @@ int main(int argc, char **argv)
             burst = atol(argv[++i]);
         else if (strcmp(argv[i], "--leak-every") == 0 && i + 1 < argc)
             leak_every = atol(argv[++i]);
+        else if (strcmp(argv[i], "--handed") == 0 && i + 1 < argc)
+            handed = atol(argv[++i]);
         else
             break;
     }
     if (argc - i != 2) {
-        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--leak-every K] [--timing] [--exec] "
+        fprintf(stderr, "usage: live_prog [--wait-go] [--burst N] [--leak-every K] [--handed N] [--timing] [--exec] "
                         "[--leak-at-exit] "
                         "ITERATIONS INTERVAL_US\n");
         return 2;
@@ -159,6 +200,7 @@ int main(int argc, char **argv)
         else
             ctx_release(ctx_with_cancel(server));
     }
+    handed_lost_cancels(handed);
     if (timing)
         fprintf(stderr, "burst_ns %lld\n", (long long)(now_ns() - t0));
 

@@ -360,9 +360,11 @@ def test_slow_client_is_resynced():
     each followed by a whole snapshot, and the stream ends with BYE "exit". The last
     SITE_COUNTS of each stack are the trace's: contexts created and freed there, and the
     findings so far (lost-cancel, orphaned-timer, ineffective-deadline) as the report
-    counts them at that site."""
+    counts them at that site — lost cancels freed on another thread just after their
+    release (--handed) included."""
     sock = path("slow.sock")
-    prog = Prog(["--wait-go", "--burst", "300000", "--leak-every", "1000", "20", "100000"],
+    prog = Prog(["--wait-go", "--burst", "300000", "--leak-every", "1000", "--handed", "20000",
+                 "20", "100000"],
                 {"CTXTRACE_SOCKET": sock})
     s = connect(sock)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -429,17 +431,20 @@ def test_slow_client_is_resynced():
     check(all(c[2] == c[0] - c[1] for c in counts.values()), "live = created - freed")
     rep = ctxtrace("report", "--format", "json", prog.db)
     findings = {}
+    live_rules = ("lost-cancel", "orphaned-timer", "ineffective-deadline")
     for f in json.loads(rep.stdout)["findings"]:
+        if f["rule"] not in live_rules:  # --handed's roots are detached-root too
+            continue
         key = (f["rule"], (f.get("site") or {}).get("function"))
         findings[key] = findings.get(key, 0) + f["count"]
     live = {}
     for st, c in counts.items():
-        for rule, n in (("lost-cancel", c[3]), ("orphaned-timer", c[4]),
-                        ("ineffective-deadline", c[5])):
+        for rule, n in zip(live_rules, c[3:6]):
             if n:
                 key = (rule, functions.get(st))
                 live[key] = live.get(key, 0) + n
-    check(live == findings and live.get(("lost-cancel", "make_burst_lost_cancel")) == 300,
+    check(live == findings and live.get(("lost-cancel", "make_burst_lost_cancel")) == 300 and
+          live.get(("lost-cancel", "make_handed_lost_cancel")) == 20000,
           "the findings counted live are the report's, per rule and site: %s (report: %s)"
           % (live, findings))
 
@@ -593,9 +598,11 @@ def test_counts_made_before_a_client_connects():
     """Contexts made while no client is connected are counted too (the model enters
     none created and freed within one drain, but counts them at their site, and judges
     every one released live): a client connecting after a burst gets, in its snapshot,
-    every stack's counts since the start — the burst's, and its lost cancels."""
+    every stack's counts since the start — the burst's, and its lost cancels, those freed
+    on another thread just after their release (--handed) too."""
     sock = path("late.sock")
-    prog = Prog(["--timing", "--burst", "20000", "--leak-every", "100", "30", "100000"],
+    prog = Prog(["--timing", "--burst", "20000", "--leak-every", "100", "--handed", "3000",
+                 "30", "100000"],
                 {"CTXTRACE_SOCKET": sock})
     line = prog.p.stderr.readline().decode()  # "burst_ns N": the burst is over
     check(line.startswith("burst_ns"), "the burst ran before anyone connected (%r)" % line)
@@ -617,6 +624,10 @@ def test_counts_made_before_a_client_connects():
     lost = [c for c in counts if c[4] == 200]
     check(len(lost) == 1 and lost[0][1:4] == (200, 0, 200),
           "the lost cancels' site: 200 created, live, each counted a lost cancel (%s)" % counts)
+    handed = [c for c in counts if c[4] == 3000]
+    check(len(handed) == 1 and handed[0][1:4] == (3000, 3000, 0),
+          "the handed lost cancels' site: 3000 created, freed, each counted a lost cancel (%s)"
+          % counts)
 
 
 def test_tail_is_resynced_when_behind():
