@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "rule_exit.h"
 #include "trace_mem.h"
 
@@ -603,6 +604,217 @@ long ct_reader_scan(ct_reader *r, uint32_t mask,
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? seen : fail(r, "reading contexts");
+}
+
+/* ---- every context in creation order, in one pass ------------------------------------ */
+
+/* Rows per block of the walk's first pass: rows are held up to a block longer than they
+ * must be, and a 10M-context trace needs ~10,000 blocks (80 KB). */
+enum { WALK_BLOCK = 1024 };
+
+/* What the walk holds between its two passes and while it reorders. */
+struct walk {
+    int64_t *after;          /* per block of rows in id order: the least creation time
+                                (> 0) in it and every later block; INT64_MAX: none */
+    size_t nblocks, n;       /* blocks; rows the first pass saw */
+    struct ct_cursor *early; /* rows created at time <= 0 (not seen: sort first) */
+    size_t nearly, capearly;
+    struct ct_ctx_row *slots; /* rows read but not yet handed over */
+    size_t nslots, capslots;
+    size_t *spare;           /* free slots */
+    size_t nspare;
+    struct heap held;        /* (creation time, id, slot) of the rows in slots */
+};
+
+static int cmp_cursor(const void *a, const void *b)
+{
+    const struct ct_cursor *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The first pass: per-block least creation times (then made cumulative from the end),
+ * and the rows whose creation was not seen. */
+static int walk_first_pass(ct_reader *r, struct walk *w)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT id, " CREATED " FROM contexts WHERE id > 2 ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK)
+        return fail(r, "reading contexts");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), created = sqlite3_column_int64(st, 1);
+        if (w->n % WALK_BLOCK == 0) {
+            if (w->nblocks == cap) {
+                cap = cap ? 2 * cap : 64;
+                int64_t *grown = realloc(w->after, cap * sizeof *grown);
+                if (grown == NULL)
+                    break;
+                w->after = grown;
+            }
+            w->after[w->nblocks++] = INT64_MAX;
+        }
+        w->n++;
+        if (created > 0) {
+            if (created < w->after[w->nblocks - 1])
+                w->after[w->nblocks - 1] = created;
+            continue;
+        }
+        if (w->nearly == w->capearly) {
+            size_t c = w->capearly ? 2 * w->capearly : 64;
+            struct ct_cursor *grown = realloc(w->early, c * sizeof *grown);
+            if (grown == NULL)
+                break;
+            w->early = grown;
+            w->capearly = c;
+        }
+        w->early[w->nearly++] = (struct ct_cursor){created, id};
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+        return -1;
+    }
+    if (rc != SQLITE_DONE)
+        return fail(r, "reading contexts");
+    for (size_t b = w->nblocks; b-- > 1;)
+        if (w->after[b] < w->after[b - 1])
+            w->after[b - 1] = w->after[b];
+    qsort(w->early, w->nearly, sizeof *w->early, cmp_cursor);
+    return 0;
+}
+
+/* No row after the first `pos` in id order was created before this time. */
+static int64_t walk_horizon(const struct walk *w, size_t pos)
+{
+    if (pos > w->n)
+        return INT64_MIN; /* more rows than the first pass saw: promise nothing */
+    return pos == w->n ? INT64_MAX : w->after[pos / WALK_BLOCK];
+}
+
+/* A slot for the next row read; SIZE_MAX when out of memory. */
+static size_t walk_slot(struct walk *w)
+{
+    if (w->nspare > 0)
+        return w->spare[--w->nspare];
+    if (w->nslots == w->capslots) {
+        size_t cap = w->capslots ? 2 * w->capslots : 64;
+        struct ct_ctx_row *grown = realloc(w->slots, cap * sizeof *grown);
+        if (grown == NULL)
+            return SIZE_MAX;
+        w->slots = grown;
+        size_t *spare = realloc(w->spare, cap * sizeof *spare); /* room for every slot */
+        if (spare == NULL)
+            return SIZE_MAX;
+        w->spare = spare;
+        w->capslots = cap;
+    }
+    return w->nslots++;
+}
+
+/* Hand the held row in `slot` to fn and free its slot; fn's answer. */
+static bool walk_hand(struct walk *w, size_t slot,
+                      bool (*fn)(void *arg, const struct ct_ctx_row *row), void *arg)
+{
+    bool more = fn(arg, &w->slots[slot]);
+    ct_ctx_row_clear(&w->slots[slot]);
+    w->spare[w->nspare++] = slot;
+    return more;
+}
+
+static void walk_free(struct walk *w)
+{
+    while (w->held.n > 0)
+        ct_ctx_row_clear(&w->slots[heap_pop(&w->held).a]);
+    heap_free(&w->held);
+    free(w->slots);
+    free(w->spare);
+    free(w->after);
+    free(w->early);
+}
+
+long ct_reader_walk(ct_reader *r, bool (*fn)(void *arg, const struct ct_ctx_row *row),
+                    void *arg)
+{
+    /* One snapshot for both passes: the horizon holds only for the rows it was made of. */
+    bool own = sqlite3_get_autocommit(r->db);
+    if (own && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(r, "reading contexts");
+    struct walk w = {0};
+    long handed = -1;
+    sqlite3_stmt *st = NULL;
+    if (walk_first_pass(r, &w) != 0)
+        goto out;
+    handed = 0;
+    bool more = true;
+    /* Those whose creation the trace did not see sort first, as time 0 (or less). */
+    for (size_t i = 0; i < w.nearly && more; i++) {
+        struct ct_ctx_row row;
+        int rc = ct_reader_context(r, w.early[i].id, &row);
+        if (rc < 0) {
+            handed = -1;
+            goto out;
+        }
+        if (rc == 1) {
+            more = fn(arg, &row);
+            handed++;
+        }
+        ct_ctx_row_clear(&row);
+    }
+    char sql[1400];
+    snprintf(sql, sizeof sql, "SELECT %s FROM contexts WHERE id > 2 ORDER BY id", r->select);
+    if (more && sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        handed = fail(r, "reading contexts");
+        goto out;
+    }
+    size_t pos = 0;
+    int rc = SQLITE_DONE;
+    while (more && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pos++;
+        size_t slot = walk_slot(&w);
+        if (slot == SIZE_MAX) {
+            snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+            handed = -1;
+            goto out;
+        }
+        struct ct_ctx_row *row = &w.slots[slot];
+        read_row(st, row);
+        int64_t created = ct_ctx_get(row, CT_CREATED_NS, 0);
+        if (created <= 0) { /* handed over first */
+            ct_ctx_row_clear(row);
+            w.spare[w.nspare++] = slot;
+            continue;
+        }
+        if (!heap_push(&w.held, (struct heap_item){created, row->id, (int64_t)slot, 0, false})) {
+            ct_ctx_row_clear(row);
+            snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+            handed = -1;
+            goto out;
+        }
+        /* Ties go by id, and every row to come has a greater one. */
+        int64_t horizon = walk_horizon(&w, pos);
+        while (more && w.held.n > 0 && heap_top(&w.held)->ts <= horizon) {
+            more = walk_hand(&w, (size_t)heap_pop(&w.held).a, fn, arg);
+            handed++;
+        }
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        handed = fail(r, "reading contexts");
+        goto out;
+    }
+    while (more && w.held.n > 0) { /* only when the file grew past the first pass */
+        more = walk_hand(&w, (size_t)heap_pop(&w.held).a, fn, arg);
+        handed++;
+    }
+out:
+    sqlite3_finalize(st);
+    walk_free(&w);
+    if (own)
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return handed;
 }
 
 long ct_reader_ancestry(ct_reader *r, int64_t id, int64_t **ids)
