@@ -14,6 +14,7 @@
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
+#include <assert.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,15 @@ struct ct_reader {
     struct kid *kids;          /* no indexes: every context by (parent, created, id) */
     size_t nkids;
     bool kids_built;
+    int created_indexed;       /* contexts_created exists; -1: not looked yet */
+    struct walk *paged;        /* no contexts_created: the flat list being paged */
 };
+
+static void drop_paged(ct_reader *r);
+static long list_walking(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                         size_t skip, struct ct_ctx_row *rows, size_t max);
+static long list_sql(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                     size_t skip, struct ct_ctx_row *rows, size_t max);
 
 static int fail(ct_reader *r, const char *what)
 {
@@ -173,6 +182,7 @@ ct_reader *ct_reader_open(const char *path, char *err, size_t errlen)
     }
     r->db = db;
     r->indexed = -1;
+    r->created_indexed = -1;
     size_t n = (size_t)snprintf(r->select, sizeof r->select, "id");
     for (int c = 0; c < CT_CTX_NCOLS; c++)
         n += (size_t)snprintf(r->select + n, sizeof r->select - n, ", %s", ct_ctx_cols[c].name);
@@ -214,6 +224,7 @@ void ct_reader_close(ct_reader *r)
     u64map_free(&r->site_of);
     u64map_free(&r->reach);
     free(r->kids);
+    drop_paged(r);
     free(r->path);
     free(r);
 }
@@ -526,11 +537,30 @@ static long list_by_map(ct_reader *r, int64_t parent, struct ct_cursor after, si
     return got;
 }
 
+/* Does the file have the index on creation time (indexes.sql)? */
+static bool created_indexed(ct_reader *r)
+{
+    if (r->created_indexed < 0)
+        r->created_indexed = query_int(r, "SELECT count(*) FROM sqlite_master WHERE type = "
+                                          "'index' AND name = 'contexts_created'") > 0;
+    return r->created_indexed == 1;
+}
+
 long ct_reader_list(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
                     size_t skip, struct ct_ctx_row *rows, size_t max)
 {
     if (by_map(r, q))
         return list_by_map(r, q->parent, after, skip, rows, max);
+    if (q->flat && !created_indexed(r))
+        return list_walking(r, q, after, skip, rows, max);
+    return list_sql(r, q, after, skip, rows, max);
+}
+
+/* A page by SQL: an index range scan (or, for a jump into a flat list without the
+ * index on creation time, one scan and a bounded sort). */
+static long list_sql(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                     size_t skip, struct ct_ctx_row *rows, size_t max)
+{
     char *cond = condition(q);
     if (cond == NULL)
         return -1;
@@ -606,24 +636,33 @@ long ct_reader_scan(ct_reader *r, uint32_t mask,
     return rc == SQLITE_DONE ? seen : fail(r, "reading contexts");
 }
 
-/* ---- every context in creation order, in one pass ------------------------------------ */
+/* ---- contexts in creation order, in one pass ------------------------------------------ */
 
-/* Rows per block of the walk's first pass: rows are held up to a block longer than they
+/* Rows per block of a walk's first pass: rows are held up to a block longer than they
  * must be, and a 10M-context trace needs ~10,000 blocks (80 KB). */
 enum { WALK_BLOCK = 1024 };
 
-/* What the walk holds between its two passes and while it reorders. */
+/* A walk over the contexts of a flat query in creation order (ct_reader_walk): what it
+ * holds between its two passes and while it reorders — and, suspended between two pages
+ * of ct_reader_list, where it stands. */
 struct walk {
+    char *cond;              /* the query's WHERE condition, with its parameters in q */
+    struct ct_query q;       /* kind, state and id (lists are written into cond) */
+    int64_t version;         /* PRAGMA data_version when made: the file it read */
     int64_t *after;          /* per block of rows in id order: the least creation time
                                 (> 0) in it and every later block; INT64_MAX: none */
     size_t nblocks, n;       /* blocks; rows the first pass saw */
     struct ct_cursor *early; /* rows created at time <= 0 (not seen: sort first) */
-    size_t nearly, capearly;
+    size_t nearly, capearly, next_early;
     struct ct_ctx_row *slots; /* rows read but not yet handed over */
     size_t nslots, capslots;
     size_t *spare;           /* free slots */
     size_t nspare;
     struct heap held;        /* (creation time, id, slot) of the rows in slots */
+    size_t pos;              /* rows the second pass read, */
+    int64_t last_id;         /* the last of them (0: none) */
+    bool done;               /* the second pass reached the end */
+    struct ct_cursor at;     /* the last row handed over ({0, 0}: none yet) */
 };
 
 static int cmp_cursor(const void *a, const void *b)
@@ -634,15 +673,46 @@ static int cmp_cursor(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* The first pass: per-block least creation times (then made cumulative from the end),
- * and the rows whose creation was not seen. */
-static int walk_first_pass(ct_reader *r, struct walk *w)
+static int64_t data_version(ct_reader *r)
 {
+    return query_int(r, "PRAGMA data_version");
+}
+
+static void walk_clear(struct walk *w)
+{
+    while (w->held.n > 0)
+        ct_ctx_row_clear(&w->slots[heap_pop(&w->held).a]);
+    heap_free(&w->held);
+    free(w->slots);
+    free(w->spare);
+    free(w->after);
+    free(w->early);
+    free(w->cond);
+    memset(w, 0, sizeof *w);
+}
+
+/* Make the walk of flat query q (whose condition is cond, now the walk's) and its first
+ * pass: per-block least creation times (then made cumulative from the end), and the rows
+ * whose creation was not seen. Inside a read transaction. 0 or -1. */
+static int walk_open(ct_reader *r, struct walk *w, const struct ct_query *q, char *cond)
+{
+    assert(q->flat);
+    memset(w, 0, sizeof *w);
+    w->cond = cond;
+    w->q = (struct ct_query){.flat = true, .kind = q->kind, .state = q->state, .id = q->id};
+    size_t len = strlen(cond) + 128;
+    char *sql = malloc(len);
+    if (sql == NULL) {
+        snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+        return -1;
+    }
+    snprintf(sql, len, "SELECT id, " CREATED " FROM contexts WHERE %s ORDER BY id", cond);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db,
-                           "SELECT id, " CREATED " FROM contexts WHERE id > 2 ORDER BY id", -1,
-                           &st, NULL) != SQLITE_OK)
+    int prepared = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    free(sql);
+    if (prepared != SQLITE_OK)
         return fail(r, "reading contexts");
+    bind_query(st, &w->q);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -684,6 +754,7 @@ static int walk_first_pass(ct_reader *r, struct walk *w)
         if (w->after[b] < w->after[b - 1])
             w->after[b - 1] = w->after[b];
     qsort(w->early, w->nearly, sizeof *w->early, cmp_cursor);
+    w->version = data_version(r);
     return 0;
 }
 
@@ -715,106 +786,237 @@ static size_t walk_slot(struct walk *w)
     return w->nslots++;
 }
 
-/* Hand the held row in `slot` to fn and free its slot; fn's answer. */
-static bool walk_hand(struct walk *w, size_t slot,
-                      bool (*fn)(void *arg, const struct ct_ctx_row *row), void *arg)
+typedef bool walk_fn(void *arg, const struct ct_ctx_row *row);
+
+/* Hand fn the held rows created at `horizon` or before, in order. Ties go by id, and
+ * every row still to come has a greater one. False when fn said stop. */
+static bool walk_release(struct walk *w, int64_t horizon, walk_fn *fn, void *arg)
 {
-    bool more = fn(arg, &w->slots[slot]);
-    ct_ctx_row_clear(&w->slots[slot]);
-    w->spare[w->nspare++] = slot;
-    return more;
+    while (w->held.n > 0 && heap_top(&w->held)->ts <= horizon) {
+        size_t slot = (size_t)heap_pop(&w->held).a;
+        w->at = ct_cursor_of(&w->slots[slot]);
+        bool more = fn(arg, &w->slots[slot]);
+        ct_ctx_row_clear(&w->slots[slot]);
+        w->spare[w->nspare++] = slot;
+        if (!more)
+            return false;
+    }
+    return true;
 }
 
-static void walk_free(struct walk *w)
+/* Go on with the walk until fn says stop (1) or every row was handed over (0); -1 on a
+ * read error. Inside the read transaction of walk_open's. */
+static int walk_run(ct_reader *r, struct walk *w, walk_fn *fn, void *arg)
 {
-    while (w->held.n > 0)
-        ct_ctx_row_clear(&w->slots[heap_pop(&w->held).a]);
-    heap_free(&w->held);
-    free(w->slots);
-    free(w->spare);
-    free(w->after);
-    free(w->early);
+    /* Those whose creation the trace did not see sort first, as time 0 (or less). */
+    while (w->next_early < w->nearly) {
+        struct ct_ctx_row row;
+        int rc = ct_reader_context(r, w->early[w->next_early++].id, &row);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            continue;
+        w->at = ct_cursor_of(&row);
+        bool more = fn(arg, &row);
+        ct_ctx_row_clear(&row);
+        if (!more)
+            return 1;
+    }
+    if (!walk_release(w, walk_horizon(w, w->pos), fn, arg))
+        return 1;
+    if (!w->done) {
+        size_t len = strlen(w->cond) + strlen(r->select) + 128;
+        char *sql = malloc(len);
+        if (sql == NULL) {
+            snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+            return -1;
+        }
+        snprintf(sql, len, "SELECT %s FROM contexts WHERE %s AND id > ?9 ORDER BY id",
+                 r->select, w->cond);
+        sqlite3_stmt *st;
+        int prepared = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+        free(sql);
+        if (prepared != SQLITE_OK)
+            return fail(r, "reading contexts");
+        bind_query(st, &w->q);
+        sqlite3_bind_int64(st, 9, w->last_id);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            size_t slot = walk_slot(w);
+            if (slot == SIZE_MAX) {
+                sqlite3_finalize(st);
+                snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+                return -1;
+            }
+            struct ct_ctx_row *row = &w->slots[slot];
+            read_row(st, row);
+            w->pos++;
+            w->last_id = row->id;
+            int64_t created = ct_ctx_get(row, CT_CREATED_NS, 0);
+            if (created <= 0) { /* handed over first */
+                ct_ctx_row_clear(row);
+                w->spare[w->nspare++] = slot;
+                continue;
+            }
+            if (!heap_push(&w->held, (struct heap_item){created, row->id, (int64_t)slot, 0,
+                                                        false})) {
+                ct_ctx_row_clear(row);
+                w->spare[w->nspare++] = slot;
+                sqlite3_finalize(st);
+                snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+                return -1;
+            }
+            if (!walk_release(w, walk_horizon(w, w->pos), fn, arg)) {
+                sqlite3_finalize(st);
+                return 1;
+            }
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return fail(r, "reading contexts");
+        w->done = true;
+    }
+    /* Held past the end only when the file grew after the first pass. */
+    return walk_release(w, INT64_MAX, fn, arg) ? 0 : 1;
 }
 
-long ct_reader_walk(ct_reader *r, bool (*fn)(void *arg, const struct ct_ctx_row *row),
-                    void *arg)
+/* The caller's fn, counting the rows it was handed. */
+struct walk_count {
+    walk_fn *fn;
+    void *arg;
+    long n;
+};
+
+static bool walk_counted(void *arg, const struct ct_ctx_row *row)
 {
+    struct walk_count *c = arg;
+    c->n++;
+    return c->fn(c->arg, row);
+}
+
+long ct_reader_walk(ct_reader *r, walk_fn *fn, void *arg)
+{
+    const struct ct_query all = {.flat = true, .kind = -1, .state = -1};
+    char *cond = condition(&all);
+    if (cond == NULL) {
+        snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+        return -1;
+    }
     /* One snapshot for both passes: the horizon holds only for the rows it was made of. */
     bool own = sqlite3_get_autocommit(r->db);
-    if (own && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    if (own && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        free(cond);
         return fail(r, "reading contexts");
-    struct walk w = {0};
+    }
+    struct walk w;
     long handed = -1;
-    sqlite3_stmt *st = NULL;
-    if (walk_first_pass(r, &w) != 0)
-        goto out;
-    handed = 0;
-    bool more = true;
-    /* Those whose creation the trace did not see sort first, as time 0 (or less). */
-    for (size_t i = 0; i < w.nearly && more; i++) {
-        struct ct_ctx_row row;
-        int rc = ct_reader_context(r, w.early[i].id, &row);
-        if (rc < 0) {
-            handed = -1;
-            goto out;
-        }
-        if (rc == 1) {
-            more = fn(arg, &row);
-            handed++;
-        }
-        ct_ctx_row_clear(&row);
+    if (walk_open(r, &w, &all, cond) == 0) {
+        struct walk_count c = {fn, arg, 0};
+        if (walk_run(r, &w, walk_counted, &c) >= 0)
+            handed = c.n;
     }
-    char sql[1400];
-    snprintf(sql, sizeof sql, "SELECT %s FROM contexts WHERE id > 2 ORDER BY id", r->select);
-    if (more && sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        handed = fail(r, "reading contexts");
-        goto out;
-    }
-    size_t pos = 0;
-    int rc = SQLITE_DONE;
-    while (more && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        pos++;
-        size_t slot = walk_slot(&w);
-        if (slot == SIZE_MAX) {
-            snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
-            handed = -1;
-            goto out;
-        }
-        struct ct_ctx_row *row = &w.slots[slot];
-        read_row(st, row);
-        int64_t created = ct_ctx_get(row, CT_CREATED_NS, 0);
-        if (created <= 0) { /* handed over first */
-            ct_ctx_row_clear(row);
-            w.spare[w.nspare++] = slot;
-            continue;
-        }
-        if (!heap_push(&w.held, (struct heap_item){created, row->id, (int64_t)slot, 0, false})) {
-            ct_ctx_row_clear(row);
-            snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
-            handed = -1;
-            goto out;
-        }
-        /* Ties go by id, and every row to come has a greater one. */
-        int64_t horizon = walk_horizon(&w, pos);
-        while (more && w.held.n > 0 && heap_top(&w.held)->ts <= horizon) {
-            more = walk_hand(&w, (size_t)heap_pop(&w.held).a, fn, arg);
-            handed++;
-        }
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        handed = fail(r, "reading contexts");
-        goto out;
-    }
-    while (more && w.held.n > 0) { /* only when the file grew past the first pass */
-        more = walk_hand(&w, (size_t)heap_pop(&w.held).a, fn, arg);
-        handed++;
-    }
-out:
-    sqlite3_finalize(st);
-    walk_free(&w);
+    walk_clear(&w);
     if (own)
         sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
     return handed;
+}
+
+static void drop_paged(ct_reader *r)
+{
+    if (r->paged != NULL)
+        walk_clear(r->paged);
+    free(r->paged);
+    r->paged = NULL;
+}
+
+/* A page being filled from a walk: `skip` rows dropped, then up to `max` copied. */
+struct page {
+    struct ct_ctx_row *rows;
+    size_t max, skip, got;
+    bool oom;
+};
+
+static bool page_take(void *arg, const struct ct_ctx_row *row)
+{
+    struct page *p = arg;
+    if (p->skip > 0) {
+        p->skip--;
+        return true;
+    }
+    struct ct_ctx_row *out = &p->rows[p->got];
+    *out = *row;
+    if (row->reason != NULL && (out->reason = strdup(row->reason)) == NULL) {
+        p->oom = true;
+        return false;
+    }
+    return ++p->got < p->max;
+}
+
+/* A flat list without the index on creation time, paged from a walk that the reader
+ * keeps between calls: the next page of a list (`after` the last row of the previous
+ * one, same query, same file) goes on where that walk stopped, so paging through the
+ * whole list costs two passes over the file, not a scan and a sort per page. The first
+ * page of a list starts a walk; a jump elsewhere, or a file that changed meanwhile (a
+ * running process's trace: PRAGMA data_version), is a query of its own (list_sql). */
+static long list_walking(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                         size_t skip, struct ct_ctx_row *rows, size_t max)
+{
+    if (max == 0)
+        return 0;
+    char *cond = condition(q);
+    if (cond == NULL) {
+        snprintf(r->err, sizeof r->err, "listing contexts: out of memory");
+        return -1;
+    }
+    bool own = sqlite3_get_autocommit(r->db);
+    if (own && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        free(cond);
+        return fail(r, "listing contexts");
+    }
+    struct walk *w = r->paged;
+    bool start = after.created == 0 && after.id == 0;
+    bool resume = w != NULL && strcmp(w->cond, cond) == 0 && w->q.kind == q->kind &&
+                  w->q.state == q->state && w->q.id == q->id &&
+                  w->at.created == after.created && w->at.id == after.id &&
+                  w->version == data_version(r);
+    long got = -1;
+    if (resume) {
+        free(cond);
+    } else {
+        drop_paged(r);
+        if (!start) {
+            free(cond);
+            if (own)
+                sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+            return list_sql(r, q, after, skip, rows, max);
+        }
+        if ((w = malloc(sizeof *w)) == NULL) {
+            free(cond);
+            snprintf(r->err, sizeof r->err, "listing contexts: out of memory");
+            goto out;
+        }
+        if (walk_open(r, w, q, cond) != 0) {
+            walk_clear(w);
+            free(w);
+            goto out;
+        }
+        r->paged = w;
+    }
+    struct page p = {rows, max, skip, 0, false};
+    int rc = walk_run(r, w, page_take, &p);
+    if (rc < 0 || p.oom) {
+        if (p.oom)
+            snprintf(r->err, sizeof r->err, "listing contexts: out of memory");
+        while (p.got > 0)
+            ct_ctx_row_clear(&rows[--p.got]);
+        drop_paged(r);
+    } else {
+        got = (long)p.got;
+    }
+out:
+    if (own)
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return got;
 }
 
 long ct_reader_ancestry(ct_reader *r, int64_t id, int64_t **ids)
