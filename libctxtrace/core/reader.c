@@ -9,7 +9,9 @@
  * Ordering: creation time, then id. A context whose creation the trace did not see (it
  * was made before the tracer attached) has no created_ns and sorts first, as time 0;
  * the secondary indexes are on that same expression (indexes.sql), so keyset paging is
- * an index range scan on a complete trace.
+ * an index range scan on a complete trace. A trace without them (cut short) is read
+ * without ever writing beside it: children from a temporary table of the connection's
+ * own (build_kids), flat lists and whole walks by two passes in id order (the walk).
  */
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/summary.h>
@@ -27,11 +29,6 @@
 /* The sort key of a context, exactly as indexes.sql spells it. */
 #define CREATED "ifnull(created_ns,0)"
 
-/* A child, for paging the children of a trace without indexes. */
-struct kid {
-    int64_t parent, created, id;
-};
-
 struct ct_reader {
     sqlite3 *db;
     char *path;
@@ -44,9 +41,8 @@ struct ct_reader {
     struct u64map reach;       /* the exit check's verdicts (rule_exit.c) */
     bool reach_checked;        /* the check ran: undecided contexts are reachable */
     bool end_in_flight;        /* ct_end_in_flight of the trace's meta */
-    struct kid *kids;          /* no indexes: every context by (parent, created, id) */
-    size_t nkids;
-    bool kids_built;
+    bool kids_built;           /* no indexes: temp.ct_kids made (build_kids) */
+    sqlite3_stmt *kids_count, *kids_page;
     int created_indexed;       /* contexts_created exists; -1: not looked yet */
     struct walk *paged;        /* no contexts_created: the flat list being paged */
 };
@@ -219,11 +215,12 @@ void ct_reader_close(ct_reader *r)
         return;
     sqlite3_finalize(r->by_id);
     sqlite3_finalize(r->n_kids);
+    sqlite3_finalize(r->kids_count);
+    sqlite3_finalize(r->kids_page);
     sqlite3_finalize(r->parent_of);
     sqlite3_close(r->db);
     u64map_free(&r->site_of);
     u64map_free(&r->reach);
-    free(r->kids);
     drop_paged(r);
     free(r->path);
     free(r);
@@ -359,63 +356,38 @@ bool ct_reader_has_indexes(ct_reader *r)
     return r->indexed == 1;
 }
 
-static int cmp_kid(const void *a, const void *b)
-{
-    const struct kid *x = a, *y = b;
-    if (x->parent != y->parent)
-        return x->parent < y->parent ? -1 : 1;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* No indexes (a trace cut short): one scan makes the parent -> children order that
- * the index would otherwise give. */
+/* No indexes (a trace cut short): the parent -> children order the index would give,
+ * made once by one scan into a temporary table of the reader's own connection — SQLite's
+ * temp database, a file in the temporary directory (SQLITE_TMPDIR, TMPDIR, /var/tmp,
+ * /tmp) deleted when the reader closes, never beside the trace — sorted by SQLite's
+ * external sort on the way in: memory is SQLite's page cache and sorter, not 24 bytes a
+ * context; the disk, ~30 bytes a context in the temporary directory. */
 static int build_kids(ct_reader *r)
 {
     if (r->kids_built)
         return 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT ifnull(parent_id,0), " CREATED ", id FROM contexts",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(r, "reading the tree");
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (r->nkids == cap) {
-            cap = cap ? 2 * cap : 4096;
-            struct kid *k = realloc(r->kids, cap * sizeof *k);
-            if (k == NULL) {
-                sqlite3_finalize(st);
-                snprintf(r->err, sizeof r->err, "reading the tree: out of memory");
-                return -1;
-            }
-            r->kids = k;
-        }
-        r->kids[r->nkids++] = (struct kid){sqlite3_column_int64(st, 0),
-                                           sqlite3_column_int64(st, 1),
-                                           sqlite3_column_int64(st, 2)};
+    if (sqlite3_exec(r->db,
+                     "CREATE TEMP TABLE IF NOT EXISTS ct_kids(parent INTEGER, created INTEGER, "
+                     "id INTEGER, PRIMARY KEY (parent, created, id)) WITHOUT ROWID; "
+                     "DELETE FROM temp.ct_kids; "
+                     "INSERT INTO temp.ct_kids SELECT ifnull(parent_id, 0), " CREATED ", id "
+                     "FROM main.contexts ORDER BY 1, 2, 3",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(r->db, "SELECT count(*) FROM temp.ct_kids WHERE parent = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->kids_count, NULL) != SQLITE_OK ||
+        /* The keyset spelled as list_sql's, for the same reason: a SEARCH. */
+        sqlite3_prepare_v3(r->db,
+                           "SELECT id FROM temp.ct_kids WHERE parent = ?1 AND created >= ?2 "
+                           "AND (created > ?2 OR id > ?3) ORDER BY created, id "
+                           "LIMIT ?4 OFFSET ?5",
+                           -1, SQLITE_PREPARE_PERSISTENT, &r->kids_page, NULL) != SQLITE_OK) {
+        fail(r, "reading the tree");
+        sqlite3_finalize(r->kids_count);
+        r->kids_count = NULL;
+        return -1;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return fail(r, "reading the tree");
-    qsort(r->kids, r->nkids, sizeof *r->kids, cmp_kid);
     r->kids_built = true;
     return 0;
-}
-
-/* First index in kids at or after (parent, created, id). */
-static size_t kid_lower(const ct_reader *r, struct kid key)
-{
-    size_t lo = 0, hi = r->nkids;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cmp_kid(&r->kids[mid], &key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 static bool by_map(ct_reader *r, const struct ct_query *q)
@@ -428,8 +400,11 @@ int64_t ct_reader_n_children(ct_reader *r, int64_t id)
     if (!ct_reader_has_indexes(r)) {
         if (build_kids(r) != 0)
             return -1;
-        return (int64_t)(kid_lower(r, (struct kid){id + 1, INT64_MIN, INT64_MIN}) -
-                         kid_lower(r, (struct kid){id, INT64_MIN, INT64_MIN}));
+        sqlite3_reset(r->kids_count);
+        sqlite3_bind_int64(r->kids_count, 1, id);
+        if (sqlite3_step(r->kids_count) != SQLITE_ROW)
+            return fail(r, "counting children");
+        return sqlite3_column_int64(r->kids_count, 0);
     }
     sqlite3_reset(r->n_kids);
     sqlite3_bind_int64(r->n_kids, 1, id);
@@ -521,18 +496,26 @@ static long list_by_map(ct_reader *r, int64_t parent, struct ct_cursor after, si
 {
     if (build_kids(r) != 0)
         return -1;
-    size_t i = kid_lower(r, (struct kid){parent, after.created, after.id});
-    if (i < r->nkids && r->kids[i].parent == parent && r->kids[i].created == after.created &&
-        r->kids[i].id == after.id)
-        i++; /* strictly after the cursor */
-    for (; skip > 0 && i < r->nkids && r->kids[i].parent == parent; skip--)
-        i++;
+    sqlite3_stmt *st = r->kids_page;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, parent);
+    sqlite3_bind_int64(st, 2, after.created);
+    sqlite3_bind_int64(st, 3, after.id);
+    sqlite3_bind_int64(st, 4, (int64_t)max);
+    sqlite3_bind_int64(st, 5, (int64_t)skip);
     long got = 0;
-    for (; i < r->nkids && r->kids[i].parent == parent && (size_t)got < max; i++) {
-        int rc = ct_reader_context(r, r->kids[i].id, &rows[got]);
-        if (rc < 0)
-            return -1;
-        got += rc;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int found = ct_reader_context(r, sqlite3_column_int64(st, 0), &rows[got]);
+        if (found < 0)
+            break;
+        got += found;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        while (got > 0)
+            ct_ctx_row_clear(&rows[--got]);
+        return rc == SQLITE_ROW ? -1 : fail(r, "listing children");
     }
     return got;
 }

@@ -12,8 +12,11 @@
  * Contexts are listed in creation order (created_ns, then id): ids are handed out in
  * per-thread blocks, so id order is not time order in a multi-threaded trace. Lists
  * page with a keyset cursor (the last row of the previous page), so page k costs an
- * index descent, not k pages. A trace cut short (no secondary indexes) is paged from a
- * map the reader builds once, in memory: readers never write to a trace.
+ * index descent, not k pages. A trace cut short (no secondary indexes) is paged without
+ * them, and readers never write to a trace: its children from a temporary table the
+ * reader's connection builds once (SQLite's temp database: a file in the temporary
+ * directory, ~30 bytes a context, deleted on close; memory stays SQLite's cache), its
+ * flat lists from a creation-order walk (ct_reader_walk) that the next page resumes.
  */
 #ifndef CTXTRACE_CORE_READER_H
 #define CTXTRACE_CORE_READER_H
