@@ -814,15 +814,19 @@ static int walk_run(ct_reader *r, struct walk *w, walk_fn *fn, void *arg)
             snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
             return -1;
         }
-        snprintf(sql, len, "SELECT %s FROM contexts WHERE %s AND id > ?9 ORDER BY id",
-                 r->select, w->cond);
+        /* Resumed by rowid: "id > ?9" must be the only bound on id, or SQLite 3.40 seeks
+         * by the condition's own "id > 2" and filters (a scan from the start per page). */
+        static const char roots[] = "id > 2";
+        assert(strncmp(w->cond, roots, strlen(roots)) == 0);
+        snprintf(sql, len, "SELECT %s FROM contexts WHERE id > ?9%s ORDER BY id", r->select,
+                 w->cond + strlen(roots));
         sqlite3_stmt *st;
         int prepared = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
         free(sql);
         if (prepared != SQLITE_OK)
             return fail(r, "reading contexts");
         bind_query(st, &w->q);
-        sqlite3_bind_int64(st, 9, w->last_id);
+        sqlite3_bind_int64(st, 9, w->last_id > 2 ? w->last_id : 2);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             size_t slot = walk_slot(w);
