@@ -361,7 +361,7 @@ bool ct_reader_has_indexes(ct_reader *r)
  * temp database, a file in the temporary directory (SQLITE_TMPDIR, TMPDIR, /var/tmp,
  * /tmp) deleted when the reader closes, never beside the trace — sorted by SQLite's
  * external sort on the way in: memory is SQLite's page cache and sorter, not 24 bytes a
- * context; the disk, ~30 bytes a context in the temporary directory. */
+ * context; the disk, ~20 bytes a context in the temporary directory. */
 static int build_kids(ct_reader *r)
 {
     if (r->kids_built)
@@ -390,7 +390,7 @@ static int build_kids(ct_reader *r)
     return 0;
 }
 
-static bool by_map(ct_reader *r, const struct ct_query *q)
+static bool by_kids(ct_reader *r, const struct ct_query *q)
 {
     return !q->flat && !ct_reader_has_indexes(r);
 }
@@ -462,7 +462,7 @@ static void bind_query(sqlite3_stmt *st, const struct ct_query *q)
 
 int64_t ct_reader_count(ct_reader *r, const struct ct_query *q)
 {
-    if (by_map(r, q))
+    if (by_kids(r, q))
         return ct_reader_n_children(r, q->parent);
     char *cond = condition(q);
     if (cond == NULL)
@@ -491,7 +491,7 @@ int64_t ct_reader_count(ct_reader *r, const struct ct_query *q)
     return n;
 }
 
-static long list_by_map(ct_reader *r, int64_t parent, struct ct_cursor after, size_t skip,
+static long list_by_kids(ct_reader *r, int64_t parent, struct ct_cursor after, size_t skip,
                         struct ct_ctx_row *rows, size_t max)
 {
     if (build_kids(r) != 0)
@@ -532,8 +532,8 @@ static bool created_indexed(ct_reader *r)
 long ct_reader_list(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
                     size_t skip, struct ct_ctx_row *rows, size_t max)
 {
-    if (by_map(r, q))
-        return list_by_map(r, q->parent, after, skip, rows, max);
+    if (by_kids(r, q))
+        return list_by_kids(r, q->parent, after, skip, rows, max);
     if (q->flat && !created_indexed(r))
         return list_walking(r, q, after, skip, rows, max);
     return list_sql(r, q, after, skip, rows, max);

@@ -15,7 +15,7 @@
  * index descent, not k pages. A trace cut short (no secondary indexes) is paged without
  * them, and readers never write to a trace: its children from a temporary table the
  * reader's connection builds once (SQLite's temp database: a file in the temporary
- * directory, ~30 bytes a context, deleted on close; memory stays SQLite's cache), its
+ * directory, ~20 bytes a context, deleted on close; memory stays SQLite's cache), its
  * flat lists from a creation-order walk (ct_reader_walk) that the next page resumes.
  */
 #ifndef CTXTRACE_CORE_READER_H
