@@ -356,7 +356,7 @@ def stack_id(v):
 
 def test_slow_client_is_resynced():
     """A client reading far slower than a busy process (a 4 KiB receive buffer, 64 KiB
-    per 50 ms for 2 s, then at full speed) is never cut off: it gets RESYNC frames,
+    per 50 ms until it is first resynced, then at full speed) is never cut off: it gets RESYNC frames,
     each followed by a whole snapshot, and the stream ends with BYE "exit". The last
     SITE_COUNTS of each stack are the trace's: contexts created and freed there, and the
     findings so far (lost-cancel, orphaned-timer, ineffective-deadline) as the report
@@ -370,12 +370,26 @@ def test_slow_client_is_resynced():
     chunks = []
     s.settimeout(60)
     t0 = time.time()
+    # Slow until the first RESYNC has arrived (or 60 s): how long the process takes to
+    # get 8 MiB ahead depends on the build (an ASan build makes contexts slower), so the
+    # slow phase ends on what was received, not on a clock. Frames are scanned as they
+    # come: u32 body length, u16 type, u16 reserved.
+    pending, resynced = bytearray(), False
     while True:
         b = s.recv(1 << 16)
         if not b:
             break
         chunks.append(b)
-        if time.time() - t0 < 2:
+        if resynced:
+            continue
+        pending += b
+        while len(pending) >= 8:
+            n, t = struct.unpack_from("<IH", pending)
+            if len(pending) < 8 + n:
+                break
+            resynced = resynced or t == RESYNC
+            del pending[:8 + n]
+        if not resynced and time.time() - t0 < 60:
             time.sleep(0.05)
     code, out, err = prog.finish()
     fr = frames(b"".join(chunks))
@@ -630,14 +644,20 @@ def test_tail_is_resynced_when_behind():
                          stderr=subprocess.PIPE)
     chunks = []
 
-    def read_slowly():  # ~64 KiB per 20 ms for 1.5 s: tail blocks on its output
-        t0 = time.time()
+    def read_slowly():
+        # ~64 KiB per 20 ms until tail prints its first resync line (or 60 s): tail
+        # blocks on its output and falls behind. The slow phase ends on what was read,
+        # not on a clock (an ASan build makes contexts slower, so falling behind takes
+        # longer there). Only resync lines carry "skipped_events".
+        t0, seen, tail_end = time.time(), False, b""
         while True:
             b = t.stdout.read1(1 << 16)
             if not b:
                 return
             chunks.append(b)
-            if time.time() - t0 < 1.5:
+            seen = seen or b'"skipped_events"' in tail_end + b
+            tail_end = b[-64:]
+            if not seen and time.time() - t0 < 60:
                 time.sleep(0.02)
 
     reader = threading.Thread(target=read_slowly)
