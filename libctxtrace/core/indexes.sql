@@ -1,6 +1,7 @@
 -- ctxtrace trace file: secondary indexes, created when the traced process ends
 -- cleanly. A trace cut short has none; readers never add them (they never write): the
--- reader pages such a trace from a map it builds in memory. IF NOT EXISTS: idempotent.
+-- reader pages such a trace without them (reader.c: a temporary table for children, a
+-- creation-order walk for flat lists). IF NOT EXISTS: idempotent.
 -- Children in creation order (the reader pages them by this key: reader.c CREATED).
 CREATE INDEX IF NOT EXISTS contexts_parent ON contexts(parent_id, ifnull(created_ns, 0));
 CREATE INDEX IF NOT EXISTS contexts_create_stack ON contexts(create_stack);

@@ -9,26 +9,25 @@
  * Ordering: creation time, then id. A context whose creation the trace did not see (it
  * was made before the tracer attached) has no created_ns and sorts first, as time 0;
  * the secondary indexes are on that same expression (indexes.sql), so keyset paging is
- * an index range scan on a complete trace.
+ * an index range scan on a complete trace. A trace without them (cut short) is read
+ * without ever writing beside it: children from a temporary table of the connection's
+ * own (build_kids), flat lists and whole walks by two passes in id order (the walk).
  */
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/summary.h>
 #include <ctxtrace/core/u64map.h>
+#include <assert.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "rule_exit.h"
 #include "trace_mem.h"
 
 /* The sort key of a context, exactly as indexes.sql spells it. */
 #define CREATED "ifnull(created_ns,0)"
-
-/* A child, for paging the children of a trace without indexes. */
-struct kid {
-    int64_t parent, created, id;
-};
 
 struct ct_reader {
     sqlite3 *db;
@@ -42,10 +41,17 @@ struct ct_reader {
     struct u64map reach;       /* the exit check's verdicts (rule_exit.c) */
     bool reach_checked;        /* the check ran: undecided contexts are reachable */
     bool end_in_flight;        /* ct_end_in_flight of the trace's meta */
-    struct kid *kids;          /* no indexes: every context by (parent, created, id) */
-    size_t nkids;
-    bool kids_built;
+    bool kids_built;           /* no indexes: temp.ct_kids made (build_kids) */
+    sqlite3_stmt *kids_count, *kids_page;
+    int created_indexed;       /* contexts_created exists; -1: not looked yet */
+    struct walk *paged;        /* no contexts_created: the flat list being paged */
 };
+
+static void drop_paged(ct_reader *r);
+static long list_walking(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                         size_t skip, struct ct_ctx_row *rows, size_t max);
+static long list_sql(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                     size_t skip, struct ct_ctx_row *rows, size_t max);
 
 static int fail(ct_reader *r, const char *what)
 {
@@ -172,6 +178,7 @@ ct_reader *ct_reader_open(const char *path, char *err, size_t errlen)
     }
     r->db = db;
     r->indexed = -1;
+    r->created_indexed = -1;
     size_t n = (size_t)snprintf(r->select, sizeof r->select, "id");
     for (int c = 0; c < CT_CTX_NCOLS; c++)
         n += (size_t)snprintf(r->select + n, sizeof r->select - n, ", %s", ct_ctx_cols[c].name);
@@ -208,11 +215,13 @@ void ct_reader_close(ct_reader *r)
         return;
     sqlite3_finalize(r->by_id);
     sqlite3_finalize(r->n_kids);
+    sqlite3_finalize(r->kids_count);
+    sqlite3_finalize(r->kids_page);
     sqlite3_finalize(r->parent_of);
     sqlite3_close(r->db);
     u64map_free(&r->site_of);
     u64map_free(&r->reach);
-    free(r->kids);
+    drop_paged(r);
     free(r->path);
     free(r);
 }
@@ -347,66 +356,41 @@ bool ct_reader_has_indexes(ct_reader *r)
     return r->indexed == 1;
 }
 
-static int cmp_kid(const void *a, const void *b)
-{
-    const struct kid *x = a, *y = b;
-    if (x->parent != y->parent)
-        return x->parent < y->parent ? -1 : 1;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* No indexes (a trace cut short): one scan makes the parent -> children order that
- * the index would otherwise give. */
+/* No indexes (a trace cut short): the parent -> children order the index would give,
+ * made once by one scan into a temporary table of the reader's own connection — SQLite's
+ * temp database, a file in the temporary directory (SQLITE_TMPDIR, TMPDIR, /var/tmp,
+ * /tmp) deleted when the reader closes, never beside the trace — sorted by SQLite's
+ * external sort on the way in: memory is SQLite's page cache and sorter, not 24 bytes a
+ * context; the disk, ~20 bytes a context in the temporary directory. */
 static int build_kids(ct_reader *r)
 {
     if (r->kids_built)
         return 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT ifnull(parent_id,0), " CREATED ", id FROM contexts",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(r, "reading the tree");
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (r->nkids == cap) {
-            cap = cap ? 2 * cap : 4096;
-            struct kid *k = realloc(r->kids, cap * sizeof *k);
-            if (k == NULL) {
-                sqlite3_finalize(st);
-                snprintf(r->err, sizeof r->err, "reading the tree: out of memory");
-                return -1;
-            }
-            r->kids = k;
-        }
-        r->kids[r->nkids++] = (struct kid){sqlite3_column_int64(st, 0),
-                                           sqlite3_column_int64(st, 1),
-                                           sqlite3_column_int64(st, 2)};
+    if (sqlite3_exec(r->db,
+                     "CREATE TEMP TABLE IF NOT EXISTS ct_kids(parent INTEGER, created INTEGER, "
+                     "id INTEGER, PRIMARY KEY (parent, created, id)) WITHOUT ROWID; "
+                     "DELETE FROM temp.ct_kids; "
+                     "INSERT INTO temp.ct_kids SELECT ifnull(parent_id, 0), " CREATED ", id "
+                     "FROM main.contexts ORDER BY 1, 2, 3",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(r->db, "SELECT count(*) FROM temp.ct_kids WHERE parent = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->kids_count, NULL) != SQLITE_OK ||
+        /* The keyset spelled as list_sql's, for the same reason: a SEARCH. */
+        sqlite3_prepare_v3(r->db,
+                           "SELECT id FROM temp.ct_kids WHERE parent = ?1 AND created >= ?2 "
+                           "AND (created > ?2 OR id > ?3) ORDER BY created, id "
+                           "LIMIT ?4 OFFSET ?5",
+                           -1, SQLITE_PREPARE_PERSISTENT, &r->kids_page, NULL) != SQLITE_OK) {
+        fail(r, "reading the tree");
+        sqlite3_finalize(r->kids_count);
+        r->kids_count = NULL;
+        return -1;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return fail(r, "reading the tree");
-    qsort(r->kids, r->nkids, sizeof *r->kids, cmp_kid);
     r->kids_built = true;
     return 0;
 }
 
-/* First index in kids at or after (parent, created, id). */
-static size_t kid_lower(const ct_reader *r, struct kid key)
-{
-    size_t lo = 0, hi = r->nkids;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cmp_kid(&r->kids[mid], &key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static bool by_map(ct_reader *r, const struct ct_query *q)
+static bool by_kids(ct_reader *r, const struct ct_query *q)
 {
     return !q->flat && !ct_reader_has_indexes(r);
 }
@@ -416,8 +400,11 @@ int64_t ct_reader_n_children(ct_reader *r, int64_t id)
     if (!ct_reader_has_indexes(r)) {
         if (build_kids(r) != 0)
             return -1;
-        return (int64_t)(kid_lower(r, (struct kid){id + 1, INT64_MIN, INT64_MIN}) -
-                         kid_lower(r, (struct kid){id, INT64_MIN, INT64_MIN}));
+        sqlite3_reset(r->kids_count);
+        sqlite3_bind_int64(r->kids_count, 1, id);
+        if (sqlite3_step(r->kids_count) != SQLITE_ROW)
+            return fail(r, "counting children");
+        return sqlite3_column_int64(r->kids_count, 0);
     }
     sqlite3_reset(r->n_kids);
     sqlite3_bind_int64(r->n_kids, 1, id);
@@ -475,7 +462,7 @@ static void bind_query(sqlite3_stmt *st, const struct ct_query *q)
 
 int64_t ct_reader_count(ct_reader *r, const struct ct_query *q)
 {
-    if (by_map(r, q))
+    if (by_kids(r, q))
         return ct_reader_n_children(r, q->parent);
     char *cond = condition(q);
     if (cond == NULL)
@@ -504,32 +491,59 @@ int64_t ct_reader_count(ct_reader *r, const struct ct_query *q)
     return n;
 }
 
-static long list_by_map(ct_reader *r, int64_t parent, struct ct_cursor after, size_t skip,
+static long list_by_kids(ct_reader *r, int64_t parent, struct ct_cursor after, size_t skip,
                         struct ct_ctx_row *rows, size_t max)
 {
     if (build_kids(r) != 0)
         return -1;
-    size_t i = kid_lower(r, (struct kid){parent, after.created, after.id});
-    if (i < r->nkids && r->kids[i].parent == parent && r->kids[i].created == after.created &&
-        r->kids[i].id == after.id)
-        i++; /* strictly after the cursor */
-    for (; skip > 0 && i < r->nkids && r->kids[i].parent == parent; skip--)
-        i++;
+    sqlite3_stmt *st = r->kids_page;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, parent);
+    sqlite3_bind_int64(st, 2, after.created);
+    sqlite3_bind_int64(st, 3, after.id);
+    sqlite3_bind_int64(st, 4, (int64_t)max);
+    sqlite3_bind_int64(st, 5, (int64_t)skip);
     long got = 0;
-    for (; i < r->nkids && r->kids[i].parent == parent && (size_t)got < max; i++) {
-        int rc = ct_reader_context(r, r->kids[i].id, &rows[got]);
-        if (rc < 0)
-            return -1;
-        got += rc;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int found = ct_reader_context(r, sqlite3_column_int64(st, 0), &rows[got]);
+        if (found < 0)
+            break;
+        got += found;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        while (got > 0)
+            ct_ctx_row_clear(&rows[--got]);
+        return rc == SQLITE_ROW ? -1 : fail(r, "listing children");
     }
     return got;
+}
+
+/* Does the file have the index on creation time (indexes.sql)? */
+static bool created_indexed(ct_reader *r)
+{
+    if (r->created_indexed < 0)
+        r->created_indexed = query_int(r, "SELECT count(*) FROM sqlite_master WHERE type = "
+                                          "'index' AND name = 'contexts_created'") > 0;
+    return r->created_indexed == 1;
 }
 
 long ct_reader_list(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
                     size_t skip, struct ct_ctx_row *rows, size_t max)
 {
-    if (by_map(r, q))
-        return list_by_map(r, q->parent, after, skip, rows, max);
+    if (by_kids(r, q))
+        return list_by_kids(r, q->parent, after, skip, rows, max);
+    if (q->flat && !created_indexed(r))
+        return list_walking(r, q, after, skip, rows, max);
+    return list_sql(r, q, after, skip, rows, max);
+}
+
+/* A page by SQL: an index range scan (or, for a jump into a flat list without the
+ * index on creation time, one scan and a bounded sort). */
+static long list_sql(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                     size_t skip, struct ct_ctx_row *rows, size_t max)
+{
     char *cond = condition(q);
     if (cond == NULL)
         return -1;
@@ -603,6 +617,393 @@ long ct_reader_scan(ct_reader *r, uint32_t mask,
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? seen : fail(r, "reading contexts");
+}
+
+/* ---- contexts in creation order, in one pass ------------------------------------------ */
+
+/* Rows per block of a walk's first pass: rows are held up to a block longer than they
+ * must be, and a 10M-context trace needs ~10,000 blocks (80 KB). */
+enum { WALK_BLOCK = 1024 };
+
+/* A walk over the contexts of a flat query in creation order (ct_reader_walk): what it
+ * holds between its two passes and while it reorders — and, suspended between two pages
+ * of ct_reader_list, where it stands. */
+struct walk {
+    char *cond;              /* the query's WHERE condition, with its parameters in q */
+    struct ct_query q;       /* kind, state and id (lists are written into cond) */
+    int64_t version;         /* PRAGMA data_version when made: the file it read */
+    int64_t *after;          /* per block of rows in id order: the least creation time
+                                (> 0) in it and every later block; INT64_MAX: none */
+    size_t nblocks, n;       /* blocks; rows the first pass saw */
+    struct ct_cursor *early; /* rows created at time <= 0 (not seen: sort first) */
+    size_t nearly, capearly, next_early;
+    struct ct_ctx_row *slots; /* rows read but not yet handed over */
+    size_t nslots, capslots;
+    size_t *spare;           /* free slots */
+    size_t nspare;
+    struct heap held;        /* (creation time, id, slot) of the rows in slots */
+    size_t pos;              /* rows the second pass read, */
+    int64_t last_id;         /* the last of them (0: none) */
+    bool done;               /* the second pass reached the end */
+    struct ct_cursor at;     /* the last row handed over ({0, 0}: none yet) */
+};
+
+static int cmp_cursor(const void *a, const void *b)
+{
+    const struct ct_cursor *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int64_t data_version(ct_reader *r)
+{
+    return query_int(r, "PRAGMA data_version");
+}
+
+static void walk_clear(struct walk *w)
+{
+    while (w->held.n > 0)
+        ct_ctx_row_clear(&w->slots[heap_pop(&w->held).a]);
+    heap_free(&w->held);
+    free(w->slots);
+    free(w->spare);
+    free(w->after);
+    free(w->early);
+    free(w->cond);
+    memset(w, 0, sizeof *w);
+}
+
+/* Make the walk of flat query q (whose condition is cond, now the walk's) and its first
+ * pass: per-block least creation times (then made cumulative from the end), and the rows
+ * whose creation was not seen. Inside a read transaction. 0 or -1. */
+static int walk_open(ct_reader *r, struct walk *w, const struct ct_query *q, char *cond)
+{
+    assert(q->flat);
+    memset(w, 0, sizeof *w);
+    w->cond = cond;
+    w->q = (struct ct_query){.flat = true, .kind = q->kind, .state = q->state, .id = q->id};
+    size_t len = strlen(cond) + 128;
+    char *sql = malloc(len);
+    if (sql == NULL) {
+        snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+        return -1;
+    }
+    snprintf(sql, len, "SELECT id, " CREATED " FROM contexts WHERE %s ORDER BY id", cond);
+    sqlite3_stmt *st;
+    int prepared = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    free(sql);
+    if (prepared != SQLITE_OK)
+        return fail(r, "reading contexts");
+    bind_query(st, &w->q);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), created = sqlite3_column_int64(st, 1);
+        if (w->n % WALK_BLOCK == 0) {
+            if (w->nblocks == cap) {
+                cap = cap ? 2 * cap : 64;
+                int64_t *grown = realloc(w->after, cap * sizeof *grown);
+                if (grown == NULL)
+                    break;
+                w->after = grown;
+            }
+            w->after[w->nblocks++] = INT64_MAX;
+        }
+        w->n++;
+        if (created > 0) {
+            if (created < w->after[w->nblocks - 1])
+                w->after[w->nblocks - 1] = created;
+            continue;
+        }
+        if (w->nearly == w->capearly) {
+            size_t c = w->capearly ? 2 * w->capearly : 64;
+            struct ct_cursor *grown = realloc(w->early, c * sizeof *grown);
+            if (grown == NULL)
+                break;
+            w->early = grown;
+            w->capearly = c;
+        }
+        w->early[w->nearly++] = (struct ct_cursor){created, id};
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+        return -1;
+    }
+    if (rc != SQLITE_DONE)
+        return fail(r, "reading contexts");
+    for (size_t b = w->nblocks; b-- > 1;)
+        if (w->after[b] < w->after[b - 1])
+            w->after[b - 1] = w->after[b];
+    qsort(w->early, w->nearly, sizeof *w->early, cmp_cursor);
+    w->version = data_version(r);
+    return 0;
+}
+
+/* No row after the first `pos` in id order was created before this time. */
+static int64_t walk_horizon(const struct walk *w, size_t pos)
+{
+    if (pos > w->n)
+        return INT64_MIN; /* more rows than the first pass saw: promise nothing */
+    return pos == w->n ? INT64_MAX : w->after[pos / WALK_BLOCK];
+}
+
+/* A slot for the next row read; SIZE_MAX when out of memory. */
+static size_t walk_slot(struct walk *w)
+{
+    if (w->nspare > 0)
+        return w->spare[--w->nspare];
+    if (w->nslots == w->capslots) {
+        size_t cap = w->capslots ? 2 * w->capslots : 64;
+        struct ct_ctx_row *grown = realloc(w->slots, cap * sizeof *grown);
+        if (grown == NULL)
+            return SIZE_MAX;
+        w->slots = grown;
+        size_t *spare = realloc(w->spare, cap * sizeof *spare); /* room for every slot */
+        if (spare == NULL)
+            return SIZE_MAX;
+        w->spare = spare;
+        w->capslots = cap;
+    }
+    return w->nslots++;
+}
+
+typedef bool walk_fn(void *arg, const struct ct_ctx_row *row);
+
+/* Hand fn the held rows created at `horizon` or before, in order. Ties go by id, and
+ * every row still to come has a greater one. False when fn said stop. */
+static bool walk_release(struct walk *w, int64_t horizon, walk_fn *fn, void *arg)
+{
+    while (w->held.n > 0 && heap_top(&w->held)->ts <= horizon) {
+        size_t slot = (size_t)heap_pop(&w->held).a;
+        w->at = ct_cursor_of(&w->slots[slot]);
+        bool more = fn(arg, &w->slots[slot]);
+        ct_ctx_row_clear(&w->slots[slot]);
+        w->spare[w->nspare++] = slot;
+        if (!more)
+            return false;
+    }
+    return true;
+}
+
+/* Go on with the walk until fn says stop (1) or every row was handed over (0); -1 on a
+ * read error. Inside the read transaction of walk_open's. */
+static int walk_run(ct_reader *r, struct walk *w, walk_fn *fn, void *arg)
+{
+    /* Those whose creation the trace did not see sort first, as time 0 (or less). */
+    while (w->next_early < w->nearly) {
+        struct ct_ctx_row row;
+        int rc = ct_reader_context(r, w->early[w->next_early++].id, &row);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            continue;
+        w->at = ct_cursor_of(&row);
+        bool more = fn(arg, &row);
+        ct_ctx_row_clear(&row);
+        if (!more)
+            return 1;
+    }
+    if (!walk_release(w, walk_horizon(w, w->pos), fn, arg))
+        return 1;
+    if (!w->done) {
+        size_t len = strlen(w->cond) + strlen(r->select) + 128;
+        char *sql = malloc(len);
+        if (sql == NULL) {
+            snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+            return -1;
+        }
+        /* Resumed by rowid: "id > ?9" must be the only bound on id, or SQLite 3.40 seeks
+         * by the condition's own "id > 2" and filters (a scan from the start per page). */
+        static const char roots[] = "id > 2";
+        assert(strncmp(w->cond, roots, strlen(roots)) == 0);
+        snprintf(sql, len, "SELECT %s FROM contexts WHERE id > ?9%s ORDER BY id", r->select,
+                 w->cond + strlen(roots));
+        sqlite3_stmt *st;
+        int prepared = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+        free(sql);
+        if (prepared != SQLITE_OK)
+            return fail(r, "reading contexts");
+        bind_query(st, &w->q);
+        sqlite3_bind_int64(st, 9, w->last_id > 2 ? w->last_id : 2);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            size_t slot = walk_slot(w);
+            if (slot == SIZE_MAX) {
+                sqlite3_finalize(st);
+                snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+                return -1;
+            }
+            struct ct_ctx_row *row = &w->slots[slot];
+            read_row(st, row);
+            w->pos++;
+            w->last_id = row->id;
+            int64_t created = ct_ctx_get(row, CT_CREATED_NS, 0);
+            if (created <= 0) { /* handed over first */
+                ct_ctx_row_clear(row);
+                w->spare[w->nspare++] = slot;
+                continue;
+            }
+            if (!heap_push(&w->held, (struct heap_item){created, row->id, (int64_t)slot, 0,
+                                                        false})) {
+                ct_ctx_row_clear(row);
+                w->spare[w->nspare++] = slot;
+                sqlite3_finalize(st);
+                snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+                return -1;
+            }
+            if (!walk_release(w, walk_horizon(w, w->pos), fn, arg)) {
+                sqlite3_finalize(st);
+                return 1;
+            }
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return fail(r, "reading contexts");
+        w->done = true;
+    }
+    /* Held past the end only when the file grew after the first pass. */
+    return walk_release(w, INT64_MAX, fn, arg) ? 0 : 1;
+}
+
+/* The caller's fn, counting the rows it was handed. */
+struct walk_count {
+    walk_fn *fn;
+    void *arg;
+    long n;
+};
+
+static bool walk_counted(void *arg, const struct ct_ctx_row *row)
+{
+    struct walk_count *c = arg;
+    c->n++;
+    return c->fn(c->arg, row);
+}
+
+long ct_reader_walk(ct_reader *r, walk_fn *fn, void *arg)
+{
+    const struct ct_query all = {.flat = true, .kind = -1, .state = -1};
+    char *cond = condition(&all);
+    if (cond == NULL) {
+        snprintf(r->err, sizeof r->err, "reading contexts: out of memory");
+        return -1;
+    }
+    /* One snapshot for both passes: the horizon holds only for the rows it was made of. */
+    bool own = sqlite3_get_autocommit(r->db);
+    if (own && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        free(cond);
+        return fail(r, "reading contexts");
+    }
+    struct walk w;
+    long handed = -1;
+    if (walk_open(r, &w, &all, cond) == 0) {
+        struct walk_count c = {fn, arg, 0};
+        if (walk_run(r, &w, walk_counted, &c) >= 0)
+            handed = c.n;
+    }
+    walk_clear(&w);
+    if (own)
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return handed;
+}
+
+static void drop_paged(ct_reader *r)
+{
+    if (r->paged != NULL)
+        walk_clear(r->paged);
+    free(r->paged);
+    r->paged = NULL;
+}
+
+/* A page being filled from a walk: `skip` rows dropped, then up to `max` copied. */
+struct page {
+    struct ct_ctx_row *rows;
+    size_t max, skip, got;
+    bool oom;
+};
+
+static bool page_take(void *arg, const struct ct_ctx_row *row)
+{
+    struct page *p = arg;
+    if (p->skip > 0) {
+        p->skip--;
+        return true;
+    }
+    struct ct_ctx_row *out = &p->rows[p->got];
+    *out = *row;
+    if (row->reason != NULL && (out->reason = strdup(row->reason)) == NULL) {
+        p->oom = true;
+        return false;
+    }
+    return ++p->got < p->max;
+}
+
+/* A flat list without the index on creation time, paged from a walk that the reader
+ * keeps between calls: the next page of a list (`after` the last row of the previous
+ * one, same query, same file) goes on where that walk stopped, so paging through the
+ * whole list costs two passes over the file, not a scan and a sort per page. The first
+ * page of a list starts a walk; a jump elsewhere, or a file that changed meanwhile (a
+ * running process's trace: PRAGMA data_version), is a query of its own (list_sql). */
+static long list_walking(ct_reader *r, const struct ct_query *q, struct ct_cursor after,
+                         size_t skip, struct ct_ctx_row *rows, size_t max)
+{
+    if (max == 0)
+        return 0;
+    char *cond = condition(q);
+    if (cond == NULL) {
+        snprintf(r->err, sizeof r->err, "listing contexts: out of memory");
+        return -1;
+    }
+    bool own = sqlite3_get_autocommit(r->db);
+    if (own && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        free(cond);
+        return fail(r, "listing contexts");
+    }
+    struct walk *w = r->paged;
+    bool start = after.created == 0 && after.id == 0;
+    bool resume = w != NULL && strcmp(w->cond, cond) == 0 && w->q.kind == q->kind &&
+                  w->q.state == q->state && w->q.id == q->id &&
+                  w->at.created == after.created && w->at.id == after.id &&
+                  w->version == data_version(r);
+    long got = -1;
+    if (resume) {
+        free(cond);
+    } else {
+        drop_paged(r);
+        if (!start) {
+            free(cond);
+            if (own)
+                sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+            return list_sql(r, q, after, skip, rows, max);
+        }
+        if ((w = malloc(sizeof *w)) == NULL) {
+            free(cond);
+            snprintf(r->err, sizeof r->err, "listing contexts: out of memory");
+            goto out;
+        }
+        if (walk_open(r, w, q, cond) != 0) {
+            walk_clear(w);
+            free(w);
+            goto out;
+        }
+        r->paged = w;
+    }
+    struct page p = {rows, max, skip, 0, false};
+    int rc = walk_run(r, w, page_take, &p);
+    if (rc < 0 || p.oom) {
+        if (p.oom)
+            snprintf(r->err, sizeof r->err, "listing contexts: out of memory");
+        while (p.got > 0)
+            ct_ctx_row_clear(&rows[--p.got]);
+        drop_paged(r);
+    } else {
+        got = (long)p.got;
+    }
+out:
+    if (own)
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return got;
 }
 
 long ct_reader_ancestry(ct_reader *r, int64_t id, int64_t **ids)

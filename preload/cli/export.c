@@ -1,6 +1,6 @@
 /*
  * export.c — `ctxtrace export --format chrome|pprof [-o FILE] FILE.db` (export.h), and
- * what the two formats share: the walk over the contexts and the stacks by id.
+ * what the two formats share: the stacks by id.
  *
  * Without -o the export goes to stdout — except pprof's gzip to a terminal, refused.
  * With -o, it is written beside FILE as FILE.tmp and renamed at the end, so a failed
@@ -18,39 +18,6 @@
 
 #include "cli.h"
 #include "opts.h"
-
-enum { PAGE = 4096 };
-
-int export_each_context(ct_reader *r, int (*fn)(void *arg, const struct ct_ctx_row *row),
-                        void *arg, char *err, size_t errlen)
-{
-    struct ct_ctx_row *rows = calloc(PAGE, sizeof *rows);
-    if (rows == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    const struct ct_query q = {.flat = true, .kind = -1, .state = -1};
-    struct ct_cursor after = {0, 0};
-    int rc = 0;
-    for (;;) {
-        long n = ct_reader_list(r, &q, after, 0, rows, PAGE);
-        if (n < 0) {
-            snprintf(err, errlen, "%s: %s", ct_reader_path(r), ct_reader_error(r));
-            rc = -1;
-            break;
-        }
-        for (long i = 0; i < n && rc == 0; i++)
-            rc = fn(arg, &rows[i]);
-        if (n > 0)
-            after = ct_cursor_of(&rows[n - 1]);
-        for (long i = 0; i < n; i++)
-            ct_ctx_row_clear(&rows[i]);
-        if (rc != 0 || n < PAGE)
-            break;
-    }
-    free(rows);
-    return rc;
-}
 
 const struct ct_stack *export_stack(struct export_stacks *s, ct_reader *r, int64_t id)
 {

@@ -5,8 +5,7 @@
  *   pprof   a gzipped profile.proto (`go tool pprof`): export_pprof.c
  *
  * Both read the trace through the core reader (ctxtrace/core/reader.h) only; what they
- * share — the walk over every context in creation order and the stacks by id — is
- * export.c's.
+ * share — the stacks by id — is export.c's.
  */
 #ifndef CT_CLI_EXPORT_H
 #define CT_CLI_EXPORT_H
@@ -15,12 +14,6 @@
 
 #include <ctxtrace/core/reader.h>
 #include <ctxtrace/core/u64map.h>
-
-/* Call fn on every context of the trace (the two roots excluded), in creation order;
- * a nonzero return from fn stops the walk and is returned. -1 with err filled on a read
- * error. */
-int export_each_context(ct_reader *r, int (*fn)(void *arg, const struct ct_ctx_row *row),
-                        void *arg, char *err, size_t errlen);
 
 /* Stacks by id, each loaded once (runtime and shim frames removed: frames[0] is the
  * site). */

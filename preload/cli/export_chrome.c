@@ -19,7 +19,14 @@
  * that nests its contexts as calls do (the usual request/call shape) has one lane.
  *
  * Times are microseconds (the format's unit) from the trace's start, exact to the ns.
+ *
+ * Memory follows what is live at once, not the trace's size: the contexts come from the
+ * reader's creation-order walk (ct_reader_walk), and a context's track is remembered
+ * only until the walk passes its free (its children are all created before it is
+ * freed: each holds a reference on it) — or to the end when it was never freed. The
+ * findings are computed first, so the tracks of their examples are kept on the way.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +48,17 @@ struct thread_lanes {
     size_t n;
 };
 
+/* A context's free time, for forgetting its track once the walk is past it. */
+struct freed_at {
+    int64_t ns, id;
+};
+
+/* A binary min-heap of free times, earliest first. */
+struct frees {
+    struct freed_at *items;
+    size_t n, cap;
+};
+
 struct chrome {
     struct json j;
     ct_reader *r;
@@ -49,7 +67,10 @@ struct chrome {
     struct u64map thread_of;   /* thread number + 1 -> 1 + index in threads */
     struct thread_lanes *threads;
     size_t nthreads, cap;
-    struct u64map tid_of;      /* context id -> its track's tid */
+    struct u64map tid_of;      /* context id -> its track's tid, while it can be asked */
+    struct frees forget;       /* when to drop the tid_of entries of freed contexts */
+    struct ct_findings fs;
+    struct u64map example_tid; /* each finding's first example -> its tid (0: not placed) */
     int next_tid;
     bool oom;
     int64_t bad_stack;         /* a stack that could not be read: the export fails */
@@ -221,24 +242,82 @@ static void arg_int(struct chrome *c, const struct ct_ctx_row *row, enum ct_ctx_
     json_int(&c->j, row->v[col]);
 }
 
-static int slice(void *arg, const struct ct_ctx_row *row)
+static bool frees_push(struct frees *h, struct freed_at it)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 256;
+        struct freed_at *grown = realloc(h->items, cap * sizeof *grown);
+        if (grown == NULL)
+            return false;
+        h->items = grown;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    for (; i > 0 && it.ns < h->items[(i - 1) / 2].ns; i = (i - 1) / 2)
+        h->items[i] = h->items[(i - 1) / 2];
+    h->items[i] = it;
+    return true;
+}
+
+static struct freed_at frees_pop(struct frees *h)
+{
+    assert(h->n > 0);
+    struct freed_at top = h->items[0], last = h->items[--h->n];
+    size_t i = 0;
+    for (size_t k; (k = 2 * i + 1) < h->n; i = k) {
+        if (k + 1 < h->n && h->items[k + 1].ns < h->items[k].ns)
+            k++;
+        if (last.ns <= h->items[k].ns)
+            break;
+        h->items[i] = h->items[k];
+    }
+    if (h->n > 0)
+        h->items[i] = last;
+    return top;
+}
+
+/* Remember the tid of a context placed on it, for its children's arrows (until the
+ * walk passes its free) and for the finding it is the first example of. */
+static bool remember(struct chrome *c, const struct ct_ctx_row *row, int tid)
+{
+    uint64_t had;
+    if (u64map_get(&c->example_tid, (uint64_t)row->id, &had) &&
+        !u64map_put(&c->example_tid, (uint64_t)row->id, (uint64_t)tid))
+        return false;
+    if (!u64map_put(&c->tid_of, (uint64_t)row->id, (uint64_t)tid))
+        return false;
+    /* Never freed: live to the end, children may come until then. */
+    return !ct_ctx_has(row, CT_FREED_NS) ||
+           frees_push(&c->forget, (struct freed_at){row->v[CT_FREED_NS], row->id});
+}
+
+/* Forget the contexts freed before `now`: every row still to come is created at `now`
+ * or later, and a context's children are created before it is freed. */
+static void forget_before(struct chrome *c, int64_t now)
+{
+    while (c->forget.n > 0 && c->forget.items[0].ns < now)
+        u64map_del(&c->tid_of, (uint64_t)frees_pop(&c->forget).id);
+}
+
+static bool slice(void *arg, const struct ct_ctx_row *row)
 {
     struct chrome *c = arg;
     int64_t start = ct_ctx_get(row, CT_CREATED_NS, c->meta.start_ns);
     int64_t end = ct_ctx_get(row, CT_FREED_NS, c->meta.end_ns);
     if (end < start)
         end = start;
+    forget_before(c, ct_ctx_get(row, CT_CREATED_NS, 0));
     int64_t thread = ct_ctx_get(row, CT_CREATE_THREAD, 0);
     int tid = place(c, thread, start, end);
-    if (tid < 0 || !u64map_put(&c->tid_of, (uint64_t)row->id, (uint64_t)tid)) {
+    if (tid < 0 || !remember(c, row, tid)) {
         c->oom = true;
-        return -1;
+        return false;
     }
     int64_t stack = ct_ctx_get(row, CT_CREATE_STACK, 0);
     const struct ct_stack *st = export_stack(&c->stacks, c->r, stack);
     if (stack != 0 && st == NULL) {
         c->bad_stack = stack; /* a slice without its site would be a quiet lie */
-        return -1;
+        return false;
     }
     const struct ct_frame *site = st != NULL && st->depth > 0 ? &st->frames[0] : NULL;
     const char *kind = ct_kind_name((int)ct_ctx_get(row, CT_KIND, -1));
@@ -295,18 +374,29 @@ static int slice(void *arg, const struct ct_ctx_row *row)
         began = began < start ? start : began > arrived ? arrived : began;
         cancel_arrow(c, row->id, (int)ptid, began, tid, arrived);
     }
+    return true;
+}
+
+/* The findings, before the walk: their first examples' tracks are kept on the way. */
+static int analyze(struct chrome *c, char *err, size_t errlen)
+{
+    struct ct_analysis_opts opts = ct_analysis_defaults();
+    if (ct_analyze(c->r, &opts, &c->fs, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < c->fs.len; i++)
+        if (c->fs.items[i].nexamples > 0 &&
+            !u64map_put(&c->example_tid, (uint64_t)c->fs.items[i].examples[0], 0)) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     return 0;
 }
 
 /* Each finding: an instant event at its first example's creation, on its track. */
-static int findings(struct chrome *c, char *err, size_t errlen)
+static void findings(struct chrome *c)
 {
-    struct ct_findings fs;
-    struct ct_analysis_opts opts = ct_analysis_defaults();
-    if (ct_analyze(c->r, &opts, &fs, err, errlen) != 0)
-        return -1;
-    for (size_t i = 0; i < fs.len; i++) {
-        const struct ct_finding *f = &fs.items[i];
+    for (size_t i = 0; i < c->fs.len; i++) {
+        const struct ct_finding *f = &c->fs.items[i];
         char name[300], where[512];
         snprintf(name, sizeof name, "%s at %s", ct_rule_name(f->rule),
                  f->site.function ? f->site.function : "?");
@@ -315,7 +405,7 @@ static int findings(struct chrome *c, char *err, size_t errlen)
         struct ct_ctx_row row;
         if (f->nexamples > 0 && ct_reader_context(c->r, f->examples[0], &row) == 1) {
             at = ct_ctx_get(&row, CT_CREATED_NS, at);
-            u64map_get(&c->tid_of, (uint64_t)row.id, &tid);
+            u64map_get(&c->example_tid, (uint64_t)row.id, &tid);
             ct_ctx_row_clear(&row);
         }
         event_head(c, "i", name, "finding", (int)tid);
@@ -341,8 +431,6 @@ static int findings(struct chrome *c, char *err, size_t errlen)
         json_end_object(&c->j);
         json_end_object(&c->j);
     }
-    ct_findings_free(&fs);
-    return 0;
 }
 
 int export_chrome(FILE *out, ct_reader *r, char *err, size_t errlen)
@@ -350,6 +438,12 @@ int export_chrome(FILE *out, ct_reader *r, char *err, size_t errlen)
     struct chrome c = {.r = r};
     if (ct_reader_meta(r, &c.meta) != 0) {
         snprintf(err, errlen, "%s: %s", ct_reader_path(r), ct_reader_error(r));
+        return -1;
+    }
+    if (analyze(&c, err, errlen) != 0) {
+        ct_findings_free(&c.fs);
+        u64map_free(&c.example_tid);
+        ct_meta_free(&c.meta);
         return -1;
     }
     json_init(&c.j, out);
@@ -363,14 +457,20 @@ int export_chrome(FILE *out, ct_reader *r, char *err, size_t errlen)
     json_string(&c.j, c.meta.program ? c.meta.program : "traced program");
     json_end_object(&c.j);
     json_end_object(&c.j);
-    int rc = export_each_context(r, slice, &c, err, errlen);
-    if (rc != 0 && c.oom)
+    int rc = 0;
+    if (ct_reader_walk(r, slice, &c) < 0) {
+        snprintf(err, errlen, "%s: %s", ct_reader_path(r), ct_reader_error(r));
+        rc = -1;
+    } else if (c.oom) {
         snprintf(err, errlen, "out of memory");
-    else if (rc != 0 && c.bad_stack != 0)
+        rc = -1;
+    } else if (c.bad_stack != 0) {
         snprintf(err, errlen, "%s: cannot read stack %lld: %s", ct_reader_path(r),
                  (long long)c.bad_stack, ct_reader_error(r));
+        rc = -1;
+    }
     if (rc == 0)
-        rc = findings(&c, err, errlen);
+        findings(&c);
     json_end_array(&c.j);
     json_key(&c.j, "displayTimeUnit");
     json_string(&c.j, "ns");
@@ -394,6 +494,9 @@ int export_chrome(FILE *out, ct_reader *r, char *err, size_t errlen)
     free(c.threads);
     u64map_free(&c.thread_of);
     u64map_free(&c.tid_of);
+    free(c.forget.items);
+    u64map_free(&c.example_tid);
+    ct_findings_free(&c.fs);
     export_stacks_free(&c.stacks);
     ct_meta_free(&c.meta);
     return rc;

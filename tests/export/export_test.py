@@ -10,12 +10,17 @@
           totals must be the trace's: contexts created, live at the end, and the counts
           of `ctxtrace report`'s findings, at their sites.
 
+  chrome_threads  a trace made on 4 threads at once (id order is not creation order):
+          the structural checks above, slices in creation order, every arrow's parent,
+          and the same export from a copy of the trace without its indexes (a trace cut
+          short: the reader walks it without them).
+
   chrome_devtools  the same JSON loaded by Chrome DevTools' own trace engine (the
           Performance panel's parser, an npm package install-deps.sh fetches): its tracks,
           bound flows and time range must be the export's.
 
 usage: export_test.py TEST --ctxtrace EXE --go GO --party EXE --jobs EXE --inlined EXE
-                      --trace-engine DIR --workdir DIR
+                      --threads EXE --trace-engine DIR --workdir DIR
 
 Standard library only.
 """
@@ -25,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -174,6 +180,60 @@ def test_chrome():
         check(len(got[1]) >= 4, "the party's cancel reaches its errands: %d arrows" % len(got[1]))
 
 
+def without_indexes(trace, name):
+    """A copy of trace without its secondary indexes, as a trace cut short is."""
+    path = os.path.join(ARGS.workdir, name)
+    shutil.copyfile(trace, path)
+    db = sqlite3.connect(path)
+    names = [n for (n,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")]
+    check(len(names) > 0, "the trace has indexes to drop")
+    for n in names:
+        db.execute("DROP INDEX " + n)
+    db.commit()
+    db.close()
+    return path
+
+
+def test_chrome_threads():
+    trace = trace_of(ARGS.threads, "threads.db")
+    got = check_chrome(trace)
+    if not got:
+        return
+    doc, ends = got
+    db = sqlite3.connect(trace)
+    rows = db.execute("SELECT id, ifnull(created_ns, 0), parent_id, cancel_why "
+                      "FROM contexts WHERE id > 2").fetchall()
+    db.close()
+    by_id = sorted(r[0] for r in rows)
+    by_time = [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))]
+    check(by_id != by_time, "the threads' trace is not in creation order by id")
+    xs = [e for e in doc["traceEvents"] if e["ph"] == "X" and e["cat"] != "cancellation"]
+    check([e["args"]["id"] for e in xs] == by_time, "slices in creation order")
+    # Each arrow ends on its context's slice's track and starts on its parent's.
+    tid = {e["args"]["id"]: e["tid"] for e in xs}
+    starts = {e["id"]: e for e in doc["traceEvents"] if e["ph"] == "s"}
+    parent = {r[0]: r[2] for r in rows}
+    by_parent = [r[0] for r in rows if r[3] == "parent"]
+    check(len(by_parent) >= 4 * 3000 * 2 and sorted(ends) == sorted(by_parent),
+          "an arrow for each of the %d cancellations from a parent: %d" % (len(by_parent),
+                                                                           len(ends)))
+    bad = [i for i in ends if ends[i]["tid"] != tid[i] or starts[i]["tid"] != tid[parent[i]]]
+    check(not bad, "arrows from the parent's track to the child's: %d wrong, e.g. %s"
+          % (len(bad), bad[:3]))
+    check(len({tid[i] for i in ends} - {tid[parent[i]] for i in ends}) > 0,
+          "arrows across threads")
+    # A trace cut short has no indexes: the same export.
+    bare = without_indexes(trace, "threads-noindex.db")
+    p = ctxtrace("export", "--format", "chrome", "-o", bare + ".json", bare)
+    check(p.returncode == 0 and p.stderr == "", "export chrome without indexes: %d %r"
+          % (p.returncode, p.stderr))
+    with open(trace + ".json") as f:
+        want = f.read().replace(json.dumps(trace), json.dumps(bare))
+    with open(bare + ".json") as f:
+        check(f.read() == want, "without indexes: the same export")
+
+
 def test_chrome_devtools():
     """Chrome DevTools' own trace engine reads the export: the tracks it builds are the
     export's threads with every slice, it binds every cancellation arrow, and its time
@@ -287,7 +347,8 @@ def test_errors():
     check(p.returncode == 0 and json.loads(p.stdout)["traceEvents"], "chrome to stdout")
 
 
-TESTS = {"chrome": test_chrome, "chrome_devtools": test_chrome_devtools, "pprof": test_pprof,
+TESTS = {"chrome": test_chrome, "chrome_devtools": test_chrome_devtools,
+         "chrome_threads": test_chrome_threads, "pprof": test_pprof,
          "pprof_inlined": test_pprof_inlined, "errors": test_errors}
 
 
@@ -300,6 +361,7 @@ def main():
     ap.add_argument("--party", required=True)
     ap.add_argument("--jobs", required=True)
     ap.add_argument("--inlined", required=True)
+    ap.add_argument("--threads", required=True)
     ap.add_argument("--trace-engine", required=True)
     ap.add_argument("--workdir", required=True)
     ARGS = ap.parse_args()

@@ -12,8 +12,11 @@
  * Contexts are listed in creation order (created_ns, then id): ids are handed out in
  * per-thread blocks, so id order is not time order in a multi-threaded trace. Lists
  * page with a keyset cursor (the last row of the previous page), so page k costs an
- * index descent, not k pages. A trace cut short (no secondary indexes) is paged from a
- * map the reader builds once, in memory: readers never write to a trace.
+ * index descent, not k pages. A trace cut short (no secondary indexes) is paged without
+ * them, and readers never write to a trace: its children from a temporary table the
+ * reader's connection builds once (SQLite's temp database: a file in the temporary
+ * directory, ~20 bytes a context, deleted on close; memory stays SQLite's cache), its
+ * flat lists from a creation-order walk (ct_reader_walk) that the next page resumes.
  */
 #ifndef CTXTRACE_CORE_READER_H
 #define CTXTRACE_CORE_READER_H
@@ -110,6 +113,19 @@ static inline struct ct_cursor ct_cursor_of(const struct ct_ctx_row *row)
  * returns false to stop. Returns the rows handed over, or -1 on error. */
 long ct_reader_scan(ct_reader *r, uint32_t mask,
                     bool (*fn)(void *arg, const struct ct_ctx_row *row), void *arg);
+/* Every context (the roots excluded) once, in creation order — ct_reader_list's flat
+ * order, (created, id) — with every column, each handed to fn (its reason valid during
+ * the call only); fn returns false to stop. Returns the rows handed over, or -1 on
+ * error. The way through a whole trace in creation order, indexes or not: two
+ * sequential reads in one snapshot (paging ct_reader_list costs an index walk and a
+ * lookup a row, or a scan a page without the index). The first read notes, per block of
+ * 1024 rows in id order, the least creation time from there on; the second hands a row
+ * over once no row still to come can precede it. Memory: the rows read but not yet
+ * handed over — ids come in per-thread blocks of 4096, so about that many for each
+ * thread creating contexts at the same time, not the trace's size — plus 8 bytes per
+ * 1024 contexts and 16 per context whose creation the trace did not see. */
+long ct_reader_walk(ct_reader *r, bool (*fn)(void *arg, const struct ct_ctx_row *row),
+                    void *arg);
 /* Children of `id` in the trace; -1 on error. */
 int64_t ct_reader_n_children(ct_reader *r, int64_t id);
 /* The chain from a root down to `id` (outermost first, `id` last) into *ids (malloc'd);

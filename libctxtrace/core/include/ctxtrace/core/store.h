@@ -56,7 +56,7 @@ struct ct_sample_row {
 ct_store *ct_store_create(const char *path, char *err, size_t errlen);
 /* Build the secondary indexes (indexes.sql): done once, at a clean end of the trace,
  * because maintaining them per row would make every insert a random B-tree walk. A
- * trace cut short by SIGKILL has none; readers create them when they can. Then leave
+ * trace cut short by SIGKILL has none; readers do without (reader.h). Then leave
  * WAL mode, so that a finished trace is one file without -wal/-shm beside it (unless a
  * reader holds it open at that moment: then it stays in WAL mode). */
 int ct_store_finish(ct_store *s);
