@@ -48,6 +48,7 @@ struct _CtTraceModel {
     GListStore *groups;   /* CtFindingItem */
     GHashTable *flagged;  /* id -> findings naming it as an example */
     GHashTable *covered;  /* id -> index + 1 of the first finding covering it */
+    const char **cover_sites; /* per finding: its interned site if it covers by leak */
     /* Items pushed by apply_row (not the source's): in push order, and by parent id
      * (0: the roots), for the lists made after they arrived. Borrowed from `items`. */
     GPtrArray *pushed;
@@ -114,6 +115,7 @@ static void ct_trace_model_finalize(GObject *object)
     g_hash_table_unref(self->counts_of);
     g_hash_table_unref(self->flagged);
     g_hash_table_unref(self->covered);
+    g_free(self->cover_sites);
     if (self->findings != NULL) {
         ct_findings_free(self->findings);
         g_free(self->findings);
@@ -485,11 +487,15 @@ gboolean ct_trace_model_matches(CtTraceModel *self, const CtQuery *q, CtContextI
 
 /* The pushed context's lifespan, from its merged row (so a partial row of a later
  * event keeps what earlier ones said). */
+static void cover_span(CtTraceModel *self, const struct ct_ctx_row *row,
+                       const struct ct_verdict *v);
+
 static void put_span(CtTraceModel *self, CtContextItem *item)
 {
     const struct ct_ctx_row *row = ct_context_item_get_row(item);
     struct ct_verdict v = ct_trace_model_verdict(self, row);
     ct_spans_put(self->spans, row, &v);
+    cover_span(self, row, &v);
     self->timeline_dirty = TRUE;
     schedule_flush(self);
 }
@@ -621,9 +627,9 @@ static void cover(CtTraceModel *self)
     for (size_t i = 0; i < self->findings->len; i++) {
         const struct ct_finding *f = &self->findings->items[i];
         int leak = leak_of_rule(f->rule);
-        if (leak < 0)
+        const char *at = self->cover_sites[i];
+        if (leak < 0 || at == NULL)
             continue;
-        const char *at = ct_format_site(f->site.function, f->site.file, f->site.line, f->site.module);
         for (guint s = 0; s < n; s++) {
             const CtSpan *sp = ct_spans_get(self->spans, s);
             int l = sp->leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : sp->leak;
@@ -633,13 +639,65 @@ static void cover(CtTraceModel *self)
     }
 }
 
+/* A span put after the findings came: covered by the first finding of its leak and site,
+ * as cover() would (a live window's findings are rebuilt every second from the counts,
+ * and a pass over every span then stalled the main loop: ~60 ms a second at 1M contexts
+ * a second). A leak withdrawn later (a cancel from above) keeps its mark until the
+ * findings change. */
+static void cover_span(CtTraceModel *self, const struct ct_ctx_row *row,
+                       const struct ct_verdict *v)
+{
+    if (self->findings == NULL || self->cover_sites == NULL || self->source == NULL ||
+        v->leak == CT_LEAK_NONE)
+        return;
+    int l = v->leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : (int)v->leak;
+    const char *at = NULL;
+    for (size_t i = 0; i < self->findings->len; i++) {
+        if (self->cover_sites[i] == NULL || leak_of_rule(self->findings->items[i].rule) != l)
+            continue;
+        if (at == NULL)
+            at = ct_source_site(self->source, ct_ctx_get(row, CT_CREATE_STACK, 0));
+        if (at == self->cover_sites[i]) {
+            cover_one(self, row->id, (guint)i);
+            return;
+        }
+    }
+}
+
+static gboolean same_frame(const struct ct_frame *a, const struct ct_frame *b)
+{
+    return a->line == b->line && g_strcmp0(a->function, b->function) == 0 &&
+           g_strcmp0(a->file, b->file) == 0 && g_strcmp0(a->module, b->module) == 0;
+}
+
+/* The same findings but for their counts and texts: what they cover is unchanged. */
+static gboolean same_coverage(const struct ct_findings *a, const struct ct_findings *b)
+{
+    if (a == NULL || b == NULL || a->len != b->len)
+        return FALSE;
+    for (size_t i = 0; i < a->len; i++) {
+        const struct ct_finding *x = &a->items[i], *y = &b->items[i];
+        if (x->rule != y->rule || x->nexamples != y->nexamples || !same_frame(&x->site, &y->site) ||
+            memcmp(x->examples, y->examples, (size_t)x->nexamples * sizeof *x->examples) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
 {
+    gboolean covered = same_coverage(self->findings, f);
     if (self->findings != NULL) {
         ct_findings_free(self->findings);
         g_free(self->findings);
     }
     self->findings = f;
+    g_free(self->cover_sites);
+    self->cover_sites = g_new0(const char *, MAX(f->len, 1));
+    for (size_t i = 0; i < f->len; i++)
+        if (leak_of_rule(f->items[i].rule) >= 0)
+            self->cover_sites[i] = ct_format_site(f->items[i].site.function, f->items[i].site.file,
+                                                  f->items[i].site.line, f->items[i].site.module);
     g_hash_table_remove_all(self->flagged);
 
     CtFindingItem *groups[CT_RULE_COUNT] = {0};
@@ -658,7 +716,8 @@ void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
                 ct_context_item_set_n_findings(ctx, n);
         }
     }
-    cover(self);
+    if (!covered) /* else the spans put since were covered as they came (cover_span) */
+        cover(self);
     /* enum ct_rule runs from the most severe rule down. The old groups are replaced in
      * one change: a list view emptied under its focus and refilled (a live window's
      * findings, rebuilt every second) has GTK 4.8 look for a focus widget that is gone. */
