@@ -736,7 +736,8 @@ static int walk_open(ct_reader *r, struct walk *w, const struct ct_query *q, cha
     for (size_t b = w->nblocks; b-- > 1;)
         if (w->after[b] < w->after[b - 1])
             w->after[b - 1] = w->after[b];
-    qsort(w->early, w->nearly, sizeof *w->early, cmp_cursor);
+    if (w->nearly > 0) /* none: early is NULL, which qsort must not be given */
+        qsort(w->early, w->nearly, sizeof *w->early, cmp_cursor);
     w->version = data_version(r);
     return 0;
 }
