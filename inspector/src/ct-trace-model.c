@@ -593,6 +593,12 @@ static int leak_of_rule(enum ct_rule rule)
     }
 }
 
+/* The leak a span counts as for covering: lost at exit is a lost cancel (rule_exit.c). */
+static int covered_leak(int leak)
+{
+    return leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : leak;
+}
+
 static void cover_one(CtTraceModel *self, gint64 id, guint index)
 {
     if (g_hash_table_contains(self->covered, &id))
@@ -632,7 +638,7 @@ static void cover(CtTraceModel *self)
             continue;
         for (guint s = 0; s < n; s++) {
             const CtSpan *sp = ct_spans_get(self->spans, s);
-            int l = sp->leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : sp->leak;
+            int l = covered_leak(sp->leak);
             if (l == leak && site[sp->stack] == at)
                 cover_one(self, sp->id, (guint)i);
         }
@@ -650,7 +656,7 @@ static void cover_span(CtTraceModel *self, const struct ct_ctx_row *row,
     if (self->findings == NULL || self->cover_sites == NULL || self->source == NULL ||
         v->leak == CT_LEAK_NONE)
         return;
-    int l = v->leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : (int)v->leak;
+    int l = covered_leak((int)v->leak);
     const char *at = NULL;
     for (size_t i = 0; i < self->findings->len; i++) {
         if (self->cover_sites[i] == NULL || leak_of_rule(self->findings->items[i].rule) != l)
@@ -664,20 +670,27 @@ static void cover_span(CtTraceModel *self, const struct ct_ctx_row *row,
     }
 }
 
-static gboolean same_frame(const struct ct_frame *a, const struct ct_frame *b)
+/* Per finding, the interned site it covers by leak (NULL: it covers its examples only). */
+static const char **cover_sites_of(const struct ct_findings *f)
 {
-    return a->line == b->line && g_strcmp0(a->function, b->function) == 0 &&
-           g_strcmp0(a->file, b->file) == 0 && g_strcmp0(a->module, b->module) == 0;
+    const char **sites = g_new0(const char *, MAX(f->len, 1));
+    for (size_t i = 0; i < f->len; i++)
+        if (leak_of_rule(f->items[i].rule) >= 0)
+            sites[i] = ct_format_site(f->items[i].site.function, f->items[i].site.file,
+                                      f->items[i].site.line, f->items[i].site.module);
+    return sites;
 }
 
-/* The same findings but for their counts and texts: what they cover is unchanged. */
-static gboolean same_coverage(const struct ct_findings *a, const struct ct_findings *b)
+/* Do findings b (covering b_sites) cover what a does — the same rules, sites and examples,
+ * whatever their counts and texts? */
+static gboolean same_coverage(const struct ct_findings *a, const char *const *a_sites,
+                              const struct ct_findings *b, const char *const *b_sites)
 {
-    if (a == NULL || b == NULL || a->len != b->len)
+    if (a == NULL || a_sites == NULL || a->len != b->len)
         return FALSE;
     for (size_t i = 0; i < a->len; i++) {
         const struct ct_finding *x = &a->items[i], *y = &b->items[i];
-        if (x->rule != y->rule || x->nexamples != y->nexamples || !same_frame(&x->site, &y->site) ||
+        if (x->rule != y->rule || a_sites[i] != b_sites[i] || x->nexamples != y->nexamples ||
             memcmp(x->examples, y->examples, (size_t)x->nexamples * sizeof *x->examples) != 0)
             return FALSE;
     }
@@ -686,18 +699,15 @@ static gboolean same_coverage(const struct ct_findings *a, const struct ct_findi
 
 void ct_trace_model_set_findings(CtTraceModel *self, struct ct_findings *f)
 {
-    gboolean covered = same_coverage(self->findings, f);
+    const char **sites = cover_sites_of(f);
+    gboolean covered = same_coverage(self->findings, self->cover_sites, f, sites);
     if (self->findings != NULL) {
         ct_findings_free(self->findings);
         g_free(self->findings);
     }
     self->findings = f;
     g_free(self->cover_sites);
-    self->cover_sites = g_new0(const char *, MAX(f->len, 1));
-    for (size_t i = 0; i < f->len; i++)
-        if (leak_of_rule(f->items[i].rule) >= 0)
-            self->cover_sites[i] = ct_format_site(f->items[i].site.function, f->items[i].site.file,
-                                                  f->items[i].site.line, f->items[i].site.module);
+    self->cover_sites = sites;
     g_hash_table_remove_all(self->flagged);
 
     CtFindingItem *groups[CT_RULE_COUNT] = {0};
