@@ -582,21 +582,16 @@ const struct ct_sample_row *ct_trace_model_get_samples(CtTraceModel *self, guint
 
 /* ---- findings ----------------------------------------------------------------------------- */
 
-/* Which leak of the verdict a rule's findings are made of (-1: the rule judges more
- * than one context's facts; only its examples are known here). */
-static int leak_of_rule(enum ct_rule rule)
+/* The first finding of `rule` at `site` (interned), which covers the contexts of that
+ * site the verdict calls leaked so (ct_rule_of_leak); -1: none. */
+static long covering(CtTraceModel *self, enum ct_rule rule, const char *site)
 {
-    switch (rule) {
-    case CT_RULE_LOST_CANCEL: return CT_LEAK_LOST_CANCEL;
-    case CT_RULE_ORPHANED_TIMER: return CT_LEAK_ORPHANED_TIMER;
-    default: return -1;
-    }
-}
-
-/* The leak a span counts as for covering: lost at exit is a lost cancel (rule_exit.c). */
-static int covered_leak(int leak)
-{
-    return leak == CT_LEAK_LOST_AT_EXIT ? CT_LEAK_LOST_CANCEL : leak;
+    if (rule == CT_RULE_COUNT)
+        return -1;
+    for (size_t i = 0; i < self->findings->len; i++)
+        if (self->findings->items[i].rule == rule && self->cover_sites[i] == site)
+            return (long)i;
+    return -1;
 }
 
 static void cover_one(CtTraceModel *self, gint64 id, guint index)
@@ -630,18 +625,11 @@ static void cover(CtTraceModel *self)
     g_autofree const char **site = g_new0(const char *, MAX(n_stacks, 1));
     for (guint slot = 0; slot < n_stacks; slot++)
         site[slot] = ct_source_site(self->source, ct_spans_stack_id(self->spans, slot));
-    for (size_t i = 0; i < self->findings->len; i++) {
-        const struct ct_finding *f = &self->findings->items[i];
-        int leak = leak_of_rule(f->rule);
-        const char *at = self->cover_sites[i];
-        if (leak < 0 || at == NULL)
-            continue;
-        for (guint s = 0; s < n; s++) {
-            const CtSpan *sp = ct_spans_get(self->spans, s);
-            int l = covered_leak(sp->leak);
-            if (l == leak && site[sp->stack] == at)
-                cover_one(self, sp->id, (guint)i);
-        }
+    for (guint s = 0; s < n; s++) {
+        const CtSpan *sp = ct_spans_get(self->spans, s);
+        long i = covering(self, ct_rule_of_leak(sp->leak), site[sp->stack]);
+        if (i >= 0)
+            cover_one(self, sp->id, (guint)i);
     }
 }
 
@@ -653,31 +641,22 @@ static void cover(CtTraceModel *self)
 static void cover_span(CtTraceModel *self, const struct ct_ctx_row *row,
                        const struct ct_verdict *v)
 {
+    enum ct_rule rule = ct_rule_of_leak((int)v->leak);
     if (self->findings == NULL || self->cover_sites == NULL || self->source == NULL ||
-        v->leak == CT_LEAK_NONE)
+        rule == CT_RULE_COUNT)
         return;
-    int l = covered_leak((int)v->leak);
-    const char *at = NULL;
-    for (size_t i = 0; i < self->findings->len; i++) {
-        if (self->cover_sites[i] == NULL || leak_of_rule(self->findings->items[i].rule) != l)
-            continue;
-        if (at == NULL)
-            at = ct_source_site(self->source, ct_ctx_get(row, CT_CREATE_STACK, 0));
-        if (at == self->cover_sites[i]) {
-            cover_one(self, row->id, (guint)i);
-            return;
-        }
-    }
+    long i = covering(self, rule, ct_source_site(self->source, ct_ctx_get(row, CT_CREATE_STACK, 0)));
+    if (i >= 0)
+        cover_one(self, row->id, (guint)i);
 }
 
-/* Per finding, the interned site it covers by leak (NULL: it covers its examples only). */
+/* Per finding, its site, interned (a context's site compares by pointer). */
 static const char **cover_sites_of(const struct ct_findings *f)
 {
     const char **sites = g_new0(const char *, MAX(f->len, 1));
     for (size_t i = 0; i < f->len; i++)
-        if (leak_of_rule(f->items[i].rule) >= 0)
-            sites[i] = ct_format_site(f->items[i].site.function, f->items[i].site.file,
-                                      f->items[i].site.line, f->items[i].site.module);
+        sites[i] = ct_format_site(f->items[i].site.function, f->items[i].site.file,
+                                  f->items[i].site.line, f->items[i].site.module);
     return sites;
 }
 

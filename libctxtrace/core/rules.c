@@ -107,6 +107,17 @@ const char *ct_rule_duration_label(enum ct_rule r)
     return r < CT_RULE_COUNT ? rule_text[r].duration : NULL;
 }
 
+enum ct_rule ct_rule_of_leak(int leak)
+{
+    switch ((enum ct_leak)leak) {
+    case CT_LEAK_ORPHANED_TIMER: return CT_RULE_ORPHANED_TIMER;
+    case CT_LEAK_LOST_CANCEL:
+    case CT_LEAK_LOST_AT_EXIT: return CT_RULE_LOST_CANCEL;
+    case CT_LEAK_NONE: break;
+    }
+    return CT_RULE_COUNT;
+}
+
 const char *ct_rule_name(enum ct_rule r)
 {
     return r < CT_RULE_COUNT ? rule_text[r].name : "unknown";

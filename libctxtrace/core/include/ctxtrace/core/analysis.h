@@ -62,6 +62,10 @@ const char *ct_rule_summary(enum ct_rule r);
 const char *ct_rule_fix(enum ct_rule r);
 const char *ct_rule_level(enum ct_rule r);
 const char *ct_rule_duration_label(enum ct_rule r);
+/* The rule whose finding covers a context the verdict (verdict.h) calls leaked with
+ * `leak` (an enum ct_leak): orphaned-timer, or lost-cancel (lost at exit included);
+ * CT_RULE_COUNT for none. */
+enum ct_rule ct_rule_of_leak(int leak);
 
 enum { CT_MAX_EXAMPLES = 5 };
 
